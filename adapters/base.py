@@ -1,0 +1,160 @@
+"""The vendor-neutral adapter contract.
+
+An adapter declares its ``capabilities``; every standard method it does not
+override raises :class:`~adapters.errors.NotSupported` (the Libcloud habit), and
+``tests/unit/test_capabilities.py`` checks the declaration against the overrides.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from adapters.errors import NotSupported, VendorError
+from adapters.models import (
+    Activity,
+    Capability,
+    Contact,
+    DialResult,
+    Presence,
+    PresenceChange,
+    QueueStatus,
+    VendorIdentity,
+    VendorUser,
+)
+
+
+class AdapterConfig(BaseModel):
+    """Settings common to every vendor; each adapter extends this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: HttpUrl
+    timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One row of ``phonebot check``: did a capability work with these credentials."""
+
+    capability: Capability
+    ok: bool | None  # None: declared but not probed (it would change state)
+    detail: str
+
+
+class VendorAdapter(ABC):
+    """One phone-system vendor behind the neutral contract.
+
+    Subclasses set ``name``, ``display_name``, ``config_model`` and ``capabilities``
+    and override the methods for the capabilities they declare.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    config_model: ClassVar[type[AdapterConfig]]
+    capabilities: ClassVar[frozenset[Capability]]
+    #: True when the vendor API acts as the token owner, so dialling needs the user's own token.
+    acts_as_token_owner: ClassVar[bool] = False
+
+    def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        self.transport = transport
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _unsupported(self, capability: Capability) -> NotSupported:
+        from adapters.models import CAPABILITY_LABELS
+
+        return NotSupported(self.display_name, CAPABILITY_LABELS[capability])
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release HTTP connections."""
+
+    @abstractmethod
+    def service_identity(self) -> VendorIdentity:
+        """The identity phonebot itself uses (the configured service credential)."""
+
+    def identity_for(self, user: VendorUser, *, token: str | None = None) -> VendorIdentity:
+        """Build the identity that acts as ``user`` (optionally with their own token)."""
+        return VendorIdentity(
+            vendor=self.name, user_id=user.user_id, display_name=user.name, email=user.email, token=token
+        )
+
+    # -- presence -------------------------------------------------------------------------
+    async def get_presence(self, identity: VendorIdentity) -> Presence:
+        """Presence of ``identity``."""
+        raise self._unsupported(Capability.PRESENCE_READ)
+
+    async def set_presence(self, identity: VendorIdentity, change: PresenceChange) -> Presence:
+        """Set ``identity``'s presence; returns what the vendor now reports."""
+        raise self._unsupported(Capability.PRESENCE_WRITE)
+
+    async def list_activities(self, identity: VendorIdentity) -> list[Activity]:
+        """Activities ``identity`` may choose from."""
+        raise self._unsupported(Capability.PRESENCE_ACTIVITIES)
+
+    # -- calls ----------------------------------------------------------------------------
+    async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
+        """Ring ``identity``'s own phone, then ``number`` (E.164 with '+'). Never retried."""
+        raise self._unsupported(Capability.DIAL)
+
+    # -- queues ---------------------------------------------------------------------------
+    async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:
+        """Every queue/group ``identity`` belongs to or may see."""
+        raise self._unsupported(Capability.QUEUE_STATUS)
+
+    async def queue_login(self, identity: VendorIdentity, group_id: str, *, logged_in: bool) -> None:
+        """Log ``identity`` in to (or out of) queue ``group_id`` as an agent."""
+        raise self._unsupported(Capability.QUEUE_LOGIN)
+
+    # -- directory ------------------------------------------------------------------------
+    async def search_contacts(self, identity: VendorIdentity, query: str) -> list[Contact]:
+        """Contacts whose name matches ``query``."""
+        raise self._unsupported(Capability.CONTACT_SEARCH)
+
+    async def list_users(self, identity: VendorIdentity) -> list[VendorUser]:
+        """Colleagues in the vendor's user directory (for email matching and ``@user``)."""
+        raise self._unsupported(Capability.DIRECTORY)
+
+    async def find_user_by_email(self, identity: VendorIdentity, email: str) -> VendorUser | None:
+        """The colleague whose directory email is ``email`` (case-insensitive), if any."""
+        wanted = email.strip().lower()
+        for user in await self.list_users(identity):
+            if user.email and user.email.strip().lower() == wanted:
+                return user
+        return None
+
+    # -- diagnostics ----------------------------------------------------------------------
+    async def probe(self) -> list[ProbeResult]:
+        """Try each declared capability read-only with the service credential."""
+        me = self.service_identity()
+        readers: dict[Capability, Callable[[], Awaitable[Any]]] = {
+            Capability.PRESENCE_READ: lambda: self.get_presence(me),
+            Capability.PRESENCE_ACTIVITIES: lambda: self.list_activities(me),
+            Capability.QUEUE_STATUS: lambda: self.queue_status(me),
+            Capability.CONTACT_SEARCH: lambda: self.search_contacts(me, "a"),
+            Capability.DIRECTORY: lambda: self.list_users(me),
+        }
+        results: list[ProbeResult] = []
+        for capability in Capability:
+            if capability not in self.capabilities:
+                results.append(ProbeResult(capability, False, "not offered by this vendor"))
+                continue
+            reader = readers.get(capability)
+            if reader is None:
+                results.append(ProbeResult(capability, None, "not probed: it would change state"))
+                continue
+            try:
+                await reader()
+            except VendorError as exc:
+                results.append(ProbeResult(capability, False, exc.message))
+            else:
+                results.append(ProbeResult(capability, True, "ok"))
+        return results

@@ -1,0 +1,76 @@
+"""The one error tree every vendor adapter raises.
+
+Handlers catch these and turn them into plain sentences for the user; nothing else
+from an adapter (httpx errors, JSON errors, KeyErrors) may escape.
+
+    PhonebotError
+     ├── VendorError                  a vendor call failed (carries the vendor name)
+     │    ├── VendorAuthError         credentials missing, invalid or revoked (401/403)
+     │    ├── VendorRateLimited       429; ``retry_after`` seconds when the vendor said so
+     │    ├── VendorUnavailable       5xx, connection trouble
+     │    │    └── VendorTimeout      no answer within the configured timeout
+     │    ├── VendorRejected          the vendor refused our input (4xx other than the above)
+     │    ├── NotFound                the thing asked for does not exist at the vendor
+     │    └── NotSupported            this vendor cannot do the capability at all
+     └── IdentityError                the Slack user has no usable vendor identity
+"""
+
+from __future__ import annotations
+
+
+class PhonebotError(Exception):
+    """Base of every error phonebot raises on purpose."""
+
+
+class VendorError(PhonebotError):
+    """A call to a vendor API failed."""
+
+    def __init__(self, vendor: str, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.vendor = vendor
+        self.message = message
+        self.status_code = status_code
+
+
+class VendorAuthError(VendorError):
+    """The vendor refused our credentials: missing, wrong, expired or revoked."""
+
+
+class VendorRateLimited(VendorError):
+    """The vendor answered 429."""
+
+    def __init__(
+        self, vendor: str, message: str, *, retry_after: float | None = None, status_code: int | None = 429
+    ) -> None:
+        super().__init__(vendor, message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class VendorUnavailable(VendorError):
+    """The vendor is down, erroring (5xx) or unreachable."""
+
+
+class VendorTimeout(VendorUnavailable):
+    """The vendor did not answer in time."""
+
+
+class VendorRejected(VendorError):
+    """The vendor refused the request as invalid (4xx)."""
+
+
+class NotFound(VendorError):
+    """The vendor does not know the resource asked for."""
+
+
+class NotSupported(VendorError):
+    """The vendor (or this adapter) cannot do a capability at all."""
+
+    def __init__(self, vendor: str, capability: str, detail: str = "") -> None:
+        text = f"{vendor} does not support {capability}"
+        super().__init__(vendor, f"{text}: {detail}" if detail else text)
+        self.capability = capability
+        self.detail = detail
+
+
+class IdentityError(PhonebotError):
+    """The Slack user cannot be mapped to a usable vendor identity."""

@@ -1,0 +1,123 @@
+"""Vendor-neutral domain models shared by every adapter and by the handlers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Capability(StrEnum):
+    """What an adapter can do; handlers check these before calling."""
+
+    PRESENCE_READ = "presence.read"
+    PRESENCE_WRITE = "presence.write"
+    PRESENCE_ACTIVITIES = "presence.activities"  # named activities (lunch, meeting, ...) beyond plain DND
+    DIAL = "call.dial"
+    QUEUE_STATUS = "queue.status"
+    QUEUE_LOGIN = "queue.login"
+    CONTACT_SEARCH = "contacts.search"
+    DIRECTORY = "directory"  # list colleagues, used for email matching and /call @user
+
+
+CAPABILITY_LABELS: dict[Capability, str] = {
+    Capability.PRESENCE_READ: "reading presence",
+    Capability.PRESENCE_WRITE: "setting presence",
+    Capability.PRESENCE_ACTIVITIES: "named presence activities",
+    Capability.DIAL: "click-to-dial",
+    Capability.QUEUE_STATUS: "queue status",
+    Capability.QUEUE_LOGIN: "queue login/logout",
+    Capability.CONTACT_SEARCH: "contact search",
+    Capability.DIRECTORY: "the colleague directory",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class VendorIdentity(_Model):
+    """Who a Slack user is at the vendor.
+
+    ``user_id`` is the vendor's own id (Dstny bare user id, Relatel employee id).
+    ``token`` is the user's personal credential when the vendor acts as the token
+    owner (Relatel); ``None`` means the adapter's service credential is used.
+    """
+
+    vendor: str
+    user_id: str
+    display_name: str | None = None
+    email: str | None = None
+    token: str | None = Field(default=None, repr=False)
+
+
+class Activity(_Model):
+    """A presence activity the vendor offers (``lunch``, ``meeting``, ...)."""
+
+    id: str
+    name: str
+    available: bool = False
+
+
+class Presence(_Model):
+    """Someone's phone presence as the vendor reports it."""
+
+    available: bool
+    activity: Activity | None = None
+    dnd: bool = False
+    until: datetime | None = None  # aware UTC, None = no end
+    note: str | None = None
+
+
+class PresenceChange(_Model):
+    """What ``/presence`` asks the vendor to set.
+
+    ``activity`` is a neutral activity name from the handler's vocabulary
+    (``available``, ``lunch``, ``meeting``, ``away``, ``out``, ``vacation``, ``dnd``,
+    ``busy``) or a vendor activity id/name typed by the user.
+    """
+
+    activity: str
+    until: datetime | None = None  # aware UTC
+    note: str | None = None
+
+
+class DialResult(_Model):
+    """Outcome of a click-to-dial request: the user's own phone rings first."""
+
+    target: str  # the number or id dialled, in the vendor's format
+    reference: str | None = None  # vendor call id where one is returned
+
+
+class QueueStatus(_Model):
+    """One queue / hunt group / reception as seen by ``/queue status``."""
+
+    group_id: str
+    name: str
+    calls_waiting: int | None = None
+    longest_wait_seconds: int | None = None
+    agents_logged_in: int | None = None
+    agents_free: int | None = None
+    answered_today: int | None = None
+    missed_today: int | None = None
+    me_logged_in: bool | None = None
+
+
+class Contact(_Model):
+    """A directory or address-book entry that can be called."""
+
+    id: str
+    name: str
+    number: str | None = None  # E.164 with '+'
+    email: str | None = None
+    colleague: bool = False
+
+
+class VendorUser(_Model):
+    """A colleague in the vendor's user directory."""
+
+    user_id: str
+    name: str
+    email: str | None = None
+    number: str | None = None  # E.164 with '+'
