@@ -68,6 +68,11 @@ class VendorAdapter(ABC):
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    def require(self, capability: Capability) -> None:
+        """Raise :class:`NotSupported` unless this adapter declares ``capability``."""
+        if capability not in self.capabilities:
+            raise self._unsupported(capability)
+
     def _unsupported(self, capability: Capability) -> NotSupported:
         from adapters.models import CAPABILITY_LABELS
 

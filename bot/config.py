@@ -1,0 +1,212 @@
+"""Configuration: secrets from the environment, everything else from one YAML file.
+
+Environment (see README "Configuration"): ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
+``SLACK_APP_TOKEN``, ``SLACK_API_URL``, ``REDIS_URL``, ``PHONEBOT_CONFIG`` and the vendor
+credentials the YAML file refers to as ``${VAR}`` (``${VAR:-default}`` gives a default).
+
+Errors name the file, the field and the problem::
+
+    phonebot.yml: vendors.dstny.domain: Field required
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.base import AdapterConfig
+from adapters.registry import ADAPTERS, parse_adapter_config
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message says where and why."""
+
+
+class Settings(BaseSettings):
+    """Process settings and secrets, read from the environment only."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    redis_url: str | None = None
+    phonebot_config: Path | None = None
+    phonebot_log_level: str = "INFO"
+
+
+class UserMapping(BaseModel):
+    """An explicit link from a Slack user to a vendor identity.
+
+    Match by ``slack`` (user id) or ``email``; ``vendor_user`` is the vendor's id for the
+    person (omit it to look the email up in the vendor directory); ``token`` is the
+    person's own vendor credential where the vendor acts as the token owner (Relatel).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    slack: str | None = None
+    email: str | None = None
+    vendor: str | None = None
+    vendor_user: str | None = None
+    token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_key(self) -> UserMapping:
+        if not self.slack and not self.email:
+            raise ValueError("a user mapping needs `slack` (a Slack user id) or `email`")
+        return self
+
+
+class IdentitySettings(BaseModel):
+    """How Slack users are matched to vendor users."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match_by_email: bool = True
+    cache_seconds: int = Field(default=3600, ge=0)
+
+
+class PhonebotConfig(BaseModel):
+    """The YAML file, validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_country: str = "DK"
+    timezone: str = "Europe/Copenhagen"
+    default_vendor: str | None = None
+    vendors: dict[str, AdapterConfig] = Field(default_factory=dict)
+    users: list[UserMapping] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    #: Seconds a command may wait for a vendor before the user is told it is slow to answer.
+    slow_notice_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("default_country")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not an ISO 3166 country code phonenumbers knows (e.g. DK, SE, LT)")
+        return region
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Copenhagen)") from exc
+        return value
+
+    @field_validator("vendors", mode="before")
+    @classmethod
+    def _vendor_sections(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError("`vendors` must map a vendor name to its settings")
+        parsed: dict[str, AdapterConfig] = {}
+        for name, raw in value.items():
+            if name not in ADAPTERS:
+                raise ValueError(f"unknown vendor {name!r}; known vendors: {', '.join(sorted(ADAPTERS))}")
+            if isinstance(raw, AdapterConfig):
+                parsed[name] = raw
+                continue
+            try:
+                parsed[name] = parse_adapter_config(name, dict(raw or {}))
+            except ValidationError as exc:
+                raise ValueError(_format_errors(exc, prefix=f"{name}.")) from None
+        return parsed
+
+    @model_validator(mode="after")
+    def _vendor_references(self) -> PhonebotConfig:
+        if self.default_vendor is not None and self.default_vendor not in self.vendors:
+            raise ValueError(f"default_vendor {self.default_vendor!r} is not configured under `vendors`")
+        for index, user in enumerate(self.users):
+            if user.vendor is not None and user.vendor not in self.vendors:
+                raise ValueError(f"users[{index}].vendor {user.vendor!r} is not configured under `vendors`")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def primary_vendor(self) -> str | None:
+        """The vendor used when a user mapping does not name one."""
+        if self.default_vendor:
+            return self.default_vendor
+        return next(iter(self.vendors), None)
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(value: Any, env: Mapping[str, str], *, where: str = "") -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of a loaded YAML tree."""
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{where or 'value'}: environment variable {name} is not set")
+
+        return _VAR.sub(substitute, value)
+    if isinstance(value, dict):
+        return {k: interpolate(v, env, where=f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, env, where=f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _format_errors(exc: ValidationError, *, prefix: str = "") -> str:
+    lines = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{prefix}{location}: {message}" if location else f"{prefix}{message}")
+    return "; ".join(lines)
+
+
+def parse_config(raw: Any, *, source: str, env: Mapping[str, str] | None = None) -> PhonebotConfig:
+    """Validate an already-loaded YAML tree; errors are prefixed with ``source``."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of settings")
+    try:
+        resolved = interpolate(raw, os.environ if env is None else env)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    try:
+        return PhonebotConfig.model_validate(resolved)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_format_errors(exc)}") from None
+
+
+def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> PhonebotConfig:
+    """Load and validate the YAML file at ``path`` (``None``: defaults, no vendors)."""
+    if path is None:
+        return parse_config({}, source="defaults", env=env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    return parse_config(raw, source=str(path), env=env)

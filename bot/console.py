@@ -1,0 +1,156 @@
+"""``phonebot console``: type slash commands as in Slack, read the replies in the terminal.
+
+It runs the very same handlers as the Slack app; only the transport differs. Buttons are
+shown numbered: type the number to click one. ``@bob`` is sent as Slack would send a
+mention (``<@U0BOB|bob>``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.slack_users import SlackUser, StaticUserDirectory
+from handlers.bolt import run_work
+from handlers.call import PICK_ACTION, call_command, call_pick_action
+from handlers.context import Services
+from handlers.phonebot import phonebot_command
+from handlers.presence import presence_command
+from handlers.queue import LOGIN_PICK_ACTION, queue_command, queue_login_pick_action
+from handlers.reply import Button, Reply
+
+COMMANDS: dict[str, Callable[..., Awaitable[Reply]]] = {
+    "/presence": presence_command,
+    "/call": call_command,
+    "/queue": queue_command,
+    "/phonebot": phonebot_command,
+}
+
+_EMOJI = {
+    ":white_check_mark:": "✔",
+    ":telephone_receiver:": "☎",
+    ":hourglass_flowing_sand:": "⏳",
+    ":hourglass:": "⏳",
+    ":warning:": "⚠",
+    ":x:": "✘",
+    ":no_entry_sign:": "⛔",
+    ":link:": "🔗",
+    ":closed_lock_with_key:": "🔐",
+    ":mag:": "🔍",
+    ":red_circle:": "🔴",
+    ":large_green_circle:": "🟢",
+}
+
+
+def render(reply: Reply, *, color: bool) -> str:
+    """Slack mrkdwn to readable terminal text."""
+    lines = [_plain(reply.text, color=color)]
+    for index, button in enumerate(reply.buttons, start=1):
+        lines.append(f"  [{index}] {_plain(button.label, color=color)}")
+    if reply.buttons:
+        lines.append("  (type the number to choose)")
+    if reply.context:
+        lines.append(_dim(_plain(reply.context, color=color), color=color))
+    return "\n".join(lines)
+
+
+def _plain(text: str, *, color: bool) -> str:
+    for code, symbol in _EMOJI.items():
+        text = text.replace(code, symbol)
+    text = re.sub(r"<@([A-Z0-9]+)(?:\|([^>]+))?>", lambda m: "@" + (m.group(2) or m.group(1)), text)
+    bold = (lambda s: f"\033[1m{s}\033[0m") if color else (lambda s: s)
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", lambda m: bold(m.group(1)), text)
+    return text.replace("`", "")
+
+
+def _dim(text: str, *, color: bool) -> str:
+    return f"\033[2m{text}\033[0m" if color else text
+
+
+@dataclass
+class Console:
+    """A REPL over the handlers for one pretend Slack user."""
+
+    services: Services
+    user: SlackUser
+    directory: StaticUserDirectory
+    out: TextIO = sys.stdout
+    color: bool = False
+    last_buttons: list[Button] = field(default_factory=list)
+
+    def _mentions(self, text: str) -> str:
+        by_handle = {u.email.split("@")[0] if u.email else u.id: u for u in self.directory.users.values()}
+
+        def escape(match: re.Match[str]) -> str:
+            handle = match.group(1).lower()
+            user = by_handle.get(handle)
+            return f"<@{user.id}|{handle}>" if user else match.group(0)
+
+        return re.sub(r"(?<![<\w])@([A-Za-z][\w.-]*)", escape, text)
+
+    async def handle_line(self, line: str) -> str | None:
+        """Run one input line; returns the rendered reply (None for blank lines)."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return None
+        if line.isdigit() and self.last_buttons:
+            return await self._click(int(line))
+        command, _, text = line.partition(" ")
+        handler = COMMANDS.get(command.lower())
+        if handler is None:
+            known = ", ".join(COMMANDS)
+            return f"Unknown command {command!r}. Try one of {known} (e.g. /phonebot help)."
+        notices: list[str] = []
+
+        async def notify_slow() -> None:
+            notices.append(render(Reply(text=":hourglass_flowing_sand: Working on it…"), color=self.color))
+            print(notices[-1], file=self.out, flush=True)
+
+        reply = await run_work(
+            lambda: handler(self.services, user_id=self.user.id, text=self._mentions(text.strip())),
+            notify_slow=notify_slow,
+            notice_after=self.services.config.slow_notice_seconds,
+        )
+        self.last_buttons = list(reply.buttons)
+        return render(reply, color=self.color)
+
+    async def _click(self, number: int) -> str:
+        if not 1 <= number <= len(self.last_buttons):
+            return f"Choose a number from 1 to {len(self.last_buttons)}."
+        button = self.last_buttons[number - 1]
+        self.last_buttons = []
+        action = button.action_id.split(":", 1)[0]
+        if action == PICK_ACTION:
+            work = lambda: call_pick_action(self.services, user_id=self.user.id, number=button.value)  # noqa: E731
+        elif action == LOGIN_PICK_ACTION:
+            work = lambda: queue_login_pick_action(self.services, user_id=self.user.id, value=button.value)  # noqa: E731
+        else:
+            return "That button does nothing in the console."
+
+        async def quiet() -> None:
+            return None
+
+        reply = await run_work(work, notify_slow=quiet, notice_after=30)
+        return render(reply, color=self.color)
+
+    async def run(self, stream: TextIO) -> None:
+        """Read commands until EOF (prompting when interactive)."""
+        interactive = stream.isatty()
+        if interactive:
+            print(f"phonebot console — you are {self.user.name}. Type /phonebot help, Ctrl-D to quit.", file=self.out)
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                print("> ", end="", file=self.out, flush=True)
+            line = await loop.run_in_executor(None, stream.readline)
+            if not line:
+                break
+            if not interactive and line.strip():
+                print(f"> {line.strip()}", file=self.out)
+            output = await self.handle_line(line)
+            if output is not None:
+                print(output, file=self.out, flush=True)

@@ -1,0 +1,143 @@
+"""Map a Slack user to a vendor identity.
+
+Order: an explicit ``users:`` entry in the config (by Slack id, then by email), then —
+when ``identity.match_by_email`` is on — the Slack profile email looked up in each
+configured vendor's directory (the default vendor first). Email matches are cached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from adapters.base import VendorAdapter
+from adapters.errors import IdentityError, NotSupported, VendorError
+from adapters.models import VendorIdentity, VendorUser
+from bot.config import PhonebotConfig, UserMapping
+from bot.slack_users import SlackUser, SlackUserDirectory
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+HOW_TO_LINK = (
+    "Ask a phonebot admin to link you: add an entry under `users:` in the phonebot config "
+    "(your Slack id or email, and your phone-system user), or make sure your Slack email is the "
+    "same as the one in the phone system's directory."
+)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A Slack user's vendor identity and the adapter that speaks for it."""
+
+    slack_user_id: str
+    adapter: VendorAdapter
+    identity: VendorIdentity
+    how: Literal["config", "email"]
+    vendor_user: VendorUser | None = None
+
+
+class IdentityResolver:
+    """Resolves Slack users to :class:`Linked` identities."""
+
+    def __init__(
+        self,
+        *,
+        config: PhonebotConfig,
+        adapters: dict[str, VendorAdapter],
+        users: SlackUserDirectory,
+        store: Store,
+    ) -> None:
+        self.config = config
+        self.adapters = adapters
+        self.users = users
+        self.store = store
+
+    async def resolve(self, slack_user_id: str) -> Linked:
+        """The identity for ``slack_user_id``; :class:`IdentityError` with guidance when none."""
+        if not self.adapters:
+            raise IdentityError("No phone system is configured yet. " + HOW_TO_LINK)
+        slack_user = await self.users.get(slack_user_id)
+        mapping = self._mapping_for(slack_user_id, slack_user)
+        if mapping is not None:
+            return await self._from_mapping(slack_user_id, slack_user, mapping)
+        if self.config.identity.match_by_email and slack_user is not None and slack_user.email:
+            found = await self._by_email(slack_user_id, slack_user.email)
+            if found is not None:
+                return found
+            raise IdentityError(
+                f"I couldn't find {slack_user.email} in "
+                f"{self._vendor_names()}'s directory, so I don't know which phone is yours. " + HOW_TO_LINK
+            )
+        raise IdentityError("Your Slack account isn't linked to a phone-system user. " + HOW_TO_LINK)
+
+    def _vendor_names(self) -> str:
+        return " or ".join(adapter.display_name for adapter in self._adapters_in_order())
+
+    def _adapters_in_order(self) -> list[VendorAdapter]:
+        primary = self.config.primary_vendor()
+        ordered = sorted(self.adapters.items(), key=lambda item: item[0] != primary)
+        return [adapter for _, adapter in ordered]
+
+    def _mapping_for(self, slack_user_id: str, slack_user: SlackUser | None) -> UserMapping | None:
+        for mapping in self.config.users:
+            if mapping.slack == slack_user_id:
+                return mapping
+        email = (slack_user.email or "").lower() if slack_user else ""
+        if email:
+            for mapping in self.config.users:
+                if mapping.email and mapping.email.lower() == email and not mapping.slack:
+                    return mapping
+        return None
+
+    async def _from_mapping(
+        self, slack_user_id: str, slack_user: SlackUser | None, mapping: UserMapping
+    ) -> Linked:
+        vendor = mapping.vendor or self.config.primary_vendor()
+        assert vendor is not None  # adapters is non-empty
+        adapter = self.adapters[vendor]
+        token = mapping.token.get_secret_value() if mapping.token else None
+        if mapping.vendor_user:
+            identity = VendorIdentity(
+                vendor=vendor,
+                user_id=mapping.vendor_user,
+                display_name=slack_user.name if slack_user else None,
+                email=mapping.email or (slack_user.email if slack_user else None),
+                token=token,
+            )
+            return Linked(slack_user_id, adapter, identity, "config")
+        email = mapping.email or (slack_user.email if slack_user else None)
+        if not email:
+            raise IdentityError(
+                "Your phonebot user mapping names neither a phone-system user nor an email. " + HOW_TO_LINK
+            )
+        user = await adapter.find_user_by_email(adapter.service_identity(), email)
+        if user is None:
+            raise IdentityError(f"{adapter.display_name} has no user with the email {email}. " + HOW_TO_LINK)
+        return Linked(slack_user_id, adapter, adapter.identity_for(user, token=token), "config", user)
+
+    async def _by_email(self, slack_user_id: str, email: str) -> Linked | None:
+        cache_key = f"identity:email:{slack_user_id}"
+        cached = await self.store.get(cache_key)
+        if cached is not None:
+            data = json.loads(cached)
+            adapter = self.adapters.get(data["vendor"])
+            if adapter is not None:
+                user = VendorUser.model_validate(data["user"])
+                return Linked(slack_user_id, adapter, adapter.identity_for(user), "email", user)
+        for adapter in self._adapters_in_order():
+            try:
+                user = await adapter.find_user_by_email(adapter.service_identity(), email)
+            except NotSupported:
+                continue
+            except VendorError:
+                log.warning("email lookup failed", extra={"vendor": adapter.name})
+                raise
+            if user is not None:
+                payload = json.dumps({"vendor": adapter.name, "user": user.model_dump()})
+                if self.config.identity.cache_seconds:
+                    await self.store.set(cache_key, payload, ttl=self.config.identity.cache_seconds)
+                return Linked(slack_user_id, adapter, adapter.identity_for(user), "email", user)
+        return None

@@ -1,0 +1,30 @@
+"""Prometheus metrics (served at ``GET /metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+COMMANDS = Counter(
+    "phonebot_commands_total", "Slash commands and button clicks handled", ["command", "outcome"]
+)
+ACK_SECONDS = Histogram(
+    "phonebot_ack_seconds",
+    "Time from receiving a Slack request to acknowledging it",
+    ["kind"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0),
+)
+HANDLER_SECONDS = Histogram(
+    "phonebot_handler_seconds",
+    "Time to finish a command's work after the ack",
+    ["command"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+VENDOR_REQUESTS = Counter(
+    "phonebot_vendor_requests_total", "Requests made to vendor APIs", ["vendor", "endpoint", "outcome"]
+)
+VENDOR_SECONDS = Histogram(
+    "phonebot_vendor_request_seconds",
+    "Vendor API latency",
+    ["vendor", "endpoint"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)

@@ -1,0 +1,100 @@
+"""Build the running pieces (store, adapters, Slack client, Bolt app) from settings and config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import VendorAdapter
+from adapters.registry import build_adapter
+from bot.config import PhonebotConfig, Settings
+from bot.identity import IdentityResolver
+from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
+from bot.store import Store, open_store
+from handlers.bolt import register
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+def build_adapters(
+    config: PhonebotConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, VendorAdapter]:
+    """One adapter per configured vendor."""
+    return {name: build_adapter(name, cfg, transport=transport) for name, cfg in config.vendors.items()}
+
+
+def build_slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: honours 429 Retry-After, retries 5xx and connection errors a few times."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything ``phonebot serve`` runs with."""
+
+    settings: Settings
+    config: PhonebotConfig
+    store: Store
+    adapters: dict[str, VendorAdapter]
+    slack: AsyncWebClient
+    services: Services
+    app: AsyncApp
+    closers: list[object] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.aclose()
+        await self.store.close()
+
+
+def build_services(
+    config: PhonebotConfig, *, store: Store, adapters: dict[str, VendorAdapter], users: SlackUserDirectory
+) -> Services:
+    """The handlers' dependency bundle."""
+    identities = IdentityResolver(config=config, adapters=adapters, users=users, store=store)
+    return Services(config=config, adapters=adapters, store=store, users=users, identities=identities)
+
+
+def build_runtime(settings: Settings, config: PhonebotConfig, *, store: Store | None = None) -> Runtime:
+    """Assemble the app for HTTP or Socket Mode serving."""
+    store = store or open_store(settings.redis_url)
+    if not store.durable:
+        log.warning("REDIS_URL is not set: using the %s", store.description)
+    adapters = build_adapters(config)
+    slack = build_slack_client(settings)
+    services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = AsyncApp(
+        client=slack,
+        signing_secret=signing_secret,
+        process_before_response=False,
+        # Socket Mode has no signatures; HTTP mode always verifies them.
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+    register(app, services)
+    return Runtime(
+        settings=settings, config=config, store=store, adapters=adapters, slack=slack, services=services, app=app
+    )

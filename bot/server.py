@@ -1,0 +1,88 @@
+"""The one ASGI app ``phonebot serve`` runs.
+
+Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt),
+``POST /webhooks/{vendor}/...``, ``GET /healthz`` (process alive), ``GET /readyz``
+(store and Slack auth reachable), ``GET /metrics`` (Prometheus).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_sdk.errors import SlackApiError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.runtime import Runtime
+from bot.webhooks import WebhookRouter
+
+READY_CACHE_SECONDS = 30.0
+
+
+class ReadinessProbe:
+    """Checks the store and Slack ``auth.test``; Slack's answer is cached briefly."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._slack_ok_until = 0.0
+
+    async def __call__(self, request: Request) -> Response:
+        checks: dict[str, str] = {}
+        store_ok = await self.runtime.store.ping()
+        checks["store"] = "ok" if store_ok else "unreachable"
+        slack_ok = await self._slack_ok()
+        checks["slack"] = "ok" if slack_ok else "auth.test failed"
+        ready = store_ok and slack_ok
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    async def _slack_ok(self) -> bool:
+        if time.monotonic() < self._slack_ok_until:
+            return True
+        try:
+            await self.runtime.slack.auth_test()
+        except (SlackApiError, OSError, TimeoutError):
+            return False
+        except Exception:  # aiohttp client errors and the like: not ready, never a 500
+            return False
+        self._slack_ok_until = time.monotonic() + READY_CACHE_SECONDS
+        return True
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, slack_http: bool = True) -> Starlette:
+    """The Starlette app; ``slack_http=False`` leaves out ``/slack/events`` (Socket Mode)."""
+    webhooks = webhooks or WebhookRouter()
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", ReadinessProbe(runtime), methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/webhooks/{vendor}", webhooks, methods=["POST", "GET"]),
+        Route("/webhooks/{vendor}/{rest:path}", webhooks, methods=["POST", "GET"]),
+    ]
+    if slack_http:
+        handler = AsyncSlackRequestHandler(runtime.app)
+
+        async def slack_events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await runtime.aclose()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,75 @@
+"""Who a Slack user is (name, email, time zone), from ``users.info`` with a short cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """The Slack facts phonebot needs about a person."""
+
+    id: str
+    name: str
+    email: str | None
+    tz: str | None
+    is_admin: bool = False
+
+
+class SlackUserDirectory(Protocol):
+    """Looks Slack users up; ``None`` when Slack does not know the id."""
+
+    async def get(self, user_id: str) -> SlackUser | None: ...
+
+
+class WebApiUserDirectory:
+    """``users.info`` through the bot token, cached in the store."""
+
+    def __init__(self, client: AsyncWebClient, store: Store, *, cache_seconds: float = 600) -> None:
+        self.client = client
+        self.store = store
+        self.cache_seconds = cache_seconds
+
+    async def get(self, user_id: str) -> SlackUser | None:
+        key = f"slack:user:{user_id}"
+        cached = await self.store.get(key)
+        if cached is not None:
+            return SlackUser(**json.loads(cached))
+        try:
+            response = await self.client.users_info(user=user_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return None
+            raise
+        raw = response.get("user") or {}
+        profile = raw.get("profile") or {}
+        user = SlackUser(
+            id=user_id,
+            name=str(raw.get("real_name") or profile.get("real_name") or raw.get("name") or user_id),
+            email=profile.get("email"),
+            tz=raw.get("tz"),
+            is_admin=bool(raw.get("is_admin") or raw.get("is_owner")),
+        )
+        if self.cache_seconds:
+            await self.store.set(key, json.dumps(asdict(user)), ttl=self.cache_seconds)
+        return user
+
+
+class StaticUserDirectory:
+    """A fixed set of users (``phonebot console``)."""
+
+    def __init__(self, users: list[SlackUser]) -> None:
+        self.users = {user.id: user for user in users}
+
+    async def get(self, user_id: str) -> SlackUser | None:
+        return self.users.get(user_id)

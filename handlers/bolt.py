@@ -1,0 +1,195 @@
+"""Wire the handlers into a Bolt ``AsyncApp``.
+
+Every listener acknowledges first (inside Slack's 3-second window, whatever a vendor
+does) and finishes through ``response_url``. Input errors that need no lookup are
+answered in the ack itself. If the work takes longer than ``slow_notice_seconds`` the
+user gets a short "still working" note, then the real answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
+from handlers.call import PICK_ACTION, call_command, call_pick_action
+from handlers.context import Services
+from handlers.errors import explain
+from handlers.home import home_view
+from handlers.parsing import Help, UsageError, help_text, parse_call, parse_phonebot, parse_queue
+from handlers.phonebot import phonebot_command
+from handlers.presence import presence_command
+from handlers.queue import LOGIN_PICK_ACTION, queue_command, queue_login_pick_action
+from handlers.reply import Reply, usage
+
+log = logging.getLogger(__name__)
+
+CommandHandler = Callable[..., Awaitable[Reply]]
+Precheck = Callable[[str, Services], Reply | None]
+
+
+async def run_work(
+    work: Callable[[], Awaitable[Reply]], *, notify_slow: Callable[[], Awaitable[None]], notice_after: float
+) -> Reply:
+    """Run a handler, nudging the user once if it is slow; any error becomes a kind reply."""
+    task = asyncio.ensure_future(work())
+    done, _ = await asyncio.wait({task}, timeout=notice_after)
+    if not done:
+        try:
+            await notify_slow()
+        except Exception:  # the nudge is a courtesy; never let it sink the real answer
+            log.warning("could not send the slow-vendor notice", exc_info=True)
+    try:
+        return await task
+    except Exception as exc:
+        return explain(exc)
+
+
+def _ack_kwargs(reply: Reply) -> dict[str, Any]:
+    payload = reply.to_slack()
+    payload.pop("replace_original", None)
+    return payload
+
+
+def _precheck_call(text: str, services: Services) -> Reply | None:
+    parsed = parse_call(text, default_country=services.config.default_country)
+    return usage(parsed.message, parsed.example) if isinstance(parsed, UsageError) else None
+
+
+def _precheck_queue(text: str, services: Services) -> Reply | None:
+    parsed = parse_queue(text)
+    return usage(parsed.message, parsed.example) if isinstance(parsed, UsageError) else None
+
+
+def _precheck_phonebot(text: str, services: Services) -> Reply | None:
+    parsed = parse_phonebot(text)
+    if isinstance(parsed, UsageError):
+        return usage(parsed.message, parsed.example)
+    if isinstance(parsed, Help):
+        return Reply(text=help_text(parsed.topic))
+    return None
+
+
+SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {
+    "/presence": (presence_command, None),  # needs the user's time zone first, so no precheck
+    "/call": (call_command, _precheck_call),
+    "/queue": (queue_command, _precheck_queue),
+    "/phonebot": (phonebot_command, _precheck_phonebot),
+}
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach every command, action and event listener to ``app``."""
+    app.middleware(_dedupe_slack_retries(services))
+    for command, (handler, precheck) in SLASH_COMMANDS.items():
+        app.command(command)(_slash_listener(services, command, handler, precheck))
+    app.action(re.compile(rf"^{PICK_ACTION}(:.*)?$"))(_call_pick_listener(services))
+    app.action(re.compile(rf"^{LOGIN_PICK_ACTION}(:.*)?$"))(_login_pick_listener(services))
+    app.event("app_home_opened")(_home_listener(services))
+
+
+def _responder(respond: AsyncRespond) -> Callable[[Reply], Awaitable[None]]:
+    async def send(reply: Reply) -> None:
+        await respond(**reply.to_slack())
+
+    return send
+
+
+def _slash_listener(
+    services: Services, command: str, handler: CommandHandler, precheck: Precheck | None
+) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        started = time.perf_counter()
+        text = str(body.get("text") or "").strip()
+        user_id = str(body.get("user_id"))
+        early = precheck(text, services) if precheck else None
+        if early is not None:
+            await ack(**_ack_kwargs(early))
+            ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
+            COMMANDS.labels(command, "usage").inc()
+            return
+        await ack()
+        ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
+        send = _responder(respond)
+        reply = await run_work(
+            lambda: handler(services, user_id=user_id, text=text),
+            notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026")),
+            notice_after=services.config.slow_notice_seconds,
+        )
+        HANDLER_SECONDS.labels(command).observe(time.perf_counter() - started)
+        COMMANDS.labels(command, "ok").inc()
+        await send(reply)
+
+    listener.__name__ = f"slash_{command.strip('/')}"
+    return listener
+
+
+def _action_listener(
+    services: Services, name: str, work: Callable[[str, dict[str, Any]], Awaitable[Reply]]
+) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        started = time.perf_counter()
+        await ack()
+        ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        user_id = str((body.get("user") or {}).get("id"))
+        send = _responder(respond)
+        reply = await run_work(
+            lambda: work(user_id, action),
+            notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
+            notice_after=services.config.slow_notice_seconds,
+        )
+        COMMANDS.labels(name, "ok").inc()
+        await send(reply)
+
+    listener.__name__ = f"action_{name}"
+    return listener
+
+
+def _call_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
+    async def work(user_id: str, action: dict[str, Any]) -> Reply:
+        return await call_pick_action(services, user_id=user_id, number=str(action.get("value")))
+
+    return _action_listener(services, PICK_ACTION, work)
+
+
+def _login_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
+    async def work(user_id: str, action: dict[str, Any]) -> Reply:
+        return await queue_login_pick_action(services, user_id=user_id, value=str(action.get("value")))
+
+    return _action_listener(services, LOGIN_PICK_ACTION, work)
+
+
+def _home_listener(services: Services) -> Callable[..., Awaitable[None]]:
+    async def listener(event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user_id = str(event.get("user"))
+        view = await home_view(services, user_id=user_id)
+        await client.views_publish(user_id=user_id, view=view)
+
+    return listener
+
+
+def _dedupe_slack_retries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Events API retries (``X-Slack-Retry-Num``) of an event already seen are acked and dropped."""
+
+    async def middleware(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
+        if event_id:
+            fresh = await services.store.set_if_absent(f"dedupe:slack-event:{event_id}", "1", ttl=3600)
+            if not fresh:
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware

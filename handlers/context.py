@@ -1,0 +1,43 @@
+"""Everything a handler needs, built once at startup and passed in (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from adapters.base import VendorAdapter
+from adapters.models import Capability
+from bot.config import PhonebotConfig
+from bot.identity import IdentityResolver
+from bot.slack_users import SlackUser, SlackUserDirectory
+from bot.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """The handlers' dependencies."""
+
+    config: PhonebotConfig
+    adapters: dict[str, VendorAdapter]
+    store: Store
+    users: SlackUserDirectory
+    identities: IdentityResolver
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def tz_for(self, user: SlackUser | None) -> ZoneInfo:
+        """The user's own Slack time zone, else the configured default."""
+        if user is not None and user.tz:
+            try:
+                return ZoneInfo(user.tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return self.config.tz
+
+    def capability_table(self) -> dict[str, frozenset[Capability]]:
+        return {name: adapter.capabilities for name, adapter in self.adapters.items()}

@@ -1,0 +1,52 @@
+"""Turn the error tree into plain sentences; nothing technical reaches the user."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from adapters.errors import (
+    IdentityError,
+    NotFound,
+    NotSupported,
+    PhonebotError,
+    VendorAuthError,
+    VendorError,
+    VendorRateLimited,
+    VendorRejected,
+    VendorTimeout,
+    VendorUnavailable,
+)
+from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
+
+
+def explain(exc: BaseException) -> Reply:
+    """A user-facing reply for any exception a handler let through."""
+    if isinstance(exc, IdentityError):
+        return Reply(text=f":link: {exc}")
+    if isinstance(exc, NotSupported):
+        detail = f" ({exc.detail})" if exc.detail else ""
+        return Reply(text=f":no_entry_sign: {exc.vendor} doesn't offer {exc.capability}{detail}, so I can't do that.")
+    if isinstance(exc, VendorAuthError):
+        return Reply(
+            text=f":closed_lock_with_key: {exc.vendor} refused phonebot's credentials. The token may have "
+            "been revoked or lack a permission; an admin can run `phonebot check` to see which."
+        )
+    if isinstance(exc, VendorRateLimited):
+        wait = f" Try again in about {int(exc.retry_after) + 1} s." if exc.retry_after else " Try again shortly."
+        return Reply(text=f":hourglass: {exc.vendor} is asking phonebot to slow down.{wait}")
+    if isinstance(exc, VendorTimeout):
+        return Reply(text=f":hourglass: {exc.vendor} didn't answer in time. Nothing was changed that I know of; try again.")
+    if isinstance(exc, VendorUnavailable):
+        return Reply(text=f":warning: {exc.vendor} isn't working right now ({exc.message}). Try again in a minute.")
+    if isinstance(exc, NotFound):
+        return Reply(text=f":mag: {exc.message}")
+    if isinstance(exc, VendorRejected):
+        return Reply(text=f":x: {exc.message}")
+    if isinstance(exc, VendorError | PhonebotError):
+        return Reply(text=f":warning: {exc}")
+    reference = secrets.token_hex(4)
+    log.error("unhandled error in a command (ref %s)", reference, exc_info=exc)
+    return Reply(text=f":warning: Something went wrong on phonebot's side. It was logged as `{reference}`.")

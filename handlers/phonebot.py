@@ -1,0 +1,40 @@
+"""``/phonebot help | whoami``."""
+
+from __future__ import annotations
+
+from adapters.models import CAPABILITY_LABELS, Capability
+from handlers.context import Services
+from handlers.parsing import Help, UsageError, WhoAmI, help_text, parse_phonebot
+from handlers.reply import Reply, usage
+
+
+async def phonebot_command(services: Services, *, user_id: str, text: str) -> Reply:
+    """Handle ``/phonebot <help [topic] | whoami>``."""
+    parsed = parse_phonebot(text)
+    if isinstance(parsed, UsageError):
+        return usage(parsed.message, parsed.example)
+    if isinstance(parsed, Help):
+        return Reply(text=help_text(parsed.topic))
+    assert isinstance(parsed, WhoAmI)
+    return await whoami(services, user_id=user_id)
+
+
+async def whoami(services: Services, *, user_id: str) -> Reply:
+    """The linked vendor identity and what that vendor lets phonebot do."""
+    linked = await services.identities.resolve(user_id)
+    identity = linked.identity
+    name = identity.display_name or (linked.vendor_user.name if linked.vendor_user else None)
+    parts = [f"user *{identity.user_id}*"]
+    if name:
+        parts.append(name)
+    if identity.email:
+        parts.append(identity.email)
+    how = "matched by your Slack email" if linked.how == "email" else "linked in the phonebot config"
+    token = " with your own token" if identity.token else ""
+    can = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c in linked.adapter.capabilities)
+    cannot = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c not in linked.adapter.capabilities)
+    context = f"{linked.adapter.display_name} offers: {can}." + (f" Not offered: {cannot}." if cannot else "")
+    return Reply(
+        text=f"You are {linked.adapter.display_name} {', '.join(parts)} ({how}{token}).",
+        context=context,
+    )

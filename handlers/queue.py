@@ -1,0 +1,116 @@
+"""``/queue``: queue status and ACD agent login/logout."""
+
+from __future__ import annotations
+
+import json
+
+from adapters.models import Capability, QueueStatus
+from bot.identity import Linked
+from handlers.context import Services
+from handlers.parsing import QueueHelp, QueueLoginCmd, QueueStatusCmd, UsageError, help_text, parse_queue
+from handlers.reply import Button, Reply, usage
+
+LOGIN_PICK_ACTION = "queue_login_pick"
+
+
+async def queue_command(services: Services, *, user_id: str, text: str) -> Reply:
+    """Handle ``/queue [status|login|logout] [group]``."""
+    parsed = parse_queue(text)
+    if isinstance(parsed, UsageError):
+        return usage(parsed.message, parsed.example)
+    if isinstance(parsed, QueueHelp):
+        return Reply(text=help_text("queue"))
+    linked = await services.identities.resolve(user_id)
+    if isinstance(parsed, QueueStatusCmd):
+        return await _status(linked, parsed.group)
+    assert isinstance(parsed, QueueLoginCmd)
+    return await _login(linked, parsed.group, login=parsed.login)
+
+
+async def queue_login_pick_action(services: Services, *, user_id: str, value: str) -> Reply:
+    """A click on a group button offered when several groups could be meant."""
+    choice = json.loads(value)
+    linked = await services.identities.resolve(user_id)
+    linked.adapter.require(Capability.QUEUE_LOGIN)
+    await linked.adapter.queue_login(linked.identity, choice["group_id"], logged_in=choice["login"])
+    verb = "in to" if choice["login"] else "out of"
+    return Reply(text=f":white_check_mark: You're logged {verb} *{choice['name']}*.", replace_original=True)
+
+
+async def _status(linked: Linked, group: str | None) -> Reply:
+    linked.adapter.require(Capability.QUEUE_STATUS)
+    queues = await linked.adapter.queue_status(linked.identity)
+    if not queues:
+        return Reply(text=f"You aren't in any queue on {linked.adapter.display_name}.")
+    if group is not None:
+        matches = match_groups(queues, group)
+        if not matches:
+            return _no_such_group(group, queues)
+        queues = matches
+    lines = [format_queue(queue) for queue in queues]
+    return Reply(text="\n".join(lines), context=f"Queue status from {linked.adapter.display_name}")
+
+
+async def _login(linked: Linked, group: str | None, *, login: bool) -> Reply:
+    linked.adapter.require(Capability.QUEUE_LOGIN)
+    queues = [q for q in await linked.adapter.queue_status(linked.identity) if q.me_logged_in is not None]
+    verb = "in to" if login else "out of"
+    if not queues:
+        return Reply(text=f"You have no queues on {linked.adapter.display_name} that you can log {verb}.")
+    candidates = match_groups(queues, group) if group is not None else queues
+    if group is not None and not candidates:
+        return _no_such_group(group, queues)
+    if len(candidates) > 1:
+        return Reply(
+            text=f"Which queue should I log you {verb}?",
+            buttons=[
+                Button(
+                    label=queue.name,
+                    action_id=f"{LOGIN_PICK_ACTION}:{queue.group_id}",
+                    value=json.dumps({"group_id": queue.group_id, "login": login, "name": queue.name}),
+                )
+                for queue in candidates
+            ],
+        )
+    queue = candidates[0]
+    if queue.me_logged_in == login:
+        return Reply(text=f"You're already logged {verb} *{queue.name}*.")
+    await linked.adapter.queue_login(linked.identity, queue.group_id, logged_in=login)
+    return Reply(text=f":white_check_mark: You're logged {verb} *{queue.name}*.")
+
+
+def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
+    """Exact id or name first, then case-insensitive substring of the name."""
+    needle = wanted.strip().lower()
+    exact = [q for q in queues if q.group_id.lower() == needle or q.name.lower() == needle]
+    if exact:
+        return exact
+    return [q for q in queues if needle in q.name.lower()]
+
+
+def _no_such_group(group: str, queues: list[QueueStatus]) -> Reply:
+    names = ", ".join(f"*{q.name}*" for q in queues)
+    return usage(f"No queue matches \u201c{group}\u201d. Your queues: {names}.", f"/queue status {queues[0].name}")
+
+
+def format_queue(queue: QueueStatus) -> str:
+    """One mrkdwn line per queue with whatever figures the vendor gives."""
+    facts: list[str] = []
+    if queue.calls_waiting is not None:
+        icon = ":red_circle:" if queue.calls_waiting else ":large_green_circle:"
+        facts.append(f"{icon} {queue.calls_waiting} waiting")
+    if queue.longest_wait_seconds is not None and queue.calls_waiting:
+        facts.append(f"longest {format_seconds(queue.longest_wait_seconds)}")
+    if queue.agents_logged_in is not None:
+        free = f", {queue.agents_free} free" if queue.agents_free is not None else ""
+        facts.append(f"{queue.agents_logged_in} agents logged in{free}")
+    if queue.answered_today is not None or queue.missed_today is not None:
+        facts.append(f"today {queue.answered_today or 0} answered / {queue.missed_today or 0} missed")
+    if queue.me_logged_in is not None:
+        facts.append("you: logged in" if queue.me_logged_in else "you: logged out")
+    return f"*{queue.name}* — " + " · ".join(facts) if facts else f"*{queue.name}*"
+
+
+def format_seconds(seconds: int) -> str:
+    minutes, secs = divmod(max(0, seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

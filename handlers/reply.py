@@ -1,0 +1,79 @@
+"""What a handler answers: text plus optional Block Kit blocks, built from slack_sdk models."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+MAX_BUTTONS = 10
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button on a reply: ``action_id`` routes the click, ``value`` carries the data."""
+
+    label: str
+    action_id: str
+    value: str
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message back to the user (ephemeral unless ``in_channel``)."""
+
+    text: str
+    context: str | None = None
+    buttons: Sequence[Button] = field(default_factory=tuple)
+    in_channel: bool = False
+    replace_original: bool = False
+
+    def blocks(self) -> list[Block]:
+        """Block Kit rendering; validated by slack_sdk when serialised."""
+        blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=self.text[:3000]))]
+        if self.buttons:
+            elements = [
+                ButtonElement(
+                    text=button.label[:75],
+                    action_id=button.action_id,
+                    value=button.value,
+                    style=button.style,
+                )
+                for button in self.buttons[:MAX_BUTTONS]
+            ]
+            blocks.append(ActionsBlock(block_id="choices", elements=elements))
+        if self.context:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=self.context[:2000])]))
+        return blocks
+
+    def to_slack(self) -> dict[str, Any]:
+        """Keyword arguments for Bolt's ``respond()`` / ``ack()``."""
+        payload: dict[str, Any] = {
+            "text": self.text,
+            "blocks": [block.to_dict() for block in self.blocks()],
+            "response_type": "in_channel" if self.in_channel else "ephemeral",
+        }
+        if self.replace_original:
+            payload["replace_original"] = True
+        else:
+            # Sentry learned the hard way: say it explicitly or Slack may replace the alert.
+            payload["replace_original"] = False
+        return payload
+
+
+Respond = Callable[[Reply], Awaitable[None]]
+
+
+def usage(message: str, example: str) -> Reply:
+    """A kind answer to malformed input: what was wrong, and an example that works."""
+    return Reply(text=f"{message}\nFor example: `{example}`")
