@@ -1,0 +1,28 @@
+"""Shared fixtures: a real redis-server, the fake Slack Web API, Slack request signing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.fixtures import *  # noqa: F403
+
+_SECRET_ENV = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "REDIS_URL",
+    "PHONEBOT_CONFIG",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's real Slack/Redis settings."""
+    for name in _SECRET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    yield
+    assert "SLACK_BOT_TOKEN" not in os.environ or os.environ["SLACK_BOT_TOKEN"].startswith("xoxb-test")

@@ -1,0 +1,72 @@
+"""One store test suite, run against the embedded store and a real spawned redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.store import MemoryStore, RedisStore, Store, open_store
+from bot.store.redis import redact_url
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        backend: Store = MemoryStore()
+    else:
+        backend = RedisStore(request.getfixturevalue("redis_url"))
+    yield backend
+    await backend.close()
+
+
+async def test_get_set_delete(store: Store) -> None:
+    assert await store.get("k") is None
+    await store.set("k", "v")
+    assert await store.get("k") == "v"
+    assert await store.delete("k", "missing") == 1
+    assert await store.get("k") is None
+
+
+async def test_expiry(store: Store) -> None:
+    await store.set("short", "v", ttl=0.05)
+    ttl = await store.ttl("short")
+    assert ttl is not None and 0 < ttl <= 0.05
+    await asyncio.sleep(0.1)
+    assert await store.get("short") is None
+    assert await store.ttl("short") is None
+
+
+async def test_set_if_absent_is_atomic(store: Store) -> None:
+    results = await asyncio.gather(*(store.set_if_absent("once", str(i), ttl=5) for i in range(20)))
+    assert results.count(True) == 1
+    assert await store.get("once") == str(results.index(True))
+
+
+async def test_incr_counts_and_keeps_first_ttl(store: Store) -> None:
+    assert await store.incr("n", ttl=5) == 1
+    assert await store.incr("n", amount=2, ttl=100) == 3
+    ttl = await store.ttl("n")
+    assert ttl is not None and ttl <= 5
+
+
+async def test_ping(store: Store) -> None:
+    assert await store.ping() is True
+
+
+def test_factory_picks_backend() -> None:
+    assert isinstance(open_store(None), MemoryStore)
+    assert not open_store(None).durable
+    assert isinstance(open_store("redis://127.0.0.1:1/0"), RedisStore)
+
+
+def test_redis_url_password_is_redacted() -> None:
+    assert redact_url("redis://:hunter2@cache:6379/0") == "redis://***@cache:6379/0"
+    assert "hunter2" not in RedisStore("redis://:hunter2@cache:6379/0").description
+
+
+async def test_unreachable_redis_pings_false() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0")
+    assert await store.ping() is False
+    await store.close()
