@@ -1,0 +1,64 @@
+"""Every Dstny Core User API path the adapter uses, in one table.
+
+Sources (see ``shared/vendors/dstny.md``): ``seed`` = the User API Redoc text, ``public`` =
+public scripts calling ``https://bc.dstny.se/api/...`` ([P1]-[P4]), ``inferred`` = the notes'
+layout rule ("rule R") applied to the seed's parameter names. Inferred paths are unverified:
+when the OpenAPI file from https://user-api.dstny.se is at hand, fix them here and nowhere else.
+
+Placeholders: ``domain`` = organisation domain, ``user`` = bare user id, ``cid`` = contact id
+with domain (``alice@example.org``) or an E.164 number, ``group`` = integer ACD group id.
+"""
+
+from __future__ import annotations
+
+from adapters.http import Endpoint
+
+ENDPOINTS: dict[str, Endpoint] = {
+    # -- presence of the ticket's own user (User Information API) -------------------------
+    "presence.self": Endpoint(
+        "GET", "/api/userinfo/presence/{domain}/{user}", "inferred", "rule R; op + response: seed"
+    ),
+    "presence.self.activity": Endpoint(
+        "PUT", "/api/userinfo/presence/{domain}/{user}/activity", "inferred", "rule R; query activity, available: seed"
+    ),
+    "presence.self.expires": Endpoint(
+        "PUT", "/api/userinfo/presence/{domain}/{user}/activity/expires", "inferred", "rule R; query expires: seed"
+    ),
+    # -- presence of another user (Contacts Information V1 API) ---------------------------
+    "contact.info": Endpoint("GET", "/api/contacts/info/v1/{domain}/{cid}", "inferred", "rule R; op + response: seed"),
+    "contact.activity": Endpoint(
+        "PUT", "/api/contacts/info/v1/{domain}/{cid}/presence/activity", "inferred", "rule R; params: seed"
+    ),
+    "contact.expires": Endpoint(
+        "PUT", "/api/contacts/info/v1/{domain}/{cid}/presence/activity/expires", "inferred", "rule R; params: seed"
+    ),
+    # -- end-user configuration -----------------------------------------------------------
+    "activities": Endpoint(
+        "GET", "/api/configuration/{domain}/{user}/activities", "inferred", "rule R; response: seed"
+    ),
+    # -- calls ----------------------------------------------------------------------------
+    "callback": Endpoint(
+        "POST",
+        "/api/calls/current/{domain}/{user}/{aptype}/{cid}",
+        "seed",
+        "seed example URL; rings the user's answer place first",
+        retry=False,
+    ),
+    # -- ACD / attendant groups -----------------------------------------------------------
+    "acd.groups": Endpoint(
+        "GET", "/api/user/acd-attendant-group/v1/{domain}/{user}", "public", "public:P1,P2,P4; fields: seed"
+    ),
+    "acd.agent": Endpoint(
+        "POST",
+        "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group_domain}/agents/{agent}",
+        "public",
+        "public:P1,P2,P4; query action=login|logout; seed marks this form deprecated",
+    ),
+    "queuestats.user": Endpoint(
+        "GET", "/api/queuestatistics/user/{domain}/{user}", "inferred", "rule R; needs the Supervisor licence: seed"
+    ),
+    # -- contacts -------------------------------------------------------------------------
+    "contacts.list": Endpoint(
+        "GET", "/api/contacts/list/{domain}/{user}", "public", "public:P1; query, maxResults, response: seed"
+    ),
+}
