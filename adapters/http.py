@@ -141,9 +141,7 @@ class VendorHttpClient:
         last_error: VendorError | None = None
         for attempt in range(attempts):
             try:
-                response = await self._client.request(
-                    endpoint.method, url, params=params, json=json, headers=headers
-                )
+                response = await self._client.request(endpoint.method, url, params=params, json=json, headers=headers)
             except httpx.TimeoutException as exc:
                 last_error = VendorTimeout(self.vendor, f"{self.vendor} did not answer in time")
                 last_error.__cause__ = exc
@@ -182,9 +180,7 @@ class VendorHttpClient:
         if status == 404:
             return NotFound(self.vendor, f"{self.vendor} has no such item ({name})", status_code=status)
         if status >= 500:
-            return VendorUnavailable(
-                self.vendor, f"{self.vendor} had an internal error ({status})", status_code=status
-            )
+            return VendorUnavailable(self.vendor, f"{self.vendor} had an internal error ({status})", status_code=status)
         return VendorRejected(
             self.vendor, f"{self.vendor} rejected the request: {detail or status}", status_code=status
         )

@@ -204,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="type slash commands in the terminal")
     console.add_argument("--config", help="YAML config file (default: $PHONEBOT_CONFIG)")
     console.add_argument("--simulate", action="store_true", help="simulated vendors, embedded store, no credentials")
-    console.add_argument("--as", dest="as_user", help="demo user (alice, bob, carol) or, without --simulate, your email")
+    console.add_argument(
+        "--as", dest="as_user", help="demo user (alice, bob, carol) or, without --simulate, your email"
+    )
     console.add_argument("--vendor", default="dstny", choices=["dstny", "relatel"], help="simulated vendor to use")
     console.set_defaults(func=cmd_console)
 

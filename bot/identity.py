@@ -92,9 +92,7 @@ class IdentityResolver:
                     return mapping
         return None
 
-    async def _from_mapping(
-        self, slack_user_id: str, slack_user: SlackUser | None, mapping: UserMapping
-    ) -> Linked:
+    async def _from_mapping(self, slack_user_id: str, slack_user: SlackUser | None, mapping: UserMapping) -> Linked:
         vendor = mapping.vendor or self.config.primary_vendor()
         assert vendor is not None  # adapters is non-empty
         adapter = self.adapters[vendor]

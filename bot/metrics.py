@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-COMMANDS = Counter(
-    "phonebot_commands_total", "Slash commands and button clicks handled", ["command", "outcome"]
-)
+COMMANDS = Counter("phonebot_commands_total", "Slash commands and button clicks handled", ["command", "outcome"])
 ACK_SECONDS = Histogram(
     "phonebot_ack_seconds",
     "Time from receiving a Slack request to acknowledging it",

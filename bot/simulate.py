@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.dstny.simulator import DstnySimulator
 from adapters.relatel.simulator import RelatelSimulator
+
 from adapters.simulation import LoopbackServer
 from bot.slack_users import SlackUser
 

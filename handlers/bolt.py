@@ -122,7 +122,9 @@ def _slash_listener(
         send = _responder(respond)
         reply = await run_work(
             lambda: handler(services, user_id=user_id, text=text),
-            notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026")),
+            notify_slow=lambda: send(
+                Reply(text=":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026")
+            ),
             notice_after=services.config.slow_notice_seconds,
         )
         HANDLER_SECONDS.labels(command).observe(time.perf_counter() - started)

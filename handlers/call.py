@@ -78,8 +78,9 @@ async def _call_contact(services: Services, linked: Linked, query: str) -> Reply
     return Reply(
         text=f"Several contacts match \u201c{query}\u201d. Which one should I call?",
         buttons=[_pick_button(services, contact) for contact in contacts],
-        context="Your own phone rings first, then the contact." if len(contacts) <= 10 else
-        f"Showing the first 10 of {len(contacts)} matches; type more of the name to narrow it down.",
+        context="Your own phone rings first, then the contact."
+        if len(contacts) <= 10
+        else f"Showing the first 10 of {len(contacts)} matches; type more of the name to narrow it down.",
     )
 
 

@@ -38,7 +38,9 @@ def explain(exc: BaseException) -> Reply:
         wait = f" Try again in about {int(exc.retry_after) + 1} s." if exc.retry_after else " Try again shortly."
         return Reply(text=f":hourglass: {exc.vendor} is asking phonebot to slow down.{wait}")
     if isinstance(exc, VendorTimeout):
-        return Reply(text=f":hourglass: {exc.vendor} didn't answer in time. Nothing was changed that I know of; try again.")
+        return Reply(
+            text=f":hourglass: {exc.vendor} didn't answer in time. Nothing was changed that I know of; try again."
+        )
     if isinstance(exc, VendorUnavailable):
         return Reply(text=f":warning: {exc.vendor} isn't working right now ({exc.message}). Try again in a minute.")
     if isinstance(exc, NotFound):

@@ -60,7 +60,10 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
     until = describe_until(parsed.until, tz, now)
     note = ""
     if not adapter.supports(Capability.PRESENCE_ACTIVITIES):
-        note = f" ({adapter.display_name} only knows do-not-disturb, so callers get DND; phonebot shows \u201c{label}\u201d)"
+        note = (
+            f" ({adapter.display_name} only knows do-not-disturb, so callers get DND;"
+            f" phonebot shows \u201c{label}\u201d)"
+        )
     return Reply(text=f":white_check_mark: Your phone presence is now *{label}* {until}{note}.")
 
 

@@ -46,7 +46,7 @@ def test_bad_timezone_and_country() -> None:
 
 
 def test_unknown_top_level_key_is_rejected() -> None:
-    with pytest.raises(ConfigError, match="p.yml: colour: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"p\.yml: colour: Extra inputs are not permitted"):
         parse_config({"colour": "blue"}, source="p.yml", env={})
 
 
