@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["UsageError", "parse_user_mention", "quote", "slack_unescape"]
+__all__ = ["UsageError", "contains_user_mention", "parse_user_mention", "quote", "slack_unescape"]
 
 # Slack escapes user mentions as <@U123ABC|alice> or <@U123ABC> when the command has
 # should_escape: true. W... ids are Enterprise Grid users.
@@ -31,6 +31,11 @@ def parse_user_mention(token: str) -> str | None:
     """The Slack user id in an escaped mention such as ``<@U123ABC|alice>``, else ``None``."""
     match = _MENTION_RE.fullmatch(token.strip())
     return match.group(1) if match else None
+
+
+def contains_user_mention(text: str) -> bool:
+    """Whether ``text`` contains an escaped user mention anywhere."""
+    return _MENTION_RE.search(text) is not None
 
 
 def slack_unescape(text: str) -> str:

@@ -1,0 +1,569 @@
+"""Dstny Core User API adapter.
+
+One API ticket (``Authorization: Bearer``) belonging to a *service user* drives everything;
+a user who linked their own ticket acts with that instead. Paths live in
+:mod:`adapters.dstny.paths`; vendor payloads are validated with small pydantic models so a
+surprising answer becomes :class:`VendorUnavailable`, never a ``KeyError``.
+
+Whose id goes into ``{user}``: the seed describes ``user`` as "the user accessing the API" for
+the configuration, contact-list and (deprecated) agent-login operations, so those get the
+ticket owner (the *caller*); presence, call-back and the ACD group list are *about* someone,
+so they get the subject. Agent login follows public:[P1], which logs other agents in with its
+own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from adapters.base import AdapterConfig, VendorAdapter
+from adapters.dstny.paths import ENDPOINTS
+from adapters.errors import NotFound, VendorAuthError, VendorRejected, VendorUnavailable
+from adapters.http import RetryPolicy, VendorHttpClient
+from adapters.models import (
+    Activity,
+    Capability,
+    Contact,
+    DialResult,
+    Presence,
+    PresenceChange,
+    QueueStatus,
+    VendorIdentity,
+    VendorUser,
+)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+#: Page size for contact searches (the vendor's own default is 25).
+SEARCH_LIMIT = 25
+
+#: Neutral activity words -> vendor ids/names to try, best first (compared normalised).
+NEUTRAL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "available": ("available", "free", "working", "online"),
+    "lunch": ("lunch",),
+    "meeting": ("meeting", "in a meeting"),
+    "away": ("away", "be right back", "brb", "out"),
+    "out": ("out", "out of office", "away"),
+    "vacation": ("vacation", "holiday", "on leave", "out of office", "out"),
+    "dnd": ("dnd", "do not disturb", "busy"),
+    "busy": ("busy", "dnd", "do not disturb"),
+}
+_DND_WORDS = frozenset({"dnd", "do not disturb"})
+
+
+class DstnyConfig(AdapterConfig):
+    """Settings for one Dstny Core organisation.
+
+    ``base_url`` is the operator's edge address without ``/api`` (e.g. ``https://bc.dstny.se``);
+    a trailing ``/api`` is tolerated. ``token`` is the service user's API ticket.
+    """
+
+    token: SecretStr
+    domain: str = Field(min_length=1)
+    user: str = Field(min_length=1)
+    answer_place: str = Field(default="mobile", min_length=1)
+    language: str = "en"
+
+    @field_validator("user")
+    @classmethod
+    def _bare_user(cls, value: str) -> str:
+        if "@" in value:
+            raise ValueError("give the service user's bare id, without @domain")
+        return value
+
+
+# -- vendor payload shapes (only the fields the adapter reads) ----------------------------------
+class _Vendor(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class _PresenceActivity(_Vendor):
+    id: str
+    expiration: str | None = None
+    available: bool | None = None
+
+
+class _Presence(_Vendor):
+    activity: _PresenceActivity | None = None
+    available: bool | None = None
+    note: str | None = None
+
+
+class _ContactInfo(_Vendor):
+    presence: _Presence | None = None
+
+
+class _ActivityItem(_Vendor):
+    id: str
+    name: str | None = None
+    stateName: str | None = None
+    available: bool = False
+
+
+class _Activities(_Vendor):
+    activity: list[_ActivityItem] = Field(default_factory=list)
+
+
+class _ValidationItem(_Vendor):
+    fieldName: str | None = None
+    code: str | None = None
+    description: str | None = None
+
+
+class _Validation(_Vendor):
+    """Dstny's validation result: field errors, warnings and a generated id."""
+
+    field: list[_ValidationItem] = Field(default_factory=list)
+    generated_id: str | None = Field(default=None, alias="generated-id")
+
+
+class _Statistic(_Vendor):
+    numberOfLoggedInAgents: int | None = None
+    numberOfFreeAgents: int | None = None
+    numberOfCallsInQueue: int | None = None
+
+
+class _Agent(_Vendor):
+    id: str | None = None
+    isLoggedIn: bool | None = None
+
+
+class _Group(_Vendor):
+    id: int
+    domain: str | None = None
+    name: str
+    loggedIn: bool | None = None
+    isLoggedIn: bool | None = None  # the deprecated single-group shape
+    agents: list[_Agent] = Field(default_factory=list)
+    statistic: _Statistic | None = None
+
+
+class _Groups(_Vendor):
+    groups: list[_Group] = Field(default_factory=list)
+
+
+class _QueueStats(_Vendor):
+    id: int | None = None
+    domain: str | None = None
+    name: str | None = None
+    queueLength: int | None = None
+    longestWaiting: int | None = None
+    answeredCallsLast24h: int | None = None
+    droppedCallsLast24h: int | None = None
+    answeredCallsForPeriod: int | None = None
+    droppedCallsForPeriod: int | None = None
+
+
+class _QueueStatsList(_Vendor):
+    queue: list[_QueueStats] = Field(default_factory=list)
+
+
+class _PhoneNumber(_Vendor):
+    number: str | None = None
+
+
+class _Contact(_Vendor):
+    id: str | None = None
+    contactEntryId: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    company: str | None = None
+    email: str | None = None
+    type: str | None = None
+    preferredNumber: str | None = None
+    phonenumbers: list[_PhoneNumber] = Field(default_factory=list)
+
+
+class _ContactList(_Vendor):
+    contact: list[_Contact] = Field(default_factory=list)
+
+
+class DstnyAdapter(VendorAdapter):
+    """Dstny Core via its User API: presence, call-back, ACD queues and contact search.
+
+    Args:
+        config: a :class:`DstnyConfig`.
+        transport: optional httpx transport (tests).
+        retry: retry policy for idempotent calls (tests shorten it).
+    """
+
+    name = "dstny"
+    display_name = "Dstny"
+    config_model = DstnyConfig
+    acts_as_token_owner = False
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PRESENCE_READ,
+            Capability.PRESENCE_WRITE,
+            Capability.PRESENCE_ACTIVITIES,
+            Capability.DIAL,
+            Capability.QUEUE_STATUS,
+            Capability.QUEUE_LOGIN,
+            Capability.CONTACT_SEARCH,
+            Capability.DIRECTORY,
+        }
+    )
+
+    def __init__(
+        self,
+        config: AdapterConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if not isinstance(config, DstnyConfig):
+            raise TypeError("DstnyAdapter needs a DstnyConfig")
+        super().__init__(config, transport=transport)
+        self.settings = config
+        base_url = str(config.base_url).rstrip("/")
+        base_url = base_url.removesuffix("/api")  # every path in ENDPOINTS starts with /api
+        self._http = VendorHttpClient(
+            vendor=self.display_name,
+            base_url=base_url,
+            endpoints=ENDPOINTS,
+            default_headers={"Accept": "application/json"},
+            timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
+            retry=retry,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        """Release HTTP connections."""
+        await self._http.aclose()
+
+    def service_identity(self) -> VendorIdentity:
+        """The service user whose ticket is configured."""
+        return VendorIdentity(vendor=self.name, user_id=self.settings.user)
+
+    # -- presence -------------------------------------------------------------------------
+    async def get_presence(self, identity: VendorIdentity) -> Presence:
+        """Presence of ``identity``, with the activity's display name where Dstny gives one."""
+        activities = await self._optional(self.list_activities(identity))
+        return await self._read_presence(identity, activities or [])
+
+    async def set_presence(self, identity: VendorIdentity, change: PresenceChange) -> Presence:
+        """Set the activity, then its end time (``never`` when open-ended); return the read-back.
+
+        ``change.note`` (phonebot's own label) is not written to Dstny's presence note.
+        """
+        activities = await self.list_activities(identity)
+        activity = resolve_activity(change.activity, activities)
+        if activity is None:
+            names = ", ".join(a.name for a in activities) or "none"
+            raise VendorRejected(
+                self.display_name,
+                f"\u201c{change.activity}\u201d isn't a {self.display_name} activity. Choose one of: {names}.",
+            )
+        expires = format_expiry(change.until)
+        # The seed lists activity/available/expires as plain parameters (no body object), i.e.
+        # query parameters; `available` is left out so the activity's own default applies.
+        if self._acts_as_self(identity):
+            target = {"domain": self.settings.domain, "user": self._bare(identity)}
+            set_activity, set_expiry = "presence.self.activity", "presence.self.expires"
+        else:
+            target = {"domain": self.settings.domain, "cid": self._cid(identity)}
+            set_activity, set_expiry = "contact.activity", "contact.expires"
+        token = self._token(identity)
+        await self._http.call(set_activity, token=token, path_params=target, params={"activity": activity.id})
+        await self._http.call(set_expiry, token=token, path_params=target, params={"expires": expires})
+        return await self._read_presence(identity, activities)
+
+    async def list_activities(self, identity: VendorIdentity) -> list[Activity]:
+        """Activities the acting ticket's user may choose from, localised to ``config.language``."""
+        body = await self._http.call(
+            "activities",
+            token=self._token(identity),
+            path_params={"domain": self.settings.domain, "user": self._caller(identity)},
+            params={"language": self.settings.language},
+        )
+        parsed = self._parse(_Activities, body, "activities")
+        return [
+            Activity(id=item.id, name=item.name or item.stateName or item.id, available=item.available)
+            for item in parsed.activity
+        ]
+
+    # -- calls ----------------------------------------------------------------------------
+    async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
+        """Call-back: ring ``identity``'s answer place, then ``number``. Never retried."""
+        body = await self._http.call(
+            "callback",
+            token=self._token(identity),
+            path_params={
+                "domain": self.settings.domain,
+                "user": self._bare(identity),
+                "aptype": self.settings.answer_place,
+                "cid": number,
+            },
+        )
+        try:
+            result = _Validation.model_validate(body)
+        except ValidationError:
+            # The phone is ringing by now: an odd success body must not read as a failure
+            # (the user would dial again).
+            return DialResult(target=number)
+        if result.field:
+            problem = result.field[0]
+            raise VendorRejected(
+                self.display_name,
+                f"{self.display_name} rejected the call: {problem.description or problem.code or 'invalid'}",
+            )
+        return DialResult(target=number, reference=result.generated_id or None)
+
+    # -- queues ---------------------------------------------------------------------------
+    async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:
+        """ACD/attendant groups of ``identity``, enriched with Supervisor statistics when licensed.
+
+        ``group_id`` is the bare group id for groups of the configured organisation and
+        ``"<id>@<group-domain>"`` for a group owned by another organisation, so
+        :meth:`queue_login` can rebuild the ``{group}/{group-domain}`` pair.
+        """
+        token = self._token(identity)
+        body = await self._http.call(
+            "acd.groups",
+            token=token,
+            path_params={"domain": self.settings.domain, "user": self._bare(identity)},
+        )
+        groups = self._parse(_Groups, body, "ACD groups").groups
+        stats = await self._optional(self._queue_statistics(identity)) if groups else None
+        agent = self._cid(identity).lower()
+        result: list[QueueStatus] = []
+        for group in groups:
+            group_domain = group.domain or self.settings.domain
+            stat = group.statistic or _Statistic()
+            extra = _match_stats(stats or [], group, group_domain) or _QueueStats()
+            me = group.loggedIn if group.loggedIn is not None else group.isLoggedIn
+            if me is None:
+                me = next((a.isLoggedIn for a in group.agents if a.id and a.id.lower() == agent), None)
+            result.append(
+                QueueStatus(
+                    group_id=self._group_id(group.id, group_domain),
+                    name=group.name,
+                    calls_waiting=_first(stat.numberOfCallsInQueue, extra.queueLength),
+                    longest_wait_seconds=extra.longestWaiting,
+                    agents_logged_in=stat.numberOfLoggedInAgents,
+                    agents_free=stat.numberOfFreeAgents,
+                    # Rolling 24 h counts have a fixed meaning; "ForPeriod" depends on an admin
+                    # setting we cannot read, so it is only the fallback.
+                    answered_today=_first(extra.answeredCallsLast24h, extra.answeredCallsForPeriod),
+                    missed_today=_first(extra.droppedCallsLast24h, extra.droppedCallsForPeriod),
+                    me_logged_in=me,
+                )
+            )
+        return result
+
+    async def queue_login(self, identity: VendorIdentity, group_id: str, *, logged_in: bool) -> None:
+        """Log ``identity`` in to or out of ACD group ``group_id`` (as returned by :meth:`queue_status`)."""
+        group, _, group_domain = group_id.strip().partition("@")
+        if not group.isdigit():
+            raise VendorRejected(self.display_name, f"\u201c{group_id}\u201d isn't a {self.display_name} group id")
+        await self._http.call(
+            "acd.agent",
+            token=self._token(identity),
+            path_params={
+                "domain": self.settings.domain,
+                "user": self._caller(identity),
+                "group": group,
+                "group_domain": group_domain or self.settings.domain,
+                "agent": self._cid(identity),
+            },
+            params={"action": "login" if logged_in else "logout"},
+        )
+
+    # -- directory ------------------------------------------------------------------------
+    async def search_contacts(self, identity: VendorIdentity, query: str) -> list[Contact]:
+        """Directory, shortcut and personal contacts where a word starts with ``query``."""
+        return [_to_contact(c) for c in await self._contact_list(identity, query.strip(), SEARCH_LIMIT)]
+
+    async def list_users(self, identity: VendorIdentity) -> list[VendorUser]:
+        """Directory colleagues among the caller's favourites.
+
+        The known Dstny material has no "list all users" path. A contact search without a
+        query returns the caller's favourites (which an organisation can fill from its
+        favourites templates); public:[P1] relies on exactly that to map emails to user ids.
+        """
+        users = [self._to_user(c) for c in await self._contact_list(identity, "", None)]
+        return [u for u in users if u is not None]
+
+    async def find_user_by_email(self, identity: VendorIdentity, email: str) -> VendorUser | None:
+        """Search the contact list for ``email``; fall back to the favourites (see :meth:`list_users`)."""
+        wanted = email.strip().lower()
+        if not wanted:
+            return None
+        for contact in await self._contact_list(identity, wanted, 10):
+            user = self._to_user(contact)
+            if user is not None and (user.email or "").strip().lower() == wanted:
+                return user
+        # Whether email is a searchable field is not documented, so also match client-side.
+        return await super().find_user_by_email(identity, email)
+
+    # -- private --------------------------------------------------------------------------
+    async def _read_presence(self, identity: VendorIdentity, activities: list[Activity]) -> Presence:
+        token = self._token(identity)
+        if self._acts_as_self(identity):
+            body = await self._http.call(
+                "presence.self",
+                token=token,
+                path_params={"domain": self.settings.domain, "user": self._bare(identity)},
+            )
+            raw = self._parse(_Presence, body, "presence")
+        else:
+            body = await self._http.call(
+                "contact.info", token=token, path_params={"domain": self.settings.domain, "cid": self._cid(identity)}
+            )
+            raw = self._parse(_ContactInfo, body, "contact").presence or _Presence()
+        return self._to_presence(identity, raw, activities)
+
+    def _to_presence(self, identity: VendorIdentity, raw: _Presence, activities: list[Activity]) -> Presence:
+        vendor_activity = raw.activity
+        available = _first(raw.available, vendor_activity.available if vendor_activity else None)
+        if available is None:
+            # Dstny hides presence the caller has no rights to (activityAccess NONE).
+            raise VendorAuthError(
+                self.display_name, f"{self.display_name} does not let phonebot see {identity.user_id}'s presence"
+            )
+        activity: Activity | None = None
+        until: datetime | None = None
+        if vendor_activity is not None:
+            known = next((a for a in activities if a.id == vendor_activity.id), None)
+            activity_available = vendor_activity.available
+            if activity_available is None:
+                activity_available = known.available if known else available
+            activity = Activity(
+                id=vendor_activity.id,
+                name=known.name if known else vendor_activity.id,
+                available=activity_available,
+            )
+            until = self._parse_expiry(vendor_activity.expiration)
+        dnd = activity is not None and bool({_norm(activity.id), _norm(activity.name)} & _DND_WORDS)
+        return Presence(available=available, activity=activity, dnd=dnd, until=until, note=raw.note or None)
+
+    async def _queue_statistics(self, identity: VendorIdentity) -> list[_QueueStats]:
+        body = await self._http.call(
+            "queuestats.user",
+            token=self._token(identity),
+            path_params={"domain": self.settings.domain, "user": self._caller(identity)},
+        )
+        return self._parse(_QueueStatsList, body, "queue statistics").queue
+
+    async def _contact_list(self, identity: VendorIdentity, query: str, limit: int | None) -> list[_Contact]:
+        params: dict[str, str] = {}
+        if query:
+            params["query"] = query
+        if limit is not None:
+            params["maxResults"] = str(limit)
+        body = await self._http.call(
+            "contacts.list",
+            token=self._token(identity),
+            path_params={"domain": self.settings.domain, "user": self._caller(identity)},
+            params=params,
+        )
+        return self._parse(_ContactList, body, "contacts").contact
+
+    def _to_user(self, contact: _Contact) -> VendorUser | None:
+        if contact.type != "DIRECTORY" or not contact.id:
+            return None
+        found = _to_contact(contact)
+        return VendorUser(user_id=contact.id.partition("@")[0], name=found.name, email=found.email, number=found.number)
+
+    async def _optional(self, call: Awaitable[T]) -> T | None:
+        """``call``'s result, or ``None`` when Dstny refuses it for licence/rights reasons."""
+        try:
+            return await call
+        except (VendorAuthError, NotFound, VendorRejected):
+            return None
+
+    def _parse(self, model: type[M], body: Any, what: str) -> M:
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            raise VendorUnavailable(
+                self.display_name, f"{self.display_name} sent an unexpected answer ({what})"
+            ) from exc
+
+    def _parse_expiry(self, value: str | None) -> datetime | None:
+        if value is None or value.strip().lower() in ("", "never"):
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise VendorUnavailable(
+                self.display_name, f"{self.display_name} sent an unexpected answer (expiry {value!r})"
+            ) from exc
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+    def _acts_as_self(self, identity: VendorIdentity) -> bool:
+        return identity.token is not None or self._bare(identity) == self.settings.user
+
+    def _token(self, identity: VendorIdentity) -> str:
+        return identity.token or self.settings.token.get_secret_value()
+
+    def _caller(self, identity: VendorIdentity) -> str:
+        """The bare id of the ticket's owner: the user's own ticket, else the service user."""
+        return self._bare(identity) if identity.token else self.settings.user
+
+    def _bare(self, identity: VendorIdentity) -> str:
+        return identity.user_id.partition("@")[0]
+
+    def _cid(self, identity: VendorIdentity) -> str:
+        return f"{self._bare(identity)}@{self.settings.domain}"
+
+    def _group_id(self, group: int, group_domain: str) -> str:
+        return str(group) if group_domain.lower() == self.settings.domain.lower() else f"{group}@{group_domain}"
+
+
+def resolve_activity(wanted: str, activities: list[Activity]) -> Activity | None:
+    """The vendor activity meant by ``wanted``: an id or name, else a neutral word's synonyms."""
+    key = _norm(wanted)
+    for candidate in (key, *NEUTRAL_SYNONYMS.get(key, ())):
+        for activity in activities:
+            if candidate in (_norm(activity.id), _norm(activity.name)):
+                return activity
+    return None
+
+
+def format_expiry(until: datetime | None) -> str:
+    """Dstny's activity end time: ISO-8601 UTC with ``Z``, or ``never``."""
+    if until is None:
+        return "never"
+    moment = until.replace(tzinfo=UTC) if until.tzinfo is None else until.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+
+
+def _first(*values: T | None) -> T | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _id(contact: _Contact) -> str | None:
+    return contact.id or contact.contactEntryId
+
+
+def _to_contact(contact: _Contact) -> Contact:
+    name = " ".join(p for p in (contact.firstname, contact.lastname) if p) or contact.company or _id(contact) or "?"
+    numbers = [contact.preferredNumber, *(n.number for n in contact.phonenumbers)]
+    # Contact.number is E.164; short internal numbers ("5001") are left out.
+    number = next((n for n in numbers if n and n.startswith("+")), None)
+    return Contact(
+        id=_id(contact) or name,
+        name=name,
+        number=number,
+        email=contact.email or None,
+        colleague=contact.type == "DIRECTORY",
+    )
+
+
+def _match_stats(stats: list[_QueueStats], group: _Group, group_domain: str) -> _QueueStats | None:
+    """The Supervisor statistics row for ``group``: by id and domain, else by name."""
+    for row in stats:
+        if row.id == group.id and (row.domain or group_domain).lower() == group_domain.lower():
+            return row
+    return next((row for row in stats if row.name and row.name.lower() == group.name.lower()), None)

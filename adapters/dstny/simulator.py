@@ -1,0 +1,556 @@
+"""A stateful Dstny Core User API simulator: the subset :class:`DstnyAdapter` uses, over real HTTP.
+
+Presence set through either presence API reads back (and lapses at its end time), agent
+login/logout changes ``loggedIn`` and the agent counts, and every call-back is recorded in
+``dials``. Every vendor route wants ``Authorization: Bearer <token>`` with a token from
+``tokens`` and answers 401 ``{"status": "failure", ...}`` otherwise. Demo data: organisation
+``example.com``, service user ``phonebot``, users ``alice``/``bob``/``carol``, ACD groups
+35 "Support" and 36 "Sales", and a few external contacts (two of them "Jensen").
+
+Usage::
+
+    from adapters.dstny.adapter import DstnyAdapter, DstnyConfig
+    from adapters.dstny.simulator import DstnySimulator
+    from adapters.simulation import LoopbackServer
+
+    sim = DstnySimulator()
+    with LoopbackServer(sim.build_app()) as server:
+        adapter = DstnyAdapter(
+            DstnyConfig(base_url=server.url, token="dstny-demo-token", domain="example.com", user="phonebot")
+        )
+        ...  # await adapter.dial(adapter.identity_for(...), "+4540000001"); sim.dials[-1].target
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.simulation import SimulatorBase
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+DEMO_TOKEN = "dstny-demo-token"
+
+
+@dataclass
+class SimActivity:
+    """A presence activity offered by the organisation."""
+
+    id: str
+    name: str
+    available: bool
+    default: bool = False
+
+
+@dataclass
+class SimUser:
+    """A directory user and their current presence."""
+
+    user_id: str
+    firstname: str
+    lastname: str
+    email: str | None = None
+    number: str | None = None
+    activity: str = "available"
+    available: bool = True
+    expires: datetime | None = None
+    note: str | None = None
+    answer_places: tuple[str, ...] = ("mobile",)
+    favourite: bool = True
+
+
+@dataclass
+class SimContact:
+    """A shortcut or personal contact (not a Dstny user)."""
+
+    id: str
+    firstname: str = ""
+    lastname: str = ""
+    company: str = ""
+    number: str | None = None
+    email: str | None = None
+    type: str = "SHORTCUT"
+    favourite: bool = False
+
+
+@dataclass
+class SimGroup:
+    """An ACD group with its members, who is logged in, and queue figures."""
+
+    id: int
+    name: str
+    domain: str
+    members: list[str]
+    logged_in: set[str]
+    calls_in_queue: int = 0
+    number: str | None = None
+    type: str = "ACD"
+    longest_waiting: int = 0
+    answered_period: int = 0
+    dropped_period: int = 0
+    answered_24h: int = 0
+    dropped_24h: int = 0
+
+
+@dataclass
+class SimDial:
+    """One call-back request as received; ``raw_path`` keeps the percent-encoding."""
+
+    user: str
+    aptype: str
+    target: str
+    raw_path: str
+    role: str | None
+    reference: str
+
+
+def _demo_users() -> dict[str, SimUser]:
+    users = [
+        SimUser("phonebot", "Phonebot", "Service", favourite=False),
+        SimUser("alice", "Alice", "Andersen", "alice@example.com", "+4571000001"),
+        SimUser("bob", "Bob", "Berg", "bob@example.com", "+4571000002", activity="meeting", available=False),
+        SimUser("carol", "Carol", "Christensen", "carol@example.com", "+4571000003"),
+    ]
+    return {u.user_id: u for u in users}
+
+
+def _demo_activities() -> list[SimActivity]:
+    return [
+        SimActivity("available", "Available", True, default=True),
+        SimActivity("lunch", "Lunch", False),
+        SimActivity("meeting", "Meeting", False),
+        SimActivity("away", "Away", False),
+        SimActivity("out", "Out of office", False),
+        SimActivity("vacation", "Vacation", False),
+        SimActivity("dnd", "Do not disturb", False),
+        SimActivity("busy", "Busy", False),
+    ]
+
+
+def _demo_groups() -> dict[int, SimGroup]:
+    return {
+        35: SimGroup(
+            35,
+            "Support",
+            "example.com",
+            members=["alice", "bob", "carol"],
+            logged_in={"alice", "bob"},
+            calls_in_queue=2,
+            number="+4570000035",
+            longest_waiting=95,
+            answered_period=31,
+            dropped_period=3,
+            answered_24h=42,
+            dropped_24h=4,
+        ),
+        36: SimGroup(
+            36,
+            "Sales",
+            "example.com",
+            members=["alice", "carol"],
+            logged_in={"carol"},
+            number="+4570000036",
+            answered_period=12,
+            dropped_period=1,
+            answered_24h=17,
+            dropped_24h=1,
+        ),
+    }
+
+
+def _demo_contacts() -> list[SimContact]:
+    return [
+        SimContact("sc1001@example.com", company="Acme Corp Reception", number="+4533000001", favourite=True),
+        SimContact("sc1002@example.com", firstname="Jens", lastname="Jensen", number="+4540000001"),
+        SimContact("sc1003@example.com", company="Jensen Plumbing", number="+4540000002"),
+    ]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime | None) -> str:
+    return "NEVER" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _validation(field_name: str, code: str, description: str, *, status: int = 400) -> Response:
+    item = {"fieldName": field_name, "code": code, "description": description, "name": field_name}
+    return JSONResponse({"field": [item], "warning": [], "generated-id": ""}, status_code=status)
+
+
+def _failure(status: int, message: str) -> Response:
+    return JSONResponse({"status": "failure", "code": status, "message": message}, status_code=status)
+
+
+@dataclass
+class DstnySimulator(SimulatorBase):
+    """The Dstny Core User API subset phonebot uses, with demo data and mutable state.
+
+    Args:
+        tokens: Bearer tokens accepted on every vendor route.
+        domain: the organisation's domain.
+        service_user: the service user's bare id.
+        supervisors: users holding the Supervisor licence (queue statistics, logging others in/out).
+        clock: the current time (tests may freeze it).
+    """
+
+    tokens: set[str] = field(default_factory=lambda: {DEMO_TOKEN})
+    domain: str = "example.com"
+    service_user: str = "phonebot"
+    users: dict[str, SimUser] = field(default_factory=_demo_users)
+    activities: list[SimActivity] = field(default_factory=_demo_activities)
+    groups: dict[int, SimGroup] = field(default_factory=_demo_groups)
+    contacts: list[SimContact] = field(default_factory=_demo_contacts)
+    supervisors: set[str] = field(default_factory=lambda: {"phonebot"})
+    dials: list[SimDial] = field(default_factory=list)
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001), init=False, repr=False)
+
+    # -- helpers for tests ----------------------------------------------------------------
+    def presence_of(self, user: str) -> SimUser:
+        """``user``'s record with the current presence (an expired activity has lapsed)."""
+        record = self.users[user]
+        if record.expires is not None and record.expires <= self.clock():
+            record.activity, record.available, record.expires = "available", True, None
+        return record
+
+    def is_logged_in(self, user: str, group: int) -> bool:
+        """Whether ``user`` is logged in to ACD group ``group``."""
+        return user in self.groups[group].logged_in
+
+    # -- routes ---------------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        """The vendor routes, each behind the Bearer check."""
+        table: list[tuple[str, Handler, str]] = [
+            ("/api/userinfo/presence/{domain}/{user}", self._self_presence, "GET"),
+            ("/api/userinfo/presence/{domain}/{user}/activity", self._self_activity, "PUT"),
+            ("/api/userinfo/presence/{domain}/{user}/activity/expires", self._self_expires, "PUT"),
+            ("/api/userinfo/presence/{domain}/{user}/activity/expires", self._self_expires_get, "GET"),
+            ("/api/contacts/info/v1/{domain}/{cid}", self._contact_info, "GET"),
+            ("/api/contacts/info/v1/{domain}/{cid}/presence/activity", self._contact_activity, "PUT"),
+            ("/api/contacts/info/v1/{domain}/{cid}/presence/activity/expires", self._contact_expires, "PUT"),
+            ("/api/configuration/{domain}/{user}/activities", self._activities, "GET"),
+            ("/api/calls/current/{domain}/{user}/{aptype}/{cid}", self._callback, "POST"),
+            ("/api/user/acd-attendant-group/v1/{domain}/{user}", self._acd_groups, "GET"),
+            (
+                "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group_domain}/agents/{agent}",
+                self._acd_agent,
+                "POST",
+            ),
+            ("/api/queuestatistics/user/{domain}/{user}", self._queue_statistics, "GET"),
+            ("/api/contacts/list/{domain}/{user}", self._contact_list, "GET"),
+        ]
+        return [Route(path, self._guarded(handler), methods=[method]) for path, handler, method in table]
+
+    def _guarded(self, handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or token not in self.tokens:
+                return _failure(401, "Not authorized: unknown or missing API ticket")
+            if request.path_params.get("domain") != self.domain:
+                return _validation("domain", "domain.does.not.exist", "No such organisation")
+            return await handler(request)
+
+        return endpoint
+
+    # -- presence -------------------------------------------------------------------------
+    async def _self_presence(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        return JSONResponse(self._presence_json(user))
+
+    async def _self_activity(self, request: Request) -> Response:
+        return self._set_activity(request, request.path_params["user"])
+
+    async def _self_expires(self, request: Request) -> Response:
+        return self._set_expires(request, request.path_params["user"])
+
+    async def _self_expires_get(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        return PlainTextResponse("never" if user.expires is None else _stamp(user.expires))
+
+    async def _contact_info(self, request: Request) -> Response:
+        user = self._user_by_cid(request.path_params["cid"])
+        if user is None:
+            return _failure(404, "Contact not found")
+        return JSONResponse(self._contact_json(user))
+
+    async def _contact_activity(self, request: Request) -> Response:
+        user = self._user_by_cid(request.path_params["cid"])
+        if user is None:
+            return _failure(404, "Contact not found")
+        return self._set_activity(request, user.user_id)
+
+    async def _contact_expires(self, request: Request) -> Response:
+        user = self._user_by_cid(request.path_params["cid"])
+        if user is None:
+            return _failure(404, "Contact not found")
+        return self._set_expires(request, user.user_id)
+
+    def _set_activity(self, request: Request, user_id: str) -> Response:
+        user = self._user(user_id)
+        if user is None:
+            return self._no_user(user_id)
+        wanted = request.query_params.get("activity")
+        activity = next((a for a in self.activities if a.id == wanted), None)
+        if activity is None:
+            return _validation("activity", "activity.does.not.exist", f"Unknown activity: {wanted}")
+        available = request.query_params.get("available")
+        if available not in (None, "true", "false"):
+            return _validation("available", "boolean.invalid", "available must be true or false")
+        user.activity = activity.id
+        user.available = activity.available if available is None else available == "true"
+        user.expires = None
+        return PlainTextResponse(str(user.available).lower())
+
+    def _set_expires(self, request: Request, user_id: str) -> Response:
+        user = self._user(user_id)
+        if user is None:
+            return self._no_user(user_id)
+        raw = request.query_params.get("expires", "")
+        if raw.lower() == "never":
+            user.expires = None
+            return PlainTextResponse("never")
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            return _validation("expires", "date.invalid", f"Not an ISO-8601 time or 'never': {raw}")
+        if moment.tzinfo is None or not raw.endswith("Z"):
+            return _validation("expires", "date.invalid", "The end time must be UTC with a 'Z' suffix")
+        user.expires = moment
+        return PlainTextResponse(raw)
+
+    async def _activities(self, request: Request) -> Response:
+        if self._user(request.path_params["user"]) is None:
+            return self._no_user(request.path_params["user"])
+        items = [
+            {"id": a.id, "name": a.name, "available": a.available, "default": a.default, "stateName": a.name}
+            for a in self.activities
+        ]
+        return JSONResponse({"activity": items})
+
+    # -- calls ----------------------------------------------------------------------------
+    async def _callback(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        aptype = request.path_params["aptype"]
+        if aptype not in user.answer_places:
+            return _validation("aptype", "aptype.invalid", f"{aptype} is not an answer place of {user.user_id}")
+        target: str = request.path_params["cid"]
+        digits = target[1:]
+        if not (target.startswith("+") and digits.isdigit() and 6 <= len(digits) <= 15) and (
+            self._user_by_cid(target) is None
+        ):
+            return _validation("cid", "number.invalid", f"Not a valid number or contact: {target}")
+        reference = f"cb-{next(self._ids)}"
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        self.dials.append(SimDial(user.user_id, aptype, target, raw_path, request.query_params.get("role"), reference))
+        return JSONResponse({"field": [], "warning": [], "generated-id": reference})
+
+    # -- queues ---------------------------------------------------------------------------
+    async def _acd_groups(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        ignore_stats = request.query_params.get("ignoreStatistics") == "true"
+        ignore_agents = request.query_params.get("ignoreAgents") == "true"
+        groups = []
+        for group in self.groups.values():
+            if user.user_id not in group.members and user.user_id not in self.supervisors:
+                continue
+            item: dict[str, Any] = {
+                "id": group.id,
+                "domain": group.domain,
+                "name": group.name,
+                "type": group.type,
+                "loggedIn": user.user_id in group.logged_in,
+                "nightMode": False,
+                "roles": [{"type": "AGENT" if user.user_id in group.members else "SUPERVISOR"}],
+                "allowUsingFunctionNumber": True,
+                "distributionType": "PRIORITY",
+            }
+            if not ignore_agents:
+                item["agents"] = [self._agent_json(group, member) for member in group.members]
+            if not ignore_stats:
+                logged_in, free = self._agent_counts(group)
+                item["statistic"] = {
+                    "numberOfLoggedInAgents": logged_in,
+                    "numberOfFreeAgents": free,
+                    "numberOfCallsInQueue": group.calls_in_queue,
+                }
+            groups.append(item)
+        return JSONResponse({"groups": groups})
+
+    async def _acd_agent(self, request: Request) -> Response:
+        caller = request.path_params["user"]
+        if self._user(caller) is None:
+            return self._no_user(caller)
+        try:
+            group = self.groups[int(request.path_params["group"])]
+        except (ValueError, KeyError):
+            return _failure(404, "No such ACD group")
+        if group.domain != request.path_params["group_domain"]:
+            return _failure(404, "No such ACD group in that domain")
+        agent = self._user_by_cid(request.path_params["agent"])
+        if agent is None or agent.user_id not in group.members:
+            return _validation("agent", "agent.not.member", f"{request.path_params['agent']} is not an agent here")
+        if agent.user_id != caller and caller not in self.supervisors:
+            return _failure(403, f"{caller} may not log other agents in or out")
+        action = request.query_params.get("action")
+        if action == "login":
+            group.logged_in.add(agent.user_id)
+        elif action == "logout":
+            group.logged_in.discard(agent.user_id)
+        else:
+            return _validation("action", "action.invalid", "action must be login or logout")
+        return JSONResponse(f"Agent {agent.user_id}@{self.domain} {action} done")
+
+    async def _queue_statistics(self, request: Request) -> Response:
+        user = request.path_params["user"]
+        if self._user(user) is None:
+            return self._no_user(user)
+        if user not in self.supervisors:
+            return _failure(403, "The Supervisor licence is required for queue statistics")
+        queues = []
+        for group in self.groups.values():
+            logged_in, free = self._agent_counts(group)
+            queues.append(
+                {
+                    "name": group.name,
+                    "domain": group.domain,
+                    "number": group.number,
+                    "id": group.id,
+                    "queueLength": group.calls_in_queue,
+                    "availableAgents": free,
+                    "loggedInAgents": logged_in,
+                    "longestWaiting": group.longest_waiting,
+                    "lastWait": group.longest_waiting // 2,
+                    "averageWait": group.longest_waiting // 3,
+                    "droppedCallsForPeriod": group.dropped_period,
+                    "totalCallsForPeriod": group.answered_period + group.dropped_period,
+                    "answeredCallsForPeriod": group.answered_period,
+                    "totalCallsLast24h": group.answered_24h + group.dropped_24h,
+                    "droppedCallsLast24h": group.dropped_24h,
+                    "answeredCallsLast24h": group.answered_24h,
+                    "current-agent-presence": [{"name": "Available", "count": free}],
+                }
+            )
+        return JSONResponse({"queue": queues})
+
+    # -- contacts -------------------------------------------------------------------------
+    async def _contact_list(self, request: Request) -> Response:
+        if self._user(request.path_params["user"]) is None:
+            return self._no_user(request.path_params["user"])
+        query = request.query_params.get("query", "").strip().lower()
+        try:
+            limit = int(request.query_params.get("maxResults", "25"))
+        except ValueError:
+            return _validation("maxResults", "number.invalid", "maxResults must be a number")
+        entries: list[tuple[str, list[str], bool, dict[str, Any]]] = []
+        for user in self.users.values():
+            words = [user.firstname, user.lastname, user.email or ""]
+            entries.append((f"{user.firstname} {user.lastname}", words, user.favourite, self._contact_json(user)))
+        for contact in self.contacts:
+            name = f"{contact.firstname} {contact.lastname}".strip() or contact.company
+            words = [contact.firstname, contact.lastname, contact.company, contact.email or ""]
+            entries.append((name, words, contact.favourite, self._shortcut_json(contact)))
+        found = []
+        for _, words, favourite, body in sorted(entries, key=lambda e: e[0].lower()):
+            # "contacts where any word in a searchable field starts with the stated query" (seed)
+            tokens = " ".join(words).lower().split()
+            if (query and all(any(t.startswith(q) for t in tokens) for q in query.split())) or (
+                not query and favourite
+            ):
+                found.append(body)
+        return JSONResponse({"query": query, "contact": found[:limit]})
+
+    # -- private --------------------------------------------------------------------------
+    def _user(self, user_id: str) -> SimUser | None:
+        return self.presence_of(user_id) if user_id in self.users else None
+
+    def _user_by_cid(self, cid: str) -> SimUser | None:
+        user_id, _, domain = cid.partition("@")
+        return self._user(user_id) if domain == self.domain else None
+
+    def _no_user(self, user_id: str) -> Response:
+        return _validation("user", "user.does.not.exist", f"No user {user_id} in {self.domain}")
+
+    def _presence_json(self, user: SimUser) -> dict[str, Any]:
+        return {
+            "futurePresenceAccess": "WRITE",
+            "activityAccess": "WRITE",
+            "roleAccess": "WRITE",
+            "noteAccess": "WRITE",
+            "role": "business",
+            "note": user.note or "",
+            "activity": {"id": user.activity, "expiration": _stamp(user.expires), "available": user.available},
+            "idle": False,
+            "available": user.available,
+            "capabilities": ["SMS"],
+        }
+
+    def _contact_json(self, user: SimUser) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": f"{user.user_id}@{self.domain}",
+            "firstname": user.firstname,
+            "lastname": user.lastname,
+            "company": "Example Org",
+            "presence": self._presence_json(user),
+            "incall": False,
+            "inlist": user.favourite,
+            "type": "DIRECTORY",
+            "contactStatus": "FAVORITE" if user.favourite else "CONTACT",
+            "collaboration": True,
+            "phonenumbers": [{"number": user.number, "type": "mobile"}] if user.number else [],
+        }
+        if user.number:
+            body["preferredNumber"] = user.number
+        if user.email:
+            body["email"] = user.email
+        return body
+
+    def _shortcut_json(self, contact: SimContact) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": contact.id,
+            "firstname": contact.firstname,
+            "lastname": contact.lastname,
+            "company": contact.company,
+            "type": contact.type,
+            "inlist": contact.favourite,
+            "contactStatus": "FAVORITE" if contact.favourite else "CONTACT",
+        }
+        if contact.number:
+            body["preferredNumber"] = contact.number
+        if contact.email:
+            body["email"] = contact.email
+        return body
+
+    def _agent_json(self, group: SimGroup, user_id: str) -> dict[str, Any]:
+        user = self.presence_of(user_id)
+        activity = next((a.name for a in self.activities if a.id == user.activity), user.activity)
+        return {
+            "id": f"{user_id}@{self.domain}",
+            "firstName": user.firstname,
+            "lastName": user.lastname,
+            "activity": activity,
+            "skillLevel": 3,
+            "isLoggedIn": user_id in group.logged_in,
+            "isAvailable": user.available,
+        }
+
+    def _agent_counts(self, group: SimGroup) -> tuple[int, int]:
+        logged_in = [u for u in group.members if u in group.logged_in]
+        return len(logged_in), sum(1 for u in logged_in if self.presence_of(u).available)

@@ -1,0 +1,518 @@
+"""Relatel (formerly Firmafon) REST API v2 behind phonebot's neutral contract.
+
+How the contract maps onto Relatel (details in ``shared/vendors/relatel.md``):
+
+* **Tokens.** The API acts as the token's owner (``/employee``, ``PUT /employee``,
+  ``/switch/dial``, group join/leave). The *service token* (``RelatelConfig.token``, an
+  admin's) reads the company and may change anyone's DND; a user's *own token*
+  (``VendorIdentity.token``) acts as that user. "Me" operations use the identity's own token
+  when it has one, else the service token when the identity *is* its owner, else the admin
+  endpoint ``/employees/{id}``. Company-wide reads (employees, groups, receptions, calls,
+  statistics, contacts) always use the service token, so every user sees the same figures.
+  A personal token is checked once against ``GET /employee`` and refused when it belongs to
+  someone else.
+* **Service identity.** The contract's ``service_identity()`` is synchronous, but only
+  ``GET /employee`` knows who owns the service token. :meth:`RelatelAdapter.service_identity`
+  therefore returns the owner once :meth:`RelatelAdapter.resolve_service_identity` has run
+  (``probe()`` and every method that must know the owner call it) and before that a placeholder with
+  ``user_id=""``. An empty ``user_id`` means "the service token's owner" everywhere in this
+  adapter, so the placeholder works with every method and never names a wrong person.
+* **Presence.** Relatel has no named activities: presence is ``do_not_disturb`` plus an
+  optional ``dnd_timeout_at``; phonebot keeps labels such as "lunch" itself. ``available``
+  is *not DND* and ``live_presence`` in ``{"available", "unknown"}`` ("unknown" is what
+  Relatel reports when it cannot see a device, and the DESKBOX client treats it as callable).
+  Any other live state (``"ringing"``, ...) gives ``available=False`` with the state as
+  ``note``. A ``dnd_timeout_at`` in the past counts as not DND.
+* **Queues.** Relatel has no live-queue endpoint. One :class:`QueueStatus` per reception
+  (``reception:<id>``): calls waiting = calls from ``GET /calls?status=ringing`` with neither
+  ``answered_at`` nor ``ended_at`` whose endpoint or any ``nodes[].endpoint`` is the
+  reception's (filtered here: the live API ignores the ``endpoint`` filter); longest wait from
+  the oldest ``started_at``; answered/missed today from ``/receptions/{id}/statistics`` since
+  local midnight in ``RelatelConfig.timezone`` (``None`` when the plan lacks statistics). One
+  per employee group (``group:<id>``): members are the logged-in agents, free agents are
+  members not on DND whose ``live_presence`` is exactly ``"available"``, waiting calls as
+  for receptions. Only groups have a login (join/leave).
+* **Contacts.** The API searches contacts by number only. Names are matched here over at most
+  :data:`MAX_CONTACT_PAGES` pages of 100 contacts, plus the employees (``colleague=True``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from pydantic import Field, HttpUrl, SecretStr, field_validator
+
+from adapters.base import AdapterConfig, ProbeResult, VendorAdapter
+from adapters.errors import IdentityError, NotFound, VendorAuthError, VendorError, VendorRejected
+from adapters.http import RetryPolicy, VendorHttpClient
+from adapters.models import (
+    Capability,
+    Contact,
+    DialResult,
+    Presence,
+    PresenceChange,
+    QueueStatus,
+    VendorIdentity,
+    VendorUser,
+)
+from adapters.relatel import wire
+from adapters.relatel.paths import ENDPOINTS
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://app.relatel.dk/api/v2"
+#: ``live_presence`` values that leave a non-DND person "available" (the set is undocumented).
+REACHABLE_STATES = frozenset({"available", "unknown"})
+#: The only ``live_presence`` that counts an agent as free in queue status.
+FREE_STATE = "available"
+PAGE_LIMIT = 100  # Relatel's maximum ``limit`` for calls and contacts
+MAX_CONTACT_PAGES = 5
+DANISH_PREFIX = "45"
+
+NEEDS_OWN_TOKEN = (
+    "Relatel rings whoever owns the API token, and phonebot's shared Relatel token belongs to "
+    "someone else, so calling from here would ring the wrong phone. Link your personal Relatel "
+    "token to phonebot first (see the README, \u201cPer-user Relatel tokens\u201d)."
+)
+WRONG_OWN_TOKEN = (
+    "The Relatel token linked to your Slack account belongs to a different Relatel employee, so "
+    "phonebot won't act with it. Ask a phonebot admin to fix your `users:` entry (see the README, "
+    "\u201cPer-user Relatel tokens\u201d)."
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _all(*calls: Awaitable[T]) -> list[T]:
+    """Run ``calls`` concurrently; raise the first failure only after all have finished."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[T], results)
+
+
+class RelatelConfig(AdapterConfig):
+    """Settings for the ``relatel`` vendor section.
+
+    Args:
+        base_url: API root; the Relatel host by default.
+        token: an admin's personal access token: reads the company and sets anyone's DND.
+            It rings *its owner's* phone, so users dial with their own tokens.
+        answer_target_seconds: answer-time target sent with reception statistics.
+        timezone: IANA zone that defines "today" for answered/missed counts.
+    """
+
+    base_url: HttpUrl = HttpUrl(DEFAULT_BASE_URL)
+    token: SecretStr
+    answer_target_seconds: int = Field(default=30, ge=1, le=3600)
+    timezone: str = "Europe/Copenhagen"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class RelatelAdapter(VendorAdapter):
+    """Relatel REST API v2 (see the module docstring for the mapping).
+
+    Args:
+        config: a :class:`RelatelConfig`.
+        transport: optional httpx transport (tests).
+        retry: retry policy for idempotent calls (tests pass tiny delays).
+        clock: returns the current aware UTC time (tests pin it).
+    """
+
+    name = "relatel"
+    display_name = "Relatel"
+    config_model = RelatelConfig
+    capabilities = frozenset(
+        {
+            Capability.PRESENCE_READ,
+            Capability.PRESENCE_WRITE,
+            Capability.DIAL,
+            Capability.QUEUE_STATUS,
+            Capability.QUEUE_LOGIN,
+            Capability.CONTACT_SEARCH,
+            Capability.DIRECTORY,
+        }
+    )
+    acts_as_token_owner = True
+
+    def __init__(
+        self,
+        config: AdapterConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if not isinstance(config, RelatelConfig):
+            raise TypeError(f"RelatelAdapter needs a RelatelConfig, not {type(config).__name__}")
+        super().__init__(config, transport=transport)
+        self.settings = config
+        self._clock = clock or _utcnow
+        self._zone = ZoneInfo(config.timezone)
+        self._service_token = config.token.get_secret_value()
+        self._service: VendorIdentity | None = None
+        self._owners: dict[str, str] = {}  # token fingerprint -> owner's employee id
+        timeout = config.timeout_seconds
+        self._http = VendorHttpClient(
+            vendor=self.display_name,
+            base_url=str(config.base_url),
+            endpoints=ENDPOINTS,
+            default_headers={"Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
+            retry=retry,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        """Release HTTP connections."""
+        await self._http.aclose()
+
+    # -- identity -------------------------------------------------------------------------
+    def service_identity(self) -> VendorIdentity:
+        """The service token's owner, or a ``user_id=""`` placeholder until it is resolved.
+
+        The placeholder stands for "whoever owns the service token" and is handled as such by
+        every method, so callers may use it before :meth:`resolve_service_identity` has run.
+        """
+        if self._service is not None:
+            return self._service
+        return VendorIdentity(vendor=self.name, user_id="", display_name="Relatel service token")
+
+    async def resolve_service_identity(self) -> VendorIdentity:
+        """Look up (once) which employee owns the service token, via ``GET /employee``."""
+        if self._service is None:
+            await self._me(self._service_token)
+        assert self._service is not None  # set by _me
+        return self._service
+
+    # -- presence -------------------------------------------------------------------------
+    async def get_presence(self, identity: VendorIdentity) -> Presence:
+        """DND state of ``identity`` (``GET /employee`` as themselves, else ``/employees/{id}``)."""
+        token = await self._own_token(identity, verify=False)
+        if token is not None:
+            return self._presence(await self._me(token))
+        body = await self._call("employee", token=self._service_token, path_params={"id": identity.user_id})
+        return self._presence(wire.parse_employee(wire.unwrap_one(body, "employee")))
+
+    async def set_presence(self, identity: VendorIdentity, change: PresenceChange) -> Presence:
+        """``available`` clears DND; any other activity sets DND until ``change.until`` (or for good)."""
+        if change.activity.strip().lower() == "available":
+            fields: dict[str, Any] = {"do_not_disturb": False, "dnd_timeout_at": None}
+        else:
+            until = wire.format_time(change.until) if change.until is not None else None
+            fields = {"do_not_disturb": True, "dnd_timeout_at": until}
+        body = {"employee": fields}
+        token = await self._own_token(identity, verify=False)
+        if token is not None:
+            answer = await self._call("employee.me.update", token=token, json=body)
+        else:
+            try:
+                answer = await self._call(
+                    "employee.update", token=self._service_token, path_params={"id": identity.user_id}, json=body
+                )
+            except VendorAuthError as exc:
+                raise self._admin_needed(exc, "change a colleague's do-not-disturb") from exc
+        if answer is None:
+            return await self.get_presence(identity)
+        return self._presence(wire.parse_employee(wire.unwrap_one(answer, "employee")))
+
+    # -- calls ----------------------------------------------------------------------------
+    async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
+        """``POST /switch/dial`` as ``identity`` (their phone rings first). Never retried.
+
+        Raises :class:`IdentityError` before any request when the only usable token belongs
+        to someone else: Relatel would ring that person's phone.
+        """
+        digits = wire.to_relatel_number(number)
+        if digits is None:
+            raise VendorRejected(self.display_name, f"\u201c{number}\u201d isn't a number Relatel can dial")
+        token = await self._own_token(identity, verify=True)
+        if token is None:
+            raise IdentityError(NEEDS_OWN_TOKEN)
+        await self._call("switch.dial", token=token, json={"to_number": digits})
+        return DialResult(target=digits)
+
+    # -- queues ---------------------------------------------------------------------------
+    async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:
+        """Receptions (calls waiting, answered/missed today), then employee groups (agents)."""
+        me_id = identity.user_id or await self._owner_of(identity.token or self._service_token)
+        token = self._service_token
+        receptions_body, calls_body, groups_body, employees_body = await _all(
+            self._call("receptions", token=token),
+            self._call("calls", token=token, params={"status": "ringing", "limit": PAGE_LIMIT}),
+            self._call("employee_groups", token=token),
+            self._call("employees", token=token),
+        )
+        receptions = [wire.parse_reception(raw) for raw in wire.unwrap_list(receptions_body, "receptions")]
+        waiting = [call for raw in wire.unwrap_list(calls_body, "calls") if (call := wire.parse_call(raw)).waiting]
+        groups = [wire.parse_group(raw) for raw in wire.unwrap_list(groups_body, "employee_groups")]
+        employees = {e.id: e for e in map(wire.parse_employee, wire.unwrap_list(employees_body, "employees"))}
+        now = self._clock()
+        today = await _all(*(self._today(reception, now) for reception in receptions))
+
+        statuses: list[QueueStatus] = []
+        for reception, (answered, missed) in zip(receptions, today, strict=True):
+            here = [call for call in waiting if reception.endpoint in call.endpoints]
+            statuses.append(
+                QueueStatus(
+                    group_id=f"reception:{reception.id}",
+                    name=reception.name,
+                    calls_waiting=len(here),
+                    longest_wait_seconds=_longest_wait(here, now),
+                    answered_today=answered,
+                    missed_today=missed,
+                )
+            )
+        for group in groups:
+            members = [employees[m] for m in group.employee_ids if m in employees]
+            here = [call for call in waiting if group.endpoint in call.endpoints]
+            statuses.append(
+                QueueStatus(
+                    group_id=f"group:{group.id}",
+                    name=group.name,
+                    calls_waiting=len(here),
+                    longest_wait_seconds=_longest_wait(here, now),
+                    agents_logged_in=len(group.employee_ids),
+                    agents_free=sum(1 for m in members if not m.dnd_at(now) and m.live_presence == FREE_STATE),
+                    me_logged_in=me_id in group.employee_ids,
+                )
+            )
+        return statuses
+
+    async def queue_login(self, identity: VendorIdentity, group_id: str, *, logged_in: bool) -> None:
+        """Join or leave employee group ``group:<id>``; receptions have no login.
+
+        With a token that acts as ``identity``: ``POST /employee_groups/{id}/join|leave``.
+        Otherwise the admin service token rewrites the employee's ``employee_group_ids``.
+        """
+        kind, _, raw_id = group_id.partition(":")
+        if kind == "reception":
+            raise VendorRejected(
+                self.display_name, "receptions have no agent login on Relatel; log in to a group instead"
+            )
+        if kind != "group" or not raw_id.isdigit():
+            raise NotFound(self.display_name, f"Relatel has no queue {group_id!r}")
+        token = await self._own_token(identity, verify=True)
+        if token is not None:
+            name = "employee_group.join" if logged_in else "employee_group.leave"
+            await self._call(name, token=token, path_params={"id": raw_id})
+            return
+        body = await self._call("employee", token=self._service_token, path_params={"id": identity.user_id})
+        current = wire.parse_employee(wire.unwrap_one(body, "employee")).group_ids
+        wanted = [g for g in current if g != raw_id] + ([raw_id] if logged_in else [])
+        update = {"employee": {"employee_group_ids": [int(g) if g.isdigit() else g for g in wanted]}}
+        try:
+            await self._call(
+                "employee.update", token=self._service_token, path_params={"id": identity.user_id}, json=update
+            )
+        except VendorAuthError as exc:
+            raise self._admin_needed(exc, "change a colleague's groups") from exc
+
+    # -- directory ------------------------------------------------------------------------
+    async def search_contacts(self, identity: VendorIdentity, query: str) -> list[Contact]:
+        """Colleagues, then shared contacts, matching a name (all words) or a number.
+
+        A bare 8-digit number is taken as Danish, as other Relatel clients do.
+        """
+        needle = query.strip()
+        if not needle:
+            return []
+        token = self._service_token
+        digits = _number_query(needle)
+        if digits is not None:
+            contacts_body, employees_body = await _all(
+                self._call("contacts", token=token, params={"number": digits, "limit": PAGE_LIMIT}),
+                self._call("employees", token=token),
+            )
+            rows = [wire.parse_contact(raw) for raw in wire.unwrap_list(contacts_body, "contacts")]
+            colleagues = [
+                e
+                for e in map(wire.parse_employee, wire.unwrap_list(employees_body, "employees"))
+                if e.number and wire.to_relatel_number(e.number) == digits
+            ]
+        else:
+            words = needle.casefold().split()
+            employees_body, rows = await _all(self._call("employees", token=token), self._all_contacts(token))
+            colleagues = [
+                e
+                for e in map(wire.parse_employee, wire.unwrap_list(employees_body, "employees"))
+                if _matches(e.name, words)
+            ]
+            rows = [row for row in rows if _matches(row.name, words)]
+        found = [
+            Contact(id=f"employee:{e.id}", name=e.name, number=wire.to_e164(e.number), email=e.email, colleague=True)
+            for e in sorted(colleagues, key=lambda e: e.name.casefold())
+        ]
+        found += [
+            Contact(id=f"contact:{row.id}", name=row.name, number=wire.to_e164(row.number), email=row.email)
+            for row in sorted(rows, key=lambda row: row.name.casefold())
+        ]
+        return found
+
+    async def list_users(self, identity: VendorIdentity) -> list[VendorUser]:
+        """Every employee. ``email`` is not in Relatel's documented schema, so it is often ``None``."""
+        body = await self._call("employees", token=self._service_token)
+        return [
+            VendorUser(user_id=e.id, name=e.name, email=e.email, number=wire.to_e164(e.number))
+            for e in map(wire.parse_employee, wire.unwrap_list(body, "employees"))
+        ]
+
+    # -- diagnostics ----------------------------------------------------------------------
+    async def probe(self) -> list[ProbeResult]:
+        """Resolve the service token's owner, then run the standard read-only probes."""
+        try:
+            owner = (await self.resolve_service_identity()).display_name or "the token owner"
+        except VendorError:
+            owner = "the token owner"  # every probed row below reports the failure itself
+        dial_note = (
+            f"not probed: it rings a real phone. Relatel dials as the token owner ({owner}); "
+            "everyone else needs their own Relatel token"
+        )
+        return [
+            ProbeResult(r.capability, None, dial_note) if r.capability is Capability.DIAL else r
+            for r in await super().probe()
+        ]
+
+    # -- private --------------------------------------------------------------------------
+    async def _call(
+        self,
+        endpoint: str,
+        *,
+        token: str,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        return await self._http.call(endpoint, token=token, path_params=path_params, params=params, json=json)
+
+    async def _me(self, token: str) -> wire.Employee:
+        """``GET /employee`` with ``token``; remembers who owns the token."""
+        me = wire.parse_employee(wire.unwrap_one(await self._call("employee.me", token=token), "employee"))
+        self._owners[_fingerprint(token)] = me.id
+        if token == self._service_token and self._service is None:
+            self._service = VendorIdentity(vendor=self.name, user_id=me.id, display_name=me.name, email=me.email)
+        return me
+
+    async def _owner_of(self, token: str) -> str:
+        owner = self._owners.get(_fingerprint(token))
+        if owner is None:
+            owner = (await self._me(token)).id
+        return owner
+
+    async def _own_token(self, identity: VendorIdentity, *, verify: bool) -> str | None:
+        """A token that acts as ``identity`` on the "me" endpoints, or ``None`` if there is none.
+
+        A personal token must belong to ``identity`` (checked once per token). The service token
+        qualifies when ``identity`` is its owner; ``verify`` looks the owner up if not yet known
+        (dialling must know; presence can fall back to the admin endpoints instead).
+        """
+        if identity.token:
+            if identity.user_id and await self._owner_of(identity.token) != identity.user_id:
+                raise IdentityError(WRONG_OWN_TOKEN)
+            return identity.token
+        if not identity.user_id:
+            return self._service_token
+        if self._service is None and verify:
+            await self.resolve_service_identity()
+        if self._service is not None and self._service.user_id == identity.user_id:
+            return self._service_token
+        return None
+
+    def _presence(self, employee: wire.Employee) -> Presence:
+        dnd = employee.dnd_at(self._clock())
+        reachable = employee.live_presence in REACHABLE_STATES
+        return Presence(
+            available=not dnd and reachable,
+            dnd=dnd,
+            until=employee.dnd_timeout_at if dnd else None,
+            note=None if reachable else employee.live_presence,
+        )
+
+    async def _today(self, reception: wire.Reception, now: datetime) -> tuple[int | None, int | None]:
+        """Answered and missed since local midnight; ``(None, None)`` when the plan has no statistics."""
+        midnight = now.astimezone(self._zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        params = {
+            "answer_target": self.settings.answer_target_seconds,
+            "from_time": midnight.isoformat(),
+            "to_time": wire.format_time(now),
+        }
+        try:
+            body = await self._call(
+                "reception.statistics", token=self._service_token, path_params={"id": reception.id}, params=params
+            )
+        except (VendorAuthError, NotFound, VendorRejected) as exc:
+            log.info("reception statistics unavailable", extra={"vendor": self.name, "error": str(exc)})
+            return None, None
+        return wire.parse_statistics(body)
+
+    async def _all_contacts(self, token: str) -> list[wire.ContactRow]:
+        """Page ``GET /contacts`` forward with ``id_gt_or_eq``, at most :data:`MAX_CONTACT_PAGES` pages."""
+        rows: dict[str, wire.ContactRow] = {}
+        cursor: int | None = None
+        for _ in range(MAX_CONTACT_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_LIMIT}
+            if cursor is not None:
+                params["id_gt_or_eq"] = cursor
+            body = await self._call("contacts", token=token, params=params)
+            page = [wire.parse_contact(raw) for raw in wire.unwrap_list(body, "contacts")]
+            rows.update((row.id, row) for row in page)
+            numeric = [int(row.id) for row in page if row.id.isdigit()]
+            if len(page) < PAGE_LIMIT or not numeric or (cursor is not None and max(numeric) < cursor):
+                break
+            cursor = max(numeric) + 1
+        else:
+            log.info("contact search stopped paging", extra={"vendor": self.name, "contacts": len(rows)})
+        return list(rows.values())
+
+    def _admin_needed(self, exc: VendorAuthError, action: str) -> VendorAuthError:
+        return VendorAuthError(
+            self.display_name,
+            f"Relatel refused to {action} ({exc.status_code}): that needs an admin's service token, "
+            "or the user's own Relatel token",
+            status_code=exc.status_code,
+        )
+
+
+def _longest_wait(calls: list[wire.Call], now: datetime) -> int | None:
+    starts = [call.started_at for call in calls if call.started_at is not None]
+    return max(0, int((now - min(starts)).total_seconds())) if starts else None
+
+
+def _number_query(query: str) -> str | None:
+    """Relatel digits when ``query`` looks like a phone number, else ``None``."""
+    digits = wire.to_relatel_number(query)
+    if digits is None:
+        return None
+    bare = query.strip()
+    if len(digits) == 8 and not bare.startswith(("+", "00")):
+        return DANISH_PREFIX + digits
+    return digits
+
+
+def _matches(name: str, words: list[str]) -> bool:
+    folded = name.casefold()
+    return all(word in folded for word in words)

@@ -1,0 +1,539 @@
+"""A stateful Relatel REST API v2 simulator, for tests and ``phonebot console --simulate``.
+
+It serves the subset :class:`~adapters.relatel.adapter.RelatelAdapter` uses, under ``/api/v2``,
+and behaves like the real API where it matters: every token belongs to an employee and the
+"me" endpoints act as that employee; DND set with ``PUT`` reads back and ends at
+``dnd_timeout_at``; ``POST /switch/dial`` rings the token owner (recorded in :attr:`dials`);
+joining or leaving a group changes its ``employee_ids``; ``GET /calls`` ignores the
+``endpoint`` filter as the live API does; errors use Relatel's ``{"status": "failure",
+"message": ...}`` body. Fault injection and request recording come from :class:`SimulatorBase`.
+
+Usage::
+
+    sim = RelatelSimulator()
+    with LoopbackServer(sim.build_app()) as server:
+        config = RelatelConfig(base_url=server.url + "/api/v2", token="relatel-admin-token")
+        adapter = RelatelAdapter(config)
+        await adapter.set_presence(adapter.service_identity(), PresenceChange(activity="lunch"))
+        assert sim.employee(1)["do_not_disturb"] is True
+        sim.set_faults(status=500, count=1, path_prefix="/api/v2/switch/dial")
+
+Demo company: employees 1 Alice Andersen (admin), 2 Bob Berg, 3 Carol Christensen; receptions
+10 "Main line" and 11 "Support" (two calls ringing on Support); employee groups 20 "Support
+team" (Alice, Bob) and 21 "Sales" (Carol); contacts including "Acme Corp", "Jens Jensen" and
+"Jensen Plumbing" among 130, so a name search needs two pages.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.simulation import SimulatorBase
+
+Json = dict[str, Any]
+Handler = Callable[[Request, Json], Awaitable[Response]]
+
+ADMIN_TOKEN = "relatel-admin-token"
+BOB_TOKEN = "relatel-bob-token"
+DEFAULT_TOKENS: dict[str, int] = {ADMIN_TOKEN: 1, BOB_TOKEN: 2}
+COMPANY_ID = 100
+CONTACT_COUNT = 130
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _failure(status: int, message: str) -> Response:
+    return JSONResponse({"status": "failure", "message": message}, status_code=status)
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def _call_endpoints(call: Json) -> set[str]:
+    return {call.get("endpoint") or ""} | {node.get("endpoint") or "" for node in call.get("nodes") or []}
+
+
+@dataclass(frozen=True)
+class SimulatedDial:
+    """One ``POST /switch/dial``: whose phone rang first, and the number dialled after."""
+
+    employee_id: int
+    to_number: str
+    at: datetime
+
+
+@dataclass
+class RelatelSimulator(SimulatorBase):
+    """Relatel's API over a small demo company; see the module docstring.
+
+    Args:
+        tokens: bearer token -> employee id it acts as.
+        clock: current aware UTC time; seeds call times and ends expired DND.
+        prefix: path prefix of the API (the real one is ``/api/v2``).
+    """
+
+    tokens: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TOKENS))
+    clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
+    prefix: str = "/api/v2"
+    employees: dict[int, Json] = field(default_factory=dict, init=False)
+    groups: dict[int, Json] = field(default_factory=dict, init=False)
+    receptions: dict[int, Json] = field(default_factory=dict, init=False)
+    calls: list[Json] = field(default_factory=list, init=False)
+    contacts: dict[int, Json] = field(default_factory=dict, init=False)
+    dials: list[SimulatedDial] = field(default_factory=list, init=False)
+    canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._seed()
+
+    # -- helpers for tests ----------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the demo data: no dials, requests, faults or canned answers."""
+        self.dials.clear()
+        self.requests.clear()
+        self.canned.clear()
+        self.clear_faults()
+        self._seed()
+
+    def employee(self, employee_id: int) -> Json:
+        """The live employee record (mutate it to set up a scenario)."""
+        return self.employees[employee_id]
+
+    def group(self, group_id: int) -> Json:
+        """The live employee-group record."""
+        return self.groups[group_id]
+
+    def set_dnd(self, employee_id: int, on: bool, until: datetime | None = None) -> None:
+        """Set an employee's DND directly, as if done in Relatel's app."""
+        self.employees[employee_id]["do_not_disturb"] = on
+        self.employees[employee_id]["dnd_timeout_at"] = _iso(until) if until is not None else None
+
+    def add_call(self, **fields: Any) -> Json:
+        """Append a call-log entry (defaults: incoming, ringing now on ``Reception#10``)."""
+        call: Json = {
+            "call_uuid": f"sim-call-{len(self.calls) + 1}",
+            "company_id": COMPANY_ID,
+            "direction": "incoming",
+            "endpoint": "Reception#10",
+            "endpoint_type": "reception",
+            "from_number": "4520000000",
+            "to_number": "4570000010",
+            "started_at": _iso(self.clock()),
+            "status": "ringing",
+            "answered_at": None,
+            "ended_at": None,
+            "nodes": [],
+        }
+        call.update(fields)
+        self.calls.append(call)
+        return call
+
+    def respond_with(self, method: str, path: str, body: Any, *, status: int = 200) -> None:
+        """Answer ``method path`` (relative to the prefix) with ``body`` until :meth:`reset`.
+
+        A ``str`` body is sent as plain text, ``None`` as an empty body; this is how tests
+        feed the adapter malformed or differently wrapped answers.
+        """
+        self.canned[(method.upper(), self.prefix + path)] = (status, body)
+
+    # -- routes ---------------------------------------------------------------------------
+    def routes(self) -> list[BaseRoute]:
+        """The Relatel API routes under :attr:`prefix`."""
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", "/employee", self._get_me),
+            ("PUT", "/employee", self._put_me),
+            ("GET", "/employees", self._list_employees),
+            ("GET", "/employees/{id:int}", self._get_employee),
+            ("PUT", "/employees/{id:int}", self._put_employee),
+            ("GET", "/employee_groups", self._list_groups),
+            ("POST", "/employee_groups/{id:int}/join", self._join),
+            ("POST", "/employee_groups/{id:int}/leave", self._leave),
+            ("GET", "/calls", self._list_calls),
+            ("POST", "/switch/dial", self._dial),
+            ("GET", "/receptions", self._list_receptions),
+            ("GET", "/receptions/{id:int}/statistics", self._statistics),
+            ("GET", "/contacts", self._list_contacts),
+        ]
+        return [Route(self.prefix + path, self._guarded(handler), methods=[method]) for method, path, handler in table]
+
+    def _guarded(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            canned = self.canned.get((request.method, request.url.path))
+            if canned is not None:
+                status, body = canned
+                if body is None:
+                    return Response(b"", status_code=status)
+                if isinstance(body, str):
+                    return PlainTextResponse(body, status_code=status)
+                return JSONResponse(body, status_code=status)
+            me = self._owner(request)
+            if me is None:
+                return _failure(401, "401 Unauthorized")
+            self._expire_dnd()
+            return await handler(request, me)
+
+        return endpoint
+
+    def _owner(self, request: Request) -> Json | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            token = request.query_params.get("access_token", "")
+        employee_id = self.tokens.get(token.strip())
+        return self.employees.get(employee_id) if employee_id is not None else None
+
+    def _expire_dnd(self) -> None:
+        now = self.clock()
+        for employee in self.employees.values():
+            until = _parse_time(employee.get("dnd_timeout_at"))
+            if employee.get("do_not_disturb") and until is not None and until <= now:
+                employee["do_not_disturb"] = False
+                employee["dnd_timeout_at"] = None
+
+    # -- employees ------------------------------------------------------------------------
+    async def _get_me(self, request: Request, me: Json) -> Response:
+        return JSONResponse({"employee": copy.deepcopy(me)})
+
+    async def _put_me(self, request: Request, me: Json) -> Response:
+        return await self._update(request, me, target=me)
+
+    async def _list_employees(self, request: Request, me: Json) -> Response:
+        ordered = sorted(self.employees.values(), key=lambda e: str(e["name"]))
+        return JSONResponse({"employees": copy.deepcopy(ordered)})
+
+    async def _get_employee(self, request: Request, me: Json) -> Response:
+        target = self.employees.get(request.path_params["id"])
+        if target is None:
+            return _failure(404, "404 Not Found")
+        return JSONResponse({"employee": copy.deepcopy(target)})
+
+    async def _put_employee(self, request: Request, me: Json) -> Response:
+        target = self.employees.get(request.path_params["id"])
+        if target is None:
+            return _failure(404, "404 Not Found")
+        if target is not me and not me["admin"]:
+            return _failure(403, "403 Forbidden")
+        return await self._update(request, me, target=target)
+
+    async def _update(self, request: Request, me: Json, *, target: Json) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        fields = body.get("employee") if isinstance(body, dict) else None
+        if not isinstance(fields, dict):
+            return _failure(422, "param is missing or the value is empty: employee")
+        if "do_not_disturb" in fields and not isinstance(fields["do_not_disturb"], bool):
+            return _failure(422, "do_not_disturb must be true or false")
+        if "dnd_timeout_at" in fields:
+            value = fields["dnd_timeout_at"]
+            if value is not None and _parse_time(value) is None:
+                return _failure(422, "dnd_timeout_at must be an ISO 8601 time")
+        if "employee_group_ids" in fields:
+            if not me["admin"]:
+                return _failure(403, "403 Forbidden")
+            wanted = fields["employee_group_ids"]
+            if not isinstance(wanted, list) or not all(isinstance(g, int) and g in self.groups for g in wanted):
+                return _failure(422, "employee_group_ids must list existing group ids")
+            for group_id, group in self.groups.items():
+                self._set_member(group, target, group_id in wanted)
+        if "do_not_disturb" in fields:
+            target["do_not_disturb"] = fields["do_not_disturb"]
+        if "dnd_timeout_at" in fields:
+            value = fields["dnd_timeout_at"]
+            target["dnd_timeout_at"] = _iso(_parse_time(value) or self.clock()) if value is not None else None
+        self._expire_dnd()
+        return JSONResponse({"employee": copy.deepcopy(target)})
+
+    # -- employee groups ------------------------------------------------------------------
+    async def _list_groups(self, request: Request, me: Json) -> Response:
+        return JSONResponse({"employee_groups": copy.deepcopy(list(self.groups.values()))})
+
+    async def _join(self, request: Request, me: Json) -> Response:
+        return self._membership(request, me, member=True)
+
+    async def _leave(self, request: Request, me: Json) -> Response:
+        return self._membership(request, me, member=False)
+
+    def _membership(self, request: Request, me: Json, *, member: bool) -> Response:
+        group = self.groups.get(request.path_params["id"])
+        if group is None:
+            return _failure(404, "404 Not Found")
+        self._set_member(group, me, member)
+        return JSONResponse({"employee_group": copy.deepcopy(group)})
+
+    @staticmethod
+    def _set_member(group: Json, employee: Json, member: bool) -> None:
+        ids: list[int] = group["employee_ids"]
+        mine: list[int] = employee["employee_group_ids"]
+        if member and employee["id"] not in ids:
+            ids.append(employee["id"])
+            mine.append(group["id"])
+        elif not member and employee["id"] in ids:
+            ids.remove(employee["id"])
+            mine.remove(group["id"])
+
+    # -- calls ----------------------------------------------------------------------------
+    async def _list_calls(self, request: Request, me: Json) -> Response:
+        calls = list(self.calls)
+        status = request.query_params.get("status")
+        if status:
+            calls = [c for c in calls if c.get("status") == status]
+        direction = request.query_params.get("direction")
+        if direction:
+            calls = [c for c in calls if c.get("direction") == direction]
+        number = request.query_params.get("number")
+        if number:
+            calls = [c for c in calls if number in (c.get("from_number"), c.get("to_number"))]
+        # Like the live API, `endpoint` is accepted and ignored.
+        calls.sort(key=lambda c: str(c.get("started_at") or ""), reverse=True)
+        limit = min(_int_param(request, "limit") or 30, 100)
+        return JSONResponse({"calls": copy.deepcopy(calls[:limit])})
+
+    async def _dial(self, request: Request, me: Json) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        to_number: Any = body.get("to_number") if isinstance(body, dict) else None
+        if to_number is None:
+            to_number = request.query_params.get("to_number")
+        if isinstance(to_number, int) and not isinstance(to_number, bool):
+            to_number = str(to_number)
+        if not isinstance(to_number, str) or not to_number.isdigit() or to_number.startswith("00"):
+            return _failure(422, "to_number must be the country code and number, digits only")
+        self.dials.append(SimulatedDial(employee_id=me["id"], to_number=to_number, at=self.clock()))
+        return JSONResponse({"message": "Call initiated successfully"})
+
+    # -- receptions -----------------------------------------------------------------------
+    async def _list_receptions(self, request: Request, me: Json) -> Response:
+        return JSONResponse({"receptions": copy.deepcopy(list(self.receptions.values()))})
+
+    async def _statistics(self, request: Request, me: Json) -> Response:
+        reception = self.receptions.get(request.path_params["id"])
+        if reception is None:
+            return _failure(404, "404 Not Found")
+        target = _int_param(request, "answer_target")
+        start = _parse_time(request.query_params.get("from_time"))
+        end = _parse_time(request.query_params.get("to_time"))
+        if target is None or start is None or end is None:
+            return _failure(422, "answer_target, from_time and to_time are required")
+        answered: list[float] = []
+        missed: list[float] = []
+        durations: list[float] = []
+        for call in self.calls:
+            started = _parse_time(call.get("started_at"))
+            if started is None or not start <= started <= end or reception["endpoint"] not in _call_endpoints(call):
+                continue
+            picked = _parse_time(call.get("answered_at"))
+            ended = _parse_time(call.get("ended_at"))
+            if picked is not None:
+                answered.append((picked - started).total_seconds())
+                if ended is not None:
+                    durations.append((ended - picked).total_seconds())
+            elif ended is not None:
+                missed.append((ended - started).total_seconds())
+        statistics = {
+            "total": len(answered) + len(missed),
+            "answered": len(answered),
+            "missed": len(missed),
+            "average_answer_time": round(sum(answered) / len(answered)) if answered else 0,
+            "average_duration": round(sum(durations) / len(durations)) if durations else 0,
+            "within_target": {
+                "answered": sum(1 for s in answered if s <= target),
+                "missed": sum(1 for s in missed if s <= target),
+            },
+        }
+        return JSONResponse({"statistics": statistics})
+
+    # -- contacts -------------------------------------------------------------------------
+    async def _list_contacts(self, request: Request, me: Json) -> Response:
+        rows = sorted(self.contacts.values(), key=lambda c: int(c["id"]))
+        number = request.query_params.get("number")
+        if number:
+            rows = [c for c in rows if c["number"] == number]
+        first = _int_param(request, "id_gt_or_eq")
+        if first is not None:
+            rows = [c for c in rows if c["id"] >= first]
+        limit = min(_int_param(request, "limit") or 10, 100)
+        return JSONResponse({"contacts": copy.deepcopy(rows[:limit])})
+
+    # -- demo data ------------------------------------------------------------------------
+    def _seed(self) -> None:
+        now = self.clock()
+        self.employees = {
+            1: _employee(1, "Alice Andersen", "4571000001", "alice@example.com", admin=True, groups=[20]),
+            2: _employee(2, "Bob Berg", "4571000002", "bob@example.com", groups=[20], features="mobile"),
+            3: _employee(3, "Carol Christensen", "4571000003", "carol@example.com", groups=[21]),
+        }
+        self.groups = {
+            20: _group(20, "Support team", [1, 2], digit=1),
+            21: _group(21, "Sales", [3], digit=2),
+        }
+        self.receptions = {
+            10: {"id": 10, "name": "Main line", "phone_number": {"number": "4570000010"}, "endpoint": "Reception#10"},
+            11: {"id": 11, "name": "Support", "phone_number": {"number": "4570000011"}, "endpoint": "Reception#11"},
+        }
+
+        def at(minutes: float) -> str:
+            return _iso(now - timedelta(minutes=minutes))
+
+        def node(endpoint: str, state: str) -> Json:
+            return {"endpoint": endpoint, "endpoint_name": endpoint, "state": state, "node_type": "endpoint"}
+
+        self.calls = []
+        self.add_call(  # answered on Main line via the support team, within 30 s
+            endpoint="Employee#1",
+            endpoint_type="employee",
+            started_at=at(50),
+            answered_at=at(49.8),
+            ended_at=at(45),
+            status="answered",
+            answered_by={"id": 1, "name": "Alice Andersen", "number": "4571000001"},
+            nodes=[
+                node("Reception#10", "answered"),
+                node("EmployeeGroup#20", "answered"),
+                node("Employee#1", "answered"),
+            ],
+        )
+        self.add_call(started_at=at(40), ended_at=at(39), status="missed", nodes=[node("Reception#10", "missed")])
+        self.add_call(  # answered on Support after 45 s
+            endpoint="Reception#11",
+            to_number="4570000011",
+            started_at=at(30),
+            answered_at=at(29.25),
+            ended_at=at(25),
+            status="answered",
+            answered_by={"id": 2, "name": "Bob Berg", "number": "4571000002"},
+            nodes=[node("Reception#11", "answered"), node("Employee#2", "answered")],
+        )
+        self.add_call(  # outgoing, not on any reception
+            direction="outgoing",
+            endpoint="Employee#3",
+            endpoint_type="employee",
+            from_number="4571000003",
+            to_number="4533000001",
+            started_at=at(20),
+            answered_at=at(19.5),
+            ended_at=at(12),
+            status="answered",
+        )
+        self.add_call(  # ringing on Support for 4 minutes
+            endpoint="Reception#11",
+            to_number="4570000011",
+            from_number="4540000001",
+            started_at=at(4),
+            nodes=[node("Reception#11", "ringing")],
+        )
+        self.add_call(  # ringing for 1 minute; now at the support team, came in on Support
+            endpoint="EmployeeGroup#20",
+            endpoint_type="employee_group",
+            to_number="4570000011",
+            from_number="4533000001",
+            started_at=at(1),
+            nodes=[node("Reception#11", "forwarded"), node("EmployeeGroup#20", "ringing")],
+        )
+        self.add_call(  # ringing directly on Alice's own number
+            endpoint="Employee#1",
+            endpoint_type="employee",
+            to_number="4571000001",
+            from_number="4520000001",
+            started_at=at(0.5),
+            nodes=[node("Employee#1", "ringing")],
+        )
+
+        named = [
+            (1, "Relatel A/S", "4571999999", "kundeservice@relatel.dk"),
+            (2, "Acme Corp", "4533000001", "info@acme.example"),
+            (3, "Jens Jensen", "4540000001", None),
+            (CONTACT_COUNT, "Jensen Plumbing", "4540000002", "jensen@plumbing.example"),
+        ]
+        self.contacts = {cid: _contact(cid, name, number, email) for cid, name, number, email in named}
+        for cid in range(4, CONTACT_COUNT):
+            self.contacts[cid] = _contact(cid, f"Kunde {cid:03d}", f"455{cid:07d}", None)
+
+
+def _employee(
+    employee_id: int,
+    name: str,
+    number: str,
+    email: str | None,
+    *,
+    admin: bool = False,
+    groups: list[int],
+    features: str | list[str] | None = None,
+) -> Json:
+    local = number[2:]
+    return {
+        "id": employee_id,
+        "name": name,
+        "number": number,
+        "number_formatted": " ".join(local[i : i + 2] for i in range(0, len(local), 2)),
+        "mobile_phone_number": None,
+        "switch_phone_number": number,
+        "email": email,
+        "admin": admin,
+        "admin_abilities": [{"name": "company_admin", "enabled": admin}],
+        "cloak_reception": None,
+        "company_id": COMPANY_ID,
+        "dnd_timeout_at": None,
+        "do_not_disturb": False,
+        "subscription_ids": [1000 + employee_id],
+        "employee_group_ids": list(groups),
+        # The seed shows a string, GO-FF a list: the simulator serves both.
+        "features": features if features is not None else ["switch", "mobile"],
+        "live_presence": "available",
+        "speed_dial": {"digit": employee_id},
+        "endpoint": f"Employee#{employee_id}",
+    }
+
+
+def _group(group_id: int, name: str, members: list[int], *, digit: int) -> Json:
+    return {
+        "id": group_id,
+        "name": name,
+        "live_presence": "available",
+        "speed_dial": {"digit": str(digit)},
+        "employee_ids": list(members),
+        "endpoint": f"EmployeeGroup#{group_id}",
+    }
+
+
+def _contact(contact_id: int, name: str, number: str, email: str | None) -> Json:
+    local = number[2:]
+    return {
+        "id": contact_id,
+        "name": name,
+        "number": number,
+        "number_formatted": " ".join(local[i : i + 2] for i in range(0, len(local), 2)),
+        "email": email,
+        "tags": [],
+        "flagged": False,
+        "comments_count": 0,
+    }

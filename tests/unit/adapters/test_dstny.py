@@ -1,0 +1,414 @@
+"""DstnyAdapter against DstnySimulator over real HTTP on 127.0.0.1 (plus a few MockTransport cases)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from adapters.base import ProbeResult
+from adapters.dstny.adapter import DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
+from adapters.dstny.paths import ENDPOINTS
+from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator
+from adapters.errors import (
+    VendorAuthError,
+    VendorRateLimited,
+    VendorRejected,
+    VendorTimeout,
+    VendorUnavailable,
+)
+from adapters.http import RetryPolicy
+from adapters.models import Activity, Capability, DialResult, PresenceChange, VendorIdentity
+from adapters.registry import build_adapter, parse_adapter_config
+from adapters.simulation import LoopbackServer
+
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
+ONCE = RetryPolicy(attempts=1)
+ALICE_TOKEN = "alice-own-ticket"
+
+ALICE = VendorIdentity(vendor="dstny", user_id="alice")
+ALICE_OWN = VendorIdentity(vendor="dstny", user_id="alice", token=ALICE_TOKEN)
+
+MakeAdapter = Callable[..., DstnyAdapter]
+
+
+class _Swappable:
+    """One loopback server for the module; each test plugs in a fresh simulator app."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def loopback() -> Iterator[tuple[LoopbackServer, _Swappable]]:
+    holder = _Swappable()
+    server = LoopbackServer(holder).start()
+    yield server, holder
+    server.stop()
+
+
+@pytest.fixture
+def sim(loopback: tuple[LoopbackServer, _Swappable]) -> DstnySimulator:
+    simulator = DstnySimulator(tokens={DEMO_TOKEN, ALICE_TOKEN})
+    loopback[1].app = simulator.build_app()
+    return simulator
+
+
+@pytest.fixture
+async def make_adapter(loopback: tuple[LoopbackServer, _Swappable]) -> AsyncIterator[MakeAdapter]:
+    created: list[DstnyAdapter] = []
+
+    def make(*, token: str = DEMO_TOKEN, timeout: float = 2.0, retry: RetryPolicy = FAST) -> DstnyAdapter:
+        config = DstnyConfig(
+            base_url=loopback[0].url,
+            token=token,
+            domain="example.com",
+            user="phonebot",
+            timeout_seconds=timeout,
+        )
+        adapter = DstnyAdapter(config, retry=retry)
+        created.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in created:
+        await adapter.aclose()
+
+
+@pytest.fixture
+def adapter(make_adapter: MakeAdapter, sim: DstnySimulator) -> DstnyAdapter:
+    return make_adapter()
+
+
+def _vendor_requests(sim: DstnySimulator) -> list[tuple[str, str, dict[str, list[str]]]]:
+    return [(r.method, r.path, r.query) for r in sim.requests]
+
+
+# -- presence -----------------------------------------------------------------------------------
+async def test_presence_round_trip_with_expiry(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    until = (datetime.now(UTC) + timedelta(minutes=45)).replace(microsecond=0)
+
+    presence = await adapter.set_presence(ALICE, PresenceChange(activity="lunch", until=until, note="lunch"))
+
+    assert presence.available is False
+    assert presence.activity == Activity(id="lunch", name="Lunch", available=False)
+    assert presence.until == until
+    assert sim.presence_of("alice").activity == "lunch"
+    puts = [(path, query) for method, path, query in _vendor_requests(sim) if method == "PUT"]
+    # The service ticket acts on another user through Contacts Information V1.
+    assert puts == [
+        ("/api/contacts/info/v1/example.com/alice@example.com/presence/activity", {"activity": ["lunch"]}),
+        (
+            "/api/contacts/info/v1/example.com/alice@example.com/presence/activity/expires",
+            {"expires": [format_expiry(until)]},
+        ),
+    ]
+    assert format_expiry(until).endswith("Z")
+    assert await adapter.get_presence(ALICE) == presence
+
+
+async def test_own_ticket_uses_userinfo_paths(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    presence = await adapter.set_presence(ALICE_OWN, PresenceChange(activity="dnd"))
+
+    assert presence.dnd is True
+    assert presence.until is None
+    assert presence.activity is not None and presence.activity.name == "Do not disturb"
+    vendor_paths = [path for _, path, _ in _vendor_requests(sim)]
+    assert "/api/userinfo/presence/example.com/alice/activity" in vendor_paths
+    assert not any(path.startswith("/api/contacts/info") for path in vendor_paths)
+    expires = [r for r in sim.requests if r.path.endswith("/activity/expires")]
+    assert expires[0].query == {"expires": ["never"]}
+    assert {r.authorization for r in sim.requests} == {f"Bearer {ALICE_TOKEN}"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("out", "out"), ("Do not disturb", "dnd"), ("VACATION", "vacation"), ("busy", "busy"), ("available", "available")],
+)
+async def test_activity_words_resolve(adapter: DstnyAdapter, sim: DstnySimulator, typed: str, expected: str) -> None:
+    presence = await adapter.set_presence(ALICE, PresenceChange(activity=typed))
+    assert presence.activity is not None and presence.activity.id == expected
+    assert sim.presence_of("alice").activity == expected
+
+
+def test_neutral_synonyms_fall_back_to_vendor_names() -> None:
+    activities = [
+        Activity(id="available", name="Available", available=True),
+        Activity(id="1230040550060", name="Out of office"),
+        Activity(id="1230040550061", name="Busy"),
+    ]
+    assert resolve_activity("out", activities) == activities[1]
+    assert resolve_activity("vacation", activities) == activities[1]
+    assert resolve_activity("dnd", activities) == activities[2]
+    assert resolve_activity("1230040550061", activities) == activities[2]
+    assert resolve_activity("lunch", activities) is None
+
+
+async def test_unknown_activity_lists_valid_names(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    with pytest.raises(VendorRejected) as caught:
+        await adapter.set_presence(ALICE, PresenceChange(activity="karaoke"))
+
+    for name in ("Available", "Lunch", "Out of office", "Do not disturb"):
+        assert name in caught.value.message
+    assert "karaoke" in caught.value.message
+    assert not [r for r in sim.requests if r.method == "PUT"]
+
+
+async def test_activity_lapses_at_its_end_time(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    until = datetime.now(UTC) + timedelta(hours=1)
+    await adapter.set_presence(ALICE, PresenceChange(activity="meeting", until=until))
+    sim.clock = lambda: until + timedelta(seconds=1)
+
+    presence = await adapter.get_presence(ALICE)
+
+    assert presence.available is True
+    assert presence.activity is not None and presence.activity.id == "available"
+    assert presence.until is None
+
+
+# -- calls --------------------------------------------------------------------------------------
+async def test_dial_encodes_plus_and_returns_reference(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    result = await adapter.dial(ALICE, "+4540000001")
+
+    assert result.target == "+4540000001"
+    assert result.reference == sim.dials[-1].reference
+    dial = sim.dials[-1]
+    assert (dial.user, dial.aptype, dial.target) == ("alice", "mobile", "+4540000001")
+    assert dial.raw_path == "/api/calls/current/example.com/alice/mobile/%2B4540000001"
+
+
+async def test_dial_is_never_retried(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    sim.set_faults(status=500)
+
+    with pytest.raises(VendorUnavailable):
+        await adapter.dial(ALICE, "+4540000001")
+
+    assert len(sim.requests) == 1
+    assert ENDPOINTS["callback"].retry is False
+
+
+async def test_dial_validation_error_is_rejected(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    with pytest.raises(VendorRejected) as caught:
+        await adapter.dial(ALICE, "+12")
+
+    assert "Not a valid number" in caught.value.message
+    assert caught.value.status_code == 400
+    assert sim.dials == []
+
+
+# -- HTTP failure mapping -----------------------------------------------------------------------
+async def test_get_is_retried_on_500_then_succeeds(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    sim.set_faults(status=500, count=2)
+
+    activities = await adapter.list_activities(ALICE)
+
+    assert [a.id for a in activities][:3] == ["available", "lunch", "meeting"]
+    assert len(sim.requests) == 3
+
+
+async def test_unknown_token_is_auth_error(make_adapter: MakeAdapter, sim: DstnySimulator) -> None:
+    adapter = make_adapter(token="revoked-ticket")
+
+    with pytest.raises(VendorAuthError) as caught:
+        await adapter.get_presence(ALICE)
+
+    assert caught.value.status_code == 401
+    assert "revoked-ticket" not in repr(adapter.settings)
+
+
+async def test_rate_limit_carries_retry_after(make_adapter: MakeAdapter, sim: DstnySimulator) -> None:
+    adapter = make_adapter(retry=ONCE)
+    sim.set_faults(status=429, retry_after=7)
+
+    with pytest.raises(VendorRateLimited) as caught:
+        await adapter.queue_status(ALICE)
+
+    assert caught.value.retry_after == 7.0
+
+
+async def test_slow_answer_is_timeout(make_adapter: MakeAdapter, sim: DstnySimulator) -> None:
+    adapter = make_adapter(timeout=0.3, retry=ONCE)
+    sim.set_faults(latency=1.0, count=1)
+    started = time.monotonic()
+
+    with pytest.raises(VendorTimeout):
+        await adapter.search_contacts(ALICE, "jensen")
+
+    assert time.monotonic() - started < 0.9
+
+
+# -- queues -------------------------------------------------------------------------------------
+async def test_queue_status_fields(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    support, sales = await adapter.queue_status(ALICE)
+
+    assert support.group_id == "35" and support.name == "Support"
+    assert support.calls_waiting == 2
+    assert (support.agents_logged_in, support.agents_free) == (2, 1)  # bob is in a meeting
+    assert (support.longest_wait_seconds, support.answered_today, support.missed_today) == (95, 42, 4)
+    assert support.me_logged_in is True
+    assert (sales.group_id, sales.me_logged_in, sales.calls_waiting) == ("36", False, 0)
+
+
+async def test_queue_status_without_supervisor_licence(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    sim.supervisors = set()
+
+    support = (await adapter.queue_status(ALICE))[0]
+
+    assert support.calls_waiting == 2 and support.agents_logged_in == 2
+    assert support.longest_wait_seconds is None and support.answered_today is None
+
+
+async def test_queue_statistics_outage_is_not_swallowed(make_adapter: MakeAdapter, sim: DstnySimulator) -> None:
+    adapter = make_adapter(retry=ONCE)
+    sim.set_faults(status=503, path_prefix="/api/queuestatistics")
+
+    with pytest.raises(VendorUnavailable):
+        await adapter.queue_status(ALICE)
+
+
+async def test_queue_login_and_logout_change_state(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    await adapter.queue_login(ALICE, "36", logged_in=True)
+    await adapter.queue_login(ALICE, "35@example.com", logged_in=False)
+
+    assert sim.is_logged_in("alice", 36) and not sim.is_logged_in("alice", 35)
+    support, sales = await adapter.queue_status(ALICE)
+    assert (sales.me_logged_in, sales.agents_logged_in) == (True, 2)
+    assert (support.me_logged_in, support.agents_logged_in) == (False, 1)
+    login = next(r for r in sim.requests if r.method == "POST")
+    assert login.path == "/api/user/acd-attendant-group/example.com/phonebot/36/example.com/agents/alice@example.com"
+    assert login.query == {"action": ["login"]}
+
+
+async def test_queue_login_rejects_a_malformed_group_id(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    with pytest.raises(VendorRejected):
+        await adapter.queue_login(ALICE, "support", logged_in=True)
+    assert sim.requests == []
+
+
+# -- directory ----------------------------------------------------------------------------------
+async def test_contact_search(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    jensens = await adapter.search_contacts(ALICE, "jensen")
+    assert sorted((c.name, c.number, c.colleague) for c in jensens) == [
+        ("Jens Jensen", "+4540000001", False),
+        ("Jensen Plumbing", "+4540000002", False),
+    ]
+
+    (alice,) = await adapter.search_contacts(ALICE, "alice")
+    assert (alice.id, alice.name, alice.number, alice.email, alice.colleague) == (
+        "alice@example.com",
+        "Alice Andersen",
+        "+4571000001",
+        "alice@example.com",
+        True,
+    )
+    assert sim.requests[0].query == {"query": ["jensen"], "maxResults": ["25"]}
+
+
+async def test_find_user_by_email(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    bob = await adapter.find_user_by_email(adapter.service_identity(), "Bob@Example.com")
+
+    assert bob is not None
+    assert (bob.user_id, bob.name, bob.email, bob.number) == ("bob", "Bob Berg", "bob@example.com", "+4571000002")
+    assert await adapter.find_user_by_email(adapter.service_identity(), "nobody@example.com") is None
+
+
+async def test_list_users_are_directory_favourites(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    users = await adapter.list_users(adapter.service_identity())
+
+    assert [u.user_id for u in users] == ["alice", "bob", "carol"]
+    assert sim.requests[0].query == {}
+
+
+async def test_probe(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    results = {r.capability: r for r in await adapter.probe()}
+
+    readers = {Capability.PRESENCE_READ, Capability.PRESENCE_ACTIVITIES, Capability.QUEUE_STATUS}
+    readers |= {Capability.CONTACT_SEARCH, Capability.DIRECTORY}
+    assert {c for c, r in results.items() if r.ok} == readers
+    assert results[Capability.DIAL] == ProbeResult(Capability.DIAL, None, "not probed: it would change state")
+    assert all(r.method == "GET" for r in sim.requests)
+
+
+# -- the endpoint table -------------------------------------------------------------------------
+def _template_regex(path: str) -> re.Pattern[str]:
+    parts = re.split(r"\{[a-z_]+\}", path)
+    return re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "$")
+
+
+async def test_every_request_uses_the_endpoint_table(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    await adapter.set_presence(ALICE, PresenceChange(activity="lunch"))
+    await adapter.set_presence(ALICE_OWN, PresenceChange(activity="available"))
+    await adapter.dial(ALICE, "+4533000001")
+    await adapter.queue_status(ALICE)
+    await adapter.queue_login(ALICE, "36", logged_in=True)
+    await adapter.find_user_by_email(ALICE, "carol@example.com")
+    await adapter.probe()
+
+    table = [(e.method, _template_regex(e.path)) for e in ENDPOINTS.values()]
+    for method, path, _ in _vendor_requests(sim):
+        assert any(m == method and rx.match(path) for m, rx in table), (method, path)
+    used = {name for name, e in ENDPOINTS.items() for r in sim.requests if _template_regex(e.path).match(r.path)}
+    assert used == set(ENDPOINTS)
+    assert all(e.source in ("seed", "public", "inferred") and e.note for e in ENDPOINTS.values())
+
+
+# -- without the simulator ----------------------------------------------------------------------
+def _mock_adapter(handler: Callable[[httpx.Request], httpx.Response]) -> DstnyAdapter:
+    config = parse_adapter_config(
+        "dstny",
+        {"base_url": "https://bc.dstny.se/api", "token": "t0ken", "domain": "example.org", "user": "svc"},
+    )
+    adapter = build_adapter("dstny", config, transport=httpx.MockTransport(handler))
+    assert isinstance(adapter, DstnyAdapter)
+    return adapter
+
+
+@pytest.mark.parametrize("body", [{"groups": "nope"}, {"groups": [{"name": "no id"}]}, "<html>oops</html>", None])
+async def test_malformed_answer_is_unavailable(body: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        content = body if isinstance(body, str) else json.dumps(body) if body is not None else ""
+        return httpx.Response(200, content=content.encode())
+
+    adapter = _mock_adapter(handler)
+    with pytest.raises(VendorUnavailable, match="unexpected answer"):
+        await adapter.queue_status(ALICE)
+    await adapter.aclose()
+
+
+async def test_config_and_headers() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"field": [{"code": "cid.barred", "description": "Number barred"}]})
+
+    adapter = _mock_adapter(handler)
+    with pytest.raises(VendorRejected, match="Number barred"):
+        await adapter.dial(ALICE, "+4690000000")
+    await adapter.aclose()
+
+    assert str(seen[0].url) == "https://bc.dstny.se/api/calls/current/example.org/alice/mobile/%2B4690000000"
+    assert seen[0].headers["accept"] == "application/json"
+    assert seen[0].headers["authorization"] == "Bearer t0ken"
+    assert "t0ken" not in repr(adapter.settings)
+    with pytest.raises(ValueError, match="bare id"):
+        DstnyConfig.model_validate({"base_url": "https://x", "token": "t", "domain": "d", "user": "svc@d"})
+
+
+@pytest.mark.parametrize("content", [b"OK", b'{"field": "odd"}', b""])
+async def test_dial_with_odd_success_body_still_succeeds(content: bytes) -> None:
+    adapter = _mock_adapter(lambda request: httpx.Response(200, content=content))
+
+    assert await adapter.dial(ALICE, "+4690000000") == DialResult(target="+4690000000")
+    await adapter.aclose()

@@ -1,0 +1,91 @@
+"""``parse_phonebot`` and the help texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.parsing import HELP, Help, UsageError, WhoAmI, help_text, parse_phonebot
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("", Help(None)),
+        ("help", Help(None)),
+        ("HELP", Help(None)),
+        ("?", Help(None)),
+        ("help presence", Help("presence")),
+        ("help /presence", Help("presence")),
+        ("help Call", Help("call")),
+        ("help queue", Help("queue")),
+        ("help phonebot", Help("phonebot")),
+        ("whoami", WhoAmI()),
+        ("me", WhoAmI()),
+        ("WhoAmI", WhoAmI()),
+    ],
+)
+def test_commands(text: str, command: object) -> None:
+    assert parse_phonebot(text) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "example"),
+    [
+        ("dance", "/phonebot help", "/phonebot help"),
+        ("help dance", "Topics: call, phonebot, presence, queue", "/phonebot help presence"),
+        ("whoami now", "takes nothing after it", "/phonebot whoami"),
+    ],
+)
+def test_usage_errors(text: str, fragment: str, example: str) -> None:
+    result = parse_phonebot(text)
+    assert isinstance(result, UsageError)
+    assert fragment in result.message
+    assert result.example == example
+
+
+def test_every_help_topic_is_about_its_command() -> None:
+    assert set(HELP) == {"presence", "call", "queue", "phonebot"}
+    for topic, text in HELP.items():
+        assert f"/{topic}" in text
+
+
+@pytest.mark.parametrize(
+    ("topic", "forms"),
+    [
+        (
+            "presence",
+            [
+                "/presence lunch 45m",
+                "/presence lunch 45 min",
+                "/presence meeting for 1h30",
+                "/presence meeting 1h 30m",
+                "/presence away until 14:00",
+                "/presence out until tomorrow 9am",
+                "/presence vacation until friday",
+                "/presence dnd 2 hours",
+                "/presence dnd`",
+                "/presence busy for 90 minutes",
+                "/presence sick until monday",
+                "/presence meeting until 2:30pm",
+                "/presence @alice",
+                "/presence back",
+            ],
+        ),
+        ("call", ["/call +45 71 99 99 99", "/call 71999999", "/call @alice", "/call Acme"]),
+        ("queue", ["/queue status", "/queue status customer support", "/queue login", "/queue logout"]),
+        ("phonebot", ["/phonebot help", "/phonebot help presence", "/phonebot whoami"]),
+    ],
+)
+def test_help_lists_every_form(topic: str, forms: list[str]) -> None:
+    for form in forms:
+        assert form in HELP[topic], form
+
+
+def test_help_text() -> None:
+    assert help_text("presence") == HELP["presence"]
+    assert help_text(" /Presence ") == HELP["presence"]
+    overview = help_text(None)
+    assert overview not in HELP.values()
+    for command in ("/presence", "/call", "/queue", "/phonebot"):
+        assert command in overview
+    assert help_text("nonsense") == overview
