@@ -220,14 +220,11 @@ class RedisServer:
             if self._process.poll() is not None:
                 code = self._process.returncode
                 self._cleanup()
-                raise RedisServerError(
-                    f"redis-server exited with {code} on port {self.port}:\n{self._log_tail()}"
-                )
+                raise RedisServerError(f"redis-server exited with {code} on port {self.port}:\n{self._log_tail()}")
             if time.monotonic() > deadline:
                 self.kill()
                 raise RedisServerError(
-                    f"redis-server on port {self.port} did not answer PING within {timeout}s:\n"
-                    f"{self._log_tail()}"
+                    f"redis-server on port {self.port} did not answer PING within {timeout}s:\n{self._log_tail()}"
                 )
             time.sleep(0.02)
 

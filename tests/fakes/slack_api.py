@@ -25,6 +25,7 @@ State is shared between the server thread and the test thread under one lock; th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -32,7 +33,7 @@ import threading
 import time
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -261,10 +262,8 @@ def _decode_json_strings(args: dict[str, Any]) -> None:
     for key in JSON_STRING_FIELDS:
         value = args.get(key)
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(ValueError):  # left as sent; block validation reports it
                 args[key] = json.loads(value)
-            except ValueError:
-                pass  # left as sent; block validation will report it
 
 
 def _tz_offset(tz: str) -> int:
@@ -411,9 +410,7 @@ class FakeSlack:
 
     def error(self, method: str, error: str, *, times: int | None = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with HTTP 200 ``{"ok": false, "error": error}``."""
-        self._add_fault(
-            method, _Fault(status=200, body={"ok": False, "error": error}, headers={}, remaining=times)
-        )
+        self._add_fault(method, _Fault(status=200, body={"ok": False, "error": error}, headers={}, remaining=times))
 
     def delay(self, method: str, seconds: float, *, times: int | None = None) -> None:
         """Hold answers to ``method`` for ``seconds`` (for ``times`` calls; ``None``: until cleared)."""
@@ -579,9 +576,7 @@ class FakeSlack:
         call.status, call.response = status, body
         return JSONResponse(body, status_code=status, headers=headers)
 
-    def _answer(
-        self, method: str, args: dict[str, Any], headers: dict[str, str], *, sent_json: bool
-    ) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str], *, sent_json: bool) -> dict[str, Any]:
         authorization = headers.get("authorization", "")
         if not authorization:
             return {"ok": False, "error": "not_authed"}
@@ -648,9 +643,7 @@ class FakeSlack:
             state = self._response_urls.get(response_id)
             if state is None:
                 refusal: str | None = "no_service"
-            elif self.clock() - state.created > RESPONSE_URL_MAX_AGE:
-                refusal = "expired_url"
-            elif state.uses >= RESPONSE_URL_MAX_USES:
+            elif self.clock() - state.created > RESPONSE_URL_MAX_AGE or state.uses >= RESPONSE_URL_MAX_USES:
                 refusal = "expired_url"
             else:
                 refusal = None

@@ -335,11 +335,15 @@ async def test_bolt_accepts_signed_requests_and_refuses_forged_or_stale(
     sim = SlackClientSim(server.url, signer)
     response_url = fake_slack.new_response_url()
 
-    ok = await sim.send(*signer.slash_command("/phonebot", "help", user_id="U1", user_name="ada", response_url=response_url))
+    ok = await sim.send(
+        *signer.slash_command("/phonebot", "help", user_id="U1", user_name="ada", response_url=response_url)
+    )
     assert ok.status_code == 200 and ok.text == "got help"
     assert ok.elapsed.total_seconds() < 3
 
-    forged = signer.slash_command("/phonebot", "x", user_id="U1", user_name="ada", response_url=response_url, forge=True)
+    forged = signer.slash_command(
+        "/phonebot", "x", user_id="U1", user_name="ada", response_url=response_url, forge=True
+    )
     assert (await sim.send(*forged)).status_code == 401
     stale = signer.slash_command("/phonebot", "x", user_id="U1", user_name="ada", response_url=response_url, stale=True)
     assert sim.send_sync(*stale).status_code == 401
