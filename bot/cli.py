@@ -80,11 +80,11 @@ async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, por
     server = uvicorn.Server(
         uvicorn.Config(build_asgi_app(runtime, slack_http=False), host=host, port=port, log_level="warning")
     )
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     try:
         await server.serve()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
     return 0
 
 

@@ -46,22 +46,25 @@ _EMOJI = {
 }
 
 
-def render(reply: Reply, *, color: bool) -> str:
-    """Slack mrkdwn to readable terminal text."""
-    lines = [_plain(reply.text, color=color)]
+def render(reply: Reply, *, color: bool, names: dict[str, str] | None = None) -> str:
+    """Slack mrkdwn to readable terminal text; ``names`` maps Slack user ids to handles."""
+    names = names or {}
+    lines = [_plain(reply.text, color=color, names=names)]
     for index, button in enumerate(reply.buttons, start=1):
-        lines.append(f"  [{index}] {_plain(button.label, color=color)}")
+        lines.append(f"  [{index}] {_plain(button.label, color=color, names=names)}")
     if reply.buttons:
         lines.append("  (type the number to choose)")
     if reply.context:
-        lines.append(_dim(_plain(reply.context, color=color), color=color))
+        lines.append(_dim(_plain(reply.context, color=color, names=names), color=color))
     return "\n".join(lines)
 
 
-def _plain(text: str, *, color: bool) -> str:
+def _plain(text: str, *, color: bool, names: dict[str, str]) -> str:
     for code, symbol in _EMOJI.items():
         text = text.replace(code, symbol)
-    text = re.sub(r"<@([A-Z0-9]+)(?:\|([^>]+))?>", lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = re.sub(
+        r"<@([A-Z0-9]+)(?:\|([^>]+))?>", lambda m: "@" + (m.group(2) or names.get(m.group(1), m.group(1))), text
+    )
     bold = (lambda s: f"\033[1m{s}\033[0m") if color else (lambda s: s)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", lambda m: bold(m.group(1)), text)
     return text.replace("`", "")
@@ -82,8 +85,15 @@ class Console:
     color: bool = False
     last_buttons: list[Button] = field(default_factory=list)
 
+    def _handles(self) -> dict[str, SlackUser]:
+        return {u.email.split("@")[0].lower() if u.email else u.id: u for u in self.directory.users.values()}
+
+    def _render(self, reply: Reply) -> str:
+        names = {user.id: handle for handle, user in self._handles().items()}
+        return render(reply, color=self.color, names=names)
+
     def _mentions(self, text: str) -> str:
-        by_handle = {u.email.split("@")[0] if u.email else u.id: u for u in self.directory.users.values()}
+        by_handle = self._handles()
 
         def escape(match: re.Match[str]) -> str:
             handle = match.group(1).lower()
@@ -107,7 +117,7 @@ class Console:
         notices: list[str] = []
 
         async def notify_slow() -> None:
-            notices.append(render(Reply(text=":hourglass_flowing_sand: Working on it…"), color=self.color))
+            notices.append(self._render(Reply(text=":hourglass_flowing_sand: Working on it…")))
             print(notices[-1], file=self.out, flush=True)
 
         reply = await run_work(
@@ -116,7 +126,7 @@ class Console:
             notice_after=self.services.config.slow_notice_seconds,
         )
         self.last_buttons = list(reply.buttons)
-        return render(reply, color=self.color)
+        return self._render(reply)
 
     async def _click(self, number: int) -> str:
         if not 1 <= number <= len(self.last_buttons):
@@ -135,7 +145,7 @@ class Console:
             return None
 
         reply = await run_work(work, notify_slow=quiet, notice_after=30)
-        return render(reply, color=self.color)
+        return self._render(reply)
 
     async def run(self, stream: TextIO) -> None:
         """Read commands until EOF (prompting when interactive)."""

@@ -127,15 +127,15 @@ class IdentityResolver:
                 return Linked(slack_user_id, adapter, adapter.identity_for(user), "email", user)
         for adapter in self._adapters_in_order():
             try:
-                user = await adapter.find_user_by_email(adapter.service_identity(), email)
+                found = await adapter.find_user_by_email(adapter.service_identity(), email)
             except NotSupported:
                 continue
             except VendorError:
                 log.warning("email lookup failed", extra={"vendor": adapter.name})
                 raise
-            if user is not None:
-                payload = json.dumps({"vendor": adapter.name, "user": user.model_dump()})
+            if found is not None:
+                payload = json.dumps({"vendor": adapter.name, "user": found.model_dump()})
                 if self.config.identity.cache_seconds:
                     await self.store.set(cache_key, payload, ttl=self.config.identity.cache_seconds)
-                return Linked(slack_user_id, adapter, adapter.identity_for(user), "email", user)
+                return Linked(slack_user_id, adapter, adapter.identity_for(found), "email", found)
         return None

@@ -57,9 +57,16 @@ async def _login(linked: Linked, group: str | None, *, login: bool) -> Reply:
     verb = "in to" if login else "out of"
     if not queues:
         return Reply(text=f"You have no queues on {linked.adapter.display_name} that you can log {verb}.")
-    candidates = match_groups(queues, group) if group is not None else queues
-    if group is not None and not candidates:
-        return _no_such_group(group, queues)
+    if group is not None:
+        candidates = match_groups(queues, group)
+        if not candidates:
+            return _no_such_group(group, queues)
+    else:
+        # No group named: only the queues where this would change something.
+        candidates = [q for q in queues if q.me_logged_in != login]
+        if not candidates:
+            state = "in to" if login else "out of"
+            return Reply(text=f"You're already logged {state} all your queues: {_names(queues)}.")
     if len(candidates) > 1:
         return Reply(
             text=f"Which queue should I log you {verb}?",
@@ -88,9 +95,14 @@ def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
     return [q for q in queues if needle in q.name.lower()]
 
 
+def _names(queues: list[QueueStatus]) -> str:
+    return ", ".join(f"*{q.name}*" for q in queues)
+
+
 def _no_such_group(group: str, queues: list[QueueStatus]) -> Reply:
-    names = ", ".join(f"*{q.name}*" for q in queues)
-    return usage(f"No queue matches \u201c{group}\u201d. Your queues: {names}.", f"/queue status {queues[0].name}")
+    return usage(
+        f"No queue matches \u201c{group}\u201d. Your queues: {_names(queues)}.", f"/queue status {queues[0].name}"
+    )
 
 
 def format_queue(queue: QueueStatus) -> str:

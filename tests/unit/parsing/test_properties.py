@@ -114,6 +114,51 @@ PRESENCE_WORDS = st.one_of(
 )
 presence_texts = st.lists(PRESENCE_WORDS, max_size=6).map(" ".join)
 
+UNITS = ["m", "min", "mins", "minutes", "h", "hr", "hrs", "hour", "hours", "d", "day", "days", "w", "weeks", "x", ""]
+amounts = st.one_of(
+    st.integers(min_value=0, max_value=5000).map(str),
+    st.decimals(min_value=0, max_value=100, places=1).map(str),
+    st.decimals(min_value=0, max_value=100, places=1).map(lambda d: str(d).replace(".", ",")),
+    st.sampled_from(["a", "an", "half an"]),
+)
+duration_parts = st.builds(
+    lambda n, space, unit: f"{n}{space}{unit}", amounts, st.sampled_from(["", " "]), st.sampled_from(UNITS)
+)
+durations = st.lists(duration_parts, min_size=1, max_size=3).flatmap(
+    lambda parts: st.sampled_from([" ", "", " and ", ", "]).map(lambda sep: sep.join(parts))
+)
+clocks = st.builds(
+    lambda h, m, style: style.format(h=h, m=m, h12=h % 12 or 12, ampm="am" if h < 12 else "pm"),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.sampled_from(
+        ["{h}:{m:02d}", "{h}.{m:02d}", "{h}", "{h}h", "{h}h{m:02d}", "{h12}{ampm}", "{h12}:{m:02d} {ampm}"]
+    ),
+)
+days = st.sampled_from(
+    [
+        "today",
+        "tomorrow",
+        "friday",
+        "monday",
+        "next week",
+        "december",
+        "1 dec",
+        "2026-12-01",
+        "31/12",
+        "noon",
+        "tonight",
+    ]
+)
+when = st.one_of(clocks, days, st.builds(lambda d, c: f"{d} {c}", days, clocks), st.text(max_size=8))
+presence_sentences = st.one_of(
+    st.builds(lambda a, e: f"{a} {e}", st.sampled_from(["lunch", "Meeting", "dnd"]), durations),
+    st.builds(lambda a, e: f"{a} for {e}", st.sampled_from(["busy", "out"]), durations),
+    st.builds(
+        lambda a, k, e: f"{a} {k} {e}", st.sampled_from(["away", "Vacation"]), st.sampled_from(["until", "till"]), when
+    ),
+)
+
 
 def assert_usage_error_is_helpful(result: object) -> None:
     if isinstance(result, UsageError):
@@ -142,6 +187,12 @@ def test_presence_any_text(text: str, now: datetime, tz: ZoneInfo, max_span: tim
 @FAST
 @given(presence_texts, nows, zones, spans)
 def test_presence_structured_text(text: str, now: datetime, tz: ZoneInfo, max_span: timedelta) -> None:
+    check_presence(text, now, tz, max_span)
+
+
+@FAST
+@given(presence_sentences, nows, zones, spans)
+def test_presence_sentences(text: str, now: datetime, tz: ZoneInfo, max_span: timedelta) -> None:
     check_presence(text, now, tz, max_span)
 
 
@@ -217,6 +268,26 @@ def check_call(text: str, country: str) -> None:
         assert result.display
     if isinstance(result, CallContact):
         assert result.query.strip() == result.query and result.query
+
+
+REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
+FORMATS = [
+    phonenumbers.PhoneNumberFormat.E164,
+    phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    phonenumbers.PhoneNumberFormat.NATIONAL,
+]
+
+
+@FAST
+@given(st.sampled_from(REGIONS), st.sampled_from(FORMATS))
+def test_call_valid_numbers_round_trip(region: str, style: int) -> None:
+    example = phonenumbers.example_number(region)
+    assert example is not None
+    text = phonenumbers.format_number(example, style)
+    result = parse_call(text, default_country=region)
+    assert isinstance(result, CallNumber), (text, result)
+    assert result.e164 == phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    check_call(text, region)
 
 
 @FAST
