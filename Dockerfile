@@ -1,6 +1,6 @@
-# syntax=docker/dockerfile:1
 # phonebot: build a wheel of the project (and wheels of its dependencies) in a builder stage,
 # install only those wheels in a slim runtime stage that runs as a non-root user.
+# Needs BuildKit (the default builder since Docker 23) for the RUN --mount below.
 #
 #   docker build -t phonebot .
 #   docker run -p 3000:3000 -e SLACK_BOT_TOKEN=... -e SLACK_SIGNING_SECRET=... \
@@ -25,13 +25,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 phonebot \
     && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/phonebot \
        --shell /usr/sbin/nologin phonebot
-# Install from the builder's wheels only (no index, no build tools, no source tree in this stage).
+# Install from the builder's wheels only (no index, no build tools, no source tree in this stage);
+# the version is pinned by the wheel that was just built.
+# hadolint ignore=DL3013
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-index --find-links=/wheels phonebot
 WORKDIR /home/phonebot
 EXPOSE 3000
-# slim has no curl: probe with the interpreter that is already there.
+# slim has no curl: probe with the interpreter that is already there. Shell form so that
+# ${PORT} is read from the container's environment at check time.
+# hadolint ignore=DL3025
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/healthz', timeout=4)" || exit 1
-USER phonebot
-CMD ["phonebot", "serve", "--host", "0.0.0.0", "--port", "3000"]
+# The phonebot user, by number so that Kubernetes' runAsNonRoot can verify it is not root.
+USER 10001:10001
+CMD ["phonebot", "serve", "--host", "0.0.0.0"]

@@ -135,7 +135,7 @@ class Console:
         self.last_buttons = []
         action = button.action_id.split(":", 1)[0]
         if action == PICK_ACTION:
-            work = lambda: call_pick_action(self.services, user_id=self.user.id, number=button.value)  # noqa: E731
+            work = lambda: call_pick_action(self.services, user_id=self.user.id, value=button.value)  # noqa: E731
         elif action == LOGIN_PICK_ACTION:
             work = lambda: queue_login_pick_action(self.services, user_id=self.user.id, value=button.value)  # noqa: E731
         else:

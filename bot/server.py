@@ -32,7 +32,7 @@ class ReadinessProbe:
         self.runtime = runtime
         self._slack_ok_until = 0.0
 
-    async def __call__(self, request: Request) -> Response:
+    async def check(self, request: Request) -> Response:
         checks: dict[str, str] = {}
         store_ok = await self.runtime.store.ping()
         checks["store"] = "ok" if store_ok else "unreachable"
@@ -67,10 +67,10 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
     webhooks = webhooks or WebhookRouter()
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", ReadinessProbe(runtime), methods=["GET"]),
+        Route("/readyz", ReadinessProbe(runtime).check, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/webhooks/{vendor}", webhooks, methods=["POST", "GET"]),
-        Route("/webhooks/{vendor}/{rest:path}", webhooks, methods=["POST", "GET"]),
+        Route("/webhooks/{vendor}", webhooks.dispatch, methods=["POST", "GET"]),
+        Route("/webhooks/{vendor}/{rest:path}", webhooks.dispatch, methods=["POST", "GET"]),
     ]
     if slack_http:
         handler = AsyncSlackRequestHandler(runtime.app)

@@ -23,7 +23,7 @@ class WebhookRouter:
     def register(self, vendor: str, receiver: WebhookReceiver) -> None:
         self.receivers[vendor] = receiver
 
-    async def __call__(self, request: Request) -> Response:
+    async def dispatch(self, request: Request) -> Response:
         vendor = request.path_params["vendor"]
         receiver = self.receivers.get(vendor)
         if receiver is None:

@@ -158,7 +158,7 @@ def _action_listener(
 
 def _call_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
     async def work(user_id: str, action: dict[str, Any]) -> Reply:
-        return await call_pick_action(services, user_id=user_id, number=str(action.get("value")))
+        return await call_pick_action(services, user_id=user_id, value=str(action.get("value")))
 
     return _action_listener(services, PICK_ACTION, work)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from adapters.errors import IdentityError
 from adapters.models import Capability, Contact
 from bot.identity import Linked
@@ -10,6 +13,7 @@ from handlers.parsing import CallContact, CallNumber, CallUser, UsageError, form
 from handlers.reply import Button, Reply, usage
 
 PICK_ACTION = "call_pick"
+E164 = re.compile(r"\+[1-9]\d{3,14}")
 
 
 async def call_command(services: Services, *, user_id: str, text: str) -> Reply:
@@ -27,11 +31,18 @@ async def call_command(services: Services, *, user_id: str, text: str) -> Reply:
     return await _call_contact(services, linked, parsed.query)
 
 
-async def call_pick_action(services: Services, *, user_id: str, number: str) -> Reply:
-    """A click on one of the contact buttons: dial it as the clicker."""
+async def call_pick_action(services: Services, *, user_id: str, value: str) -> Reply:
+    """A click on one of the contact buttons: dial it as the clicker (never as the asker)."""
+    try:
+        choice = json.loads(value)
+        number, name = str(choice["number"]), choice.get("name")
+    except (ValueError, KeyError, TypeError):
+        number, name = value, None
+    if not E164.fullmatch(number):
+        return Reply(text="That button no longer holds a phone number; run `/call` again.", replace_original=True)
     linked = await services.identities.resolve(user_id)
     linked.adapter.require(Capability.DIAL)
-    reply = await dial(services, linked, number)
+    reply = await dial(services, linked, number, name=name)
     return Reply(text=reply.text, replace_original=True)
 
 
@@ -87,4 +98,8 @@ async def _call_contact(services: Services, linked: Linked, query: str) -> Reply
 def _pick_button(services: Services, contact: Contact) -> Button:
     assert contact.number is not None
     shown = format_display(contact.number, services.config.default_country)
-    return Button(label=f"{contact.name} · {shown}", action_id=f"{PICK_ACTION}:{contact.number}", value=contact.number)
+    return Button(
+        label=f"{contact.name} · {shown}",
+        action_id=f"{PICK_ACTION}:{contact.number}",
+        value=json.dumps({"number": contact.number, "name": contact.name}),
+    )

@@ -11,7 +11,7 @@ _PRESENCE = """\
 • `/presence meeting for 1h30`, `/presence meeting 1h 30m`, `/presence meeting 1.5h`
 • `/presence busy for 90 minutes`, `/presence dnd 2 hours`, `/presence vacation 2 weeks`
 • `/presence away until 14:00`, `/presence meeting until 2:30pm`, `/presence out until tomorrow 9am`
-• `/presence vacation until friday`, `/presence sick until monday`, `/presence vacation until 1 dec`: \
+• `/presence vacation until friday`, `/presence sick until monday`, `/presence vacation until 1 dec` (or `1.12.`): \
 a day without a time means you're back at the start of that working day.
 • `/presence dnd` sets it with no end time.
 • `/presence back` (or `available`, `clear`, `online`) makes you available again.

@@ -9,7 +9,7 @@ Grammar (words are case-insensitive)::
 
 Durations are read with a small regex (``45m``, ``1h30``, ``1.5h``, ``2 days``); they
 are elapsed time, so ``dnd 2h`` ends two real hours from now even across a DST change.
-``until`` expressions are clock times (read here, see ``_parse_clock``) or anything
+``until`` expressions are clock times (read here, see ``_next_clock_time``) or anything
 ``dateparser`` understands, interpreted in the user's time zone.
 """
 
@@ -92,12 +92,14 @@ _NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
 _MAX_DURATION_CHARS = 60
 
 _CLOCK_RE = re.compile(r"(?P<hour>[0-9]{1,2})(?:[:.h](?P<minute>[0-9]{2})|h)?\s*(?:(?P<ampm>[ap])\.?m\.?)?")
-# 1/12, 1-12, 1/12/2026, 1.12. and 1.12.2026 are day/month or month/day depending on
-# who types them; "14.30" (no trailing dot) is left to _CLOCK_RE as a time.
-_NUMERIC_DATE_RE = re.compile(
-    r"(?P<a>[0-9]{1,2})(?P<sep>[/-])(?P<b>[0-9]{1,2})(?:(?P=sep)[0-9]{2,4})?"
-    r"|(?P<c>[0-9]{1,2})\.(?P<d>[0-9]{1,2})\.(?:[0-9]{2,4})?"
-)
+# 1/12, 1-12 and 1/12/2026 are day/month or month/day depending on who types them.
+_SLASH_DATE_RE = re.compile(r"(?P<a>[0-9]{1,2})(?P<sep>[/-])(?P<b>[0-9]{1,2})(?:(?P=sep)[0-9]{2,4})?")
+# 1.12. and 1.12.2026 are only ever day.month (and dateparser reads them as month.day or
+# as 01:12); "14.30" without the trailing dot is left to _CLOCK_RE as a time.
+_DOT_DATE_RE = re.compile(r"(?P<day>[0-9]{1,2})\.(?P<month>[0-9]{1,2})\.(?P<year>[0-9]{2}|[0-9]{4})?")
+# "friday 9" is Friday at 09:00; dateparser reads the 9 as September.
+_DAY_AND_HOUR_RE = re.compile(r"(?P<day>[a-z]+) (?P<hour>[0-9]{1,2})|(?P<hour2>[0-9]{1,2}) (?P<day2>[a-z]+)")
+_MONTH_WORD_RE = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
 _POINT_IN_TIME_RE = re.compile(
     r"\b[0-9]{1,2}[:.][0-9]{2}\b|[0-9] ?[ap]\.?m\b|\b(?:today|tonight|tomorrow|noon|midnight|next|"
     r"mon|monday|tue|tues|tuesday|wed|wednesday|thu|thur|thurs|thursday|fri|friday|"
@@ -325,15 +327,25 @@ def _parse_until(expr: str, *, label: str, now: datetime, tz: ZoneInfo, workday_
     )
     if len(normal) > _MAX_UNTIL_CHARS:
         return unreadable
-    local_now = now.astimezone(tz)
+    # Via UTC so an imaginary wall time (inside a DST gap) in ``now`` is normalised.
+    local_now = now.astimezone(UTC).astimezone(tz)
     clock = _CLOCK_RE.fullmatch(normal)
     if clock is not None:
         return _next_clock_time(clock, expr=expr, label=label, local_now=local_now, tz=tz)
-    ambiguous = _NUMERIC_DATE_RE.fullmatch(normal)
+    dotted = _DOT_DATE_RE.fullmatch(normal)
+    if dotted is not None:
+        return _dotted_date(dotted, expr=expr, label=label, local_now=local_now, tz=tz, workday_start=workday_start)
+    ambiguous = _SLASH_DATE_RE.fullmatch(normal)
     if ambiguous is not None:
         error = _check_numeric_date(ambiguous, expr=expr, label=label)
         if error is not None:
             return error
+    day_and_hour = _DAY_AND_HOUR_RE.fullmatch(normal)
+    if day_and_hour is not None:
+        day_word = day_and_hour.group("day") or day_and_hour.group("day2")
+        hour = day_and_hour.group("hour") or day_and_hour.group("hour2")
+        if not _MONTH_WORD_RE.match(day_word) and int(hour) <= 23:
+            normal = f"{day_word} {hour}:00"
     parsed = _dateparser(normal, local_now=local_now, tz=tz)
     if parsed is None:
         return unreadable
@@ -367,15 +379,37 @@ def _next_clock_time(
     if ampm:
         hour = hour % 12 + (12 if ampm == "p" else 0)
     wall = time(hour, minute)
-    candidate = datetime.combine(local_now.date(), wall, tzinfo=tz)
-    if candidate <= local_now:
-        candidate = datetime.combine(local_now.date() + timedelta(days=1), wall, tzinfo=tz)
-    return candidate.astimezone(UTC)
+    now = local_now.astimezone(UTC)
+    for days in (0, 1):
+        day = local_now.date() + timedelta(days=days)
+        both = sorted({datetime.combine(day, wall.replace(fold=fold), tzinfo=tz).astimezone(UTC) for fold in (0, 1)})
+        # The repeated hour of a DST night has two real instants: take the next. A wall
+        # time skipped by DST has none: push it forward by the gap (fold=0), as Python does.
+        real = [moment for moment in both if moment.astimezone(tz).time() == wall]
+        for moment in real or [datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)]:
+            if moment > now:
+                return moment
+    return datetime.combine(local_now.date() + timedelta(days=2), wall, tzinfo=tz).astimezone(UTC)
+
+
+def _dotted_date(
+    match: re.Match[str], *, expr: str, label: str, local_now: datetime, tz: ZoneInfo, workday_start: time
+) -> datetime | UsageError:
+    """``24.12.`` is the next 24 December, ``1.12.2026`` that day; back at ``workday_start``."""
+    year_text = match.group("year")
+    year = local_now.year if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
+    try:
+        day = date(year, int(match.group("month")), int(match.group("day")))
+        if year_text is None and day < local_now.date():
+            day = date(year + 1, day.month, day.day)
+        return datetime.combine(day, workday_start, tzinfo=tz).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return UsageError(f"{quote(expr)} isn't a date I know.", f"/presence {label} until 24.12.")
 
 
 def _check_numeric_date(match: re.Match[str], *, expr: str, label: str) -> UsageError | None:
-    first = int(match.group("a") or match.group("c"))
-    second = int(match.group("b") or match.group("d"))
+    first = int(match.group("a"))
+    second = int(match.group("b"))
     if first == second or first > 12 or second > 12 or first == 0 or second == 0:
         return None
     return UsageError(

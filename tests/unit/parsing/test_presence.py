@@ -150,6 +150,15 @@ def test_dnd_without_end() -> None:
         ("vacation until december", utc(12, 1, 7)),
         ("vacation until next week", utc(11, 30, 7)),
         ("away until in 2 hours", utc(11, 24, 11)),
+        ("away until friday 9", utc(11, 27, 8)),
+        ("away until tomorrow 8", utc(11, 25, 7)),
+        ("away until 14 monday", utc(11, 30, 13)),
+        ("away until dec 9", utc(12, 9, 7)),
+        ("vacation until 1.12.", utc(12, 1, 7)),
+        ("vacation until 24.12.", utc(12, 24, 7)),
+        ("vacation until 1.12.2026", utc(12, 1, 7)),
+        ("vacation until 1.12.26", utc(12, 1, 7)),
+        ("vacation until 1.2.", utc(2, 1, 7, year=2027)),
     ],
 )
 def test_until(text: str, until: datetime) -> None:
@@ -206,6 +215,25 @@ def test_until_a_day_after_spring_forward_uses_summer_time() -> None:
     assert result.until == utc(3, 30, 6)  # 08:00 CEST
 
 
+@pytest.mark.parametrize(
+    ("now", "text", "until"),
+    [
+        # Spring forward (02:00 -> 03:00): a skipped wall time is pushed forward by the gap.
+        (datetime(2026, 3, 29, 1, 0, tzinfo=CPH), "away until 02:30", utc(3, 29, 1, 30)),
+        # An imaginary "now" inside the gap is the instant just after the change.
+        (datetime(2026, 3, 29, 2, 0, tzinfo=CPH), "away until 3:00", utc(3, 30, 1)),
+        # Fall back (03:00 -> 02:00): the repeated hour resolves to whichever comes next.
+        (datetime(2026, 10, 25, 2, 30, tzinfo=CPH), "away until 02:45", utc(10, 25, 0, 45)),
+        (datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=CPH), "away until 02:45", utc(10, 25, 1, 45)),
+        (datetime(2026, 10, 25, 2, 50, tzinfo=CPH), "away until 02:45", utc(10, 25, 1, 45)),
+    ],
+)
+def test_clock_times_on_dst_nights(now: datetime, text: str, until: datetime) -> None:
+    result = parse_presence(text, now=now, tz=CPH)
+    assert isinstance(result, SetPresence), result
+    assert result.until == until
+
+
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -240,7 +268,7 @@ def test_until_a_day_after_spring_forward_uses_summer_time() -> None:
         ("away until now", "That time has already passed"),
         ("vacation until 2027-06-01", "Tue 1 Jun 2027 08:00 is more than 90 days away"),
         ("away until 1/12", "could be 1 December or January 12"),
-        ("away until 1.12.", "could be 1 December or January 12"),
+        ("away until 31.2.", "isn't a date I know"),
         ("away until 12-1-2026", "could be 12 January or December 1"),
         ("45m", "Start with what you're doing"),
         ("until 14:00", "Start with what you're doing"),

@@ -11,6 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.parsing import (
+    CallContact,
+    CallNumber,
+    CallUser,
     ClearPresence,
     Help,
     QueueHelp,
@@ -25,8 +28,8 @@ from handlers.parsing import (
     parse_phonebot,
     parse_presence,
     parse_queue,
+    to_vendor_digits,
 )
-from handlers.parsing.call import CallContact, CallNumber, CallUser, to_vendor_digits
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -150,7 +153,13 @@ days = st.sampled_from(
         "tonight",
     ]
 )
-when = st.one_of(clocks, days, st.builds(lambda d, c: f"{d} {c}", days, clocks), st.text(max_size=8))
+dotted_dates = st.builds(
+    lambda d, m, y: f"{d}.{m}.{y}",
+    st.integers(0, 40),
+    st.integers(0, 14),
+    st.sampled_from(["", "26", "2026", "0", "9999"]),
+)
+when = st.one_of(clocks, days, dotted_dates, st.builds(lambda d, c: f"{d} {c}", days, clocks), st.text(max_size=8))
 presence_sentences = st.one_of(
     st.builds(lambda a, e: f"{a} {e}", st.sampled_from(["lunch", "Meeting", "dnd"]), durations),
     st.builds(lambda a, e: f"{a} for {e}", st.sampled_from(["busy", "out"]), durations),

@@ -1,0 +1,132 @@
+"""The running phonebot over real HTTP, wired to real parts only.
+
+* Slack → phonebot: requests signed exactly as Slack signs them (``SlackSigner``), sent over HTTP.
+* phonebot → Slack: the real ``slack_sdk`` async client, pointed at :class:`FakeSlack` on loopback.
+* phonebot → vendors: the Dstny and Relatel simulators, real HTTP servers on loopback.
+* state: a ``redis-server`` the tests spawn on a free port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.simulation import LoopbackServer
+from bot.config import Settings, parse_config
+from bot.runtime import Runtime, build_runtime
+from bot.server import build_asgi_app
+from bot.simulate import DEMO_SLACK_USERS, SimulatedPhoneSystems
+from tests.fakes.fixtures import SIGNING_SECRET
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import SlackClientSim, SlackSigner
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class RunningApp:
+    """phonebot served on loopback, plus the parts around it."""
+
+    url: str
+    runtime: Runtime
+    phones: SimulatedPhoneSystems
+    slack: FakeSlack
+    signer: SlackSigner
+    client: SlackClientSim
+
+    def command(self, command: str, text: str, *, user: str = "U0ALICE", **kwargs: Any) -> tuple[httpx.Response, str]:
+        """Send a slash command; returns phonebot's HTTP answer and the command's response_url."""
+        response_url = self.slack.new_response_url()
+        body, headers = self.signer.slash_command(
+            command, text, user_id=user, user_name=user.lower(), response_url=response_url, **kwargs
+        )
+        return self.client.send_sync(body, headers), response_url
+
+    def click(self, action_id: str, value: str, *, user: str = "U0ALICE") -> tuple[httpx.Response, str]:
+        """Click a button on an ephemeral reply; returns the HTTP answer and the response_url."""
+        response_url = self.slack.new_response_url()
+        body, headers = self.signer.block_action(
+            action_id, value, user_id=user, response_url=response_url, channel_id="C0001", message_ts="1.000001"
+        )
+        return self.client.send_sync(body, headers), response_url
+
+    def reply(self, response_url: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        """The ``count``-th message phonebot posted to ``response_url``."""
+        return self.slack.wait_for_response(response_url, count=count, timeout=timeout)[count - 1]
+
+
+def start_app(
+    phones: SimulatedPhoneSystems,
+    slack: FakeSlack,
+    signer: SlackSigner,
+    redis_url: str,
+    *,
+    default_vendor: str = "dstny",
+    overrides: dict[str, Any] | None = None,
+) -> tuple[RunningApp, LoopbackServer]:
+    raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
+    config = parse_config(raw, source="e2e")
+    settings = Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.url,
+        redis_url=redis_url,
+    )
+    runtime = build_runtime(settings, config)
+    server = LoopbackServer(build_asgi_app(runtime), lifespan="on").start()
+    app = RunningApp(
+        url=server.url,
+        runtime=runtime,
+        phones=phones,
+        slack=slack,
+        signer=signer,
+        client=SlackClientSim(server.url, signer),
+    )
+    return app, server
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@pytest.fixture
+def phones() -> Iterator[SimulatedPhoneSystems]:
+    with SimulatedPhoneSystems() as systems:
+        yield systems
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> FakeSlack:
+    for user in DEMO_SLACK_USERS:
+        assert user.email is not None and user.tz is not None
+        fake_slack.add_user(user.id, name=user.name, email=user.email, tz=user.tz, is_admin=user.is_admin)
+    fake_slack.add_user("U0STRANGER", name="Sam Stranger", email="sam@elsewhere.example")
+    return fake_slack
+
+
+@pytest.fixture
+def app(
+    phones: SimulatedPhoneSystems, slack: FakeSlack, signer: SlackSigner, redis_url: str, request: pytest.FixtureRequest
+) -> Iterator[RunningApp]:
+    marker = request.node.get_closest_marker("phonebot")
+    options = dict(marker.kwargs) if marker else {}
+    running, server = start_app(phones, slack, signer, redis_url, **options)
+    try:
+        yield running
+    finally:
+        server.stop()
+        slack.assert_no_violations()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "phonebot(default_vendor=..., overrides=...): how to start the app")
