@@ -189,10 +189,30 @@ def parse_config(raw: Any, *, source: str, env: Mapping[str, str] | None = None)
         resolved = interpolate(raw, os.environ if env is None else env)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    resolved = {**resolved, "vendors": _vendor_configs(resolved.get("vendors", {}), source=source)}
     try:
         return PhonebotConfig.model_validate(resolved)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {_format_errors(exc)}") from None
+
+
+def _vendor_configs(raw: Any, *, source: str) -> Any:
+    """Validate each known vendor's section with its adapter's model, so errors read ``vendors.dstny.x``."""
+    if not isinstance(raw, dict):
+        return raw
+    parsed: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, section in raw.items():
+        if name in ADAPTERS and isinstance(section, dict | None):
+            try:
+                parsed[name] = parse_adapter_config(name, dict(section or {}))
+            except ValidationError as exc:
+                problems.append(_format_errors(exc, prefix=f"vendors.{name}."))
+        else:
+            parsed[name] = section  # the model's validator explains what is wrong
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return parsed
 
 
 def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> PhonebotConfig:

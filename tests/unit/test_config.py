@@ -29,7 +29,7 @@ def test_missing_variable_names_file_and_field() -> None:
 
 def test_missing_field_names_file_and_field() -> None:
     raw = {"vendors": {"dstny": {"base_url": "https://x.example", "token": "t", "user": "svc"}}}
-    with pytest.raises(ConfigError, match=r"p\.yml: vendors.*dstny\.domain: Field required"):
+    with pytest.raises(ConfigError, match=r"p\.yml: vendors\.dstny\.domain: Field required"):
         parse_config(raw, source="p.yml", env={})
 
 
