@@ -11,7 +11,6 @@ from typing import Any
 
 from adapters.dstny.simulator import DstnySimulator
 from adapters.relatel.simulator import RelatelSimulator
-
 from adapters.simulation import LoopbackServer
 from bot.slack_users import SlackUser
 
