@@ -8,9 +8,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, PhonebotConfig, Settings, load_config, parse_config
+
+if TYPE_CHECKING:
+    from bot.simulate import SimulatedPhoneSystems
 
 log = logging.getLogger("phonebot")
 
@@ -23,6 +26,18 @@ def _config_path(args: argparse.Namespace, settings: Settings) -> Path | None:
 
 def _load(args: argparse.Namespace, settings: Settings) -> PhonebotConfig:
     return load_config(_config_path(args, settings))
+
+
+def _config_and_simulators(
+    args: argparse.Namespace, settings: Settings, *, default_vendor: str = "dstny"
+) -> tuple[PhonebotConfig, SimulatedPhoneSystems | None]:
+    """With ``--simulate``: start the simulators and configure phonebot for them; else load the file."""
+    if not args.simulate:
+        return _load(args, settings), None
+    from bot.simulate import SimulatedPhoneSystems
+
+    simulators = SimulatedPhoneSystems().start()
+    return parse_config(simulators.config(default_vendor=default_vendor), source="simulation"), simulators
 
 
 def setup_logging(level: str) -> None:
@@ -42,14 +57,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_runtime
     from bot.server import build_asgi_app
 
-    simulators = None
-    if args.simulate:
-        from bot.simulate import SimulatedPhoneSystems
-
-        simulators = SimulatedPhoneSystems().start()
-        config = parse_config(simulators.config(), source="simulation")
-    else:
-        config = _load(args, settings)
+    config, simulators = _config_and_simulators(args, settings)
     if not settings.slack_signing_secret and not args.socket_mode:
         print("phonebot: SLACK_SIGNING_SECRET is not set; Slack requests cannot be verified.", file=sys.stderr)
         return 2
@@ -99,21 +107,19 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack_users import SlackUser, StaticUserDirectory
     from bot.store import open_store
 
-    simulators = None
-    if args.simulate:
-        from bot.simulate import DEMO_SLACK_USERS, SimulatedPhoneSystems
+    config, simulators = _config_and_simulators(args, settings, default_vendor=args.vendor)
+    if simulators is not None:
+        from bot.simulate import DEMO_SLACK_USERS
 
-        simulators = SimulatedPhoneSystems().start()
-        config = parse_config(simulators.config(default_vendor=args.vendor), source="simulation")
         users = list(DEMO_SLACK_USERS)
         wanted = (args.as_user or "alice").lower()
         me = next((u for u in users if u.id.lower() == wanted or (u.email or "").startswith(wanted + "@")), None)
         if me is None:
+            simulators.stop()
             print(f"phonebot: no demo user {args.as_user!r}; choose alice, bob or carol.", file=sys.stderr)
             return 2
         store = open_store(None)
     else:
-        config = _load(args, settings)
         if not args.as_user or "@" not in args.as_user:
             print("phonebot: without --simulate, pass --as EMAIL (your phone-system email).", file=sys.stderr)
             return 2
@@ -146,14 +152,7 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_adapters, build_slack_client
     from bot.store import open_store
 
-    simulators = None
-    if args.simulate:
-        from bot.simulate import SimulatedPhoneSystems
-
-        simulators = SimulatedPhoneSystems().start()
-        config = parse_config(simulators.config(), source="simulation")
-    else:
-        config = _load(args, settings)
+    config, simulators = _config_and_simulators(args, settings)
     print(f"config: ok ({len(config.vendors)} vendor(s): {', '.join(config.vendors) or 'none'})")
     failures = 0
     store = open_store(settings.redis_url)
