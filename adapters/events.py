@@ -1,0 +1,52 @@
+"""Vendor-neutral alert events: what every vendor webhook or poller is turned into.
+
+An event is about a *subject* — the thing one Slack message tracks (a lost caller on a
+line, a voicemail, a queue) — and carries an ``idempotency_key`` that is the same however
+often the vendor delivers the same fact, so duplicates are dropped before they are queued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AlertKind(StrEnum):
+    """What happened."""
+
+    LOST_CALL_OPENED = "lost_call.opened"
+    LOST_CALL_UPDATED = "lost_call.updated"
+    LOST_CALL_RESOLVED = "lost_call.resolved"
+    VOICEMAIL_NEW = "voicemail.new"
+    VOICEMAIL_REMOVED = "voicemail.removed"
+    QUEUE_BREACHED = "queue.breached"
+    QUEUE_RECOVERED = "queue.recovered"
+    CALL_EVENT = "call.event"  # live call feed, where a route asks for it
+    NOTIFICATION = "notification"  # anything else worth a line in a channel (e.g. Multisender replies)
+
+
+class AlertEvent(BaseModel):
+    """One neutral event, ready to be queued, routed and rendered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AlertKind
+    vendor: str
+    subject: str  # stable: one Slack message per (vendor, subject)
+    idempotency_key: str
+    occurred_at: datetime  # aware
+    caller_number: str | None = None  # E.164 with '+'
+    caller_name: str | None = None
+    line: str | None = None  # the line, queue or group the call came in on (display form)
+    group_id: str | None = None
+    attempts: int | None = None
+    duration_seconds: int | None = None
+    mailbox: str | None = None
+    transcript: str | None = None
+    listen_url: str | None = None
+    resolved_by: str | None = None
+    text: str | None = None  # free text for NOTIFICATION / CALL_EVENT
+    detail: dict[str, Any] = Field(default_factory=dict)  # vendor extras, never secrets
