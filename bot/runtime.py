@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from slack_bolt.async_app import AsyncApp
@@ -61,7 +61,6 @@ class Runtime:
     slack: AsyncWebClient
     services: Services
     app: AsyncApp
-    closers: list[object] = field(default_factory=list)
 
     async def aclose(self) -> None:
         for adapter in self.adapters.values():

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.base import VendorAdapter
-from adapters.models import Capability
 from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
 from bot.slack_users import SlackUser, SlackUserDirectory
@@ -38,6 +37,3 @@ class Services:
             except (ZoneInfoNotFoundError, ValueError):
                 pass
         return self.config.tz
-
-    def capability_table(self) -> dict[str, frozenset[Capability]]:
-        return {name: adapter.capabilities for name, adapter in self.adapters.items()}
