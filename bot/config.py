@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -77,6 +77,100 @@ class IdentitySettings(BaseModel):
     cache_seconds: int = Field(default=3600, ge=0)
 
 
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class QuietHours(BaseModel):
+    """A daily window in which a route holds its alerts back and posts one digest when it ends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str  # "22:00"
+    end: str  # "07:00" (may be before start: the window crosses midnight)
+    timezone: str | None = None  # default: the config's timezone
+    days: list[str] = Field(default_factory=lambda: list(_WEEKDAYS))  # days on which the window starts
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"{value!r} is not a time like 07:30")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        days = [day.strip().lower()[:3] for day in value]
+        unknown = [day for day in days if day not in _WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekday(s) {unknown}; use mon, tue, wed, thu, fri, sat, sun")
+        return days
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{value!r} is not an IANA time zone") from exc
+        return value
+
+
+AlertFamily = Literal["lost_call", "voicemail", "queue", "call", "notification"]
+
+
+def _default_families() -> list[AlertFamily]:
+    return ["lost_call", "voicemail", "queue"]
+
+
+class AlertRoute(BaseModel):
+    """Which alerts go to which channel. Empty filters match everything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    name: str | None = None
+    kinds: list[AlertFamily] = Field(default_factory=_default_families)
+    vendor: str | None = None
+    groups: list[str] = Field(default_factory=list)  # queue/line names or ids, case-insensitive
+    numbers: list[str] = Field(default_factory=list)  # E.164 line or caller numbers
+    quiet_hours: QuietHours | None = None
+    #: Alerts per minute for this channel beyond which new ones fold into one digest message.
+    digest_after_per_minute: int = Field(default=20, ge=1, le=600)
+
+
+class QueueThreshold(BaseModel):
+    """When a queue needs attention; any one condition breaches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str  # queue/group name or id; "*" for every queue
+    vendor: str | None = None
+    calls_waiting: int | None = Field(default=None, ge=1)
+    longest_wait_seconds: int | None = Field(default=None, ge=1)
+    no_free_agent: bool = False
+    #: A breach must last this long before it alerts, and a recovery this long before it resolves.
+    min_duration_seconds: int = Field(default=30, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> QueueThreshold:
+        if self.calls_waiting is None and self.longest_wait_seconds is None and not self.no_free_agent:
+            raise ValueError("a queue threshold needs calls_waiting, longest_wait_seconds or no_free_agent")
+        return self
+
+
+class AlertSettings(BaseModel):
+    """The ``alerts:`` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    routes: list[AlertRoute] = Field(default_factory=list)
+    queue_thresholds: list[QueueThreshold] = Field(default_factory=list)
+    poll_interval_seconds: float = Field(default=30, ge=5, le=3600)
+
+
 class PhonebotConfig(BaseModel):
     """The YAML file, validated."""
 
@@ -89,6 +183,7 @@ class PhonebotConfig(BaseModel):
     users: list[UserMapping] = Field(default_factory=list)
     admins: list[str] = Field(default_factory=list)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     #: Seconds a command may wait for a vendor before the user is told it is slow to answer.
     slow_notice_seconds: float = Field(default=2.0, gt=0, le=30)
 
