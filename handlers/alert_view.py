@@ -1,0 +1,212 @@
+"""What an alert message shows: the state accumulated per subject, rendered as Block Kit.
+
+``merge`` folds each new event into the subject's state (attempts, last attempt time,
+resolved/removed, owner), so a repeat call edits one message instead of posting another;
+``render`` turns the state into text + blocks with the buttons that make sense for it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from adapters.events import AlertEvent, AlertKind
+from bot.config import AlertFamily
+from bot.routing import family_of
+
+CALLBACK_ACTION = "alert_callback"
+CLAIM_ACTION = "alert_claim"
+RESOLVE_ACTION = "alert_resolve"
+HEARD_ACTION = "alert_heard"
+SNOOZE_ACTION = "alert_snooze"
+
+_CLOSING: dict[AlertKind, Literal["resolved", "removed"]] = {
+    AlertKind.LOST_CALL_RESOLVED: "resolved",
+    AlertKind.VOICEMAIL_REMOVED: "removed",
+    AlertKind.QUEUE_RECOVERED: "resolved",
+}
+
+
+class AlertState(BaseModel):
+    """Everything one alert message shows."""
+
+    vendor: str
+    subject: str
+    family: AlertFamily
+    status: Literal["open", "resolved", "removed"] = "open"
+    caller_number: str | None = None
+    caller_name: str | None = None
+    line: str | None = None
+    group_id: str | None = None
+    attempts: int = 0
+    first_at: datetime
+    last_at: datetime
+    duration_seconds: int | None = None
+    mailbox: str | None = None
+    transcript: str | None = None
+    listen_url: str | None = None
+    text: str | None = None
+    owner: str | None = None  # Slack user id that claimed it
+    resolved_by: str | None = None  # Slack mention or vendor-side name
+    resolved_at: datetime | None = None
+    heard_by: str | None = None
+    figures: dict[str, Any] = {}
+
+
+def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
+    """Fold ``event`` into the subject's state (pure; the caller persists it)."""
+    if state is None:
+        state = AlertState(
+            vendor=event.vendor,
+            subject=event.subject,
+            family=family_of(event.kind),
+            first_at=event.occurred_at,
+            last_at=event.occurred_at,
+        )
+    changes: dict[str, Any] = {}
+    for name in ("caller_number", "caller_name", "line", "group_id", "duration_seconds", "mailbox", "transcript"):
+        value = getattr(event, name)
+        if value is not None:
+            changes[name] = value
+    if event.listen_url is not None:
+        changes["listen_url"] = event.listen_url
+    if event.text is not None:
+        changes["text"] = event.text
+    if event.kind in (AlertKind.LOST_CALL_OPENED, AlertKind.LOST_CALL_UPDATED):
+        changes["attempts"] = event.attempts if event.attempts is not None else state.attempts + 1
+        changes["last_at"] = max(state.last_at, event.occurred_at)
+        if state.status != "open" and event.occurred_at > (state.resolved_at or state.last_at):
+            changes.update(status="open", resolved_by=None, resolved_at=None)  # they called again
+    if event.kind == AlertKind.QUEUE_BREACHED:
+        changes.update(status="open", figures=dict(event.detail), last_at=event.occurred_at)
+    if event.kind in _CLOSING:
+        changes.update(status=_CLOSING[event.kind], resolved_at=event.occurred_at)
+        if event.resolved_by:
+            changes["resolved_by"] = event.resolved_by
+        if event.kind == AlertKind.QUEUE_RECOVERED:
+            changes["figures"] = dict(event.detail)
+    return state.model_copy(update=changes)
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """Text (notification fallback) and blocks of one alert message."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def render(state: AlertState, *, tz: ZoneInfo) -> RenderedMessage:
+    """Block Kit for the state, built from slack_sdk models (validated on ``to_dict``)."""
+    builder = {"lost_call": _lost_call, "voicemail": _voicemail, "queue": _queue}.get(state.family, _notification)
+    text, lines, buttons = builder(state, tz)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))]
+    if state.status == "open" and buttons:
+        blocks.append(ActionsBlock(block_id=f"alert:{state.status}", elements=buttons))
+    footer = _footer(state, tz)
+    if footer:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
+    return RenderedMessage(text=text, blocks=[block.to_dict() for block in blocks])
+
+
+def _who(state: AlertState) -> str:
+    number = state.caller_number or "an unknown number"
+    return f"{state.caller_name} ({number})" if state.caller_name else number
+
+
+def _lost_call(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
+    line = f" on *{state.line}*" if state.line else ""
+    attempts = f"{state.attempts} attempt{'s' if state.attempts != 1 else ''}"
+    icon = ":white_check_mark:" if state.status == "resolved" else ":telephone_receiver:"
+    title = f"{icon} Lost call from *{_who(state)}*{line}"
+    if state.status == "resolved":
+        title = f"~Lost call~ from *{_who(state)}*{line} — resolved"
+    lines = [title, f"{attempts} · last at {_time(state.last_at, tz)}"]
+    buttons = _buttons(
+        state,
+        [
+            (CALLBACK_ACTION, "Call back", "primary"),
+            (CLAIM_ACTION, "I'll take it", None),
+            (RESOLVE_ACTION, "Resolve", None),
+        ],
+    )
+    if state.owner:
+        buttons = [b for b in buttons if b.action_id != CLAIM_ACTION]
+    return f"Lost call from {_who(state)}{' on ' + state.line if state.line else ''}", lines, buttons
+
+
+def _voicemail(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
+    box = f" in *{state.mailbox}*" if state.mailbox else ""
+    length = f" ({state.duration_seconds} s)" if state.duration_seconds is not None else ""
+    title = f":incoming_envelope: New voicemail from *{_who(state)}*{box}{length}"
+    if state.status == "removed":
+        title = f"~Voicemail~ from *{_who(state)}*{box} — deleted or heard elsewhere"
+    lines = [title, f"left at {_time(state.first_at, tz)}"]
+    if state.transcript:
+        lines.append(f"> {state.transcript[:1500]}")
+    buttons = _buttons(state, [(CALLBACK_ACTION, "Call back", "primary"), (HEARD_ACTION, "Mark heard", None)])
+    if state.listen_url:
+        buttons.append(ButtonElement(text="Listen", action_id="alert_listen", url=state.listen_url[:3000]))
+    return f"New voicemail from {_who(state)}", lines, buttons
+
+
+def _queue(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
+    name = state.line or state.group_id or "a queue"
+    figures = state.figures
+    facts = []
+    if figures.get("calls_waiting") is not None:
+        facts.append(f"{figures['calls_waiting']} waiting")
+    if figures.get("longest_wait_seconds") is not None:
+        facts.append(f"longest wait {figures['longest_wait_seconds']} s")
+    if figures.get("agents_free") is not None:
+        facts.append(f"{figures['agents_free']} agents free")
+    summary = " · ".join(facts)
+    if state.status == "resolved":
+        lines = [f":large_green_circle: Queue *{name}* is back to normal", summary]
+    else:
+        lines = [f":rotating_light: Queue *{name}* needs attention since {_time(state.first_at, tz)}", summary]
+    buttons = _buttons(state, [(SNOOZE_ACTION, "Snooze 30 min", None)])
+    return (
+        f"Queue {name} needs attention" if state.status == "open" else f"Queue {name} is back to normal",
+        lines,
+        buttons,
+    )
+
+
+def _notification(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
+    text = state.text or f"Event from {state.vendor}"
+    return text, [text], []
+
+
+def _buttons(state: AlertState, specs: list[tuple[str, str, str | None]]) -> list[ButtonElement]:
+    value = json.dumps({"vendor": state.vendor, "subject": state.subject})
+    return [ButtonElement(text=label, action_id=action, value=value, style=style) for action, label, style in specs]
+
+
+def _footer(state: AlertState, tz: ZoneInfo) -> str:
+    parts = []
+    if state.owner:
+        parts.append(f":raising_hand: <@{state.owner}> is on it")
+    if state.heard_by:
+        parts.append(f"heard by {state.heard_by}")
+    if state.status == "resolved" and state.resolved_at:
+        who = f" by {state.resolved_by}" if state.resolved_by else ""
+        parts.append(f"resolved{who} at {_time(state.resolved_at, tz)}")
+    return " · ".join(parts)
+
+
+def _time(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
