@@ -13,6 +13,7 @@ from adapters.base import AdapterConfig, VendorAdapter
 ADAPTERS: dict[str, tuple[str, str]] = {
     "dstny": ("adapters.dstny.adapter", "DstnyAdapter"),
     "relatel": ("adapters.relatel.adapter", "RelatelAdapter"),
+    "tele2": ("adapters.tele2.adapter", "Tele2Adapter"),
 }
 
 
