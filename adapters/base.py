@@ -8,19 +8,22 @@ override raises :class:`~adapters.errors.NotSupported` (the Libcloud habit), and
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from adapters.errors import NotSupported, VendorError
+from adapters.errors import NotSupported, VendorError, WebhookAuthError
+from adapters.events import AlertEvent
 from adapters.models import (
     Activity,
     Capability,
     Contact,
     DialResult,
+    PollResult,
     Presence,
     PresenceChange,
     QueueStatus,
@@ -135,6 +138,48 @@ class VendorAdapter(ABC):
             if user.email and user.email.strip().lower() == wanted:
                 return user
         return None
+
+    # -- alerts ---------------------------------------------------------------------------
+    #: How ``/webhooks/<vendor>/...`` requests are authenticated: ``"signature"`` (the vendor
+    #: signs bodies; :meth:`verify_webhook` checks it) or ``"url_token"`` (the vendor signs
+    #: nothing; phonebot issues an unguessable token per resource and the URL carries it).
+    webhook_auth: ClassVar[Literal["signature", "url_token"]] = "url_token"
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise :class:`~adapters.errors.WebhookAuthError` unless the vendor signed ``body``.
+
+        Only called for ``webhook_auth == "signature"`` vendors.
+        """
+        raise WebhookAuthError(f"{self.display_name} webhooks are not signed")
+
+    def webhook_delivery_id(self, headers: Mapping[str, str]) -> str | None:
+        """The vendor's own delivery id (for cheap dedupe of redeliveries), when it sends one."""
+        return None
+
+    def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str], *, path: str, resource: str | None = None
+    ) -> list[AlertEvent]:
+        """An authenticated webhook as neutral events (empty for events phonebot ignores).
+
+        ``path`` is what follows ``/webhooks/<vendor>/`` (after the URL token, if any);
+        ``resource`` is what the URL token was issued for.
+
+        Raises:
+            VendorRejected: the body is not a readable callback (the receiver answers 400).
+        """
+        raise self._unsupported(Capability.ALERT_WEBHOOKS)
+
+    async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
+        """Events since ``cursor`` (``None`` on first run: remember the present, alert on nothing old)."""
+        raise self._unsupported(Capability.ALERT_POLLING)
+
+    async def claim_alert(self, identity: VendorIdentity, event_detail: Mapping[str, Any], *, handled: bool) -> None:
+        """Record at the vendor that ``identity`` took (``handled=False``) or finished a lost call."""
+        raise self._unsupported(Capability.ALERT_CLAIM)
+
+    async def mark_voicemail_heard(self, identity: VendorIdentity, voicemail_id: str) -> None:
+        """Mark a voicemail heard at the vendor."""
+        raise self._unsupported(Capability.VOICEMAIL_HEARD)
 
     # -- diagnostics ----------------------------------------------------------------------
     async def probe(self) -> list[ProbeResult]:

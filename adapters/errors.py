@@ -12,7 +12,8 @@ from an adapter (httpx errors, JSON errors, KeyErrors) may escape.
      │    ├── VendorRejected          the vendor refused our input (4xx other than the above)
      │    ├── NotFound                the thing asked for does not exist at the vendor
      │    └── NotSupported            this vendor cannot do the capability at all
-     └── IdentityError                the Slack user has no usable vendor identity
+     ├── IdentityError                the Slack user has no usable vendor identity
+     └── WebhookAuthError             a webhook is not from who it claims to be (answer 401)
 """
 
 from __future__ import annotations
@@ -74,3 +75,10 @@ class NotSupported(VendorError):
 
 class IdentityError(PhonebotError):
     """The Slack user cannot be mapped to a usable vendor identity."""
+
+
+class WebhookAuthError(PhonebotError):
+    """A webhook failed authentication (bad signature, stale timestamp, unknown URL token).
+
+    The receiver answers 401 and stores nothing.
+    """

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.events import AlertEvent
 
 
 class Capability(StrEnum):
@@ -19,6 +22,10 @@ class Capability(StrEnum):
     QUEUE_LOGIN = "queue.login"
     CONTACT_SEARCH = "contacts.search"
     DIRECTORY = "directory"  # list colleagues, used for email matching and /call @user
+    ALERT_WEBHOOKS = "alerts.webhooks"  # the vendor pushes events that become channel alerts
+    ALERT_POLLING = "alerts.polling"  # phonebot polls the vendor for lost calls / voicemails
+    ALERT_CLAIM = "alerts.claim"  # "I'll take it" is written back to the vendor (Dstny call-log assign)
+    VOICEMAIL_HEARD = "voicemail.heard"  # a voicemail can be marked heard at the vendor
 
 
 CAPABILITY_LABELS: dict[Capability, str] = {
@@ -30,6 +37,10 @@ CAPABILITY_LABELS: dict[Capability, str] = {
     Capability.QUEUE_LOGIN: "queue login/logout",
     Capability.CONTACT_SEARCH: "contact search",
     Capability.DIRECTORY: "the colleague directory",
+    Capability.ALERT_WEBHOOKS: "event webhooks",
+    Capability.ALERT_POLLING: "polling for alerts",
+    Capability.ALERT_CLAIM: "claiming lost calls",
+    Capability.VOICEMAIL_HEARD: "marking voicemails heard",
 }
 
 
@@ -121,3 +132,14 @@ class VendorUser(_Model):
     name: str
     email: str | None = None
     number: str | None = None  # E.164 with '+'
+
+
+class PollResult(_Model):
+    """What one ``poll_alerts`` round found, and the cursor to resume from next time.
+
+    ``cursor`` is JSON-serialisable and opaque to the caller, which persists it only after
+    every event was queued (so a crash re-polls and the idempotency keys drop repeats).
+    """
+
+    events: list[AlertEvent] = Field(default_factory=list)
+    cursor: dict[str, Any] = Field(default_factory=dict)

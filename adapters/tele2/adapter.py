@@ -158,7 +158,9 @@ class Tele2Adapter(VendorAdapter):
     name = "tele2"
     display_name = "Tele2 Mobili Stotele"
     config_model = Tele2Config
-    capabilities = frozenset({Capability.DIAL, Capability.DIRECTORY, Capability.CONTACT_SEARCH})
+    capabilities = frozenset(
+        {Capability.DIAL, Capability.DIRECTORY, Capability.CONTACT_SEARCH, Capability.ALERT_WEBHOOKS}
+    )
 
     def __init__(
         self,
@@ -326,12 +328,14 @@ class Tele2Adapter(VendorAdapter):
         ours = [webhook for webhook in await self.list_webhooks() if is_ours(webhook, target_url)]
         return [webhook for webhook in ours if await self._delete_webhook(webhook)]
 
-    def parse_webhook(self, body: bytes, headers: Mapping[str, str], *, event: str | None = None) -> list[AlertEvent]:
+    def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str], *, path: str, resource: str | None = None
+    ) -> list[AlertEvent]:
         """A Tele2 callback as neutral events (mapping in :mod:`adapters.tele2.webhooks`).
 
         Tele2 signs nothing, so ``headers`` carry no proof and are not read: the receiver must
         have checked the secret token in the callback URL first. ``event`` is the event name
-        from the callback URL when ``ensure_webhooks`` was given a ``{event}`` URL.
+        from the callback URL (``path``) when ``ensure_webhooks`` was given a ``{event}`` URL.
 
         Raises:
             VendorRejected: the body is not a readable Tele2 callback (answer 4xx).
@@ -343,7 +347,7 @@ class Tele2Adapter(VendorAdapter):
             region=self.settings.default_country,
             zone=self._zone,
             received_at=self._clock(),
-            event=event,
+            event=path.strip("/") or None,
         )
 
     # -- private --------------------------------------------------------------------------

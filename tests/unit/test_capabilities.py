@@ -18,6 +18,10 @@ METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.QUEUE_LOGIN: ("queue_login",),
     Capability.CONTACT_SEARCH: ("search_contacts",),
     Capability.DIRECTORY: ("list_users",),
+    Capability.ALERT_WEBHOOKS: ("parse_webhook",),
+    Capability.ALERT_POLLING: ("poll_alerts",),
+    Capability.ALERT_CLAIM: ("claim_alert",),
+    Capability.VOICEMAIL_HEARD: ("mark_voicemail_heard",),
 }
 
 

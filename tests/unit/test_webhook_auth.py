@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.errors import WebhookAuthError
+from adapters.relatel.signature import relatel_signature, verify_relatel_signature
 from bot.store import MemoryStore
-from bot.webhook_auth import UrlTokens, WebhookAuthError, relatel_signature, verify_relatel_signature
+from bot.webhook_auth import UrlTokens
 
 SECRET = "whsec_test"
 BODY = b'{"delivery_id":"d1","event_type":"call.ended","payload":{}}'

@@ -70,7 +70,7 @@ class Receiver:
             return JSONResponse({"ok": False}, status_code=401)
         assert self.parse is not None
         try:
-            events = self.parse(await request.body(), request.headers, event=request.path_params.get("event"))
+            events = self.parse(await request.body(), request.headers, path=request.path_params.get("event") or "")
         except VendorRejected as exc:
             return JSONResponse({"ok": False, "error": exc.message}, status_code=400)
         self.events.extend(events)
@@ -161,7 +161,12 @@ def test_config_defaults_and_validation() -> None:
 
 
 def test_capabilities_are_what_the_api_offers() -> None:
-    assert Tele2Adapter.capabilities == {Capability.DIAL, Capability.DIRECTORY, Capability.CONTACT_SEARCH}
+    assert Tele2Adapter.capabilities == {
+        Capability.DIAL,
+        Capability.DIRECTORY,
+        Capability.CONTACT_SEARCH,
+        Capability.ALERT_WEBHOOKS,
+    }
     assert not Tele2Adapter.acts_as_token_owner
     with pytest.raises(TypeError, match="needs a Tele2Config"):
         Tele2Adapter(AdapterConfig(base_url="https://mobili-stotele.tele2.lt/api/v2/"))
@@ -507,16 +512,16 @@ def test_plan_sync_is_pure_and_counts_everyone() -> None:
 async def test_every_event_maps(
     adapter: Tele2Adapter, sim: Tele2Simulator, event: str, kind: AlertKind, subject: str
 ) -> None:
-    from_body = one(adapter.parse_webhook(body(sim, event), {}))
+    from_body = one(adapter.parse_webhook(body(sim, event), {}, path=""))
     assert (from_body.kind, from_body.vendor, from_body.subject) == (kind, "tele2", subject)
     assert from_body.detail["event"] == event
     assert from_body.idempotency_key.startswith(f"tele2:{event}:")
-    from_url = one(adapter.parse_webhook(body(sim, event), {}, event=event))
+    from_url = one(adapter.parse_webhook(body(sim, event), {}, path=event))
     assert from_url == from_body
 
 
 async def test_lost_call_fields(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    opened = one(adapter.parse_webhook(body(sim, "LostCallerAdded", last_contact="2026-10-06 11:58:30"), {}))
+    opened = one(adapter.parse_webhook(body(sim, "LostCallerAdded", last_contact="2026-10-06 11:58:30"), {}, path=""))
     assert (opened.caller_number, opened.caller_name, opened.line, opened.attempts) == (
         "+37069912345",
         "UAB Medis",
@@ -525,12 +530,12 @@ async def test_lost_call_fields(adapter: Tele2Adapter, sim: Tele2Simulator) -> N
     )
     assert opened.occurred_at == datetime(2026, 10, 6, 8, 58, 30, tzinfo=UTC)  # Vilnius local time
     assert opened.detail["line_number"] == MAIN_LINE
-    resolved = one(adapter.parse_webhook(body(sim, "LostCallerRemoved"), {}))
+    resolved = one(adapter.parse_webhook(body(sim, "LostCallerRemoved"), {}, path=""))
     assert (resolved.occurred_at, resolved.attempts, resolved.caller_name) == (NOW, None, None)
 
 
 async def test_voicemail_and_call_fields(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    voicemail = one(adapter.parse_webhook(body(sim, "VoicemailCreated"), {}))
+    voicemail = one(adapter.parse_webhook(body(sim, "VoicemailCreated"), {}, path=""))
     assert (voicemail.caller_number, voicemail.duration_seconds, voicemail.mailbox) == (
         "+37069954321",
         23,
@@ -538,18 +543,18 @@ async def test_voicemail_and_call_fields(adapter: Tele2Adapter, sim: Tele2Simula
     )
     assert voicemail.listen_url == "https://mobili-stotele.tele2.lt/voicemails/7001.mp3"
     assert voicemail.occurred_at == NOW - timedelta(minutes=2)
-    completed = one(adapter.parse_webhook(body(sim, "CallCompleted"), {}))
+    completed = one(adapter.parse_webhook(body(sim, "CallCompleted"), {}, path=""))
     assert completed.text == f"Incoming call from +37069912345 to {MAIN_LINE} ended after 95 s"
     assert (completed.duration_seconds, completed.detail["contact_id"]) == (95, 101)
-    missed = one(adapter.parse_webhook(body(sim, "CallCompleted", callConnected="", connectionTime=0), {}))
+    missed = one(adapter.parse_webhook(body(sim, "CallCompleted", callConnected="", connectionTime=0), {}, path=""))
     assert missed.text is not None and missed.text.endswith("ended unanswered")
-    recorded = one(adapter.parse_webhook(body(sim, "CallRecorded"), {}))
+    recorded = one(adapter.parse_webhook(body(sim, "CallRecorded"), {}, path=""))
     assert recorded.listen_url == "https://mobili-stotele.tele2.lt/recordings/9001.mp3"
 
 
 async def test_redelivery_and_new_attempts(adapter: Tele2Adapter, sim: Tele2Simulator, clock: Clock) -> None:
     def parse(event: str, **data: Any) -> AlertEvent:
-        return one(adapter.parse_webhook(body(sim, event, **data), {}))
+        return one(adapter.parse_webhook(body(sim, event, **data), {}, path=""))
 
     first = parse("LostCallerAdded", last_contact="2026-10-06 11:58:30")
     clock.now += timedelta(minutes=5)  # a redelivery, later, with the caller written nationally
@@ -577,12 +582,12 @@ async def test_redelivery_and_new_attempts(adapter: Tele2Adapter, sim: Tele2Simu
 
 async def test_subjects_are_per_caller_and_line(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
     def subject(**data: Any) -> str:
-        return one(adapter.parse_webhook(body(sim, "LostCallerAdded", **data), {})).subject
+        return one(adapter.parse_webhook(body(sim, "LostCallerAdded", **data), {}, path="")).subject
 
     assert subject(destination="852000100") == subject(destination="+370 5 200 0100")
     assert subject(destination="+37052000200") != subject()
     assert subject(callerid="+37069900000") != subject()
-    hidden = one(adapter.parse_webhook(body(sim, "LostCallerAdded", callerid="Anonymous"), {}))
+    hidden = one(adapter.parse_webhook(body(sim, "LostCallerAdded", callerid="Anonymous"), {}, path=""))
     assert (hidden.subject, hidden.caller_number) == (f"lost:anonymous:{MAIN_LINE}", None)
 
 
@@ -601,17 +606,17 @@ async def test_event_type_spellings(
     adapter: Tele2Adapter, sim: Tele2Simulator, event: str, event_type: str, expected: AlertKind
 ) -> None:
     raw = dict(sim.webhook_body(event), eventType=event_type)
-    parsed = one(adapter.parse_webhook(json.dumps(raw).encode(), {}))
+    parsed = one(adapter.parse_webhook(json.dumps(raw).encode(), {}, path=""))
     assert (parsed.kind, parsed.detail["event"]) == (expected, event)
 
 
 async def test_the_callback_url_names_the_event(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
     raw = dict(sim.webhook_body("LostCallerUpdated"), eventType="LostCallerCreated", type=None)
-    assert one(adapter.parse_webhook(json.dumps(raw).encode(), {}, event="LostCallerUpdated")).kind is (
+    assert one(adapter.parse_webhook(json.dumps(raw).encode(), {}, path="LostCallerUpdated")).kind is (
         AlertKind.LOST_CALL_UPDATED
     )
     raw = dict(sim.webhook_body("LostCallerUpdated"), eventType=None, type="LostCallerUpdated")
-    assert one(adapter.parse_webhook(json.dumps(raw).encode(), {})).kind is AlertKind.LOST_CALL_UPDATED
+    assert one(adapter.parse_webhook(json.dumps(raw).encode(), {}, path="")).kind is AlertKind.LOST_CALL_UPDATED
 
 
 LOST = {"callerid": "+37069912345", "destination": MAIN_LINE}
@@ -638,7 +643,7 @@ async def test_malformed_callbacks_are_rejected(
 ) -> None:
     payload = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
     with pytest.raises(VendorRejected, match=problem) as caught:
-        adapter.parse_webhook(payload, {"content-type": "application/json"}, event=event)
+        adapter.parse_webhook(payload, {"content-type": "application/json"}, path=event or "")
     assert caught.value.status_code == 400
 
 

@@ -537,7 +537,7 @@ async def test_simulated_callbacks_fit_the_swagger_and_parse(
     assert set(body["data"]) == set(schema["properties"]["data"]["properties"])  # every field, realistic values
     adapter = Tele2Adapter(Tele2Config(api_key="k"))
     try:
-        [alert] = adapter.parse_webhook(json.dumps(body).encode(), {})
+        [alert] = adapter.parse_webhook(json.dumps(body).encode(), {}, path="")
     finally:
         await adapter.aclose()
     assert alert.detail["event"] == event
