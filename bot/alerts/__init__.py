@@ -1,0 +1,1 @@
+"""The alerts pipeline: receive → authenticate → validate → deduplicate → durable queue → route → render → Slack."""
