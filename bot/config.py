@@ -161,6 +161,22 @@ class QueueThreshold(BaseModel):
         return self
 
 
+class DeliverySettings(BaseModel):
+    """How alerts are written to Slack (``alerts.delivery``); the defaults suit Slack's limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Seconds between two writes to one channel (Slack: about one message per second per channel).
+    pace_seconds: float = Field(default=1.0, ge=0, le=60)
+    #: Failed attempts (5xx, timeouts) before an alert is parked in the dead-letter list.
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    #: Quick retries inside one attempt, with exponential backoff from ``backoff_seconds``.
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    #: An alert another worker left unfinished this long is taken over (that worker probably died).
+    take_over_after_seconds: float = Field(default=60, ge=0.1, le=3600)
+
+
 class AlertSettings(BaseModel):
     """The ``alerts:`` section."""
 
@@ -169,6 +185,7 @@ class AlertSettings(BaseModel):
     routes: list[AlertRoute] = Field(default_factory=list)
     queue_thresholds: list[QueueThreshold] = Field(default_factory=list)
     poll_interval_seconds: float = Field(default=30, ge=5, le=3600)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
 
 class PhonebotConfig(BaseModel):

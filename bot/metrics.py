@@ -26,3 +26,7 @@ VENDOR_SECONDS = Histogram(
     ["vendor", "endpoint"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+WEBHOOKS = Counter("phonebot_webhooks_total", "Vendor webhooks received", ["vendor", "outcome"])
+ALERT_EVENTS = Counter("phonebot_alert_events_total", "Alert events offered to the queue", ["vendor", "outcome"])
+ALERT_DELIVERIES = Counter("phonebot_alert_deliveries_total", "Alert queue entries finished", ["outcome"])
+SLACK_RATE_LIMITED = Counter("phonebot_slack_rate_limited_total", "Slack 429 answers honoured (Retry-After)")

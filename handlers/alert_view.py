@@ -210,3 +210,63 @@ def _footer(state: AlertState, tz: ZoneInfo) -> str:
 
 def _time(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
+
+
+_FAMILY_NOUNS: dict[str, tuple[str, str]] = {
+    "lost_call": ("lost call", "lost calls"),
+    "voicemail": ("voicemail", "voicemails"),
+    "queue": ("queue alert", "queue alerts"),
+    "call": ("call event", "call events"),
+    "notification": ("notification", "notifications"),
+}
+DIGEST_LINES = 40
+
+
+def summary_line(state: AlertState, tz: ZoneInfo) -> str:
+    """One line per alert, for digests."""
+    done = state.status != "open"
+    if state.family == "lost_call":
+        line = f" on {state.line}" if state.line else ""
+        attempts = f"{state.attempts} attempt{'s' if state.attempts != 1 else ''}"
+        text = f":telephone_receiver: {_who(state)}{line} — {attempts}, last {_time(state.last_at, tz)}"
+    elif state.family == "voicemail":
+        length = f", {state.duration_seconds} s" if state.duration_seconds is not None else ""
+        text = f":incoming_envelope: voicemail from {_who(state)}{length} at {_time(state.first_at, tz)}"
+    elif state.family == "queue":
+        text = f":rotating_light: queue {state.line or state.group_id} since {_time(state.first_at, tz)}"
+    else:
+        text = state.text or f"event from {state.vendor}"
+    if done:
+        text = f"~{text}~ {state.status}"
+    if state.owner and not done:
+        text += f" · <@{state.owner}> is on it"
+    return text
+
+
+def count_phrase(states: list[AlertState], *, more: bool = False) -> str:
+    """``3 lost calls, 1 voicemail`` (``3 more lost calls`` with ``more``)."""
+    counts: dict[str, int] = {}
+    for state in states:
+        counts[state.family] = counts.get(state.family, 0) + 1
+    parts = []
+    for family, count in counts.items():
+        one, many = _FAMILY_NOUNS.get(family, ("alert", "alerts"))
+        parts.append(f"{count}{' more' if more else ''} {one if count == 1 else many}")
+    return ", ".join(parts) or "nothing"
+
+
+def render_digest(title: str, states: list[AlertState], *, tz: ZoneInfo) -> RenderedMessage:
+    """One message standing for many alerts: a headline and a list (the newest last, capped)."""
+    lines = [f"• {summary_line(state, tz)}" for state in states[:DIGEST_LINES]]
+    if len(states) > DIGEST_LINES:
+        lines.append(f"…and {len(states) - DIGEST_LINES} more")
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title[:3000]))]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(item) + 1 for item in chunk) + len(line) > 2900:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+            chunk = []
+        chunk.append(line[:2900])
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+    return RenderedMessage(text=title.replace("*", ""), blocks=[block.to_dict() for block in blocks[:50]])

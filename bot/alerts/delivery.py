@@ -1,0 +1,132 @@
+"""Writing alert messages to Slack without losing any and without breaking Slack's limits.
+
+* Every write waits its turn in the channel (:class:`~bot.alerts.pacing.ChannelPacer`).
+* 429: the channel holds off for ``Retry-After`` and the write is tried again; that is
+  not counted as a failure (Slack asked us to wait, not to give up).
+* 5xx, timeouts and connection errors: retried with exponential backoff, then reported
+  as a transient :class:`DeliveryFailed` so the queue entry stays pending and is retried
+  later (and dead-lettered after too many attempts).
+* Other Slack errors (``channel_not_found``, ``not_in_channel``, ``invalid_blocks``…) cannot be
+  cured by retrying: a permanent :class:`DeliveryFailed`, dead-lettered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.alerts.pacing import ChannelPacer
+from bot.metrics import SLACK_RATE_LIMITED
+
+log = logging.getLogger(__name__)
+
+#: Slack error codes worth retrying (the platform's own hiccups).
+TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"})
+
+
+class DeliveryFailed(Exception):
+    """A Slack write did not succeed; ``permanent`` when retrying cannot help."""
+
+    def __init__(self, reason: str, *, permanent: bool, error: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.error = error  # Slack's error code, when it gave one
+
+
+class SlackDelivery:
+    """``chat.postMessage`` / ``chat.update`` with pacing, Retry-After and backoff."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        pacer: ChannelPacer,
+        *,
+        retries: int = 3,
+        backoff_seconds: float = 0.5,
+        max_rate_limit_wait: float = 300.0,
+    ) -> None:
+        self.client = client
+        self.pacer = pacer
+        self.retries = retries
+        self.backoff_seconds = backoff_seconds
+        self.max_rate_limit_wait = max_rate_limit_wait
+
+    async def post(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Post a message (or a thread reply); returns its ``ts``."""
+        response = await self._write(
+            channel,
+            lambda: self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata, unfurl_links=False
+            ),
+        )
+        return str(response["ts"])
+
+    async def update(self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Edit a message in place."""
+        await self._write(channel, lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
+
+    async def _write(self, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:
+        failures = 0
+        waited_for_limits = 0.0
+        while True:
+            await self.pacer.wait_turn(channel)
+            try:
+                return await call()
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                error = _error_code(exc.response)
+                if status == 429 or error == "ratelimited":
+                    retry_after = _retry_after(exc.response.headers)
+                    SLACK_RATE_LIMITED.inc()
+                    waited_for_limits += retry_after
+                    if waited_for_limits > self.max_rate_limit_wait:
+                        raise DeliveryFailed(
+                            f"Slack kept rate limiting for {waited_for_limits:.0f} s", permanent=False, error=error
+                        ) from None
+                    log.info("Slack rate limited %s; holding off %.1f s", channel, retry_after)
+                    await self.pacer.hold_off(channel, retry_after)
+                    continue
+                if status < 500 and error not in TRANSIENT_ERRORS:
+                    raise DeliveryFailed(f"Slack refused: {error or status}", permanent=True, error=error) from None
+                reason = f"Slack answered {status} {error or ''}".strip()
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                reason = f"Slack unreachable: {type(exc).__name__}"
+            failures += 1
+            if failures > self.retries:
+                raise DeliveryFailed(reason, permanent=False)
+            delay = self.backoff_seconds * 2 ** (failures - 1) * random.uniform(0.8, 1.2)
+            log.warning("%s; retrying in %.1f s", reason, delay)
+            await asyncio.sleep(delay)
+
+
+def _error_code(response: AsyncSlackResponse) -> str | None:
+    data = response.data if isinstance(response.data, dict) else {}
+    error = data.get("error")
+    return str(error) if error else None
+
+
+def _retry_after(headers: Any) -> float:
+    for name, value in dict(headers or {}).items():
+        if str(name).lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                break
+    return 1.0

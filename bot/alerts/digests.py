@@ -1,0 +1,118 @@
+"""Digest messages: one Slack message standing for many alerts.
+
+Two kinds share one mechanism:
+
+* **burst** — a channel got more new alerts in a minute than its route allows; the rest
+  join one message that is updated in place ("+37 more lost calls", with a list).
+* **quiet** — the route is in quiet hours (or snoozed); alerts join a digest that is held
+  back (``not_before``) and posted once when the quiet time ends.
+
+A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
+and a sorted set of member subject keys in arrival order. Adding a member is idempotent.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from bot.alerts.queue import AlertKeys
+
+OPEN_BURST_SECONDS = 120  # a burst digest keeps collecting until this long after its last member
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A digest's bookkeeping (members are read separately)."""
+
+    id: str
+    channel: str
+    kind: str
+    title: str
+    not_before: float
+    ts: str | None
+    version: int
+    synced: int
+
+
+class Digests:
+    """Create digests, add members, and read them for rendering."""
+
+    def __init__(self, redis: aioredis.Redis, keys: AlertKeys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def burst(self, channel: str) -> str:
+        """The channel's open burst digest, started if there is none."""
+        key = self.keys.open_digest(channel)
+        candidate = f"burst:{channel}:{uuid.uuid4().hex[:12]}"
+        if await self.redis.set(key, candidate, nx=True, ex=OPEN_BURST_SECONDS):
+            await self._create(candidate, channel, kind="burst", title="", not_before=0)
+            return candidate
+        await self.redis.expire(key, OPEN_BURST_SECONDS)
+        existing = await self.redis.get(key)
+        return str(existing) if existing else await self.burst(channel)
+
+    async def quiet(self, channel: str, release_at: float, title: str) -> str:
+        """The digest holding ``channel``'s alerts until ``release_at`` (unix time)."""
+        digest_id = f"quiet:{channel}:{int(release_at)}"
+        await self._create(digest_id, channel, kind="quiet", title=title, not_before=release_at)
+        await self.redis.zadd(self.keys.releases, {digest_id: release_at})
+        return digest_id
+
+    async def add(self, digest_id: str, subject_key: str) -> None:
+        """Make a subject a member (no-op if it already is) and mark the digest for re-render."""
+        members = self._members(digest_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(members, {subject_key: time.time()}, nx=True)
+            pipe.hincrby(self.keys.digest(digest_id), "version", 1)
+            pipe.expire(members, 30 * 24 * 3600)
+            await pipe.execute()
+
+    async def changed(self, digest_id: str) -> None:
+        """A member's state changed: the digest message must be re-rendered."""
+        await self.redis.hincrby(self.keys.digest(digest_id), "version", 1)
+
+    async def get(self, digest_id: str) -> Digest | None:
+        raw: dict[str, str] = dict(await self.redis.hgetall(self.keys.digest(digest_id)))  # type: ignore[arg-type]
+        if not raw:
+            return None
+        return Digest(
+            id=digest_id,
+            channel=raw["channel"],
+            kind=raw["kind"],
+            title=raw.get("title", ""),
+            not_before=float(raw.get("not_before", 0)),
+            ts=raw.get("ts") or None,
+            version=int(raw.get("version", 0)),
+            synced=int(raw.get("synced", 0)),
+        )
+
+    async def members(self, digest_id: str) -> list[str]:
+        return [str(member) for member in await self.redis.zrange(self._members(digest_id), 0, -1)]
+
+    async def mark_synced(self, digest_id: str, *, ts: str, version: int) -> None:
+        await self.redis.hset(self.keys.digest(digest_id), mapping={"ts": ts, "synced": version})
+
+    async def due(self, now: float) -> list[str]:
+        """Held digests whose quiet time is over."""
+        return [str(item) for item in await self.redis.zrangebyscore(self.keys.releases, "-inf", now)]
+
+    async def released(self, digest_id: str) -> None:
+        await self.redis.zrem(self.keys.releases, digest_id)
+
+    async def _create(self, digest_id: str, channel: str, *, kind: str, title: str, not_before: float) -> None:
+        key = self.keys.digest(digest_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for field, value in (("channel", channel), ("kind", kind), ("title", title), ("not_before", not_before)):
+                pipe.hsetnx(key, field, value)
+            pipe.hsetnx(key, "version", 0)
+            pipe.hsetnx(key, "synced", 0)
+            pipe.expire(key, 30 * 24 * 3600)
+            await pipe.execute()
+
+    def _members(self, digest_id: str) -> str:
+        return f"{self.keys.digest(digest_id)}:members"

@@ -1,0 +1,110 @@
+"""What phonebot remembers per alert subject: its folded state and where it is shown in Slack.
+
+A :class:`SubjectRecord` is read, changed and written back only while its subject lock is
+held, so replicas never interleave on one subject. Folding is idempotent (the record keeps
+the idempotency keys it already folded in), which makes retries after a crash harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel, Field
+from redis.exceptions import LockError
+
+from adapters.events import AlertEvent
+from bot.alerts.queue import AlertKeys
+from handlers.alert_view import AlertState, merge
+
+log = logging.getLogger(__name__)
+
+RECORD_TTL_SECONDS = 30 * 24 * 3600
+APPLIED_KEYS_KEPT = 200
+
+
+class Target(BaseModel):
+    """One channel an alert is shown in: its own message, or a line in a digest message."""
+
+    channel: str
+    mode: Literal["message", "digest"] = "message"
+    digest_id: str | None = None
+    ts: str | None = None  # the message's ts once posted (mode "message")
+    synced: int = 0  # record version the channel shows
+    notes: list[str] = Field(default_factory=list)  # thread replies still to post
+
+
+class SubjectRecord(BaseModel):
+    """State and Slack placement of one subject (``vendor|subject``)."""
+
+    key: str
+    state: AlertState | None = None
+    version: int = 0
+    applied: list[str] = Field(default_factory=list)
+    targets: dict[str, Target] = Field(default_factory=dict)
+
+    def fold(self, event: AlertEvent) -> tuple[AlertState | None, bool]:
+        """Merge ``event`` in unless already folded; returns (previous state, changed)."""
+        if event.idempotency_key in self.applied:
+            return self.state, False
+        previous = self.state
+        self.state = merge(previous, event)
+        self.applied = [*self.applied, event.idempotency_key][-APPLIED_KEYS_KEPT:]
+        self.version += 1
+        return previous, True
+
+    def touch(self) -> None:
+        """The state changed outside of an event (a button): every channel must catch up."""
+        self.version += 1
+
+    def add_note(self, note: str) -> None:
+        """A follow-up for the thread of every message already posted."""
+        for target in self.targets.values():
+            if target.mode == "message" and target.ts is not None:
+                target.notes.append(note)
+
+
+class Ledger:
+    """Loads and saves subject records; hands out subject locks."""
+
+    def __init__(self, redis: aioredis.Redis, keys: AlertKeys, *, lock_seconds: float = 120.0) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.lock_seconds = lock_seconds
+
+    async def load(self, subject_key: str) -> SubjectRecord:
+        raw = await self.redis.get(self.keys.record(subject_key))
+        return SubjectRecord.model_validate_json(raw) if raw else SubjectRecord(key=subject_key)
+
+    async def save(self, record: SubjectRecord) -> None:
+        await self.redis.set(self.keys.record(record.key), record.model_dump_json(), ex=RECORD_TTL_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def locked(self, name: str, *, wait: float = 0.2) -> AsyncIterator[bool]:
+        """Hold the lock ``name`` (renewed while held); yields ``False`` if another holder has it."""
+        lock = self.redis.lock(self.keys.lock(name), timeout=self.lock_seconds, blocking_timeout=wait)
+        if not await lock.acquire():
+            yield False
+            return
+        renew = asyncio.create_task(self._keep(lock))
+        try:
+            yield True
+        finally:
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
+            with contextlib.suppress(LockError):
+                await lock.release()
+
+    async def _keep(self, lock: aioredis.lock.Lock) -> None:
+        while True:
+            await asyncio.sleep(self.lock_seconds / 3)
+            try:
+                await lock.reacquire()
+            except LockError:
+                log.warning("lost a subject lock while holding it")
+                return
