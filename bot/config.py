@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     phonebot_config: Path | None = None
     phonebot_log_level: str = "INFO"
+    #: The address vendors reach phonebot at (``https://phonebot.example.com``), for webhook URLs.
+    phonebot_public_url: str | None = None
+    #: Keys the secret webhook URL tokens; unset → generated once and kept in the store.
+    phonebot_webhook_secret: SecretStr | None = None
 
 
 class UserMapping(BaseModel):

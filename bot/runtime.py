@@ -16,10 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
 from adapters.registry import build_adapter
+from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
-from bot.store import Store, open_store
+from bot.store import RedisStore, Store, open_store
 from handlers.bolt import register
 from handlers.context import Services
 
@@ -61,8 +62,10 @@ class Runtime:
     slack: AsyncWebClient
     services: Services
     app: AsyncApp
+    alerts: AlertService
 
     async def aclose(self) -> None:
+        await self.alerts.stop()
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.store.close()
@@ -76,7 +79,7 @@ def build_services(
     return Services(config=config, adapters=adapters, store=store, users=users, identities=identities)
 
 
-def build_runtime(settings: Settings, config: PhonebotConfig, *, store: Store | None = None) -> Runtime:
+def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
     """Assemble the app for HTTP or Socket Mode serving."""
     store = store or open_store(settings.redis_url)
     if not store.durable:
@@ -93,7 +96,17 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: Store | 
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )
+    alerts = AlertService(
+        settings, config, store, store.client, adapters, settings.slack_api_url or DEFAULT_SLACK_API_URL
+    )
     register(app, services)
     return Runtime(
-        settings=settings, config=config, store=store, adapters=adapters, slack=slack, services=services, app=app
+        settings=settings,
+        config=config,
+        store=store,
+        adapters=adapters,
+        slack=slack,
+        services=services,
+        app=app,
+        alerts=alerts,
     )

@@ -82,6 +82,7 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.alerts.start(webhooks)
         yield
         await runtime.aclose()
 

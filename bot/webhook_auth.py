@@ -1,44 +1,59 @@
 """Secret URL tokens for vendors that sign nothing (Tele2, Multisender).
 
-phonebot issues an unguessable token per resource and gives the vendor
-``/webhooks/<vendor>/<token>/...``; only a hash of the token is stored, so a leaked store
-does not leak working URLs. Vendors that sign bodies (Relatel) verify in their adapter.
+The vendor is given ``/webhooks/<vendor>/<resource>.<mac>/...`` where ``mac`` is an
+HMAC-SHA256 of ``<vendor>:<resource>`` under phonebot's webhook secret. Nothing per token is
+stored: every replica can check a URL, the same resource always gets the same URL (so
+``phonebot webhooks sync`` finds and reuses its subscriptions), and rotating the secret
+revokes every URL at once. The secret comes from ``PHONEBOT_WEBHOOK_SECRET`` or, when unset,
+is generated once and kept in the store.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import re
 import secrets
 
 from adapters.errors import WebhookAuthError
 from bot.store import Store
 
+SECRET_KEY = "phonebot:webhook-secret"
+_RESOURCE = re.compile(r"^[A-Za-z0-9_:-]{1,64}$")
+
 
 class UrlTokens:
-    """Unguessable per-resource webhook URL tokens; only their SHA-256 is stored."""
+    """Issues and checks per-resource webhook URL tokens."""
 
-    PREFIX = "webhook-token:"
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the webhook secret must be at least 16 bytes")
+        self._secret = secret
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    @classmethod
+    async def load(cls, store: Store, configured: str | None = None) -> UrlTokens:
+        """Tokens under ``configured``, else under a secret generated once and kept in ``store``."""
+        if configured:
+            return cls(configured.encode())
+        await store.set_if_absent(SECRET_KEY, secrets.token_urlsafe(32))
+        stored = await store.get(SECRET_KEY)
+        assert stored is not None
+        return cls(stored.encode())
 
-    async def issue(self, vendor: str, resource: str) -> str:
-        """A new token for ``vendor``'s ``resource`` (e.g. a campaign id)."""
-        token = secrets.token_urlsafe(32)
-        await self.store.set(self._key(vendor, token), resource)
-        return token
+    def token_for(self, vendor: str, resource: str) -> str:
+        """The URL token for ``vendor``'s ``resource`` (e.g. ``account`` or ``rsvp-7``)."""
+        if not _RESOURCE.match(resource):
+            raise ValueError(f"resource {resource!r} must be 1-64 of A-Z a-z 0-9 _ : -")
+        return f"{resource}.{self._mac(vendor, resource)}"
 
-    async def resource_for(self, vendor: str, token: str) -> str:
-        """The resource a token was issued for; :class:`WebhookAuthError` when unknown."""
-        if not token or len(token) > 128:
-            raise WebhookAuthError("unknown webhook token")
-        resource = await self.store.get(self._key(vendor, token))
-        if resource is None:
+    def resource_for(self, vendor: str, token: str) -> str:
+        """The resource ``token`` was issued for; :class:`WebhookAuthError` unless it is genuine."""
+        resource, _, mac = token.rpartition(".")
+        if not _RESOURCE.match(resource) or not hmac.compare_digest(mac, self._mac(vendor, resource)):
             raise WebhookAuthError("unknown webhook token")
         return resource
 
-    async def revoke(self, vendor: str, token: str) -> None:
-        await self.store.delete(self._key(vendor, token))
-
-    def _key(self, vendor: str, token: str) -> str:
-        return f"{self.PREFIX}{vendor}:{hashlib.sha256(token.encode()).hexdigest()}"
+    def _mac(self, vendor: str, resource: str) -> str:
+        digest = hmac.new(self._secret, f"{vendor}:{resource}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")

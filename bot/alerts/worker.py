@@ -74,6 +74,7 @@ class AlertWorker:
         self._slots = asyncio.Semaphore(concurrency)
         self._retry_at: dict[str, float] = {}
         self._last_take_over = 0.0
+        self.busy = False  # True while a batch is being delivered (stop waits for it)
 
     # -- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -105,7 +106,11 @@ class AlertWorker:
             entries = await self.queue.read_new(self.consumer, count=BATCH, block_ms=block_ms)
         if not entries:
             return 0
-        done = await self.process(entries)
+        self.busy = True
+        try:
+            done = await self.process(entries)
+        finally:
+            self.busy = False
         if done == 0:
             await asyncio.sleep(0.05)  # everything deferred: don't spin
         return done

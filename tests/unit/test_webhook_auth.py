@@ -40,17 +40,26 @@ def test_rotation_accepts_any_listed_v1() -> None:
     verify_relatel_signature(SECRET, BODY, header, clock=lambda: 1_700_000_000)
 
 
-async def test_url_tokens_are_unguessable_and_stored_hashed() -> None:
+async def test_url_tokens_are_unguessable_and_bound_to_vendor_and_resource() -> None:
+    tokens = UrlTokens(b"0123456789abcdef-secret")
+    token = tokens.token_for("multisender", "rsvp-7")
+    assert token.startswith("rsvp-7.") and len(token) >= 40
+    assert tokens.token_for("multisender", "rsvp-7") == token  # stable: sync can find its own URLs
+    assert tokens.resource_for("multisender", token) == "rsvp-7"
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for vendor, candidate in (("multisender", forged), ("relatel", token), ("multisender", "rsvp-8" + token[6:])):
+        with pytest.raises(WebhookAuthError):
+            tokens.resource_for(vendor, candidate)
+    with pytest.raises(WebhookAuthError):
+        UrlTokens(b"another-secret-of-16+").resource_for("multisender", token)  # rotation revokes
+
+
+async def test_url_token_secret_is_generated_once_and_kept() -> None:
     store = MemoryStore()
-    tokens = UrlTokens(store)
-    token = await tokens.issue("multisender", "campaign-7")
-    assert len(token) >= 40
-    assert await tokens.resource_for("multisender", token) == "campaign-7"
-    assert all(token not in key for key in await store.client.keys("*"))  # only the hash is kept
-    with pytest.raises(WebhookAuthError):
-        await tokens.resource_for("multisender", token[:-1] + ("A" if token[-1] != "A" else "B"))
-    with pytest.raises(WebhookAuthError):
-        await tokens.resource_for("relatel", token)
-    await tokens.revoke("multisender", token)
-    with pytest.raises(WebhookAuthError):
-        await tokens.resource_for("multisender", token)
+    first = await UrlTokens.load(store)
+    second = await UrlTokens.load(store)
+    assert first.token_for("tele2", "account") == second.token_for("tele2", "account")
+    configured = await UrlTokens.load(store, "configured-secret-1234")
+    assert configured.token_for("tele2", "account") != first.token_for("tele2", "account")
+    with pytest.raises(ValueError):
+        first.token_for("tele2", "no/slashes")

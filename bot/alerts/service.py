@@ -1,0 +1,78 @@
+"""Wires the alerts pipeline into a running phonebot: receivers, worker and pollers.
+
+``start`` runs inside the web server's lifespan, before requests are accepted, and
+``stop`` lets the worker finish its current batch. Entries it could not finish stay
+pending in Redis for the next start or another replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import VendorAdapter
+from bot.alerts.delivery import SlackDelivery
+from bot.alerts.pacing import ChannelPacer
+from bot.alerts.queue import AlertQueue
+from bot.alerts.receiver import mount_receivers
+from bot.alerts.worker import AlertWorker
+from bot.config import PhonebotConfig, Settings
+from bot.store import Store
+from bot.webhook_auth import UrlTokens
+from bot.webhooks import WebhookRouter
+
+log = logging.getLogger(__name__)
+
+
+class AlertService:
+    """The pipeline's long-running parts for one process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: PhonebotConfig,
+        store: Store,
+        redis: aioredis.Redis,
+        adapters: dict[str, VendorAdapter],
+        slack_base_url: str,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.store = store
+        self.adapters = adapters
+        self.queue = AlertQueue(redis)
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel.
+        self.slack = AsyncWebClient(token=token, base_url=slack_base_url, timeout=10)
+        delivery_settings = config.alerts.delivery
+        pacer = ChannelPacer(redis, self.queue.keys, interval=delivery_settings.pace_seconds)
+        self.delivery = SlackDelivery(
+            self.slack, pacer, retries=delivery_settings.retries, backoff_seconds=delivery_settings.backoff_seconds
+        )
+        self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz)
+        self.tokens: UrlTokens | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, router: WebhookRouter, *, run_worker: bool = True) -> None:
+        """Load the webhook secret, mount the receivers and start the worker."""
+        secret = self.settings.phonebot_webhook_secret
+        self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
+        mount_receivers(router, self.adapters, self.queue, self.tokens)
+        await self.queue.ensure_group()
+        if run_worker:
+            self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="alert-worker"))
+        log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            if not self.worker.busy:
+                task.cancel()  # idle in a blocking read: nothing to finish
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=5)
+        self._tasks.clear()
