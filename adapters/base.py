@@ -169,6 +169,14 @@ class VendorAdapter(ABC):
         """
         raise self._unsupported(Capability.ALERT_WEBHOOKS)
 
+    async def subscribe_webhooks(self, target_url: str, *, include_call_events: bool = False) -> str:
+        """Register (or reuse) the vendor-side subscriptions delivering to ``target_url``.
+
+        ``target_url`` may contain ``{event}``. Returns a one-line summary for ``phonebot webhooks sync``.
+        Vendors whose webhooks are set up by hand raise :class:`NotSupported`.
+        """
+        raise NotSupported(self.display_name, "registering webhooks through its API")
+
     async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
         """Events since ``cursor`` (``None`` on first run: remember the present, alert on nothing old)."""
         raise self._unsupported(Capability.ALERT_POLLING)

@@ -21,7 +21,8 @@ from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
-from handlers.bolt import register
+from handlers.alert_actions import AlertActions
+from handlers.bolt import register, register_alert_actions
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         settings, config, store, store.client, adapters, settings.slack_api_url or DEFAULT_SLACK_API_URL
     )
     register(app, services)
+    register_alert_actions(app, services, AlertActions(services, alerts.queue))
     return Runtime(
         settings=settings,
         config=config,

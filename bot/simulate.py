@@ -12,6 +12,8 @@ from typing import Any
 from adapters.dstny.simulator import DstnySimulator
 from adapters.relatel.simulator import RelatelSimulator
 from adapters.simulation import LoopbackServer
+from adapters.tele2.simulator import API_KEY as TELE2_API_KEY
+from adapters.tele2.simulator import Tele2Simulator
 from bot.slack_users import SlackUser
 
 DSTNY_TOKEN = "dstny-demo-token"
@@ -32,11 +34,13 @@ class SimulatedPhoneSystems:
 
     dstny: DstnySimulator = field(default_factory=DstnySimulator)
     relatel: RelatelSimulator = field(default_factory=RelatelSimulator)
+    tele2: Tele2Simulator = field(default_factory=Tele2Simulator)
     servers: dict[str, LoopbackServer] = field(default_factory=dict)
 
     def start(self) -> SimulatedPhoneSystems:
         self.servers["dstny"] = LoopbackServer(self.dstny.build_app()).start()
         self.servers["relatel"] = LoopbackServer(self.relatel.build_app()).start()
+        self.servers["tele2"] = LoopbackServer(self.tele2.build_app()).start()
         return self
 
     def stop(self) -> None:
@@ -65,6 +69,7 @@ class SimulatedPhoneSystems:
                     "user": "phonebot",
                 },
                 "relatel": {"base_url": self.url("relatel") + "/api/v2", "token": RELATEL_ADMIN_TOKEN},
+                "tele2": {"base_url": self.url("tele2") + "/api/v2/", "api_key": TELE2_API_KEY},
             },
             "users": (
                 [

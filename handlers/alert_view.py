@@ -64,6 +64,7 @@ class AlertState(BaseModel):
     resolved_at: datetime | None = None
     heard_by: str | None = None
     figures: dict[str, Any] = {}
+    detail: dict[str, Any] = {}  # vendor references (call-log item id, voicemail id) for the buttons
 
 
 def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
@@ -85,6 +86,8 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
         changes["listen_url"] = event.listen_url
     if event.text is not None:
         changes["text"] = event.text
+    if event.detail:
+        changes["detail"] = {**state.detail, **event.detail}
     if event.kind in (AlertKind.LOST_CALL_OPENED, AlertKind.LOST_CALL_UPDATED):
         changes["attempts"] = event.attempts if event.attempts is not None else state.attempts + 1
         changes["last_at"] = max(state.last_at, event.occurred_at)
@@ -157,7 +160,8 @@ def _voicemail(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[Bu
     lines = [title, f"left at {_time(state.first_at, tz)}"]
     if state.transcript:
         lines.append(f"> {state.transcript[:1500]}")
-    buttons = _buttons(state, [(CALLBACK_ACTION, "Call back", "primary"), (HEARD_ACTION, "Mark heard", None)])
+    specs = [(CALLBACK_ACTION, "Call back", "primary"), (HEARD_ACTION, "Mark heard", None)]
+    buttons = _buttons(state, specs if not state.heard_by else specs[:1])
     if state.listen_url:
         buttons.append(ButtonElement(text="Listen", action_id="alert_listen", url=state.listen_url[:3000]))
     return f"New voicemail from {_who(state)}", lines, buttons

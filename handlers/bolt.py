@@ -21,6 +21,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
+from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
 from handlers.errors import explain
@@ -95,6 +96,31 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(re.compile(rf"^{PICK_ACTION}(:.*)?$"))(_call_pick_listener(services))
     app.action(re.compile(rf"^{LOGIN_PICK_ACTION}(:.*)?$"))(_login_pick_listener(services))
     app.event("app_home_opened")(_home_listener(services))
+
+
+def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActions) -> None:
+    """Attach the alert message buttons."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        started = time.perf_counter()
+        await ack()
+        ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        click = Click(
+            action_id=str(action.get("action_id")),
+            user_id=str((body.get("user") or {}).get("id")),
+            value=str(action.get("value") or ""),
+            channel=(body.get("channel") or {}).get("id"),
+        )
+        send = _responder(respond)
+        reply = await run_work(
+            lambda: actions.handle(click),
+            notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
+            notice_after=services.config.slow_notice_seconds,
+        )
+        COMMANDS.labels(click.action_id, "ok").inc()
+        await send(reply)
+
+    app.action(re.compile(rf"^({'|'.join(ALERT_ACTIONS)})$"))(listener)
 
 
 def _responder(respond: AsyncRespond) -> Callable[[Reply], Awaitable[None]]:

@@ -47,7 +47,7 @@ from adapters.events import AlertEvent
 from adapters.http import Endpoint, RetryPolicy, VendorHttpClient
 from adapters.models import Capability, Contact, DialResult, VendorIdentity, VendorUser
 from adapters.tele2 import wire
-from adapters.tele2.paths import ENDPOINTS
+from adapters.tele2.paths import ENDPOINTS, WEBHOOK_EVENTS
 from adapters.tele2.webhooks import (
     VENDOR_WEBHOOK_LIMIT,
     Webhook,
@@ -321,6 +321,15 @@ class Tele2Adapter(VendorAdapter):
             removed=tuple(removed),
             total=plan.total,
             limit=self.settings.webhook_limit,
+        )
+
+    async def subscribe_webhooks(self, target_url: str, *, include_call_events: bool = False) -> str:
+        """Subscribe lost-caller and voicemail events (and call events on request); see ensure_webhooks."""
+        events = [e for e in WEBHOOK_EVENTS if include_call_events or e.startswith(("LostCaller", "Voicemail"))]
+        result = await self.ensure_webhooks(target_url, events)
+        return (
+            f"{len(result.created)} created, {len(result.reused)} reused, {len(result.removed)} duplicate(s) removed; "
+            f"the account now holds {result.total} of at most {result.limit} webhooks"
         )
 
     async def remove_webhooks(self, target_url: str) -> list[Webhook]:

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
+from adapters.errors import NotSupported, VendorError
 from bot.alerts.delivery import SlackDelivery
 from bot.alerts.pacing import ChannelPacer
 from bot.alerts.queue import AlertQueue
@@ -66,7 +67,35 @@ class AlertService:
         await self.queue.ensure_group()
         if run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="alert-worker"))
+        if self.settings.phonebot_public_url:
+            self._tasks.append(asyncio.create_task(self._sync_at_startup(self.settings.phonebot_public_url)))
         log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
+
+    async def sync_webhooks(self, public_url: str) -> dict[str, str]:
+        """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor."""
+        if self.tokens is None:
+            secret = self.settings.phonebot_webhook_secret
+            self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
+        wants_calls = any("call" in route.kinds for route in self.config.alerts.routes)
+        results: dict[str, str] = {}
+        for name, adapter in self.adapters.items():
+            if adapter.webhook_auth != "url_token":
+                continue
+            url = f"{public_url.rstrip('/')}/webhooks/{name}/{self.tokens.token_for(name, 'account')}/{{event}}"
+            try:
+                results[name] = await adapter.subscribe_webhooks(url, include_call_events=wants_calls)
+            except NotSupported:
+                continue
+            except VendorError as exc:
+                results[name] = f"failed: {exc.message}"
+        return results
+
+    async def _sync_at_startup(self, public_url: str) -> None:
+        try:
+            for vendor, summary in (await self.sync_webhooks(public_url)).items():
+                log.info("webhooks for %s: %s", vendor, summary)
+        except Exception:  # startup must not die on a vendor hiccup; `phonebot webhooks sync` retries
+            log.exception("webhook sync at startup failed")
 
     async def stop(self) -> None:
         self._stop.set()

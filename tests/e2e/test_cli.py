@@ -55,7 +55,7 @@ def test_check_simulate_prints_the_capability_table() -> None:
     result = run("check", "--simulate")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "config: ok (2 vendor(s): dstny, relatel)" in out
+    assert "config: ok (3 vendor(s): dstny, relatel, tele2)" in out
     assert "store: ok (embedded in-process store" in out
     assert "slack: skipped" in out
     assert "Dstny (dstny)" in out and "Relatel (relatel)" in out

@@ -1,0 +1,167 @@
+"""The buttons on alert messages: Call back, I'll take it, Resolve, Mark heard, Snooze.
+
+Every click is acknowledged at once; the work runs after. Only users linked to a phone
+identity may act (others get an ephemeral explanation). Clicks change the subject's record
+under its lock, so repeated or concurrent clicks are idempotent, and then ask the worker to
+re-render the message (in place, paced like every other alert write); what happened is
+also said in the message's thread.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from adapters.errors import VendorError
+from adapters.models import Capability
+from bot.alerts.ledger import Ledger, SubjectRecord
+from bot.alerts.queue import AlertQueue, subject_key
+from bot.identity import Linked
+from handlers.alert_view import CALLBACK_ACTION, CLAIM_ACTION, HEARD_ACTION, RESOLVE_ACTION, SNOOZE_ACTION
+from handlers.call import dial
+from handlers.context import Services
+from handlers.reply import Reply
+
+SNOOZE_MINUTES = 30
+ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
+
+
+@dataclass(frozen=True)
+class Click:
+    """Who clicked which alert button where."""
+
+    action_id: str
+    user_id: str
+    value: str
+    channel: str | None
+
+
+class AlertActions:
+    """Carries out alert button clicks."""
+
+    def __init__(self, services: Services, queue: AlertQueue) -> None:
+        self.services = services
+        self.queue = queue
+        self.ledger = Ledger(queue.redis, queue.keys)
+
+    async def handle(self, click: Click) -> Reply:
+        """Do what the button says; the reply goes to the clicker only."""
+        linked = await self.services.identities.resolve(click.user_id)  # IdentityError → kind explanation
+        if click.action_id == SNOOZE_ACTION:
+            return await self._snooze(click)
+        try:
+            ref = json.loads(click.value)
+            key = subject_key(str(ref["vendor"]), str(ref["subject"]))
+        except (ValueError, KeyError, TypeError):
+            return Reply(text="That button is from an older phonebot and no longer works; the alert is unchanged.")
+        async with self.ledger.locked(key, wait=5) as held:
+            if not held:
+                return Reply(text=":hourglass: Someone else is updating this alert right now; try again in a moment.")
+            record = await self.ledger.load(key)
+            if record.state is None:
+                return Reply(text="I no longer have that alert (it is older than 30 days).")
+            if click.action_id == CALLBACK_ACTION:
+                reply = await self._call_back(record, linked, click)
+            elif click.action_id == CLAIM_ACTION:
+                reply = await self._claim(record, linked, click)
+            elif click.action_id == RESOLVE_ACTION:
+                reply = await self._resolve(record, linked, click)
+            else:
+                reply = await self._heard(record, linked, click)
+            await self.ledger.save(record)
+        await self.queue.request_sync(key)
+        return reply
+
+    async def _call_back(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
+        state = record.state
+        assert state is not None
+        if not state.caller_number:
+            return Reply(text="The caller's number is hidden, so there is nothing to call back.")
+        linked.adapter.require(Capability.DIAL)
+        reply = await dial(self.services, linked, state.caller_number, name=state.caller_name)
+        at = self._now_text()
+        changes: dict[str, Any] = {}
+        if state.owner is None:
+            changes["owner"] = click.user_id
+        record.state = state.model_copy(update=changes)
+        record.touch()
+        record.add_note(f":telephone_receiver: <@{click.user_id}> is calling back ({at}).")
+        return reply
+
+    async def _claim(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
+        state = record.state
+        assert state is not None
+        if state.owner == click.user_id:
+            return Reply(text="You already have this one.")
+        if state.owner is not None:
+            return Reply(text=f"<@{state.owner}> already took this one.")
+        vendor_note = await self._write_back(record, linked, handled=False)
+        record.state = state.model_copy(update={"owner": click.user_id})
+        record.touch()
+        record.add_note(f":raising_hand: <@{click.user_id}> is taking it.")
+        return Reply(text=f":raising_hand: It's yours; the channel can see you're on it.{vendor_note}")
+
+    async def _resolve(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
+        state = record.state
+        assert state is not None
+        if state.status != "open":
+            who = f" by {state.resolved_by}" if state.resolved_by else ""
+            return Reply(text=f"This alert is already {state.status}{who}.")
+        vendor_note = await self._write_back(record, linked, handled=True)
+        now = self.services.clock()
+        record.state = state.model_copy(
+            update={"status": "resolved", "resolved_by": f"<@{click.user_id}>", "resolved_at": now}
+        )
+        record.touch()
+        record.add_note(f":white_check_mark: Resolved by <@{click.user_id}> ({self._now_text()}).")
+        return Reply(text=f":white_check_mark: Marked resolved.{vendor_note}")
+
+    async def _heard(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
+        state = record.state
+        assert state is not None
+        if state.heard_by:
+            return Reply(text=f"{state.heard_by} already listened to it.")
+        voicemail_id = state.detail.get("voicemail_id")
+        vendor_note = ""
+        adapter = self.services.adapters.get(state.vendor)
+        if adapter is not None and adapter.supports(Capability.VOICEMAIL_HEARD) and voicemail_id is not None:
+            identity = linked.identity if linked.adapter.name == state.vendor else adapter.service_identity()
+            try:
+                await adapter.mark_voicemail_heard(identity, str(voicemail_id))
+                vendor_note = f" It is marked heard in {adapter.display_name} too."
+            except VendorError as exc:
+                vendor_note = f" ({adapter.display_name} could not be updated: {exc.message})"
+        record.state = state.model_copy(update={"heard_by": f"<@{click.user_id}>"})
+        record.touch()
+        record.add_note(f":ear: <@{click.user_id}> listened to it ({self._now_text()}).")
+        return Reply(text=f":ear: Marked heard.{vendor_note}")
+
+    async def _write_back(self, record: SubjectRecord, linked: Linked, *, handled: bool) -> str:
+        """On vendors that track ownership (Dstny's call log), record it there too."""
+        state = record.state
+        assert state is not None
+        if linked.adapter.name != state.vendor or not linked.adapter.supports(Capability.ALERT_CLAIM):
+            return ""
+        try:
+            await linked.adapter.claim_alert(linked.identity, state.detail, handled=handled)
+        except VendorError as exc:
+            return f" ({linked.adapter.display_name} could not be updated: {exc.message})"
+        return f" {linked.adapter.display_name}'s call log says so too."
+
+    async def _snooze(self, click: Click) -> Reply:
+        if not click.channel:
+            return Reply(text="Snooze works on alerts in a channel.")
+        until = self.services.clock() + timedelta(minutes=SNOOZE_MINUTES)
+        await self.queue.redis.set(
+            self.queue.keys.snooze(click.channel), str(until.timestamp()), ex=SNOOZE_MINUTES * 60 + 60
+        )
+        local = until.astimezone(self.services.config.tz).strftime("%H:%M")
+        return Reply(
+            text=f":zzz: New alerts for this channel are held until {local}; "
+            "then they arrive as one digest. Updates to alerts already shown continue."
+        )
+
+    def _now_text(self) -> str:
+        return self.services.clock().astimezone(self.services.config.tz).strftime("%H:%M")
