@@ -188,6 +188,107 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failures else 0
 
 
+# -- alerts / webhooks -------------------------------------------------------------------------
+def cmd_alerts_dead(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_alerts_dead(args, settings))
+
+
+async def _alerts_dead(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from bot.alerts.queue import AlertQueue
+    from bot.store import open_store
+
+    if not settings.redis_url:
+        print("phonebot: REDIS_URL is not set; dead letters live in the Redis phonebot serves from.", file=sys.stderr)
+        return 2
+    store = open_store(settings.redis_url)
+    queue = AlertQueue(store.client)
+    try:
+        letters = await queue.dead_letters()
+        if args.replay or args.replay_all:
+            wanted = {letter.id for letter in letters} if args.replay_all else set(args.replay)
+            missing = wanted - {letter.id for letter in letters}
+            for entry_id in sorted(wanted - missing):
+                await queue.replay(entry_id)
+                print(f"replaying {entry_id}")
+            for entry_id in sorted(missing):
+                print(f"phonebot: no dead letter {entry_id}", file=sys.stderr)
+            return 1 if missing else 0
+        if not letters:
+            print("no dead letters: every alert was delivered")
+            return 0
+        for letter in letters:
+            when = datetime.fromtimestamp(letter.parked_at, UTC).isoformat(timespec="seconds")
+            what = letter.event.kind.value if letter.event else "re-sync"
+            print(f"{letter.id}  {when}  {letter.subject_key}  {what}  {letter.reason}")
+        print(f"{len(letters)} dead letter(s); replay with: phonebot alerts dead --replay ID (or --replay-all)")
+        return 0
+    finally:
+        await store.close()
+
+
+def cmd_webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_webhooks_sync(args, settings))
+
+
+async def _webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.alerts.service import AlertService
+    from bot.runtime import DEFAULT_SLACK_API_URL, build_adapters
+    from bot.store import open_store
+
+    public_url = args.public_url or settings.phonebot_public_url
+    if not public_url:
+        print("phonebot: pass --public-url or set PHONEBOT_PUBLIC_URL (where vendors reach phonebot).", file=sys.stderr)
+        return 2
+    config, simulators = _config_and_simulators(args, settings)
+    store = open_store(settings.redis_url)
+    adapters = build_adapters(config)
+    service = AlertService(settings, config, store, store.client, adapters, DEFAULT_SLACK_API_URL)
+    try:
+        results = await service.sync_webhooks(public_url)
+        for vendor, summary in results.items():
+            print(f"{vendor}: {summary}")
+        if not results:
+            print("no configured vendor registers webhooks through its API (see the README for manual setup)")
+        return 1 if any(summary.startswith("failed") for summary in results.values()) else 0
+    finally:
+        for adapter in adapters.values():
+            await adapter.aclose()
+        await store.close()
+        if simulators is not None:
+            simulators.stop()
+
+
+def cmd_webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_webhooks_url(args, settings))
+
+
+async def _webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store import open_store
+    from bot.webhook_auth import UrlTokens
+
+    public_url = args.public_url or settings.phonebot_public_url or "https://<public-url>"
+    store = open_store(settings.redis_url)
+    try:
+        secret = settings.phonebot_webhook_secret
+        tokens = await UrlTokens.load(store, secret.get_secret_value() if secret else None)
+        try:
+            token = tokens.token_for(args.vendor, args.resource)
+        except ValueError as exc:
+            print(f"phonebot: {exc}", file=sys.stderr)
+            return 2
+        print(f"{public_url.rstrip('/')}/webhooks/{args.vendor}/{token}")
+        if not store.durable and not secret:
+            print(
+                "phonebot: note: without REDIS_URL or PHONEBOT_WEBHOOK_SECRET this URL changes every run.",
+                file=sys.stderr,
+            )
+        return 0
+    finally:
+        await store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="phonebot", description="Your phone system, in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +314,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", help="YAML config file (default: $PHONEBOT_CONFIG)")
     check.add_argument("--simulate", action="store_true", help="probe the built-in simulators")
     check.set_defaults(func=cmd_check)
+
+    alerts = sub.add_parser("alerts", help="inspect the alert pipeline").add_subparsers(dest="alerts", required=True)
+    dead = alerts.add_parser("dead", help="show alerts Slack never accepted; --replay sends them again")
+    dead.add_argument("--replay", nargs="+", metavar="ID", default=[], help="replay these dead letters")
+    dead.add_argument("--replay-all", action="store_true", help="replay every dead letter")
+    dead.set_defaults(func=cmd_alerts_dead)
+
+    hooks = sub.add_parser("webhooks", help="vendor webhooks").add_subparsers(dest="webhooks", required=True)
+    sync = hooks.add_parser("sync", help="register phonebot's webhooks with vendors that have an API for it")
+    sync.add_argument("--config", help="YAML config file (default: $PHONEBOT_CONFIG)")
+    sync.add_argument("--public-url", help="where vendors reach phonebot (default: $PHONEBOT_PUBLIC_URL)")
+    sync.add_argument("--simulate", action="store_true", help="register with the built-in simulators")
+    sync.set_defaults(func=cmd_webhooks_sync)
+    url = hooks.add_parser("url", help="print the secret webhook URL for a vendor resource (manual setup)")
+    url.add_argument("vendor")
+    url.add_argument("resource", nargs="?", default="account", help="e.g. account, rsvp-42 (default: account)")
+    url.add_argument("--public-url", help="where vendors reach phonebot (default: $PHONEBOT_PUBLIC_URL)")
+    url.set_defaults(func=cmd_webhooks_url)
     return parser
 
 

@@ -312,8 +312,10 @@ class Tele2Adapter(VendorAdapter):
                 ) from exc
             raise
         log.info(
-            "tele2 webhooks in sync",
-            extra={"vendor": self.name, "created": len(created), "reused": len(plan.reuse), "total": plan.total},
+            "tele2 webhooks in sync: %d created, %d reused, %d held by the account",
+            len(created),
+            len(plan.reuse),
+            plan.total,
         )
         return WebhookSyncResult(
             created=tuple(created),
