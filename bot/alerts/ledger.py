@@ -54,6 +54,8 @@ class SubjectRecord(BaseModel):
         previous = self.state
         self.state = merge(previous, event)
         self.applied = [*self.applied, event.idempotency_key][-APPLIED_KEYS_KEPT:]
+        if self.state == previous:
+            return previous, False  # a new delivery of facts already shown: no Slack write
         self.version += 1
         return previous, True
 

@@ -26,6 +26,9 @@ from tests.fakes.slack_requests import SlackClientSim, SlackSigner
 
 pytestmark = pytest.mark.e2e
 
+#: Keys the secret webhook URLs of the app under test (tests compute the same URLs).
+WEBHOOK_SECRET = "e2e-webhook-secret-0123456789"
+
 
 @dataclass
 class RunningApp:
@@ -75,6 +78,7 @@ def start_app(
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.url,
         redis_url=redis_url,
+        phonebot_webhook_secret=WEBHOOK_SECRET,
     )
     runtime = build_runtime(settings, config)
     server = LoopbackServer(build_asgi_app(runtime), lifespan="on").start()
