@@ -73,7 +73,7 @@ class SubjectRecord(BaseModel):
 class Ledger:
     """Loads and saves subject records; hands out subject locks."""
 
-    def __init__(self, redis: aioredis.Redis, keys: AlertKeys, *, lock_seconds: float = 120.0) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: AlertKeys, *, lock_seconds: float = 30.0) -> None:
         self.redis = redis
         self.keys = keys
         self.lock_seconds = lock_seconds

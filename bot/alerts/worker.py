@@ -64,7 +64,8 @@ class AlertWorker:
         self.queue = queue
         self.keys = queue.keys
         self.redis = queue.redis
-        self.ledger = Ledger(self.redis, self.keys)
+        # A lock outlives a crashed holder by as long as a crashed worker's entries wait for take-over.
+        self.ledger = Ledger(self.redis, self.keys, lock_seconds=max(2.0, settings.delivery.take_over_after_seconds))
         self.digests = Digests(self.redis, self.keys)
         self.delivery = delivery
         self.settings = settings
