@@ -188,7 +188,8 @@ class AlertSettings(BaseModel):
 
     routes: list[AlertRoute] = Field(default_factory=list)
     queue_thresholds: list[QueueThreshold] = Field(default_factory=list)
-    poll_interval_seconds: float = Field(default=30, ge=5, le=3600)
+    #: Seconds between two poll rounds (vendors without webhooks, queue thresholds).
+    poll_interval_seconds: float = Field(default=30, ge=1, le=3600)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
 

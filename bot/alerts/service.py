@@ -18,6 +18,7 @@ from adapters.base import VendorAdapter
 from adapters.errors import NotSupported, VendorError
 from bot.alerts.delivery import SlackDelivery
 from bot.alerts.pacing import ChannelPacer
+from bot.alerts.poller import AlertPoller
 from bot.alerts.queue import AlertQueue
 from bot.alerts.receiver import mount_receivers
 from bot.alerts.worker import AlertWorker
@@ -55,6 +56,7 @@ class AlertService:
             self.slack, pacer, retries=delivery_settings.retries, backoff_seconds=delivery_settings.backoff_seconds
         )
         self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz)
+        self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
         self.tokens: UrlTokens | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -67,6 +69,7 @@ class AlertService:
         await self.queue.ensure_group()
         if run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="alert-worker"))
+            self._tasks.append(asyncio.create_task(self.poller.run_forever(self._stop), name="alert-poller"))
         if self.settings.phonebot_public_url:
             self._tasks.append(asyncio.create_task(self._sync_at_startup(self.settings.phonebot_public_url)))
         log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
@@ -100,8 +103,8 @@ class AlertService:
     async def stop(self) -> None:
         self._stop.set()
         for task in self._tasks:
-            if not self.worker.busy:
-                task.cancel()  # idle in a blocking read: nothing to finish
+            if task.get_name() == "alert-worker" and not self.worker.busy:
+                task.cancel()  # idle in a blocking read; the poller stops itself and returns its leases
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
         self._tasks.clear()
