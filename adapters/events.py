@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     LOST_CALL_RESOLVED = "lost_call.resolved"
     VOICEMAIL_NEW = "voicemail.new"
     VOICEMAIL_REMOVED = "voicemail.removed"
+    VOICEMAIL_HEARD = "voicemail.heard"  # listened to outside phonebot (``resolved_by`` says who, if known)
     QUEUE_BREACHED = "queue.breached"
     QUEUE_RECOVERED = "queue.recovered"
     CALL_EVENT = "call.event"  # live call feed, where a route asks for it

@@ -14,6 +14,7 @@ FAMILIES: dict[AlertKind, AlertFamily] = {
     AlertKind.LOST_CALL_RESOLVED: "lost_call",
     AlertKind.VOICEMAIL_NEW: "voicemail",
     AlertKind.VOICEMAIL_REMOVED: "voicemail",
+    AlertKind.VOICEMAIL_HEARD: "voicemail",
     AlertKind.QUEUE_BREACHED: "queue",
     AlertKind.QUEUE_RECOVERED: "queue",
     AlertKind.CALL_EVENT: "call",

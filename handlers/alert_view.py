@@ -93,6 +93,8 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
         changes["last_at"] = max(state.last_at, event.occurred_at)
         if state.status != "open" and event.occurred_at > (state.resolved_at or state.last_at):
             changes.update(status="open", resolved_by=None, resolved_at=None)  # they called again
+    if event.kind == AlertKind.VOICEMAIL_HEARD and not state.heard_by:
+        changes["heard_by"] = event.resolved_by or "someone outside Slack"
     if event.kind == AlertKind.QUEUE_BREACHED:
         changes.update(status="open", figures=dict(event.detail), last_at=event.occurred_at)
     if event.kind in _CLOSING:

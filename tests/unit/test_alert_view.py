@@ -102,3 +102,21 @@ def test_queue_breach_and_recovery() -> None:
         state, breach.model_copy(update={"kind": AlertKind.QUEUE_RECOVERED, "detail": {"calls_waiting": 0}})
     )
     assert "back to normal" in render(recovered, tz=VILNIUS).text
+
+
+def test_voicemail_heard_elsewhere_shows_who_and_drops_the_button() -> None:
+    event = AlertEvent(
+        kind=AlertKind.VOICEMAIL_NEW,
+        vendor="relatel",
+        subject="voicemail:9",
+        idempotency_key="v9",
+        occurred_at=T0,
+        caller_number="+4571999999",
+    )
+    state = merge(None, event)
+    heard = merge(state, event.model_copy(update={"kind": AlertKind.VOICEMAIL_HEARD, "idempotency_key": "h9"}))
+    blocks = str(render(heard, tz=VILNIUS).blocks)
+    assert "heard by someone outside Slack" in blocks
+    assert _actions(render(heard, tz=VILNIUS).blocks) == ["alert_callback"]
+    named = merge(state, event.model_copy(update={"kind": AlertKind.VOICEMAIL_HEARD, "resolved_by": "Bob Berg"}))
+    assert "heard by Bob Berg" in str(render(named, tz=VILNIUS).blocks)
