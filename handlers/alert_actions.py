@@ -24,7 +24,6 @@ from handlers.call import dial
 from handlers.context import Services
 from handlers.reply import Reply
 
-SNOOZE_MINUTES = 30
 ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
 
 
@@ -153,9 +152,10 @@ class AlertActions:
     async def _snooze(self, click: Click) -> Reply:
         if not click.channel:
             return Reply(text="Snooze works on alerts in a channel.")
-        until = self.services.clock() + timedelta(minutes=SNOOZE_MINUTES)
+        minutes = self.services.config.alerts.snooze_minutes
+        until = self.services.clock() + timedelta(minutes=minutes)
         await self.queue.redis.set(
-            self.queue.keys.snooze(click.channel), str(until.timestamp()), ex=SNOOZE_MINUTES * 60 + 60
+            self.queue.keys.snooze(click.channel), str(until.timestamp()), ex=round(minutes * 60) + 60
         )
         local = until.astimezone(self.services.config.tz).strftime("%H:%M")
         return Reply(

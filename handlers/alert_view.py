@@ -114,10 +114,16 @@ class RenderedMessage:
     blocks: list[dict[str, Any]]
 
 
-def render(state: AlertState, *, tz: ZoneInfo) -> RenderedMessage:
+#: Alerts that carry a Snooze button (it holds back the channel's new alerts for a while).
+SNOOZABLE: frozenset[AlertFamily] = frozenset({"lost_call", "queue"})
+
+
+def render(state: AlertState, *, tz: ZoneInfo, snooze_minutes: float = 30) -> RenderedMessage:
     """Block Kit for the state, built from slack_sdk models (validated on ``to_dict``)."""
     builder = {"lost_call": _lost_call, "voicemail": _voicemail, "queue": _queue}.get(state.family, _notification)
     text, lines, buttons = builder(state, tz)
+    if state.family in SNOOZABLE:
+        buttons += _buttons(state, [(SNOOZE_ACTION, f"Snooze {duration_text(snooze_minutes)}", None)])
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))]
     if state.status == "open" and buttons:
         blocks.append(ActionsBlock(block_id=f"alert:{state.status}", elements=buttons))
@@ -184,12 +190,21 @@ def _queue(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[Button
         lines = [f":large_green_circle: Queue *{name}* is back to normal", summary]
     else:
         lines = [f":rotating_light: Queue *{name}* needs attention since {_time(state.first_at, tz)}", summary]
-    buttons = _buttons(state, [(SNOOZE_ACTION, "Snooze 30 min", None)])
     return (
         f"Queue {name} needs attention" if state.status == "open" else f"Queue {name} is back to normal",
         lines,
-        buttons,
+        [],
     )
+
+
+def duration_text(minutes: float) -> str:
+    """``30 min``, ``2 h``, ``1 h 30 min`` or, under a minute, ``20 s``."""
+    if minutes < 1:
+        return f"{round(minutes * 60)} s"
+    hours, rest = divmod(round(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 def _notification(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:

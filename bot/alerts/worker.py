@@ -208,7 +208,7 @@ class AlertWorker:
 
     async def _sync_message(self, record: SubjectRecord, state: AlertState, target: Target) -> None:
         if target.synced < record.version:
-            message = render(state, tz=self.tz)
+            message = render(state, tz=self.tz, snooze_minutes=self.settings.snooze_minutes)
             if target.ts is not None:
                 try:
                     await self.delivery.update(target.channel, target.ts, text=message.text, blocks=message.blocks)

@@ -42,8 +42,16 @@ def test_repeat_attempts_fold_into_one_state() -> None:
     message = render(state, tz=VILNIUS)
     assert "Lost call from *Jonas (+37060000001)* on *Support*" in str(message.blocks)
     assert "2 attempts · last at 11:05" in str(message.blocks)
-    assert _actions(message.blocks) == ["alert_callback", CLAIM_ACTION, "alert_resolve"]
+    assert _actions(message.blocks) == ["alert_callback", CLAIM_ACTION, "alert_resolve", "alert_snooze"]
     assert check_blocks(message.blocks) == []
+
+
+def test_snooze_button_names_the_configured_duration() -> None:
+    state = merge(None, lost(AlertKind.LOST_CALL_OPENED, 0))
+    assert "Snooze 30 min" in str(render(state, tz=VILNIUS).blocks)
+    assert "Snooze 1 h 30 min" in str(render(state, tz=VILNIUS, snooze_minutes=90).blocks)
+    assert "Snooze 2 h" in str(render(state, tz=VILNIUS, snooze_minutes=120).blocks)
+    assert "Snooze 6 s" in str(render(state, tz=VILNIUS, snooze_minutes=0.1).blocks)
 
 
 def test_vendor_attempt_count_wins_and_resolution_removes_buttons() -> None:
