@@ -179,6 +179,8 @@ class DeliverySettings(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0, le=60)
     #: An alert another worker left unfinished this long is taken over (that worker probably died).
     take_over_after_seconds: float = Field(default=60, ge=0.1, le=3600)
+    #: A digest message is edited at most once per this many seconds; changes in between are coalesced.
+    digest_refresh_seconds: float = Field(default=10, ge=0, le=600)
 
 
 class AlertSettings(BaseModel):

@@ -7,6 +7,11 @@ Two kinds share one mechanism:
 * **quiet** — the route is in quiet hours (or snoozed); alerts join a digest that is held
   back (``not_before``) and posted once when the quiet time ends.
 
+Either way a digest is written at most once per ``delivery.digest_refresh_seconds``: after a
+write ``not_before`` moves that far ahead, and changes arriving meanwhile schedule one
+coalesced edit for then (the ``releases`` sorted set), so 180 folded alerts cost a handful of
+edits rather than 180.
+
 A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
 and a sorted set of member subject keys in arrival order. Adding a member is idempotent.
 """
@@ -94,11 +99,19 @@ class Digests:
     async def members(self, digest_id: str) -> list[str]:
         return [str(member) for member in await self.redis.zrange(self._members(digest_id), 0, -1)]
 
-    async def mark_synced(self, digest_id: str, *, ts: str, version: int) -> None:
-        await self.redis.hset(self.keys.digest(digest_id), mapping={"ts": ts, "synced": version})
+    async def mark_synced(self, digest_id: str, *, ts: str, version: int, next_edit_at: float) -> None:
+        """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.digest(digest_id), mapping={"ts": ts, "synced": version, "not_before": next_edit_at})
+            pipe.zrem(self.keys.releases, digest_id)
+            await pipe.execute()
+
+    async def schedule(self, digest_id: str, at: float) -> None:
+        """Have the worker sync the digest at ``at`` (unix time), when it may be written again."""
+        await self.redis.zadd(self.keys.releases, {digest_id: at})
 
     async def due(self, now: float) -> list[str]:
-        """Held digests whose quiet time is over."""
+        """Digests waiting for a time that has come (quiet hours over, or an edit held back)."""
         return [str(item) for item in await self.redis.zrangebyscore(self.keys.releases, "-inf", now)]
 
     async def released(self, digest_id: str) -> None:

@@ -95,7 +95,7 @@ class AlertWorker:
             backoff = min(backoff * 2, 10)
 
     async def tick(self, *, block_ms: int = 0) -> int:
-        """One round: release due quiet digests, take over, retry mine, read new. Returns entries finished."""
+        """One round: write due digests, take over, retry mine, read new. Returns entries finished."""
         await self._release_due_digests()
         entries = await self._take_over_if_due()
         now = time.monotonic()
@@ -237,7 +237,15 @@ class AlertWorker:
             if not held:
                 raise DeliveryFailed("digest busy", permanent=False)
             digest = await self.digests.get(digest_id)
-            if digest is None or digest.synced >= digest.version or self.clock().timestamp() < digest.not_before:
+            if digest is None:
+                return
+            now = self.clock().timestamp()
+            if now < digest.not_before:
+                if digest.synced < digest.version:
+                    await self.digests.schedule(digest_id, digest.not_before)  # one coalesced write, later
+                return
+            if digest.synced >= digest.version:
+                await self.digests.released(digest_id)
                 return
             members = await self.digests.members(digest_id)
             states = [state for state in await self._states(members) if state is not None]
@@ -251,7 +259,8 @@ class AlertWorker:
                 ts = digest.ts
             else:
                 ts = await self.delivery.post(digest.channel, text=message.text, blocks=message.blocks)
-            await self.digests.mark_synced(digest_id, ts=ts, version=digest.version)
+            next_edit_at = self.clock().timestamp() + self.settings.delivery.digest_refresh_seconds
+            await self.digests.mark_synced(digest_id, ts=ts, version=digest.version, next_edit_at=next_edit_at)
 
     async def _states(self, subject_keys: list[str]) -> list[AlertState | None]:
         if not subject_keys:
@@ -264,12 +273,10 @@ class AlertWorker:
             if self._retry_at.get(digest_id, 0) > time.monotonic():
                 continue
             try:
-                await self.sync_digest(digest_id)
+                await self.sync_digest(digest_id)  # takes it off the schedule once written
             except DeliveryFailed as exc:
                 self._retry_at[digest_id] = time.monotonic() + 5
-                log.warning("quiet-hours digest %s not posted yet: %s", digest_id, exc.reason)
-                continue
-            await self.digests.released(digest_id)
+                log.warning("digest %s not written yet: %s", digest_id, exc.reason)
 
     # -- failures ---------------------------------------------------------------------------
     async def _failed(self, entries: list[QueueEntry], exc: DeliveryFailed) -> None:

@@ -231,6 +231,9 @@ async def test_a_burst_folds_into_one_digest_updated_in_place(redis_url: str, fa
     for n in range(40):
         await pipe.queue.submit(lost(f"+45300000{n:02d}", 1))
     await pipe.drain(pipe.worker())
+    edits_while_coming_in = len(fake_slack.calls_to("chat.update"))
+    await pipe.worker(clock=T0 + timedelta(seconds=10)).tick()  # the digest's next refresh is due
+    assert edits_while_coming_in <= 1 and len(fake_slack.calls_to("chat.update")) == edits_while_coming_in + 1
     posts = fake_slack.calls_to("chat.postMessage")
     assert len(posts) == 6  # five alerts of their own + one digest
     digest_ts = next(p.response["ts"] for p in posts if "more lost calls" in p.args["text"])  # type: ignore[index]
