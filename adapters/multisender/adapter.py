@@ -37,8 +37,8 @@ import httpx
 import phonenumbers
 from pydantic import BaseModel, HttpUrl, SecretStr, ValidationError, field_validator
 
-from adapters.base import AdapterConfig, VendorAdapter
-from adapters.errors import NotFound, NotSupported, VendorRejected, VendorUnavailable
+from adapters.base import AdapterConfig, ProbeResult, VendorAdapter
+from adapters.errors import NotFound, NotSupported, VendorError, VendorRejected, VendorUnavailable
 from adapters.events import AlertEvent
 from adapters.http import RetryPolicy, VendorHttpClient
 from adapters.models import Capability, VendorIdentity
@@ -180,6 +180,16 @@ class MultisenderAdapter(VendorAdapter):
     def service_identity(self) -> VendorIdentity:
         """The account's API token; it belongs to no person, so ``user_id`` is empty."""
         return VendorIdentity(vendor=self.name, user_id="", display_name="Multisender API token")
+
+    async def probe(self) -> list[ProbeResult]:
+        """The base table, with webhooks probed by reading the RSVP call list (proves the token)."""
+        try:
+            calls = await self.list_rsvp_calls()
+        except VendorError as exc:
+            row = ProbeResult(Capability.ALERT_WEBHOOKS, False, exc.message)
+        else:
+            row = ProbeResult(Capability.ALERT_WEBHOOKS, True, f"token accepted; {len(calls)} RSVP call(s)")
+        return [row if r.capability == Capability.ALERT_WEBHOOKS else r for r in await super().probe()]
 
     # -- webhooks -------------------------------------------------------------------------
     def parse_webhook(

@@ -96,12 +96,14 @@ class MultisenderSimulator(SimulatorBase):
         clock: current aware UTC time; stamps webhook bodies.
         prefix: path prefix of the API (``/v1``, inferred).
         mask_numbers: mask ``phoneNumber`` in receiver webhooks as the seed's example does.
+        token_header: accept the token only in this header (tests), instead of any of the three places.
     """
 
     tokens: set[str] = field(default_factory=lambda: {API_TOKEN})
     clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
     prefix: str = "/v1"
     mask_numbers: bool = True
+    token_header: str | None = None
     rsvp_calls: dict[str, Json] = field(default_factory=dict, init=False)
     click_to_calls: dict[str, Json] = field(default_factory=dict, init=False)
     deliveries: list[WebhookDelivery] = field(default_factory=list, init=False)
@@ -114,6 +116,7 @@ class MultisenderSimulator(SimulatorBase):
         """Back to the demo data: no deliveries, requests or faults."""
         self.deliveries.clear()
         self.requests.clear()
+        self.token_header = None
         self.clear_faults()
         self._seed()
 
@@ -217,11 +220,14 @@ class MultisenderSimulator(SimulatorBase):
 
     def _guarded(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
-            token = (
-                request.headers.get("x-access-token")
-                or request.headers.get("x-authentication-token")
-                or request.query_params.get("access_token")
-            )
+            if self.token_header is not None:
+                token = request.headers.get(self.token_header)
+            else:
+                token = (
+                    request.headers.get("x-access-token")
+                    or request.headers.get("x-authentication-token")
+                    or request.query_params.get("access_token")
+                )
             if token not in self.tokens:
                 return _error(401, "Invalid access token")
             return await handler(request)

@@ -177,9 +177,19 @@ async def test_service_identity_and_probe(adapter: MultisenderAdapter, sim: Mult
     me = adapter.service_identity()
     assert (me.vendor, me.user_id) == ("multisender", "")
     rows = {row.capability: row for row in await adapter.probe()}
-    assert rows[Capability.ALERT_WEBHOOKS].ok is None
+    assert (rows[Capability.ALERT_WEBHOOKS].ok, rows[Capability.ALERT_WEBHOOKS].detail) == (
+        True,
+        "token accepted; 3 RSVP call(s)",
+    )
     assert rows[Capability.DIAL].ok is False and rows[Capability.PRESENCE_READ].ok is False
-    assert not sim.requests
+    assert [(r.method, r.path) for r in sim.requests] == [("GET", "/v1/rsvp_calls")]
+
+
+async def test_probe_reports_a_refused_token(server: LoopbackServer, clock: Clock) -> None:
+    wrong = make_adapter(server, clock, api_token="not-the-token")
+    rows = {row.capability: row for row in await wrong.probe()}
+    assert rows[Capability.ALERT_WEBHOOKS].ok is False and "credentials (401)" in rows[Capability.ALERT_WEBHOOKS].detail
+    await wrong.aclose()
 
 
 @pytest.mark.parametrize(
@@ -224,6 +234,17 @@ async def test_reads_send_both_token_headers_and_json_types(
     assert (one.state, one.acceptsWanted, one.meta and one.meta["name"]) == ("active", 2, "Night shift")
     assert [c.clickToCallId for c in await adapter.list_click_to_calls()] == ["12"]
     assert [r.path for r in sim.requests] == ["/v1/rsvp_calls", "/v1/rsvp_calls/7", "/v1/click_to_calls"]
+
+
+@pytest.mark.parametrize("header", ["X-Access-Token", "X-Authentication-Token"])
+async def test_the_token_goes_in_both_documented_headers(
+    adapter: MultisenderAdapter, sim: MultisenderSimulator, header: str
+) -> None:
+    sim.token_header = header
+    assert len(await adapter.list_rsvp_calls()) == 3
+    sim.token_header = "X-Something-Else"
+    with pytest.raises(VendorAuthError):
+        await adapter.list_rsvp_calls()
 
 
 async def test_unknown_token_is_an_auth_error(server: LoopbackServer, clock: Clock) -> None:
@@ -487,3 +508,16 @@ async def test_unreadable_or_misplaced_bodies_are_rejected(
     with pytest.raises(VendorRejected, match=problem) as caught:
         adapter.parse_webhook(raw, {}, path=path, resource=resource)
     assert caught.value.status_code == 400
+
+
+async def test_a_long_campaign_shows_its_latest_lines(adapter: MultisenderAdapter) -> None:
+    state: Any = merge(None, parse(adapter, SEED_STATE, resource="rsvp-303"))
+    for account in range(35):
+        state = merge(state, parse(adapter, {**SEED_RECEIVER, "accountId": str(account)}, resource="rsvp-303"))
+    lines = render(state, tz=HELSINKI).blocks[0]["text"]["text"].splitlines()
+    assert lines[:2] == ["RSVP call *303* is calling — 10 dialled · 8 answered · 5 accepted", "…5 earlier"]
+    assert len(lines) == 32 and lines[-1] == "• account 34 (xxxx12342) accepted"
+    again = merge(
+        state, parse(adapter, {**SEED_RECEIVER, "accountId": "34", "rsvpReply": "decline"}, resource="rsvp-303")
+    )
+    assert len(again.entries) == 35 and again.entries["receiver:34"] == "account 34 (xxxx12342) declined"
