@@ -7,12 +7,15 @@ anything is stored.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 import redis
 
+from adapters.multisender.adapter import MultisenderAdapter, MultisenderConfig
+from adapters.multisender.simulator import API_TOKEN
 from bot.webhook_auth import UrlTokens
 from tests.e2e.conftest import WEBHOOK_SECRET, RunningApp
 from tests.e2e.test_alerts import settle, writes
@@ -112,3 +115,32 @@ def test_forged_and_malformed_webhooks_get_4xx_and_store_nothing(app: RunningApp
     settle(app)
     assert [c.method for c in writes(app.slack)] == ["chat.postMessage"]
     client.close()
+
+
+def test_webhooks_sync_attaches_rsvp_calls_that_then_report_to_the_channel(app: RunningApp) -> None:
+    """What ``phonebot webhooks sync`` does with ``attach_rsvp_webhooks: true`` (the account-wide token)."""
+    token = UrlTokens(WEBHOOK_SECRET.encode()).token_for("multisender", "account")
+    target = f"{app.url}/webhooks/multisender/{token}/{{event}}"
+
+    async def sync() -> str:
+        config = MultisenderConfig(
+            base_url=app.phones.url("multisender") + "/v1/", api_token=API_TOKEN, attach_rsvp_webhooks=True
+        )
+        adapter = MultisenderAdapter(config)
+        try:
+            return await adapter.subscribe_webhooks(target)
+        finally:
+            await adapter.aclose()
+
+    assert asyncio.run(sync()).startswith("1 RSVP call(s) now report to phonebot")
+    sim = app.phones.multisender
+    assert sim.rsvp_call("7")["receiverWebhookUrl"] == target.replace("{event}", "receiver")
+    sim.reply("7", "810", "accept")
+    settle(app)
+    sim.change_state("7", "complete")
+    settle(app)
+    [post, update] = writes(app.slack)
+    assert (post.method, update.method, update.args["ts"]) == ("chat.postMessage", "chat.update", post.response["ts"])  # type: ignore[index]
+    assert post.args["text"] == "RSVP *Night shift*"  # no state yet: the campaign's title
+    assert "Liisa Nieminen (xxxx34569) accepted" in str(post.args["blocks"])
+    assert update.args["text"] == "RSVP call *7* is complete — 1 dialled · 1 answered · 1 accepted"
