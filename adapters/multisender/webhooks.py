@@ -83,9 +83,10 @@ class Scope:
         """The scope of ``resource``; an unknown resource kind is refused."""
         if resource is None or resource == ACCOUNT_RESOURCE:
             return cls(None, None)
-        for program, prefix in (("rsvp", "rsvp-"), ("c2c", "c2c-")):
+        for program in _PROGRAM_NAMES:
+            prefix = f"{program}-"
             if resource.startswith(prefix) and len(resource) > len(prefix):
-                return cls(program, resource[len(prefix) :])  # type: ignore[arg-type]
+                return cls(program, resource[len(prefix) :])
         raise _rejected(
             display_name, f"the URL was issued for {resource!r}, which is not rsvp-<id>, c2c-<id> or account"
         )
