@@ -12,6 +12,7 @@ from adapters.base import AdapterConfig, VendorAdapter
 #: vendor name -> (module, adapter class). Adding a vendor: one line here plus its package.
 ADAPTERS: dict[str, tuple[str, str]] = {
     "dstny": ("adapters.dstny.adapter", "DstnyAdapter"),
+    "multisender": ("adapters.multisender.adapter", "MultisenderAdapter"),
     "relatel": ("adapters.relatel.adapter", "RelatelAdapter"),
     "tele2": ("adapters.tele2.adapter", "Tele2Adapter"),
 }

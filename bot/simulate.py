@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.dstny.simulator import DstnySimulator
+from adapters.multisender.simulator import API_TOKEN as MULTISENDER_API_TOKEN
+from adapters.multisender.simulator import MultisenderSimulator
 from adapters.relatel.simulator import RelatelSimulator
 from adapters.simulation import LoopbackServer
 from adapters.tele2.simulator import API_KEY as TELE2_API_KEY
@@ -35,12 +37,14 @@ class SimulatedPhoneSystems:
     dstny: DstnySimulator = field(default_factory=DstnySimulator)
     relatel: RelatelSimulator = field(default_factory=RelatelSimulator)
     tele2: Tele2Simulator = field(default_factory=Tele2Simulator)
+    multisender: MultisenderSimulator = field(default_factory=MultisenderSimulator)
     servers: dict[str, LoopbackServer] = field(default_factory=dict)
 
     def start(self) -> SimulatedPhoneSystems:
         self.servers["dstny"] = LoopbackServer(self.dstny.build_app()).start()
         self.servers["relatel"] = LoopbackServer(self.relatel.build_app()).start()
         self.servers["tele2"] = LoopbackServer(self.tele2.build_app()).start()
+        self.servers["multisender"] = LoopbackServer(self.multisender.build_app()).start()
         return self
 
     def stop(self) -> None:
@@ -70,6 +74,7 @@ class SimulatedPhoneSystems:
                 },
                 "relatel": {"base_url": self.url("relatel") + "/api/v2", "token": RELATEL_ADMIN_TOKEN},
                 "tele2": {"base_url": self.url("tele2") + "/api/v2/", "api_key": TELE2_API_KEY},
+                "multisender": {"base_url": self.url("multisender") + "/v1/", "api_token": MULTISENDER_API_TOKEN},
             },
             "users": (
                 [

@@ -59,6 +59,8 @@ class AlertState(BaseModel):
     transcript: str | None = None
     listen_url: str | None = None
     text: str | None = None
+    #: Lines listed under a notification's headline, keyed by the event's ``detail["entry"]`` (one per receiver).
+    entries: dict[str, str] = {}
     owner: str | None = None  # Slack user id that claimed it
     resolved_by: str | None = None  # Slack mention or vendor-side name
     resolved_at: datetime | None = None
@@ -85,7 +87,11 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
     if event.listen_url is not None:
         changes["listen_url"] = event.listen_url
     if event.text is not None:
-        changes["text"] = event.text
+        entry = event.detail.get("entry")
+        if isinstance(entry, str) and entry:  # a line of the list (a newer fact replaces its line)
+            changes["entries"] = {**state.entries, entry: event.text}
+        else:
+            changes["text"] = event.text
     if event.detail:
         changes["detail"] = {**state.detail, **event.detail}
     if event.kind in (AlertKind.LOST_CALL_OPENED, AlertKind.LOST_CALL_UPDATED):
@@ -208,8 +214,18 @@ def duration_text(minutes: float) -> str:
 
 
 def _notification(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
-    text = state.text or f"Event from {state.vendor}"
-    return text, [text], []
+    text = _headline(state)
+    entries = list(state.entries.values())
+    lines = [text, *(f"• {line}" for line in entries[-ENTRY_LINES:])]
+    if len(entries) > ENTRY_LINES:
+        lines.insert(1, f"…{len(entries) - ENTRY_LINES} earlier")
+    return text, lines, []
+
+
+def _headline(state: AlertState) -> str:
+    """A notification's headline: its latest text, else the title its vendor gave the subject."""
+    title = state.detail.get("title")
+    return state.text or (title if isinstance(title, str) and title else f"Event from {state.vendor}")
 
 
 def _buttons(state: AlertState, specs: list[tuple[str, str, str | None]]) -> list[ButtonElement]:
@@ -241,6 +257,7 @@ _FAMILY_NOUNS: dict[str, tuple[str, str]] = {
     "notification": ("notification", "notifications"),
 }
 DIGEST_LINES = 40
+ENTRY_LINES = 30
 
 
 def summary_line(state: AlertState, tz: ZoneInfo) -> str:
@@ -256,7 +273,7 @@ def summary_line(state: AlertState, tz: ZoneInfo) -> str:
     elif state.family == "queue":
         text = f":rotating_light: queue {state.line or state.group_id} since {_time(state.first_at, tz)}"
     else:
-        text = state.text or f"event from {state.vendor}"
+        text = _headline(state)
     if done:
         text = f"~{text}~ {state.status}"
     if state.owner and not done:

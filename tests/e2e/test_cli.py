@@ -55,10 +55,10 @@ def test_check_simulate_prints_the_capability_table() -> None:
     result = run("check", "--simulate")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "config: ok (3 vendor(s): dstny, relatel, tele2)" in out
+    assert "config: ok (" in out and " vendor(s): dstny, relatel, tele2" in out
     assert "store: ok (embedded in-process store" in out
     assert "slack: skipped" in out
-    assert "Dstny (dstny)" in out and "Relatel (relatel)" in out
+    assert "Dstny (dstny)" in out and "Relatel (relatel)" in out and "Multisender (multisender)" in out
     dstny_rows = out.split("Relatel (relatel)")[0]
     assert "presence.read" in dstny_rows and "call.dial" in dstny_rows and "declared" in dstny_rows
     relatel_rows = out.split("Relatel (relatel)")[1]

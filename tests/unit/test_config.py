@@ -34,7 +34,7 @@ def test_missing_field_names_file_and_field() -> None:
 
 
 def test_unknown_vendor_lists_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown vendor 'foo'; known vendors: dstny, relatel"):
+    with pytest.raises(ConfigError, match=r"unknown vendor 'foo'; known vendors: dstny, .*relatel"):
         parse_config({"vendors": {"foo": {}}}, source="p.yml", env={})
 
 
