@@ -483,10 +483,30 @@ class RelatelAdapter(VendorAdapter):
             f"not probed: it rings a real phone. Relatel dials as the token owner ({owner}); "
             "everyone else needs their own Relatel token"
         )
-        return [
-            ProbeResult(r.capability, None, dial_note) if r.capability is Capability.DIAL else r
-            for r in await super().probe()
-        ]
+        alert_rows = {
+            Capability.ALERT_POLLING: await self._probe_polling(),
+            Capability.ALERT_WEBHOOKS: ProbeResult(
+                Capability.ALERT_WEBHOOKS,
+                None,
+                "signed webhooks accepted (webhook_secret set)"
+                if self.settings.webhook_secret is not None
+                else "no webhook_secret: Relatel webhooks are refused; polling still works",
+            ),
+        }
+        rows: list[ProbeResult] = []
+        for row in await super().probe():
+            if row.capability is Capability.DIAL:
+                row = ProbeResult(row.capability, None, dial_note)
+            rows.append(alert_rows.get(row.capability, row))
+        return rows
+
+    async def _probe_polling(self) -> ProbeResult:
+        """A first-run poll reads the call log and the voicemails and changes nothing."""
+        try:
+            await self.poll_alerts(None, now=self._clock())
+        except VendorError as exc:
+            return ProbeResult(Capability.ALERT_POLLING, False, exc.message)
+        return ProbeResult(Capability.ALERT_POLLING, True, "call log and voicemails readable")
 
     # -- private --------------------------------------------------------------------------
     async def _call(

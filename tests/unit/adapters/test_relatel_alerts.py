@@ -415,3 +415,18 @@ async def test_no_secret_configured_refuses_every_webhook(
 def test_malformed_bodies_are_rejected(adapter: RelatelAdapter, body: bytes) -> None:
     with pytest.raises(VendorRejected, match="unreadable Relatel webhook"):
         adapter.parse_webhook(body, {}, path="")
+
+
+async def test_probe_reads_the_alert_sources_and_reports_the_webhook_secret(
+    server: LoopbackServer, sim: RelatelSimulator, clock: Clock
+) -> None:
+    for secret, expected in ((WEBHOOK_SECRET, "webhook_secret set"), (None, "no webhook_secret")):
+        relatel = make_adapter(server, clock, webhook_secret=secret)
+        try:
+            rows = {row.capability: row for row in await relatel.probe()}
+        finally:
+            await relatel.aclose()
+        assert rows[Capability.ALERT_POLLING].ok is True
+        assert rows[Capability.ALERT_WEBHOOKS].ok is None and expected in rows[Capability.ALERT_WEBHOOKS].detail
+        assert rows[Capability.VOICEMAIL_HEARD].ok is None  # it would change state
+    assert not [r for r in sim.requests if r.method != "GET"]
