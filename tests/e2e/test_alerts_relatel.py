@@ -16,6 +16,7 @@ import redis
 from adapters.relatel.signature import relatel_signature
 from adapters.relatel.simulator import WEBHOOK_SECRET
 from bot.alerts.poller import cursor_key
+from bot.simulate import RELATEL_BOB_TOKEN
 from tests.e2e.conftest import RunningApp
 from tests.e2e.test_alerts import settle, wait_until, writes
 
@@ -56,6 +57,12 @@ def cursor(store: redis.Redis) -> dict[str, Any] | None:
 def polled(store: redis.Redis, call_uuid: str) -> bool:
     """The app's poller has read ``call_uuid`` from the call log."""
     return call_uuid in (cursor(store) or {}).get("seen_calls", {})
+
+
+def seen_heard(store: redis.Redis, voicemail_id: int) -> bool:
+    """The app's poller has read voicemail ``voicemail_id`` as heard."""
+    tracked = (cursor(store) or {}).get("voicemails", {}).get(str(voicemail_id), {})
+    return tracked.get("heard") is True
 
 
 def first_round_done(store: redis.Redis) -> None:
@@ -150,3 +157,30 @@ def test_polling_lost_call_repeat_callback_and_voicemail_heard(app: RunningApp, 
     ]
     heard = app.slack.message(CHANNEL, vm_ts)
     assert heard is not None and "heard by" in str(heard["blocks"]) and "Mark heard" not in str(heard["blocks"])
+
+
+@pytest.mark.phonebot(default_vendor="relatel", overrides=ALERTS)
+def test_mark_heard_button_marks_it_heard_in_relatel_with_the_clickers_token(
+    app: RunningApp, store: redis.Redis
+) -> None:
+    first_round_done(store)
+    sim = app.phones.relatel
+    voicemail = sim.add_voicemail(CALLER)
+    wait_until(lambda: len(writes(app.slack)) == 1)
+    [post] = writes(app.slack)
+    ts = post.response["ts"]  # type: ignore[index]
+    value = json.dumps({"vendor": "relatel", "subject": f"voicemail:{voicemail['id']}"})
+
+    answer, response_url = app.click("alert_heard", value, user="U0BOB")
+    assert answer.status_code == 200
+    assert "marked heard in Relatel too" in app.reply(response_url)["text"]
+    [put] = [r for r in sim.requests if r.method == "PUT"]
+    assert put.path == f"/api/v2/voice_mails/{voicemail['id']}" and put.body == {"voice_mail": {"heard": True}}
+    assert put.authorization == f"Bearer {RELATEL_BOB_TOKEN}"
+    assert sim.voicemails[voicemail["id"]]["heard"] is True
+    wait_until(lambda: len(writes(app.slack)) == 3)
+    wait_until(lambda: seen_heard(store, voicemail["id"]))
+    settle(app)  # the poll that now sees it heard changes nothing more
+    assert sequence(app) == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
+    final = app.slack.message(CHANNEL, ts)
+    assert final is not None and "heard by <@U0BOB>" in str(final["blocks"])
