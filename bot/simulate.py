@@ -12,6 +12,7 @@ from typing import Any
 from adapters.dstny.simulator import DstnySimulator
 from adapters.multisender.simulator import API_TOKEN as MULTISENDER_API_TOKEN
 from adapters.multisender.simulator import MultisenderSimulator
+from adapters.relatel.simulator import WEBHOOK_SECRET as RELATEL_WEBHOOK_SECRET
 from adapters.relatel.simulator import RelatelSimulator
 from adapters.simulation import LoopbackServer
 from adapters.tele2.simulator import API_KEY as TELE2_API_KEY
@@ -72,7 +73,11 @@ class SimulatedPhoneSystems:
                     "domain": "example.com",
                     "user": "phonebot",
                 },
-                "relatel": {"base_url": self.url("relatel") + "/api/v2", "token": RELATEL_ADMIN_TOKEN},
+                "relatel": {
+                    "base_url": self.url("relatel") + "/api/v2",
+                    "token": RELATEL_ADMIN_TOKEN,
+                    "webhook_secret": RELATEL_WEBHOOK_SECRET,
+                },
                 "tele2": {"base_url": self.url("tele2") + "/api/v2/", "api_key": TELE2_API_KEY},
                 "multisender": {"base_url": self.url("multisender") + "/v1/", "api_token": MULTISENDER_API_TOKEN},
             },

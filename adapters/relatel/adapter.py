@@ -32,6 +32,12 @@ How the contract maps onto Relatel (details in ``shared/vendors/relatel.md``):
   per employee group (``group:<id>``): members are the logged-in agents, free agents are
   members not on DND whose ``live_presence`` is exactly ``"available"``, waiting calls as
   for receptions. Only groups have a login (join/leave).
+* **Alerts.** Lost calls are polled from ``GET /calls?ended_at_gt_or_eq=…`` and pushed by
+  signed ``call.*`` webhooks (``Relatel-Signature``, :mod:`adapters.relatel.signature`), both
+  mapped by :func:`adapters.relatel.alerts.lost_call_event`, so either path gives the same key;
+  callbacks resolve them and voicemails (no webhook exists) are polled from ``GET /voice_mails``.
+  The mapping and the cursor are in :mod:`adapters.relatel.alerts`. Alert reads use the service
+  token; ``alert_endpoints`` filters here (the live API ignores ``endpoint``).
 * **Contacts.** The API searches contacts by number only. Names are matched here over at most
   :data:`MAX_CONTACT_PAGES` pages of 100 contacts, plus the employees (``colleague=True``).
 """
@@ -43,27 +49,37 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import Field, HttpUrl, SecretStr, field_validator
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
 
 from adapters.base import AdapterConfig, ProbeResult, VendorAdapter
-from adapters.errors import IdentityError, NotFound, VendorAuthError, VendorError, VendorRejected
+from adapters.errors import (
+    IdentityError,
+    NotFound,
+    VendorAuthError,
+    VendorError,
+    VendorRejected,
+    WebhookAuthError,
+)
+from adapters.events import AlertEvent
 from adapters.http import RetryPolicy, VendorHttpClient
 from adapters.models import (
     Capability,
     Contact,
     DialResult,
+    PollResult,
     Presence,
     PresenceChange,
     QueueStatus,
     VendorIdentity,
     VendorUser,
 )
-from adapters.relatel import wire
+from adapters.relatel import alerts, wire
 from adapters.relatel.paths import ENDPOINTS
+from adapters.relatel.signature import verify_relatel_signature
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +92,10 @@ REACHABLE_STATES = frozenset({"available", "unknown"})
 FREE_STATE = "available"
 PAGE_LIMIT = 100  # Relatel's maximum ``limit`` for calls and contacts
 MAX_CONTACT_PAGES = 5
+MAX_CALL_PAGES = 10  # 1,000 calls ended since the last poll
+VOICEMAIL_LIMIT = 50
+SIGNATURE_HEADER = "relatel-signature"
+DELIVERY_HEADER = "relatel-delivery-id"
 DANISH_PREFIX = "45"
 
 NEEDS_OWN_TOKEN = (
@@ -116,12 +136,18 @@ class RelatelConfig(AdapterConfig):
             It rings *its owner's* phone, so users dial with their own tokens.
         answer_target_seconds: answer-time target sent with reception statistics.
         timezone: IANA zone that defines "today" for answered/missed counts.
+        webhook_secret: the signing secret Relatel shows when the webhook is created
+            (Firmaadministration → Webhooks); without it every webhook is refused.
+        alert_endpoints: Relatel endpoints (``Reception#10``, ``EmployeeGroup#20``) whose lost
+            calls and voicemails alert; empty means all of them.
     """
 
     base_url: HttpUrl = HttpUrl(DEFAULT_BASE_URL)
     token: SecretStr
     answer_target_seconds: int = Field(default=30, ge=1, le=3600)
     timezone: str = "Europe/Copenhagen"
+    webhook_secret: SecretStr | None = None
+    alert_endpoints: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -155,9 +181,13 @@ class RelatelAdapter(VendorAdapter):
             Capability.QUEUE_LOGIN,
             Capability.CONTACT_SEARCH,
             Capability.DIRECTORY,
+            Capability.ALERT_WEBHOOKS,
+            Capability.ALERT_POLLING,
+            Capability.VOICEMAIL_HEARD,
         }
     )
     acts_as_token_owner = True
+    webhook_auth: ClassVar[Literal["signature", "url_token"]] = "signature"
 
     def __init__(
         self,
@@ -176,6 +206,7 @@ class RelatelAdapter(VendorAdapter):
         self._service_token = config.token.get_secret_value()
         self._service: VendorIdentity | None = None
         self._owners: dict[str, str] = {}  # token fingerprint -> owner's employee id
+        self._alert_endpoints = frozenset(e.strip() for e in config.alert_endpoints if e.strip())
         timeout = config.timeout_seconds
         self._http = VendorHttpClient(
             vendor=self.display_name,
@@ -381,6 +412,66 @@ class RelatelAdapter(VendorAdapter):
             for e in map(wire.parse_employee, wire.unwrap_list(body, "employees"))
         ]
 
+    # -- alerts ---------------------------------------------------------------------------
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Check ``Relatel-Signature`` (HMAC-SHA256 of ``"<t>.<body>"``, 5-minute replay window).
+
+        Raises:
+            WebhookAuthError: no ``webhook_secret`` configured, or the signature is missing, wrong or stale.
+        """
+        if self.settings.webhook_secret is None:
+            raise WebhookAuthError("no relatel webhook_secret configured")
+        verify_relatel_signature(
+            self.settings.webhook_secret.get_secret_value(),
+            body,
+            _header(headers, SIGNATURE_HEADER),
+            clock=lambda: self._clock().timestamp(),
+        )
+
+    def webhook_delivery_id(self, headers: Mapping[str, str]) -> str | None:
+        """``Relatel-Delivery-Id``: the same for every redelivery of one event."""
+        return _header(headers, DELIVERY_HEADER) or None
+
+    def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str], *, path: str, resource: str | None = None
+    ) -> list[AlertEvent]:
+        """A signed webhook as events: a lost call from ``call.created``/``call.ended``, else nothing.
+
+        Raises:
+            VendorRejected: not JSON or not Relatel's envelope.
+        """
+        return alerts.parse_webhook(
+            body, vendor=self.name, display_name=self.display_name, alert_endpoints=self._alert_endpoints
+        )
+
+    async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
+        """Lost calls, callbacks and voicemails since ``cursor`` (see :mod:`adapters.relatel.alerts`)."""
+        state = alerts.PollCursor.load(cursor)
+        since = now if state is None else min(state.calls_since, now)
+        calls, (voicemails, page_full) = await asyncio.gather(
+            self._ended_calls(since - alerts.OVERLAP), self._voicemails()
+        )
+        if state is None:
+            return PollResult(events=[], cursor=alerts.first_cursor(now, calls, voicemails).dump())
+        call_events, state = alerts.fold_calls(
+            state, calls, now=now, vendor=self.name, alert_endpoints=self._alert_endpoints
+        )
+        voicemail_events, state = alerts.fold_voicemails(
+            state, voicemails, page_full=page_full, now=now, vendor=self.name, alert_endpoints=self._alert_endpoints
+        )
+        return PollResult(events=call_events + voicemail_events, cursor=state.dump())
+
+    async def mark_voicemail_heard(self, identity: VendorIdentity, voicemail_id: str) -> None:
+        """``PUT /voice_mails/{id}`` ``{"voice_mail": {"heard": true}}``, as ``identity`` when it has a token."""
+        if not voicemail_id.strip().isdigit():
+            raise NotFound(self.display_name, f"Relatel has no voicemail {voicemail_id!r}")
+        await self._call(
+            "voice_mail.update",
+            token=identity.token or self._service_token,
+            path_params={"id": voicemail_id.strip()},
+            json={"voice_mail": {"heard": True}},
+        )
+
     # -- diagnostics ----------------------------------------------------------------------
     async def probe(self) -> list[ProbeResult]:
         """Resolve the service token's owner, then run the standard read-only probes."""
@@ -392,10 +483,30 @@ class RelatelAdapter(VendorAdapter):
             f"not probed: it rings a real phone. Relatel dials as the token owner ({owner}); "
             "everyone else needs their own Relatel token"
         )
-        return [
-            ProbeResult(r.capability, None, dial_note) if r.capability is Capability.DIAL else r
-            for r in await super().probe()
-        ]
+        alert_rows = {
+            Capability.ALERT_POLLING: await self._probe_polling(),
+            Capability.ALERT_WEBHOOKS: ProbeResult(
+                Capability.ALERT_WEBHOOKS,
+                None,
+                "signed webhooks accepted (webhook_secret set)"
+                if self.settings.webhook_secret is not None
+                else "no webhook_secret: Relatel webhooks are refused; polling still works",
+            ),
+        }
+        rows: list[ProbeResult] = []
+        for row in await super().probe():
+            if row.capability is Capability.DIAL:
+                row = ProbeResult(row.capability, None, dial_note)
+            rows.append(alert_rows.get(row.capability, row))
+        return rows
+
+    async def _probe_polling(self) -> ProbeResult:
+        """A first-run poll reads the call log and the voicemails and changes nothing."""
+        try:
+            await self.poll_alerts(None, now=self._clock())
+        except VendorError as exc:
+            return ProbeResult(Capability.ALERT_POLLING, False, exc.message)
+        return ProbeResult(Capability.ALERT_POLLING, True, "call log and voicemails readable")
 
     # -- private --------------------------------------------------------------------------
     async def _call(
@@ -488,6 +599,30 @@ class RelatelAdapter(VendorAdapter):
             log.info("contact search stopped paging", extra={"vendor": self.name, "contacts": len(rows)})
         return list(rows.values())
 
+    async def _ended_calls(self, since: datetime) -> list[wire.CallRow]:
+        """Calls that ended at or after ``since``: newest first, paged back by ``started_at_lt_or_eq``."""
+        found: dict[str, wire.CallRow] = {}
+        params: dict[str, Any] = {"ended_at_gt_or_eq": wire.format_time(since), "limit": PAGE_LIMIT}
+        for _ in range(MAX_CALL_PAGES):
+            body = await self._call("calls", token=self._service_token, params=params)
+            page = _rows(wire.CallRow, wire.unwrap_list(body, "calls"))
+            added = [row for row in page if row.call_uuid not in found]
+            found.update((row.call_uuid, row) for row in page)
+            starts = [row.began_at for row in page if row.began_at is not None]
+            if len(page) < PAGE_LIMIT or not added or not starts:
+                break
+            # The boundary call comes back on the next page; it is deduped on call_uuid above.
+            params = {**params, "started_at_lt_or_eq": wire.format_time(min(starts))}
+        else:
+            log.info("lost-call poll stopped paging", extra={"vendor": self.name, "calls": len(found)})
+        return list(found.values())
+
+    async def _voicemails(self) -> tuple[list[wire.VoicemailRow], bool]:
+        """The newest :data:`VOICEMAIL_LIMIT` voicemails, and whether the page was full."""
+        body = await self._call("voice_mails", token=self._service_token, params={"limit": VOICEMAIL_LIMIT})
+        raw = wire.unwrap_list(body, "voice_mails")
+        return _rows(wire.VoicemailRow, raw), len(raw) >= VOICEMAIL_LIMIT
+
     def _admin_needed(self, exc: VendorAuthError, action: str) -> VendorAuthError:
         return VendorAuthError(
             self.display_name,
@@ -495,6 +630,28 @@ class RelatelAdapter(VendorAdapter):
             "or the user's own Relatel token",
             status_code=exc.status_code,
         )
+
+
+RowT = TypeVar("RowT", wire.CallRow, wire.VoicemailRow)
+
+
+def _rows(model: type[RowT], raw: list[wire.JsonObject]) -> list[RowT]:
+    """Each row as ``model``; a row Relatel sent in an odd shape is skipped (and logged), not fatal."""
+    rows: list[RowT] = []
+    for item in raw:
+        try:
+            rows.append(model.model_validate(item))
+        except ValidationError:
+            log.warning("skipped an unreadable Relatel %s", model.__name__)
+    return rows
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by case-insensitive name (the receiver lower-cases them; tests may not)."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 def _longest_wait(calls: list[wire.Call], now: datetime) -> int | None:

@@ -55,7 +55,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         "GET",
         "/calls",
         "public",
-        "FF-DOCS, GO-FF, ZALYE, JENSEN (live); response: seed; limit <= 100; live API ignores `endpoint`",
+        "FF-DOCS, GO-FF, ZALYE, JENSEN (live); response: seed; limit <= 100; live API ignores `endpoint`; "
+        "lost-call polling: ended_at_gt_or_eq (ZALYE pollCalls), paging back with started_at_lt_or_eq "
+        "(JENSEN listCalls: newest first, the boundary item comes back)",
     ),
     "switch.dial": Endpoint(
         "POST",
@@ -63,6 +65,19 @@ ENDPOINTS: dict[str, Endpoint] = {
         "public",
         "CHROME (shipped), ZALYE initiateCall(), DESKBOX; body + caution: seed; rings the token owner first",
         retry=False,
+    ),
+    # -- voicemails ------------------------------------------------------------------------
+    "voice_mails": Endpoint(
+        "GET",
+        "/voice_mails",
+        "public",
+        "FF-DOCS, CHROME, JENSEN (live); params + fields: seed; newest first, limit <= 100, no lower time bound",
+    ),
+    "voice_mail.update": Endpoint(
+        "PUT",
+        "/voice_mails/{id}",
+        "seed",
+        "seed (id + voice_mail body); FF-DOCS voice_mail[heard]; marks heard",
     ),
     # -- receptions and statistics ----------------------------------------------------------
     "receptions": Endpoint("GET", "/receptions", "public", "FF-DOCS; Java v1 client"),

@@ -21,21 +21,34 @@ Usage::
 Demo company: employees 1 Alice Andersen (admin), 2 Bob Berg, 3 Carol Christensen; receptions
 10 "Main line" and 11 "Support" (two calls ringing on Support); employee groups 20 "Support
 team" (Alice, Bob) and 21 "Sales" (Carol); contacts including "Acme Corp", "Jens Jensen" and
-"Jensen Plumbing" among 130, so a name search needs two pages.
+"Jensen Plumbing" among 130, so a name search needs two pages; voicemails 501 (heard) and 502
+(unheard, with a transcript).
+
+Alerts: :meth:`RelatelSimulator.add_missed_call`, :meth:`~RelatelSimulator.add_answered_call`,
+:meth:`~RelatelSimulator.add_callback` and :meth:`~RelatelSimulator.add_voicemail` change the call
+log and the voicemail list the adapter polls (``GET /calls`` honours ``ended_at_*`` and
+``started_at_*`` bounds and ``limit``, newest first; ``GET /voice_mails`` likewise; ``PUT
+/voice_mails/{id}`` marks heard). :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
+exactly as Relatel signs them (``Relatel-Signature: t=<ts>,v1=<hex>`` over ``"<t>.<raw body>"``,
+``Relatel-Delivery-Id``, the ``{"delivery_id", "event_type", "occurred_at", "payload"}`` envelope).
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.relatel.signature import relatel_signature
 from adapters.simulation import SimulatorBase
 
 Json = dict[str, Any]
@@ -46,6 +59,9 @@ BOB_TOKEN = "relatel-bob-token"
 DEFAULT_TOKENS: dict[str, int] = {ADMIN_TOKEN: 1, BOB_TOKEN: 2}
 COMPANY_ID = 100
 CONTACT_COUNT = 130
+#: The signing secret of the simulated company's webhook (Firmaadministration → Webhooks).
+WEBHOOK_SECRET = "relatel-webhook-secret"
+RECEPTION_NAMES = {"Reception#10": "Main line", "Reception#11": "Support"}
 
 
 def _utcnow() -> datetime:
@@ -106,6 +122,7 @@ class RelatelSimulator(SimulatorBase):
     receptions: dict[int, Json] = field(default_factory=dict, init=False)
     calls: list[Json] = field(default_factory=list, init=False)
     contacts: dict[int, Json] = field(default_factory=dict, init=False)
+    voicemails: dict[int, Json] = field(default_factory=dict, init=False)
     dials: list[SimulatedDial] = field(default_factory=list, init=False)
     canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict, init=False)
 
@@ -154,6 +171,152 @@ class RelatelSimulator(SimulatorBase):
         self.calls.append(call)
         return call
 
+    def add_missed_call(
+        self,
+        from_number: str = "4520000000",
+        *,
+        reception: int = 10,
+        at: datetime | None = None,
+        status: str = "missed",
+        contact_name: str | None = None,
+        ring_seconds: int = 20,
+    ) -> Json:
+        """An incoming call on ``reception`` nobody answered: it rang from ``at`` (default now) and ended."""
+        start = at or self.clock()
+        line = self.receptions[reception]
+        return self.add_call(
+            call_uuid=f"sim-call-{uuid.uuid4().hex[:12]}",
+            endpoint=line["endpoint"],
+            endpoint_name=line["name"],
+            from_number=from_number,
+            from_contact={"id": None, "number": from_number, "name": contact_name, "email": None},
+            to_number=line["phone_number"]["number"],
+            ringing_at=_iso(start),
+            started_at=_iso(start),
+            ended_at=_iso(start + timedelta(seconds=ring_seconds)),
+            status=status,
+            nodes=[_node(line["endpoint"], status)],
+        )
+
+    def add_answered_call(
+        self, from_number: str, *, by: int = 1, reception: int = 10, at: datetime | None = None
+    ) -> Json:
+        """An incoming call on ``reception`` that employee ``by`` answered, starting at ``at`` (default now)."""
+        start = at or self.clock()
+        line, employee = self.receptions[reception], self.employees[by]
+        return self.add_call(
+            call_uuid=f"sim-call-{uuid.uuid4().hex[:12]}",
+            endpoint=employee["endpoint"],
+            endpoint_type="employee",
+            endpoint_name=employee["name"],
+            from_number=from_number,
+            to_number=line["phone_number"]["number"],
+            ringing_at=_iso(start),
+            started_at=_iso(start),
+            answered_at=_iso(start + timedelta(seconds=5)),
+            ended_at=_iso(start + timedelta(seconds=65)),
+            status="answered",
+            answered_by={"id": by, "name": employee["name"], "number": employee["number"]},
+            nodes=[_node(line["endpoint"], "answered"), _node(employee["endpoint"], "answered")],
+        )
+
+    def add_callback(self, to_number: str, *, by: int = 1, at: datetime | None = None) -> Json:
+        """An outgoing call from employee ``by`` to ``to_number`` that was answered, starting at ``at``."""
+        start = at or self.clock()
+        employee = self.employees[by]
+        return self.add_call(
+            call_uuid=f"sim-call-{uuid.uuid4().hex[:12]}",
+            direction="outgoing",
+            endpoint=employee["endpoint"],
+            endpoint_type="employee",
+            endpoint_name=employee["name"],
+            from_number=employee["number"],
+            to_number=to_number,
+            ringing_at=_iso(start),
+            started_at=_iso(start),
+            answered_at=_iso(start + timedelta(seconds=8)),
+            ended_at=_iso(start + timedelta(seconds=128)),
+            status="answered",
+            answered_by=None,
+            nodes=[_node(employee["endpoint"], "answered")],
+        )
+
+    def add_voicemail(
+        self,
+        from_number: str = "4520000000",
+        *,
+        reception: int = 10,
+        at: datetime | None = None,
+        duration: int = 21,
+        message: str | None = None,
+        contact_name: str | None = None,
+        heard: bool = False,
+    ) -> Json:
+        """A voicemail left on ``reception``'s mailbox at ``at`` (default now)."""
+        voicemail_id = max(self.voicemails, default=500) + 1
+        line = self.receptions[reception]
+        voicemail: Json = {
+            "id": voicemail_id,
+            "created_at": _iso(at or self.clock()),
+            "heard": heard,
+            "duration": duration,
+            "endpoint": line["endpoint"],
+            "endpoint_name": line["name"],
+            "from_number": from_number,
+            "from_contact": {"id": None, "number": from_number, "name": contact_name, "email": None},
+            "message": message,
+            "comment": None,
+            "sound": {
+                "url": f"https://app.relatel.dk/api/v2/voice_mails/{voicemail_id}/sound",
+                "formats": ["mp3"],
+            },
+        }
+        self.voicemails[voicemail_id] = voicemail
+        return voicemail
+
+    def hear_voicemail(self, voicemail_id: int) -> None:
+        """Mark a voicemail heard, as if someone listened to it in Relatel's app."""
+        self.voicemails[voicemail_id]["heard"] = True
+
+    def delete_voicemail(self, voicemail_id: int) -> None:
+        """Delete a voicemail, as if done in Relatel's app."""
+        del self.voicemails[voicemail_id]
+
+    def webhook_request(
+        self, event_type: str, payload: Json | None, *, secret: str, delivery_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The raw body and headers of one webhook, signed as Relatel signs it now."""
+        now = self.clock()
+        envelope = {
+            "delivery_id": delivery_id or str(uuid.uuid4()),
+            "event_type": event_type,
+            "occurred_at": _iso(now),
+            "payload": payload,
+        }
+        body = json.dumps(envelope).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Relatel-Signature": relatel_signature(secret, body, int(now.timestamp())),
+            "Relatel-Delivery-Id": str(envelope["delivery_id"]),
+        }
+        return body, headers
+
+    async def send_webhook(
+        self, url: str, event_type: str, payload: Json | None, *, secret: str, delivery_id: str | None = None
+    ) -> httpx.Response:
+        """POST one signed webhook to ``url`` (a redelivery reuses ``delivery_id``)."""
+        body, headers = self.webhook_request(event_type, payload, secret=secret, delivery_id=delivery_id)
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            return await client.post(url, content=body, headers=headers)
+
+    def send_webhook_sync(
+        self, url: str, event_type: str, payload: Json | None, *, secret: str, delivery_id: str | None = None
+    ) -> httpx.Response:
+        """The blocking twin of :meth:`send_webhook`."""
+        body, headers = self.webhook_request(event_type, payload, secret=secret, delivery_id=delivery_id)
+        with httpx.Client(timeout=5.0) as client:
+            return client.post(url, content=body, headers=headers)
+
     def respond_with(self, method: str, path: str, body: Any, *, status: int = 200) -> None:
         """Answer ``method path`` (relative to the prefix) with ``body`` until :meth:`reset`.
 
@@ -179,6 +342,8 @@ class RelatelSimulator(SimulatorBase):
             ("GET", "/receptions", self._list_receptions),
             ("GET", "/receptions/{id:int}/statistics", self._statistics),
             ("GET", "/contacts", self._list_contacts),
+            ("GET", "/voice_mails", self._list_voicemails),
+            ("PUT", "/voice_mails/{id:int}", self._put_voicemail),
         ]
         return [Route(self.prefix + path, self._guarded(handler), methods=[method]) for method, path, handler in table]
 
@@ -311,6 +476,11 @@ class RelatelSimulator(SimulatorBase):
         number = request.query_params.get("number")
         if number:
             calls = [c for c in calls if number in (c.get("from_number"), c.get("to_number"))]
+        for name, field_name in (("ended_at", "ended_at"), ("started_at", "started_at")):
+            low = _parse_time(request.query_params.get(f"{name}_gt_or_eq"))
+            high = _parse_time(request.query_params.get(f"{name}_lt_or_eq"))
+            if low is not None or high is not None:
+                calls = [c for c in calls if _within(_parse_time(c.get(field_name)), low, high)]
         # Like the live API, `endpoint` is accepted and ignored.
         calls.sort(key=lambda c: str(c.get("started_at") or ""), reverse=True)
         limit = min(_int_param(request, "limit") or 30, 100)
@@ -372,6 +542,34 @@ class RelatelSimulator(SimulatorBase):
         }
         return JSONResponse({"statistics": statistics})
 
+    # -- voicemails -----------------------------------------------------------------------
+    async def _list_voicemails(self, request: Request, me: Json) -> Response:
+        rows = sorted(self.voicemails.values(), key=lambda v: (str(v["created_at"]), v["id"]), reverse=True)
+        high = _parse_time(request.query_params.get("created_at_lt_or_eq"))
+        if high is not None:
+            rows = [v for v in rows if _within(_parse_time(v["created_at"]), None, high)]
+        limit = min(_int_param(request, "limit") or 30, 100)
+        return JSONResponse({"voice_mails": copy.deepcopy(rows[:limit])})
+
+    async def _put_voicemail(self, request: Request, me: Json) -> Response:
+        voicemail = self.voicemails.get(request.path_params["id"])
+        if voicemail is None:
+            return _failure(404, "404 Not Found")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        fields = body.get("voice_mail") if isinstance(body, dict) else None
+        if not isinstance(fields, dict):
+            return _failure(422, "param is missing or the value is empty: voice_mail")
+        if "heard" in fields:
+            if not isinstance(fields["heard"], bool):
+                return _failure(422, "heard must be true or false")
+            voicemail["heard"] = fields["heard"]
+        if "comment" in fields:
+            voicemail["comment"] = fields["comment"]
+        return JSONResponse({"voice_mail": copy.deepcopy(voicemail)})
+
     # -- contacts -------------------------------------------------------------------------
     async def _list_contacts(self, request: Request, me: Json) -> Response:
         rows = sorted(self.contacts.values(), key=lambda c: int(c["id"]))
@@ -404,8 +602,7 @@ class RelatelSimulator(SimulatorBase):
         def at(minutes: float) -> str:
             return _iso(now - timedelta(minutes=minutes))
 
-        def node(endpoint: str, state: str) -> Json:
-            return {"endpoint": endpoint, "endpoint_name": endpoint, "state": state, "node_type": "endpoint"}
+        node = _node
 
         self.calls = []
         self.add_call(  # answered on Main line via the support team, within 30 s
@@ -468,6 +665,16 @@ class RelatelSimulator(SimulatorBase):
             nodes=[node("Employee#1", "ringing")],
         )
 
+        self.voicemails = {}
+        self.add_voicemail("4540000001", reception=11, at=now - timedelta(hours=3), duration=12, heard=True)
+        self.add_voicemail(
+            "4533000001",
+            at=now - timedelta(minutes=35),
+            duration=34,
+            message="Hi, this is Acme Corp about our invoice. Please call back.",
+            contact_name="Acme Corp",
+        )
+
         named = [
             (1, "Relatel A/S", "4571999999", "kundeservice@relatel.dk"),
             (2, "Acme Corp", "4533000001", "info@acme.example"),
@@ -477,6 +684,18 @@ class RelatelSimulator(SimulatorBase):
         self.contacts = {cid: _contact(cid, name, number, email) for cid, name, number, email in named}
         for cid in range(4, CONTACT_COUNT):
             self.contacts[cid] = _contact(cid, f"Kunde {cid:03d}", f"455{cid:07d}", None)
+
+
+def _within(moment: datetime | None, low: datetime | None, high: datetime | None) -> bool:
+    """``low <= moment <= high`` for the bounds given; a missing ``moment`` is never within."""
+    if moment is None:
+        return False
+    return (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def _node(endpoint: str, state: str) -> Json:
+    name = RECEPTION_NAMES.get(endpoint, endpoint)
+    return {"endpoint": endpoint, "endpoint_name": name, "state": state, "node_type": "endpoint"}
 
 
 def _employee(

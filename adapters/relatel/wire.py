@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from adapters.errors import VendorUnavailable
 
 VENDOR = "Relatel"
@@ -283,3 +285,112 @@ def parse_statistics(body: Any) -> tuple[int | None, int | None]:
             raise unexpected(f"statistics {key!r} is not a count")
         counts.append(value)
     return counts[0], counts[1]
+
+
+# -- alerts: call-log rows, voicemails and webhook envelopes (pydantic, lenient on extras) -----------
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Wire(BaseModel):
+    # Relatel sends numbers as JSON numbers in places (the seed's ``to_number``) and adds fields freely.
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, frozen=True)
+
+
+class Party(_Wire):
+    """``from_contact`` / ``to_contact`` / ``answered_by``: ``{id, name, number}`` (all optional)."""
+
+    id: str | None = None
+    name: str | None = None
+    number: str | None = None
+
+
+class CallNode(_Wire):
+    """One leg of a call's path (IVR, reception, group, employee)."""
+
+    endpoint: str | None = None
+    endpoint_name: str | None = None
+    state: str | None = None
+
+
+class CallRow(_Wire):
+    """A call-log entry as ``GET /calls`` (and, presumably, ``call.*`` webhooks) carry it."""
+
+    call_uuid: str = Field(min_length=1)
+    status: str
+    direction: str | None = None
+    endpoint: str | None = None
+    endpoint_name: str | None = None
+    endpoint_type: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    from_contact: Party | None = None
+    to_contact: Party | None = None
+    answered_by: Party | None = None
+    ringing_at: datetime | None = None
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    nodes: list[CallNode] = Field(default_factory=list)
+
+    _aware = field_validator("ringing_at", "started_at", "answered_at", "ended_at")(_utc)
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _no_nodes(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @property
+    def endpoints(self) -> frozenset[str]:
+        """The call's endpoint plus every node's endpoint (``Reception#10``, ``Employee#1``, ...)."""
+        found = {self.endpoint, *(node.endpoint for node in self.nodes)}
+        return frozenset(e for e in found if e)
+
+    @property
+    def began_at(self) -> datetime | None:
+        """When it started ringing (``ringing_at``, else ``started_at``)."""
+        return self.ringing_at or self.started_at
+
+
+class Sound(_Wire):
+    """``sound`` of a voicemail: the audio URL (needs a Bearer token) and its formats."""
+
+    url: str | None = None
+
+
+class VoicemailRow(_Wire):
+    """One entry of ``GET /voice_mails``."""
+
+    id: str = Field(min_length=1)
+    created_at: datetime
+    heard: bool = False
+    duration: int | None = None
+    endpoint: str | None = None
+    endpoint_name: str | None = None
+    from_number: str | None = None
+    from_contact: Party | None = None
+    message: str | None = None  # presumably the transcription (seed field, undocumented)
+    sound: Sound | None = None
+
+    _aware = field_validator("created_at")(_utc)
+
+    @field_validator("heard", mode="before")
+    @classmethod
+    def _unset_is_unheard(cls, value: Any) -> Any:
+        return False if value is None else value
+
+
+class WebhookEnvelope(_Wire):
+    """Every Relatel webhook: ``{"delivery_id", "event_type", "occurred_at", "payload"}``.
+
+    The payloads are undocumented; ``payload`` is kept as sent.
+    """
+
+    delivery_id: str = Field(min_length=1)
+    event_type: str = Field(min_length=1)
+    occurred_at: datetime
+    payload: dict[str, Any] | None
+
+    _aware = field_validator("occurred_at")(_utc)

@@ -1,0 +1,186 @@
+"""Relatel alerts end to end: signed webhooks and the app's own poller against the Relatel simulator.
+
+Each test asserts the exact ``chat.postMessage`` / ``chat.update`` sequence the fake Slack saw.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from adapters.relatel.signature import relatel_signature
+from adapters.relatel.simulator import WEBHOOK_SECRET
+from bot.alerts.poller import cursor_key
+from bot.simulate import RELATEL_BOB_TOKEN
+from tests.e2e.conftest import RunningApp
+from tests.e2e.test_alerts import settle, wait_until, writes
+
+CHANNEL = "C0RELATEL"
+CALLER = "4520000001"
+ALERTS: dict[str, Any] = {
+    "alerts": {
+        "routes": [{"channel": CHANNEL, "name": "Relatel", "vendor": "relatel"}],
+        "poll_interval_seconds": 1,
+        "delivery": {
+            "pace_seconds": 0.05,
+            "retries": 1,
+            "backoff_seconds": 0.05,
+            "max_attempts": 2,
+            "take_over_after_seconds": 1,
+        },
+    }
+}
+pytestmark = pytest.mark.phonebot(overrides=ALERTS)
+
+
+@pytest.fixture
+def store(app: RunningApp) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(app.runtime.settings.redis_url or "", decode_responses=True)
+    yield client
+    client.close()
+
+
+def webhook_url(app: RunningApp) -> str:
+    return f"{app.url}/webhooks/relatel"
+
+
+def cursor(store: redis.Redis) -> dict[str, Any] | None:
+    raw = store.get(cursor_key("relatel"))
+    return json.loads(raw) if isinstance(raw, str) else None
+
+
+def polled(store: redis.Redis, call_uuid: str) -> bool:
+    """The app's poller has read ``call_uuid`` from the call log."""
+    return call_uuid in (cursor(store) or {}).get("seen_calls", {})
+
+
+def seen_heard(store: redis.Redis, voicemail_id: int) -> bool:
+    """The app's poller has read voicemail ``voicemail_id`` as heard."""
+    tracked = (cursor(store) or {}).get("voicemails", {}).get(str(voicemail_id), {})
+    return tracked.get("heard") is True
+
+
+def first_round_done(store: redis.Redis) -> None:
+    """The poller's first round only records the present: wait for it before changing anything."""
+    wait_until(lambda: cursor(store) is not None)
+
+
+def sequence(app: RunningApp) -> list[tuple[str, str | None]]:
+    return [(c.method, c.args.get("ts") or c.args.get("thread_ts")) for c in writes(app.slack)]
+
+
+def test_redelivered_webhooks_and_the_poll_of_the_same_call_post_once(app: RunningApp, store: redis.Redis) -> None:
+    first_round_done(store)
+    sim = app.phones.relatel
+    call = sim.add_missed_call(CALLER, contact_name="Jens Jensen")
+    for _ in range(5):  # Relatel redelivers the same event
+        answer = sim.send_webhook_sync(
+            webhook_url(app), "call.ended", {"call": call}, secret=WEBHOOK_SECRET, delivery_id="dlv-1"
+        )
+        assert answer.status_code == 200
+    # A second event (new delivery id) about the same call, with the call as the whole payload.
+    answer = sim.send_webhook_sync(webhook_url(app), "call.created", call, secret=WEBHOOK_SECRET, delivery_id="dlv-2")
+    assert answer.status_code == 200
+    wait_until(lambda: polled(store, call["call_uuid"]))  # ...and the poller has seen the call too
+    settle(app)
+    [post] = writes(app.slack)
+    assert post.method == "chat.postMessage" and post.args["channel"] == CHANNEL
+    assert "Jens Jensen (+4520000001)" in post.args["text"] and "Main line" in post.args["text"]
+    assert "1 attempt " in str(post.args["blocks"])
+
+
+def test_forged_stale_and_malformed_webhooks_are_refused_and_store_nothing(app: RunningApp, store: redis.Redis) -> None:
+    first_round_done(store)
+    sim = app.phones.relatel
+    call = sim.add_missed_call(CALLER)
+    url = webhook_url(app)
+    assert sim.send_webhook_sync(url, "call.ended", {"call": call}, secret="forged").status_code == 401
+    body, headers = sim.webhook_request("call.ended", {"call": call}, secret=WEBHOOK_SECRET)
+    unsigned = {k: v for k, v in headers.items() if k != "Relatel-Signature"}
+    assert httpx.post(url, content=body, headers=unsigned).status_code == 401
+    assert httpx.post(url, content=body + b"\n", headers=headers).status_code == 401  # body changed
+    bad, bad_headers = sim.webhook_request("call.ended", None, secret=WEBHOOK_SECRET)
+    broken = bad.replace(b'"delivery_id"', b'"id"')
+    bad_headers["Relatel-Signature"] = relatel_signature(WEBHOOK_SECRET, broken, int(sim.clock().timestamp()))
+    assert httpx.post(url, content=broken, headers=bad_headers).status_code == 400
+    assert store.xlen("phonebot:alerts:stream") == 0
+    assert not store.keys("phonebot:alerts:seen:*") and not store.keys("phonebot:alerts:delivery:*")
+    test_ping = sim.send_webhook_sync(url, "webhook.test", {}, secret=WEBHOOK_SECRET)
+    assert test_ping.status_code == 200 and test_ping.json()["events"] == 0
+    settle(app, seconds=0.2)
+    assert writes(app.slack) == []
+
+
+def test_polling_lost_call_repeat_callback_and_voicemail_heard(app: RunningApp, store: redis.Redis) -> None:
+    first_round_done(store)
+    sim = app.phones.relatel
+
+    sim.add_missed_call(CALLER, contact_name="Jens Jensen")
+    wait_until(lambda: len(writes(app.slack)) == 1)
+    [post] = writes(app.slack)
+    ts = post.response["ts"]  # type: ignore[index]
+    assert post.method == "chat.postMessage" and "Lost call from Jens Jensen (+4520000001) on Main line" in str(
+        post.args["text"]
+    )
+
+    sim.add_missed_call(CALLER)
+    wait_until(lambda: len(writes(app.slack)) == 2)
+    assert "2 attempts" in str(writes(app.slack)[1].args["blocks"])
+
+    sim.add_callback(CALLER, by=2)
+    wait_until(lambda: len(writes(app.slack)) == 4)
+    resolved = app.slack.message(CHANNEL, ts)
+    assert resolved is not None and "resolved by Bob Berg" in str(resolved["blocks"])
+
+    voicemail = sim.add_voicemail(CALLER, message="Please call me back about the order", contact_name="Jens Jensen")
+    wait_until(lambda: len(writes(app.slack)) == 5)
+    vm_post = writes(app.slack)[4]
+    vm_ts = vm_post.response["ts"]  # type: ignore[index]
+    assert "New voicemail from Jens Jensen (+4520000001)" in vm_post.args["text"]
+    assert "Please call me back" in str(vm_post.args["blocks"]) and "Main line" in str(vm_post.args["blocks"])
+
+    sim.hear_voicemail(voicemail["id"])
+    wait_until(lambda: len(writes(app.slack)) == 6)
+    settle(app)
+    assert sequence(app) == [
+        ("chat.postMessage", None),  # lost call
+        ("chat.update", ts),  # 2 attempts
+        ("chat.update", ts),  # resolved by Bob Berg (called back)
+        ("chat.postMessage", ts),  # thread follow-up
+        ("chat.postMessage", None),  # voicemail
+        ("chat.update", vm_ts),  # heard elsewhere
+    ]
+    heard = app.slack.message(CHANNEL, vm_ts)
+    assert heard is not None and "heard by" in str(heard["blocks"]) and "Mark heard" not in str(heard["blocks"])
+
+
+@pytest.mark.phonebot(default_vendor="relatel", overrides=ALERTS)
+def test_mark_heard_button_marks_it_heard_in_relatel_with_the_clickers_token(
+    app: RunningApp, store: redis.Redis
+) -> None:
+    first_round_done(store)
+    sim = app.phones.relatel
+    voicemail = sim.add_voicemail(CALLER)
+    wait_until(lambda: len(writes(app.slack)) == 1)
+    [post] = writes(app.slack)
+    ts = post.response["ts"]  # type: ignore[index]
+    value = json.dumps({"vendor": "relatel", "subject": f"voicemail:{voicemail['id']}"})
+
+    answer, response_url = app.click("alert_heard", value, user="U0BOB")
+    assert answer.status_code == 200
+    assert "marked heard in Relatel too" in app.reply(response_url)["text"]
+    [put] = [r for r in sim.requests if r.method == "PUT"]
+    assert put.path == f"/api/v2/voice_mails/{voicemail['id']}" and put.body == {"voice_mail": {"heard": True}}
+    assert put.authorization == f"Bearer {RELATEL_BOB_TOKEN}"
+    assert sim.voicemails[voicemail["id"]]["heard"] is True
+    wait_until(lambda: len(writes(app.slack)) == 3)
+    wait_until(lambda: seen_heard(store, voicemail["id"]))
+    settle(app)  # the poll that now sees it heard changes nothing more
+    assert sequence(app) == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
+    final = app.slack.message(CHANNEL, ts)
+    assert final is not None and "heard by <@U0BOB>" in str(final["blocks"])
