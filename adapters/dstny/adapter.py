@@ -238,6 +238,7 @@ class DstnyAdapter(VendorAdapter):
             transport=transport,
         )
         self._group_names: dict[str, str] = {}
+        self._groups_looked_up: set[str] = set()  # ids asked for once, so an unlisted group costs one call
         self._alerts = AlertPolling(
             self._http,
             domain=config.domain,
@@ -414,7 +415,7 @@ class DstnyAdapter(VendorAdapter):
 
     async def _names_of_groups(self, group_ids: set[str]) -> Mapping[str, str]:
         """Group names by bare id; the ACD group list is fetched only for ids not seen before."""
-        if group_ids - self._group_names.keys():
+        if group_ids - self._group_names.keys() - self._groups_looked_up:
             body = await self._optional(
                 self._http.call(
                     "acd.groups",
@@ -423,6 +424,7 @@ class DstnyAdapter(VendorAdapter):
                     params={"ignoreAgents": "true", "ignoreStatistics": "true"},
                 )
             )
+            self._groups_looked_up |= group_ids
             if body is not None:
                 for group in self._parse(_Groups, body, "ACD groups").groups:
                     self._group_names[str(group.id)] = group.name

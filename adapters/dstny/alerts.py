@@ -108,18 +108,19 @@ def diff_calllog(
         started = parse_time(item.startTime)
         answered_after = answer is not None and _after(parse_time(answer.startTime), started)
         closed = item.handled or answered_after
-        subject = lost_call_subject(e164(item.callerNumber), _group(item, names)[0])
+        before = previous.get(item.itemId) if previous is not None else None
+        # An item keeps the subject it was first seen with, even if its group is renamed later.
+        subject = str(before[2]) if before else lost_call_subject(e164(item.callerNumber), _group(item, names)[0])
         state[item.itemId] = [item.callCount, int(closed), subject]
         if previous is None:
             continue
-        before = previous.get(item.itemId)
         if before is None:
             if not closed:
-                events.append(_lost_event(item, AlertKind.LOST_CALL_OPENED, names, now))
+                events.append(_lost_event(item, AlertKind.LOST_CALL_OPENED, subject, names, now))
             continue
         count, was_closed = int(before[0]), bool(before[1])
         if item.callCount > count and not closed:
-            events.append(_lost_event(item, AlertKind.LOST_CALL_UPDATED, names, now))
+            events.append(_lost_event(item, AlertKind.LOST_CALL_UPDATED, subject, names, now))
         if closed and not was_closed:
             if item.handled:
                 status = item.handledStatus
@@ -129,7 +130,7 @@ def diff_calllog(
                 assert answer is not None
                 who = answer.agent.name if answer.agent else None
                 at = parse_time(answer.startTime)
-            events.append(_resolved(item, names, at or now, who))
+            events.append(_resolved(item, subject, names, at or now, who))
     if previous is not None:
         oldest = min((_id_order(i.itemId) for i in items), default=None)
         for item_id, (count, was_closed, subject) in previous.items():
@@ -165,35 +166,33 @@ def _group(item: CallLogItem, names: LostCallNames) -> tuple[str, str | None]:
     return (name or group_id or "group call log"), (name or group_id)
 
 
-def _lost_event(item: CallLogItem, kind: AlertKind, names: LostCallNames, now: datetime) -> AlertEvent:
+def _lost_event(item: CallLogItem, kind: AlertKind, subject: str, names: LostCallNames, now: datetime) -> AlertEvent:
     caller = e164(item.callerNumber)
-    subject_group, line = _group(item, names)
     return AlertEvent(
         kind=kind,
         vendor=VENDOR,
-        subject=lost_call_subject(caller, subject_group),
+        subject=subject,
         idempotency_key=f"dstny:calllog:{item.itemId}:{item.callCount}",
         occurred_at=parse_time(item.startTime) or now,
         caller_number=caller,
         caller_name=names.callers.get(caller or ""),
-        line=line,
+        line=_group(item, names)[1],
         group_id=item.groupId,
         attempts=item.callCount,
         detail={"calllog_item_id": item.itemId, "group_id": item.groupId},
     )
 
 
-def _resolved(item: CallLogItem, names: LostCallNames, at: datetime, who: str | None) -> AlertEvent:
+def _resolved(item: CallLogItem, subject: str, names: LostCallNames, at: datetime, who: str | None) -> AlertEvent:
     caller = e164(item.callerNumber)
-    subject_group, line = _group(item, names)
     return AlertEvent(
         kind=AlertKind.LOST_CALL_RESOLVED,
         vendor=VENDOR,
-        subject=lost_call_subject(caller, subject_group),
+        subject=subject,
         idempotency_key=f"dstny:calllog:{item.itemId}:{item.callCount}:resolved",
         occurred_at=at,
         caller_number=caller,
-        line=line,
+        line=_group(item, names)[1],
         group_id=item.groupId,
         resolved_by=who,
         detail={"calllog_item_id": item.itemId, "group_id": item.groupId},

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from adapters.dstny import alerts
 from adapters.dstny.adapter import DstnyAdapter, DstnyConfig
 from adapters.dstny.alerts import CALLLOG_LIMIT
 from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator
@@ -137,6 +138,24 @@ async def test_repolling_with_an_old_cursor_repeats_the_same_keys(
     assert (await poll(adapter, first.cursor, clock)).events == []
 
 
+async def test_the_cursor_survives_a_restart_and_keeps_each_items_subject(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+) -> None:
+    cursor = (await poll(adapter, None, clock)).cursor
+    sim.miss_call(35, CALLER)
+    stored = json.dumps((await poll(adapter, cursor, clock)).cursor)
+    sim.groups[35].name = "Helpdesk"  # renamed while phonebot restarted
+    sim.miss_call(35, CALLER)
+    restarted = DstnyAdapter(adapter.settings, retry=RetryPolicy(attempts=1))
+    try:
+        [event] = (await restarted.poll_alerts(json.loads(stored), now=clock())).events
+    finally:
+        await restarted.aclose()
+    assert (event.kind, event.attempts) == (AlertKind.LOST_CALL_UPDATED, 2)
+    assert event.subject == f"lost:{CALLER}:Support"  # the same Slack message is edited
+    assert event.line == "Helpdesk"
+
+
 async def test_an_answered_call_newer_than_the_miss_resolves_it(
     adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
 ) -> None:
@@ -160,6 +179,21 @@ async def test_a_vanished_item_resolves_its_alert(adapter: DstnyAdapter, sim: Ds
 
     [event] = (await poll(adapter, cursor, clock)).events
     assert (event.kind, event.subject) == (AlertKind.LOST_CALL_RESOLVED, f"lost:{STRANGER}:Support")
+
+
+async def test_items_pushed_out_of_the_window_are_not_resolved_and_the_cursor_stays_bounded(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alerts, "CALLLOG_LIMIT", 2)
+    cursor = (await poll(adapter, None, clock)).cursor
+    sim.miss_call(35, "+4522000001")
+    sim.miss_call(35, "+4522000002")
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    sim.miss_call(35, "+4522000003")  # the oldest item drops out of the two-item window
+
+    result = await poll(adapter, cursor, clock)
+    assert [(e.kind, e.caller_number) for e in result.events] == [(AlertKind.LOST_CALL_OPENED, "+4522000003")]
+    assert len(result.cursor["lost"]) == 2
 
 
 async def test_the_call_log_request_asks_for_misses_and_answers_with_a_limit(
