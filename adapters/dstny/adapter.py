@@ -22,6 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from adapters.base import AdapterConfig, VendorAdapter
+from adapters.dstny.alerts import RESOLVED_NOTE, TAKEN_NOTE
 from adapters.dstny.paths import ENDPOINTS
 from adapters.dstny.polling import AlertPolling
 from adapters.errors import NotFound, VendorAuthError, VendorRejected, VendorUnavailable
@@ -403,7 +404,7 @@ class DstnyAdapter(VendorAdapter):
         item_id = str(event_detail.get("calllog_item_id") or "")
         if not item_id:
             raise VendorRejected(self.display_name, "this alert has no group call-log item to update")
-        note = "Resolved in Slack (phonebot)" if handled else "Taken in Slack (phonebot)"
+        note = RESOLVED_NOTE if handled else TAKEN_NOTE
         await self._alerts.assign(self._bare(identity), self._token(identity), item_id, handled=handled, note=note)
 
     async def mark_voicemail_heard(self, identity: VendorIdentity, voicemail_id: str) -> None:

@@ -40,6 +40,10 @@ VENDOR = "dstny"
 CURSOR_VERSION = 1
 #: Call-log items fetched per poll (newest first); the window the diff can see.
 CALLLOG_LIMIT = 100
+#: The notes phonebot writes with a claim; an item HANDLED with :data:`RESOLVED_NOTE` was resolved
+#: from Slack already, so polling it back must not edit the message a second time.
+TAKEN_NOTE = "Taken in Slack (phonebot)"
+RESOLVED_NOTE = "Resolved in Slack (phonebot)"
 #: Voicemails whose heard/deleted state is followed, per source (newest kept).
 VOICEMAILS_TRACKED = 100
 
@@ -121,7 +125,7 @@ def diff_calllog(
         count, was_closed = int(before[0]), bool(before[1])
         if item.callCount > count and not closed:
             events.append(_lost_event(item, AlertKind.LOST_CALL_UPDATED, subject, names, now))
-        if closed and not was_closed:
+        if closed and not was_closed and not _resolved_from_slack(item):
             if item.handled:
                 status = item.handledStatus
                 who = status.agent.name if status and status.agent else None
@@ -138,6 +142,10 @@ def diff_calllog(
             if item_id not in state and not was_closed and in_sight:
                 events.append(_vanished(item_id, int(count), str(subject), now))
     return events, state
+
+
+def _resolved_from_slack(item: CallLogItem) -> bool:
+    return item.handled and item.handledStatus is not None and item.handledStatus.note == RESOLVED_NOTE
 
 
 def _missed(items: Sequence[CallLogItem]) -> list[CallLogItem]:

@@ -167,6 +167,37 @@ def test_claim_assigns_the_call_log_item_to_the_clicking_user(app: RunningApp) -
     assert len(writes(app.slack)) == 3
 
 
+@pytest.mark.phonebot(overrides=ALERTS)
+def test_resolve_marks_the_call_log_item_handled_as_the_clicking_user(app: RunningApp) -> None:
+    sim = app.phones.dstny
+    first_round_done(app)
+    item = sim.miss_call(35, CALLER)
+    [post] = wait_for_writes(app, 1)
+    ts = post.response["ts"]  # type: ignore[index]
+    response_url = app.slack.new_response_url()
+    body, headers = app.signer.block_action(
+        action_id="alert_resolve",
+        value=button_value(blocks_of(post), "alert_resolve"),
+        user_id="U0BOB",
+        response_url=response_url,
+        channel_id=CHANNEL,
+        message_ts=ts,
+    )
+    assert app.client.send_sync(body, headers).status_code == 200
+    assert "resolved" in app.reply(response_url)["text"]
+    assert [(a.user, a.item_id, a.state) for a in sim.assignments] == [("bob", item.item_id, "HANDLED")]
+    wait_for_writes(app, 3)
+    time.sleep(2.5)  # the next poll rounds see HANDLED at the vendor
+    settle(app)
+    assert sequence(app) == [
+        ("chat.postMessage", None),
+        ("chat.update", ts),  # resolved by Bob
+        ("chat.postMessage", ts),  # thread: resolved by Bob
+    ]  # polling HANDLED back (phonebot's own write) edits nothing
+    final = app.slack.message(CHANNEL, ts)
+    assert final is not None and "resolved by <@U0BOB>" in str(final["blocks"])
+
+
 # -- voicemails -----------------------------------------------------------------------------------
 @pytest.mark.phonebot(overrides=ALERTS)
 def test_voicemail_is_posted_and_shows_it_was_heard_in_dstny(app: RunningApp) -> None:

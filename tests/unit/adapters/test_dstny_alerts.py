@@ -242,7 +242,7 @@ async def test_claim_of_an_unknown_item_reports_not_found(adapter: DstnyAdapter)
         await adapter.claim_alert(ALICE, {"calllog_item_id": "999"}, handled=False)
 
 
-async def test_a_claim_does_not_resolve_but_the_handled_state_does(
+async def test_phonebots_own_claim_and_resolve_write_backs_alert_nothing(
     adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
 ) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
@@ -252,8 +252,9 @@ async def test_a_claim_does_not_resolve_but_the_handled_state_does(
     result = await poll(adapter, cursor, clock)
     assert result.events == []
     await adapter.claim_alert(ALICE, {"calllog_item_id": str(item.item_id)}, handled=True)
-    [event] = (await poll(adapter, result.cursor, clock)).events
-    assert (event.kind, event.resolved_by) == (AlertKind.LOST_CALL_RESOLVED, "Alice Andersen")
+    resolved = await poll(adapter, result.cursor, clock)
+    assert resolved.events == []  # Resolve in Slack already closed the message
+    assert resolved.cursor["lost"][str(item.item_id)][1] == 1
 
 
 # -- voicemails -----------------------------------------------------------------------------------
