@@ -108,10 +108,7 @@ def diff_calllog(
     state: dict[str, list[Any]] = {}
     events: list[AlertEvent] = []
     for item in missed:
-        answer = answered.get((item.groupId, e164(item.callerNumber)))
-        started = parse_time(item.startTime)
-        answered_after = answer is not None and _after(parse_time(answer.startTime), started)
-        closed = item.handled or answered_after
+        closed, who, at = _closed_by(item, answered.get((item.groupId, e164(item.callerNumber))))
         before = previous.get(item.itemId) if previous is not None else None
         # An item keeps the subject it was first seen with, even if its group is renamed later.
         subject = str(before[2]) if before else lost_call_subject(e164(item.callerNumber), _group(item, names)[0])
@@ -126,14 +123,6 @@ def diff_calllog(
         if item.callCount > count and not closed:
             events.append(_lost_event(item, AlertKind.LOST_CALL_UPDATED, subject, names, now))
         if closed and not was_closed and not _resolved_from_slack(item):
-            if item.handled:
-                status = item.handledStatus
-                who = status.agent.name if status and status.agent else None
-                at = parse_time(status.timeStamp) if status else None
-            else:
-                assert answer is not None
-                who = answer.agent.name if answer.agent else None
-                at = parse_time(answer.startTime)
             events.append(_resolved(item, subject, names, at or now, who))
     if previous is not None:
         oldest = min((_id_order(i.itemId) for i in items), default=None)
@@ -142,6 +131,17 @@ def diff_calllog(
             if item_id not in state and not was_closed and in_sight:
                 events.append(_vanished(item_id, int(count), str(subject), now))
     return events, state
+
+
+def _closed_by(item: CallLogItem, answer: CallLogItem | None) -> tuple[bool, str | None, datetime | None]:
+    """Whether a miss is over (HANDLED, or the caller got through later), and by whom and when."""
+    if item.handled:
+        status = item.handledStatus
+        agent = status.agent if status else None
+        return True, agent.name if agent else None, parse_time(status.timeStamp) if status else None
+    if answer is not None and _after(parse_time(answer.startTime), parse_time(item.startTime)):
+        return True, answer.agent.name if answer.agent else None, parse_time(answer.startTime)
+    return False, None, None
 
 
 def _resolved_from_slack(item: CallLogItem) -> bool:
