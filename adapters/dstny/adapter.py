@@ -14,7 +14,7 @@ own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -22,7 +22,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from adapters.base import AdapterConfig, VendorAdapter
+from adapters.dstny.alerts import RESOLVED_NOTE, TAKEN_NOTE
 from adapters.dstny.paths import ENDPOINTS
+from adapters.dstny.polling import AlertPolling
 from adapters.errors import NotFound, VendorAuthError, VendorRejected, VendorUnavailable
 from adapters.http import RetryPolicy, VendorHttpClient
 from adapters.models import (
@@ -30,6 +32,7 @@ from adapters.models import (
     Capability,
     Contact,
     DialResult,
+    PollResult,
     Presence,
     PresenceChange,
     QueueStatus,
@@ -207,6 +210,9 @@ class DstnyAdapter(VendorAdapter):
             Capability.QUEUE_LOGIN,
             Capability.CONTACT_SEARCH,
             Capability.DIRECTORY,
+            Capability.ALERT_POLLING,
+            Capability.ALERT_CLAIM,
+            Capability.VOICEMAIL_HEARD,
         }
     )
 
@@ -231,6 +237,17 @@ class DstnyAdapter(VendorAdapter):
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             retry=retry,
             transport=transport,
+        )
+        self._group_names: dict[str, str] = {}
+        self._groups_looked_up: set[str] = set()  # ids asked for once, so an unlisted group costs one call
+        self._alerts = AlertPolling(
+            self._http,
+            domain=config.domain,
+            user=config.user,
+            token=config.token.get_secret_value,
+            group_names=self._names_of_groups,
+            caller_names=self._names_of_callers,
+            vendor=self.display_name,
         )
 
     async def aclose(self) -> None:
@@ -330,6 +347,7 @@ class DstnyAdapter(VendorAdapter):
             path_params={"domain": self.settings.domain, "user": self._bare(identity)},
         )
         groups = self._parse(_Groups, body, "ACD groups").groups
+        self._group_names.update({str(g.id): g.name for g in groups})
         stats = await self._optional(self._queue_statistics(identity)) if groups else None
         agent = self._cid(identity).lower()
         result: list[QueueStatus] = []
@@ -374,6 +392,55 @@ class DstnyAdapter(VendorAdapter):
             },
             params={"action": "login" if logged_in else "logout"},
         )
+
+    # -- alerts ---------------------------------------------------------------------------
+    async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
+        """Lost calls from the group call log and voicemails from the Communication Log (see
+        :mod:`adapters.dstny.alerts`), read as the configured service user."""
+        return await self._alerts.poll(cursor, now=now)
+
+    async def claim_alert(self, identity: VendorIdentity, event_detail: Mapping[str, Any], *, handled: bool) -> None:
+        """Assign the lost call's group call-log item to ``identity`` (INPROGRESS), or mark it HANDLED."""
+        item_id = str(event_detail.get("calllog_item_id") or "")
+        if not item_id:
+            raise VendorRejected(self.display_name, "this alert has no group call-log item to update")
+        note = RESOLVED_NOTE if handled else TAKEN_NOTE
+        await self._alerts.assign(self._bare(identity), self._token(identity), item_id, handled=handled, note=note)
+
+    async def mark_voicemail_heard(self, identity: VendorIdentity, voicemail_id: str) -> None:
+        """Mark the voicemail seen and played in the service user's Communication Log.
+
+        The polled voicemails live in the service user's log, so its ticket is used whoever clicked.
+        """
+        await self._alerts.mark_heard(voicemail_id)
+
+    async def _names_of_groups(self, group_ids: set[str]) -> Mapping[str, str]:
+        """Group names by bare id; the ACD group list is fetched only for ids not seen before."""
+        if group_ids - self._group_names.keys() - self._groups_looked_up:
+            body = await self._optional(
+                self._http.call(
+                    "acd.groups",
+                    token=self.settings.token.get_secret_value(),
+                    path_params={"domain": self.settings.domain, "user": self.settings.user},
+                    params={"ignoreAgents": "true", "ignoreStatistics": "true"},
+                )
+            )
+            self._groups_looked_up |= group_ids
+            if body is not None:
+                for group in self._parse(_Groups, body, "ACD groups").groups:
+                    self._group_names[str(group.id)] = group.name
+        return self._group_names
+
+    async def _names_of_callers(self, numbers: list[str]) -> Mapping[str, str]:
+        """Directory names for E.164 ``numbers`` (exact number match; unknown numbers are left out)."""
+        found: dict[str, str] = {}
+        for number in numbers[:10]:  # a burst of new callers must not turn into a burst of searches
+            contacts = await self._optional(self._contact_list(self.service_identity(), number, 5)) or []
+            for contact in contacts:
+                if number in {contact.preferredNumber, *(n.number for n in contact.phonenumbers)}:
+                    found[number] = _to_contact(contact).name
+                    break
+        return found
 
     # -- directory ------------------------------------------------------------------------
     async def search_contacts(self, identity: VendorIdentity, query: str) -> list[Contact]:

@@ -57,6 +57,34 @@ ENDPOINTS: dict[str, Endpoint] = {
     "queuestats.user": Endpoint(
         "GET", "/api/queuestatistics/user/{domain}/{user}", "inferred", "rule R; needs the Supervisor licence: seed"
     ),
+    # -- alerts: group call log (Distribution Group API) and Communication Log -------------
+    "calllog": Endpoint(
+        "GET",
+        "/api/user/distribution-group/{domain}/{user}/calllog",
+        "inferred",
+        "notes 5.3; query itemType (repeatable), since, olderThan, limit + response: seed",
+    ),
+    "calllog.assign": Endpoint(
+        "PUT",
+        "/api/user/distribution-group/{domain}/{user}/calllog/{itemid}",
+        "inferred",
+        "notes 5.3; body {state: UNHANDLED|INPROGRESS|HANDLED, note} + response: seed",
+    ),
+    "commlog.list": Endpoint(
+        "GET",
+        "/api/commlog/{domain}/{user}",
+        "inferred",
+        "notes 5.4; query itemType, since, limit; items wrapped in '.TypeName' keys: seed",
+    ),
+    "commlog.groupinbox": Endpoint(
+        "GET", "/api/commlog/{domain}/{user}/groupinbox", "inferred", "notes 5.4; '.GroupInboxVoiceMailDTO': seed"
+    ),
+    "commlog.mark": Endpoint(
+        "PUT",
+        "/api/commlog/{domain}/{user}/{item}",
+        "inferred",
+        "notes 5.4; query isSeen, isPlayed, updateCallItem (all required): seed",
+    ),
     # -- contacts -------------------------------------------------------------------------
     "contacts.list": Endpoint(
         "GET", "/api/contacts/list/{domain}/{user}", "public", "public:P1; query, maxResults, response: seed"

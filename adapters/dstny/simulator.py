@@ -2,7 +2,12 @@
 
 Presence set through either presence API reads back (and lapses at its end time), agent
 login/logout changes ``loggedIn`` and the agent counts, and every call-back is recorded in
-``dials``. Every vendor route wants ``Authorization: Bearer <token>`` with a token from
+``dials``. For alerts it keeps a group call log (calls aggregated per group, caller and type,
+with ``callCount`` and ``handledStatus``; assignments are recorded in ``assignments``) and a
+Communication Log with voicemails (personal and group inbox), driven by :meth:`~DstnySimulator.miss_call`,
+:meth:`~DstnySimulator.answer_call`, :meth:`~DstnySimulator.handle_call`,
+:meth:`~DstnySimulator.leave_voicemail` and friends; :meth:`~DstnySimulator.set_queue` drives the
+queue figures. Every vendor route wants ``Authorization: Bearer <token>`` with a token from
 ``tokens`` and answers 401 ``{"status": "failure", ...}`` otherwise. Demo data: organisation
 ``example.com``, service user ``phonebot``, users ``alice``/``bob``/``carol``, ACD groups
 35 "Support" and 36 "Sales", and a few external contacts (two of them "Jensen").
@@ -98,6 +103,51 @@ class SimGroup:
     dropped_period: int = 0
     answered_24h: int = 0
     dropped_24h: int = 0
+    #: Free agents as reported, when a test pins it (otherwise: logged-in agents who are available).
+    free_agents: int | None = None
+
+
+@dataclass
+class SimCallLogItem:
+    """One group call-log item: ``call_count`` calls of one type from one caller to one group."""
+
+    item_id: int
+    group_id: int
+    caller: str
+    item_type: str  # MISSED / ANSWERED / FORWARDED
+    start_time: datetime
+    call_count: int = 1
+    agent: str | None = None  # who answered (ANSWERED)
+    handled_state: str = "UNHANDLED"
+    handled_by: str | None = None
+    handled_at: datetime | None = None
+    note: str | None = None
+
+
+@dataclass
+class SimAssignment:
+    """One ``PUT …/calllog/{itemid}`` as received."""
+
+    user: str
+    item_id: int
+    state: str
+    note: str | None
+
+
+@dataclass
+class SimVoicemail:
+    """A voicemail in ``user``'s Communication Log, or in a group inbox when ``inbox`` is set."""
+
+    item_id: int
+    user: str
+    caller: str
+    caller_name: str | None
+    duration: int
+    start_time: datetime
+    inbox: str | None = None
+    is_seen: bool = False
+    is_played: bool = False
+    deleted: bool = False
 
 
 @dataclass
@@ -212,8 +262,13 @@ class DstnySimulator(SimulatorBase):
     contacts: list[SimContact] = field(default_factory=_demo_contacts)
     supervisors: set[str] = field(default_factory=lambda: {"phonebot"})
     dials: list[SimDial] = field(default_factory=list)
+    calllog: list[SimCallLogItem] = field(default_factory=list)
+    assignments: list[SimAssignment] = field(default_factory=list)
+    voicemails: list[SimVoicemail] = field(default_factory=list)
     clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001), init=False, repr=False)
+    _calllog_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(15), init=False, repr=False)
+    _commlog_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(370), init=False, repr=False)
 
     # -- helpers for tests ----------------------------------------------------------------
     def presence_of(self, user: str) -> SimUser:
@@ -226,6 +281,66 @@ class DstnySimulator(SimulatorBase):
     def is_logged_in(self, user: str, group: int) -> bool:
         """Whether ``user`` is logged in to ACD group ``group``."""
         return user in self.groups[group].logged_in
+
+    def miss_call(self, group_id: int, caller: str) -> SimCallLogItem:
+        """A caller gave up in ``group_id``'s queue: a new MISSED item, or one more call on theirs.
+
+        Like Dstny, calls aggregate per group, caller and type; once an item is HANDLED a new
+        miss starts a fresh item (an inference: the seed does not say).
+        """
+        return self._log_call(group_id, caller, "MISSED")
+
+    def answer_call(self, group_id: int, caller: str, agent: str = "alice") -> SimCallLogItem:
+        """``agent`` answered a call from ``caller`` in ``group_id`` (an ANSWERED item)."""
+        return self._log_call(group_id, caller, "ANSWERED", agent=agent)
+
+    def handle_call(self, item_id: int, agent: str, *, state: str = "HANDLED", note: str | None = None) -> None:
+        """Someone set an item's handled state in a Dstny client (not through phonebot)."""
+        item = self._calllog_item(item_id)
+        assert item is not None, f"no call-log item {item_id}"
+        item.handled_state, item.handled_by, item.handled_at, item.note = state, agent, self.clock(), note
+
+    def leave_voicemail(
+        self,
+        caller: str,
+        *,
+        name: str | None = None,
+        duration: int = 20,
+        user: str | None = None,
+        inbox: str | None = None,
+    ) -> SimVoicemail:
+        """A voicemail for ``user`` (the service user by default), or into group inbox ``inbox``."""
+        voicemail = SimVoicemail(
+            next(self._commlog_ids), user or self.service_user, caller, name, duration, self.clock(), inbox
+        )
+        self.voicemails.append(voicemail)
+        return voicemail
+
+    def play_voicemail(self, item_id: int) -> None:
+        """Someone listened to the voicemail in a Dstny client."""
+        voicemail = next(v for v in self.voicemails if v.item_id == item_id)
+        voicemail.is_seen = voicemail.is_played = True
+
+    def delete_voicemail(self, item_id: int) -> None:
+        """Someone deleted the voicemail in a Dstny client."""
+        next(v for v in self.voicemails if v.item_id == item_id).deleted = True
+
+    def set_queue(
+        self,
+        group_id: int,
+        *,
+        waiting: int | None = None,
+        longest_wait: int | None = None,
+        free_agents: int | None = None,
+    ) -> None:
+        """Pin a group's calls waiting, longest wait (seconds) and/or free agents."""
+        group = self.groups[group_id]
+        if waiting is not None:
+            group.calls_in_queue = waiting
+        if longest_wait is not None:
+            group.longest_waiting = longest_wait
+        if free_agents is not None:
+            group.free_agents = free_agents
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -248,6 +363,11 @@ class DstnySimulator(SimulatorBase):
             ),
             ("/api/queuestatistics/user/{domain}/{user}", self._queue_statistics, "GET"),
             ("/api/contacts/list/{domain}/{user}", self._contact_list, "GET"),
+            ("/api/user/distribution-group/{domain}/{user}/calllog", self._calllog, "GET"),
+            ("/api/user/distribution-group/{domain}/{user}/calllog/{itemid}", self._calllog_assign, "PUT"),
+            ("/api/commlog/{domain}/{user}", self._commlog, "GET"),
+            ("/api/commlog/{domain}/{user}/groupinbox", self._groupinbox, "GET"),
+            ("/api/commlog/{domain}/{user}/{item}", self._commlog_mark, "PUT"),
         ]
         return [Route(path, self._guarded(handler), methods=[method]) for path, handler, method in table]
 
@@ -450,6 +570,105 @@ class DstnySimulator(SimulatorBase):
             )
         return JSONResponse({"queue": queues})
 
+    # -- group call log -------------------------------------------------------------------
+    async def _calllog(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        wanted = {t.upper() for t in request.query_params.getlist("itemType")} - {"ALL"}
+        try:
+            since = int(request.query_params.get("since", "0"))
+            older = int(request.query_params.get("olderThan", "0")) or None
+            limit = int(request.query_params.get("limit", "0")) or None
+        except ValueError:
+            return _validation("limit", "number.invalid", "since, olderThan and limit must be numbers")
+        caller = request.query_params.get("callerNumber")
+        visible = {g.id for g in self.groups.values() if user.user_id in g.members or user.user_id in self.supervisors}
+        items = [
+            item
+            for item in sorted(self.calllog, key=lambda i: i.item_id, reverse=True)
+            if item.group_id in visible
+            and (not wanted or item.item_type in wanted)
+            and item.item_id > since
+            and (older is None or item.item_id < older)
+            and (caller is None or item.caller == caller)
+        ]
+        counts = {t: sum(i.call_count for i in items if i.item_type == t) for t in ("ANSWERED", "FORWARDED", "MISSED")}
+        return JSONResponse(
+            {
+                "generatedAt": _stamp(self.clock()),
+                "flushCache": False,
+                "hintCount": len(items),
+                "callCountAnswered": counts["ANSWERED"],
+                "callCountForwarded": counts["FORWARDED"],
+                "callCountMissed": counts["MISSED"],
+                "callLogItem": [self._calllog_json(item) for item in items[:limit]],
+            }
+        )
+
+    async def _calllog_assign(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        try:
+            item = self._calllog_item(int(request.path_params["itemid"]))
+            body = await request.json()
+        except ValueError:
+            return _validation("itemid", "body.invalid", "itemid must be a number and the body JSON")
+        if item is None:
+            return _failure(404, "No such call log item")
+        state = body.get("state") if isinstance(body, dict) else None
+        if state not in ("UNHANDLED", "INPROGRESS", "HANDLED"):
+            return _validation("state", "state.invalid", "state must be UNHANDLED, INPROGRESS or HANDLED")
+        note = body.get("note")
+        self.assignments.append(SimAssignment(user.user_id, item.item_id, state, note))
+        item.handled_state, item.handled_by, item.handled_at, item.note = state, user.user_id, self.clock(), note
+        return JSONResponse(self._calllog_json(item))
+
+    # -- communication log ----------------------------------------------------------------
+    async def _commlog(self, request: Request) -> Response:
+        user = self._user(request.path_params["user"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        wanted = {t.upper() for t in request.query_params.getlist("itemType")}
+        try:
+            since = int(request.query_params.get("since", "0"))
+        except ValueError:
+            return _validation("since", "number.invalid", "since must be a number")
+        items = [
+            {".VoiceMailDTO": self._voicemail_json(v)}
+            for v in self.voicemails
+            if v.user == user.user_id
+            and v.inbox is None
+            and not v.deleted
+            and v.item_id > since
+            and (not wanted or "VOICEMAIL" in wanted)
+        ]
+        return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
+
+    async def _groupinbox(self, request: Request) -> Response:
+        if self._user(request.path_params["user"]) is None:
+            return self._no_user(request.path_params["user"])
+        items = [
+            {".GroupInboxVoiceMailDTO": self._voicemail_json(v)}
+            for v in self.voicemails
+            if v.inbox is not None and not v.deleted
+        ]
+        return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
+
+    async def _commlog_mark(self, request: Request) -> Response:
+        if self._user(request.path_params["user"]) is None:
+            return self._no_user(request.path_params["user"])
+        flags = {name: request.query_params.get(name) for name in ("isSeen", "isPlayed", "updateCallItem")}
+        if any(value not in ("true", "false") for value in flags.values()):
+            return _validation("isSeen", "boolean.invalid", "isSeen, isPlayed and updateCallItem are required booleans")
+        voicemail = next((v for v in self.voicemails if str(v.item_id) == request.path_params["item"]), None)
+        if voicemail is None or voicemail.deleted:
+            return _failure(404, "No such communication log item")
+        voicemail.is_seen = voicemail.is_seen or flags["isSeen"] == "true"
+        voicemail.is_played = voicemail.is_played or flags["isPlayed"] == "true"
+        return Response(status_code=204)
+
     # -- contacts -------------------------------------------------------------------------
     async def _contact_list(self, request: Request) -> Response:
         if self._user(request.path_params["user"]) is None:
@@ -461,11 +680,11 @@ class DstnySimulator(SimulatorBase):
             return _validation("maxResults", "number.invalid", "maxResults must be a number")
         entries: list[tuple[str, list[str], bool, dict[str, Any]]] = []
         for user in self.users.values():
-            words = [user.firstname, user.lastname, user.email or ""]
+            words = [user.firstname, user.lastname, user.email or "", user.number or ""]
             entries.append((f"{user.firstname} {user.lastname}", words, user.favourite, self._contact_json(user)))
         for contact in self.contacts:
             name = f"{contact.firstname} {contact.lastname}".strip() or contact.company
-            words = [contact.firstname, contact.lastname, contact.company, contact.email or ""]
+            words = [contact.firstname, contact.lastname, contact.company, contact.email or "", contact.number or ""]
             entries.append((name, words, contact.favourite, self._shortcut_json(contact)))
         found = []
         for _, words, favourite, body in sorted(entries, key=lambda e: e[0].lower()):
@@ -553,4 +772,75 @@ class DstnySimulator(SimulatorBase):
 
     def _agent_counts(self, group: SimGroup) -> tuple[int, int]:
         logged_in = [u for u in group.members if u in group.logged_in]
-        return len(logged_in), sum(1 for u in logged_in if self.presence_of(u).available)
+        free = sum(1 for u in logged_in if self.presence_of(u).available)
+        return len(logged_in), free if group.free_agents is None else group.free_agents
+
+    def _log_call(self, group_id: int, caller: str, item_type: str, *, agent: str | None = None) -> SimCallLogItem:
+        assert group_id in self.groups, f"no group {group_id}"
+        now = self.clock()
+        for item in self.calllog:
+            if (item.group_id, item.caller, item.item_type) == (group_id, caller, item_type) and (
+                item.handled_state != "HANDLED"
+            ):
+                item.call_count += 1
+                item.start_time = now  # the latest call (inferred: the seed has one startTime per item)
+                item.agent = agent or item.agent
+                return item
+        item = SimCallLogItem(next(self._calllog_ids), group_id, caller, item_type, now, agent=agent)
+        self.calllog.append(item)
+        return item
+
+    def _calllog_item(self, item_id: int) -> SimCallLogItem | None:
+        return next((item for item in self.calllog if item.item_id == item_id), None)
+
+    def _agent_ref(self, user_id: str) -> dict[str, Any]:
+        user = self.users.get(user_id)
+        name = f"{user.firstname} {user.lastname}" if user else user_id
+        return {"name": name, "number": user.number if user else None, "userId": user_id}
+
+    def _calllog_json(self, item: SimCallLogItem) -> dict[str, Any]:
+        group = self.groups[item.group_id]
+        body: dict[str, Any] = {
+            "itemId": item.item_id,
+            "groupId": item.group_id,
+            "groupOrgId": 0,
+            "callCount": item.call_count,
+            "itemType": item.item_type,
+            "startTime": _stamp(item.start_time),
+            "callDuration": 0 if item.item_type == "MISSED" else 60,
+            "queueDuration": 30,
+            "callMetaData": "",
+            "diversionNumber": (group.number or "").lstrip("+"),
+            "callerNumber": item.caller,
+            "callbackToNumber": item.caller,
+            "noteIncluded": item.note is not None,
+        }
+        if item.agent:
+            body["agent"] = self._agent_ref(item.agent)
+        status: dict[str, Any] = {"state": item.handled_state}
+        if item.handled_by:
+            status["agent"] = self._agent_ref(item.handled_by)
+        if item.handled_at:
+            status["timeStamp"] = _stamp(item.handled_at)
+        if item.note:
+            status["note"] = item.note
+        body["handledStatus"] = status
+        return body
+
+    def _voicemail_json(self, voicemail: SimVoicemail) -> dict[str, Any]:
+        party: dict[str, Any] = {"number": voicemail.caller}
+        if voicemail.caller_name:
+            party["displayName"] = voicemail.caller_name
+        body: dict[str, Any] = {
+            "itemId": voicemail.item_id,
+            "startTime": _stamp(voicemail.start_time),
+            "remoteParty": party,
+            "itemType": "VOICEMAIL",
+            "isSeen": voicemail.is_seen,
+            "duration": voicemail.duration,
+        }
+        if voicemail.inbox is not None:
+            body.update(isPlayed=voicemail.is_played, callItemId=0, inboxName=voicemail.inbox)
+        else:
+            body["isPlayed"] = voicemail.is_played
+        return body

@@ -354,6 +354,11 @@ async def test_every_request_uses_the_endpoint_table(adapter: DstnyAdapter, sim:
     await adapter.queue_login(ALICE, "36", logged_in=True)
     await adapter.find_user_by_email(ALICE, "carol@example.com")
     await adapter.probe()
+    cursor = (await adapter.poll_alerts(None, now=datetime.now(UTC))).cursor
+    item = sim.miss_call(35, "+4540000001")
+    await adapter.poll_alerts(cursor, now=datetime.now(UTC))
+    await adapter.claim_alert(ALICE, {"calllog_item_id": str(item.item_id)}, handled=False)
+    await adapter.mark_voicemail_heard(ALICE, str(sim.leave_voicemail("+4540000002").item_id))
 
     table = [(e.method, _template_regex(e.path)) for e in ENDPOINTS.values()]
     for method, path, _ in _vendor_requests(sim):
