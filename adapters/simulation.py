@@ -188,7 +188,10 @@ class LoopbackServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
+        # A request a simulator is told to hang on must not hold up stopping the server for long.
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan=lifespan, access_log=False, timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"loopback:{self.port}", daemon=True)
 
@@ -208,8 +211,12 @@ class LoopbackServer:
             time.sleep(0.01)
         return self
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to stop without waiting (stop several at once, then :meth:`stop` each)."""
         self._server.should_exit = True
+
+    def stop(self) -> None:
+        self.request_stop()
         self._thread.join(timeout=10)
         self._sock.close()
 

@@ -50,6 +50,8 @@ class SimulatedPhoneSystems:
 
     def stop(self) -> None:
         for server in self.servers.values():
+            server.request_stop()  # all at once: each takes a tick of its event loop to notice
+        for server in self.servers.values():
             server.stop()
         self.servers.clear()
 
