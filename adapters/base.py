@@ -11,10 +11,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from adapters.errors import NotSupported, VendorError, WebhookAuthError
 from adapters.events import AlertEvent
@@ -30,6 +32,27 @@ from adapters.models import (
     VendorIdentity,
     VendorUser,
 )
+
+
+def _known_region(value: str) -> str:
+    region = value.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown country code {value!r} (use an ISO code such as DK, FI, LT or LV)")
+    return region
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+#: An ISO 3166 region phonenumbers knows (``LT``), upper-cased: where national numbers are read.
+CountryCode = Annotated[str, AfterValidator(_known_region)]
+#: An IANA time zone name (``Europe/Vilnius``): how vendor times without an offset are read.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class AdapterConfig(BaseModel):

@@ -50,12 +50,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, TypeVar, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import Field, HttpUrl, SecretStr, ValidationError
 
-from adapters.base import AdapterConfig, ProbeResult, VendorAdapter
+from adapters.base import AdapterConfig, ProbeResult, TimeZoneName, VendorAdapter
 from adapters.errors import (
     IdentityError,
     NotFound,
@@ -145,18 +145,9 @@ class RelatelConfig(AdapterConfig):
     base_url: HttpUrl = HttpUrl(DEFAULT_BASE_URL)
     token: SecretStr
     answer_target_seconds: int = Field(default=30, ge=1, le=3600)
-    timezone: str = "Europe/Copenhagen"
+    timezone: TimeZoneName = "Europe/Copenhagen"
     webhook_secret: SecretStr | None = None
     alert_endpoints: list[str] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class RelatelAdapter(VendorAdapter):

@@ -28,13 +28,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
-import phonenumbers
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
 
-from adapters.base import AdapterConfig, VendorAdapter
+from adapters.base import AdapterConfig, CountryCode, TimeZoneName, VendorAdapter
 from adapters.errors import (
     IdentityError,
     NotFound,
@@ -93,8 +92,8 @@ class Tele2Config(AdapterConfig):
 
     base_url: HttpUrl = HttpUrl(DEFAULT_BASE_URL)
     api_key: SecretStr
-    default_country: str = "LT"
-    timezone: str = "Europe/Vilnius"
+    default_country: CountryCode = "LT"
+    timezone: TimeZoneName = "Europe/Vilnius"
     webhook_limit: int = Field(default=VENDOR_WEBHOOK_LIMIT, ge=1, le=VENDOR_WEBHOOK_LIMIT)
 
     @field_validator("api_key")
@@ -107,23 +106,6 @@ class Tele2Config(AdapterConfig):
         if not key:
             raise ValueError("the API key is empty")
         return SecretStr(key)
-
-    @field_validator("default_country")
-    @classmethod
-    def _known_region(cls, value: str) -> str:
-        region = value.strip().upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"unknown country code {value!r} (use an ISO code such as LT or LV)")
-        return region
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class _Tele2Http(VendorHttpClient):
