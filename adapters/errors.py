@@ -18,6 +18,8 @@ from an adapter (httpx errors, JSON errors, KeyErrors) may escape.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class PhonebotError(Exception):
     """Base of every error phonebot raises on purpose."""
@@ -82,3 +84,15 @@ class WebhookAuthError(PhonebotError):
 
     The receiver answers 401 and stores nothing.
     """
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """The first problem pydantic found, as ``field.path: message`` (``body`` for the whole)."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "body"
+    return f"{where}: {error['msg']}"
+
+
+def unreadable_webhook(display_name: str, why: str) -> VendorRejected:
+    """The error for a webhook body that cannot be read; the receiver answers it with 400."""
+    return VendorRejected(display_name, f"unreadable {display_name} webhook: {why}", status_code=400)

@@ -7,6 +7,7 @@ often the vendor delivers the same fact, so duplicates are dropped before they a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -51,3 +52,8 @@ class AlertEvent(BaseModel):
     resolved_by: str | None = None
     text: str | None = None  # free text for NOTIFICATION / CALL_EVENT
     detail: dict[str, Any] = Field(default_factory=dict)  # vendor extras, never secrets
+
+
+def without_empty(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the ``None`` and empty-string entries (for an event's ``detail``)."""
+    return {key: value for key, value in values.items() if value is not None and value != ""}

@@ -51,7 +51,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from adapters.errors import VendorRejected
+from adapters.errors import unreadable_webhook
 from adapters.events import AlertEvent, AlertKind
 from adapters.multisender import wire
 
@@ -87,14 +87,16 @@ class Scope:
             prefix = f"{program}-"
             if resource.startswith(prefix) and len(resource) > len(prefix):
                 return cls(program, resource[len(prefix) :])
-        raise _rejected(
+        raise unreadable_webhook(
             display_name, f"the URL was issued for {resource!r}, which is not rsvp-<id>, c2c-<id> or account"
         )
 
     def check_id(self, found: str | None, *, display_name: str) -> None:
         """Refuse a body about another campaign than the numeric id the URL was issued for."""
         if found is not None and self.ident is not None and self.ident.isdigit() and found != self.ident:
-            raise _rejected(display_name, f"the body is about {found!r} but the URL was issued for {self.ident!r}")
+            raise unreadable_webhook(
+                display_name, f"the body is about {found!r} but the URL was issued for {self.ident!r}"
+            )
 
 
 def parse_webhook(
@@ -126,23 +128,23 @@ def parse_webhook(
     scope = Scope.of(resource, display_name=display_name)
     wanted = path.strip("/")
     if wanted not in PATHS:
-        raise _rejected(display_name, f"unknown callback path {wanted!r} (use state, receiver or nothing)")
+        raise unreadable_webhook(display_name, f"unknown callback path {wanted!r} (use state, receiver or nothing)")
     try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _rejected(display_name, "the body is not JSON") from exc
+        raise unreadable_webhook(display_name, "the body is not JSON") from exc
     if not isinstance(raw, dict):
-        raise _rejected(display_name, "the body is not a JSON object")
+        raise unreadable_webhook(display_name, "the body is not a JSON object")
     is_state, is_receiver = "state" in raw, ("rsvpReply" in raw or "reply" in raw)
     if is_state == is_receiver:
-        raise _rejected(display_name, "the body is neither a state nor a receiver webhook")
+        raise unreadable_webhook(display_name, "the body is neither a state nor a receiver webhook")
     kind = "state" if is_state else "receiver"
     if wanted and wanted != kind:
-        raise _rejected(display_name, f"a {kind} webhook arrived at the {wanted} URL")
+        raise unreadable_webhook(display_name, f"a {kind} webhook arrived at the {wanted} URL")
     mapper = _Mapper(vendor=vendor, region=region, zone=zone, received_at=received_at)
     if is_state:
         if scope.program == "c2c":
-            raise _rejected(display_name, "click-to-call has no state webhook; this URL is for click-to-call")
+            raise unreadable_webhook(display_name, "click-to-call has no state webhook; this URL is for click-to-call")
         state = _validate(wire.StateWebhook, raw, display_name)
         scope.check_id(state.rsvpCallId, display_name=display_name)
         return [mapper.state(state)]
@@ -155,7 +157,7 @@ def _receiver_program(receiver: wire.ReceiverWebhook, scope: Scope, display_name
     """Which campaign a receiver webhook is about, refused when it does not fit the URL's scope."""
     if scope.program == "rsvp":
         if receiver.rsvpCallId is None:
-            raise _rejected(display_name, "an RSVP receiver webhook without rsvpCallId")
+            raise unreadable_webhook(display_name, "an RSVP receiver webhook without rsvpCallId")
         scope.check_id(receiver.rsvpCallId, display_name=display_name)
         return "rsvp", receiver.rsvpCallId
     if scope.program == "c2c":
@@ -169,7 +171,7 @@ def _receiver_program(receiver: wire.ReceiverWebhook, scope: Scope, display_name
         return "c2c", receiver.clickToCallId
     if receiver.rsvpCallId is not None:
         return "rsvp", receiver.rsvpCallId
-    raise _rejected(display_name, "a receiver webhook without rsvpCallId or clickToCallId")
+    raise unreadable_webhook(display_name, "a receiver webhook without rsvpCallId or clickToCallId")
 
 
 @dataclass(frozen=True)
@@ -287,8 +289,4 @@ def _validate(model: type[BaseModel], raw: dict[str, Any], display_name: str) ->
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise _rejected(display_name, f"{where}: {error['msg']}") from exc
-
-
-def _rejected(display_name: str, why: str) -> VendorRejected:
-    return VendorRejected(display_name, f"unreadable {display_name} webhook: {why}", status_code=400)
+        raise unreadable_webhook(display_name, f"{where}: {error['msg']}") from exc

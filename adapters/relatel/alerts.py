@@ -39,8 +39,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.errors import VendorRejected
-from adapters.events import AlertEvent, AlertKind
+from adapters.errors import unreadable_webhook, validation_summary
+from adapters.events import AlertEvent, AlertKind, without_empty
 from adapters.relatel import wire
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def lost_call_event(call: wire.CallRow, *, vendor: str, alert_endpoints: frozens
         line=line,
         group_id=endpoint,
         attempts=None,
-        detail=_compact(
+        detail=without_empty(
             {"call_uuid": call.call_uuid, "status": call.status, "line_number": line_number, "endpoint": endpoint}
         ),
     )
@@ -171,13 +171,13 @@ def parse_webhook(body: bytes, *, vendor: str, display_name: str, alert_endpoint
     try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _rejected(display_name, "the body is not JSON") from exc
+        raise unreadable_webhook(display_name, "the body is not JSON") from exc
     if not isinstance(raw, dict):
-        raise _rejected(display_name, "the body is not a JSON object")
+        raise unreadable_webhook(display_name, "the body is not a JSON object")
     try:
         envelope = wire.WebhookEnvelope.model_validate(raw)
     except ValidationError as exc:
-        raise _rejected(display_name, _first_error(exc)) from exc
+        raise unreadable_webhook(display_name, validation_summary(exc)) from exc
     if envelope.event_type not in CALL_EVENTS:
         return []  # webhook.test, messages, chats, contacts: nothing to alert
     call = call_in(envelope.payload)
@@ -276,7 +276,7 @@ def _resolutions(call: wire.CallRow, open_: dict[str, OpenLost], *, vendor: str)
                 line=entry.line,
                 group_id=entry.group_id,
                 resolved_by=who,
-                detail=_compact(
+                detail=without_empty(
                     {
                         "line_number": entry.line_number,
                         "resolved_by_call": call.call_uuid,
@@ -356,7 +356,7 @@ def _voicemail_new(voicemail: wire.VoicemailRow, *, vendor: str) -> AlertEvent:
         mailbox=voicemail.endpoint_name or voicemail.endpoint,
         transcript=voicemail.message or None,
         listen_url=(voicemail.sound.url if voicemail.sound else None) or None,
-        detail=_compact({"voicemail_id": voicemail.id, "endpoint": voicemail.endpoint}),
+        detail=without_empty({"voicemail_id": voicemail.id, "endpoint": voicemail.endpoint}),
     )
 
 
@@ -374,17 +374,3 @@ def _voicemail_event(kind: AlertKind, voicemail_id: str, at: datetime, vendor: s
         occurred_at=at,
         detail={"voicemail_id": voicemail_id},
     )
-
-
-def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None and value != ""}
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"
-
-
-def _rejected(display_name: str, why: str) -> VendorRejected:
-    return VendorRejected(display_name, f"unreadable {display_name} webhook: {why}", status_code=400)

@@ -55,8 +55,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from adapters.errors import VendorRejected
-from adapters.events import AlertEvent, AlertKind
+from adapters.errors import VendorRejected, unreadable_webhook, validation_summary
+from adapters.events import AlertEvent, AlertKind, without_empty
 from adapters.tele2 import wire
 from adapters.tele2.paths import WEBHOOK_EVENTS
 
@@ -210,25 +210,25 @@ def parse_webhook(
     try:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _rejected(display_name, "the body is not JSON") from exc
+        raise unreadable_webhook(display_name, "the body is not JSON") from exc
     if not isinstance(raw, dict):
-        raise _rejected(display_name, "the body is not a JSON object")
+        raise unreadable_webhook(display_name, "the body is not a JSON object")
     try:
         envelope = wire.WebhookEnvelope.model_validate(raw)
     except ValidationError as exc:
-        raise _rejected(display_name, _first_error(exc)) from exc
+        raise unreadable_webhook(display_name, validation_summary(exc)) from exc
     if event is not None:
         name = wire.canonical_event(event)
         if name is None:
-            raise _rejected(display_name, f"unknown event {event!r} in the callback URL")
+            raise unreadable_webhook(display_name, f"unknown event {event!r} in the callback URL")
     else:
         name = wire.canonical_event(envelope.eventType) or wire.canonical_event(envelope.type)
         if name is None:
-            raise _rejected(display_name, f"unknown eventType {envelope.eventType!r}")
+            raise unreadable_webhook(display_name, f"unknown eventType {envelope.eventType!r}")
     try:
         data = wire.WEBHOOK_PAYLOADS[name].model_validate(envelope.data)
     except ValidationError as exc:
-        raise _rejected(display_name, f"{name}: {_first_error(exc)}") from exc
+        raise unreadable_webhook(display_name, f"{name}: {validation_summary(exc)}") from exc
     mapper = _Mapper(vendor=vendor, event=name, region=region, zone=zone, received_at=received_at)
     return [mapper.map(data)]
 
@@ -367,7 +367,7 @@ class _Mapper:
             subject=subject,
             idempotency_key=":".join(["tele2", self.event, *("" if part is None else str(part) for part in key)]),
             occurred_at=occurred_at or self.received_at,
-            detail={"event": self.event, **_compact(detail)},
+            detail={"event": self.event, **without_empty(detail)},
             **fields,
         )
 
@@ -377,17 +377,3 @@ class _Mapper:
     def _party(self, raw: str) -> str:
         """A caller or line as used in subjects and keys: E.164, else the raw text (``unknown`` if empty)."""
         return self._number(raw) or "".join(raw.split()).lower() or "unknown"
-
-
-def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None and value != ""}
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"
-
-
-def _rejected(display_name: str, why: str) -> VendorRejected:
-    return VendorRejected(display_name, f"unreadable {display_name} webhook: {why}", status_code=400)
