@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.alerting import FAST_DELIVERY, settle, subscribe, tele2_url, wait_until, writes
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_alerts import CHANNEL, settle, subscribe, tele2_url, wait_until, writes
 from tests.fakes.slack_api import SlackCall
 
 PACE = 0.1
 BURST = 200
 PER_MINUTE = 20
+CHANNEL = "C0BURST"
+DELIVERY: dict[str, Any] = {**FAST_DELIVERY, "pace_seconds": PACE, "digest_refresh_seconds": 1}
 pytestmark = pytest.mark.phonebot(
     overrides={
         "alerts": {
             "routes": [{"channel": CHANNEL, "name": "Support", "digest_after_per_minute": PER_MINUTE}],
-            "delivery": {
-                "pace_seconds": PACE,
-                "retries": 1,
-                "backoff_seconds": 0.05,
-                "take_over_after_seconds": 1,
-                "digest_refresh_seconds": 1,
-            },
+            "delivery": DELIVERY,
         }
     }
 )

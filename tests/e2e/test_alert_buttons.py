@@ -10,23 +10,18 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
 
 import httpx
 import pytest
 
 from handlers.alert_view import CALLBACK_ACTION, CLAIM_ACTION, RESOLVE_ACTION, SNOOZE_ACTION
+from tests.e2e.alerting import alert_overrides, sequence, settle, subscribe, wait_until, writes
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_alerts import ALERTS, CHANNEL, settle, subscribe, wait_until, writes
 
+CHANNEL = "C0BUTTONS"
 CALLER = "+37069912345"  # the Tele2 simulator's default lost caller
-
-
-def _with(**alerts: Any) -> dict[str, Any]:
-    return {"alerts": {**ALERTS["alerts"], **alerts}}
-
-
-pytestmark = pytest.mark.phonebot(overrides=ALERTS)
+ROUTE = {"channel": CHANNEL, "name": "Support"}
+pytestmark = pytest.mark.phonebot(overrides=alert_overrides(ROUTE))
 
 
 def post_lost_call(app: RunningApp) -> tuple[str, dict[str, str]]:
@@ -74,8 +69,7 @@ def test_call_back_rings_the_clickers_phone_then_the_caller_and_shows_who_is_on_
     assert (dial.user, dial.target) == ("alice", CALLER)
     settle(app)
 
-    sequence = [(c.method, c.args.get("ts") or c.args.get("thread_ts")) for c in writes(app.slack)]
-    assert sequence == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
+    assert sequence(app) == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
     message = app.slack.message(CHANNEL, ts)
     assert message is not None and "<@U0ALICE> is on it" in str(message["blocks"])
     note = writes(app.slack)[-1].args["text"]
@@ -104,8 +98,7 @@ def test_concurrent_claims_leave_exactly_one_owner(app: RunningApp) -> None:
     _, again, _ = click(app, CLAIM_ACTION, buttons[CLAIM_ACTION], ts, user=winners[0])
     assert "You already have this one" in told(app, again)
     settle(app)
-    sequence = [(c.method, c.args.get("ts") or c.args.get("thread_ts")) for c in writes(app.slack)]
-    assert sequence == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
+    assert sequence(app) == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
     final = str(app.slack.message(CHANNEL, ts))
     assert f"<@{winners[0]}> is on it" in final and f"<@{loser}>" not in final
     assert CLAIM_ACTION not in final  # nobody else can claim it now
@@ -125,14 +118,13 @@ def test_resolve_is_idempotent_and_unlinked_users_are_told_why(app: RunningApp) 
     assert "already resolved by <@U0ALICE>" in told(app, second)
     settle(app)
 
-    sequence = [(c.method, c.args.get("ts") or c.args.get("thread_ts")) for c in writes(app.slack)]
-    assert sequence == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
+    assert sequence(app) == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
     final = app.slack.message(CHANNEL, ts)
     assert final is not None and "resolved by <@U0ALICE>" in str(final["blocks"])
     assert not [b for b in final["blocks"] if b["type"] == "actions"]  # a resolved alert has no buttons
 
 
-@pytest.mark.phonebot(overrides=_with(snooze_minutes=0.05))
+@pytest.mark.phonebot(overrides=alert_overrides(ROUTE, snooze_minutes=0.05))
 def test_snooze_holds_new_alerts_and_posts_them_as_one_digest_when_it_ends(app: RunningApp) -> None:
     ts, buttons = post_lost_call(app)
     _, response_url, _ = click(app, SNOOZE_ACTION, buttons[SNOOZE_ACTION], ts, user="U0BOB")

@@ -18,27 +18,14 @@ import redis
 
 from bot.alerts.poller import cursor_key
 from bot.simulate import SimulatedPhoneSystems
+from tests.e2e.alerting import alert_overrides, sequence, settle, wait_until, writes
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_alerts import settle, wait_until, writes
 from tests.fakes.slack_api import SlackCall
 
 CHANNEL = "C0DSTNY"
 CALLER = "+4540000001"  # Jens Jensen in the simulator's directory
 OLD_CALLER = "+4522000000"
-DELIVERY: dict[str, Any] = {
-    "pace_seconds": 0.05,
-    "retries": 1,
-    "backoff_seconds": 0.05,
-    "max_attempts": 2,
-    "take_over_after_seconds": 1,
-}
-ALERTS: dict[str, Any] = {
-    "alerts": {
-        "routes": [{"channel": CHANNEL, "name": "Dstny", "vendor": "dstny"}],
-        "delivery": DELIVERY,
-        "poll_interval_seconds": 1,
-    }
-}
+ALERTS = alert_overrides({"channel": CHANNEL, "name": "Dstny", "vendor": "dstny"}, poll_interval_seconds=1)
 THRESHOLDS: dict[str, Any] = {
     "alerts": {
         **ALERTS["alerts"],
@@ -69,10 +56,6 @@ def wait_for_writes(app: RunningApp, count: int, timeout: float = 10.0) -> list[
     wait_until(lambda: len(writes(app.slack)) >= count, timeout=timeout)
     settle(app)
     return writes(app.slack)
-
-
-def sequence(app: RunningApp) -> list[tuple[str, str | None]]:
-    return [(c.method, c.args.get("ts") or c.args.get("thread_ts")) for c in writes(app.slack)]
 
 
 def blocks_of(call: SlackCall) -> list[dict[str, Any]]:

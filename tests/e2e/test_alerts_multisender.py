@@ -8,7 +8,6 @@ anything is stored.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
@@ -17,23 +16,11 @@ import redis
 from adapters.multisender.adapter import MultisenderAdapter, MultisenderConfig
 from adapters.multisender.simulator import API_TOKEN
 from bot.webhook_auth import UrlTokens
+from tests.e2e.alerting import STREAM, alert_overrides, settle, writes
 from tests.e2e.conftest import WEBHOOK_SECRET, RunningApp
-from tests.e2e.test_alerts import settle, writes
 
 CHANNEL = "C0CAMPAIGN"
-STREAM = "phonebot:alerts:stream"
-ALERTS: dict[str, Any] = {
-    "alerts": {
-        "routes": [{"channel": CHANNEL, "name": "Campaigns", "kinds": ["notification"], "vendor": "multisender"}],
-        "delivery": {
-            "pace_seconds": 0.05,
-            "retries": 1,
-            "backoff_seconds": 0.05,
-            "max_attempts": 2,
-            "take_over_after_seconds": 1,
-        },
-    }
-}
+ALERTS = alert_overrides({"channel": CHANNEL, "name": "Campaigns", "kinds": ["notification"], "vendor": "multisender"})
 pytestmark = pytest.mark.phonebot(overrides=ALERTS)
 
 

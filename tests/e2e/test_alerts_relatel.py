@@ -17,24 +17,12 @@ from adapters.relatel.signature import relatel_signature
 from adapters.relatel.simulator import WEBHOOK_SECRET
 from bot.alerts.poller import cursor_key
 from bot.simulate import RELATEL_BOB_TOKEN
+from tests.e2e.alerting import alert_overrides, sequence, settle, wait_until, writes
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_alerts import settle, wait_until, writes
 
 CHANNEL = "C0RELATEL"
 CALLER = "4520000001"
-ALERTS: dict[str, Any] = {
-    "alerts": {
-        "routes": [{"channel": CHANNEL, "name": "Relatel", "vendor": "relatel"}],
-        "poll_interval_seconds": 1,
-        "delivery": {
-            "pace_seconds": 0.05,
-            "retries": 1,
-            "backoff_seconds": 0.05,
-            "max_attempts": 2,
-            "take_over_after_seconds": 1,
-        },
-    }
-}
+ALERTS = alert_overrides({"channel": CHANNEL, "name": "Relatel", "vendor": "relatel"}, poll_interval_seconds=1)
 pytestmark = pytest.mark.phonebot(overrides=ALERTS)
 
 
@@ -68,10 +56,6 @@ def seen_heard(store: redis.Redis, voicemail_id: int) -> bool:
 def first_round_done(store: redis.Redis) -> None:
     """The poller's first round only records the present: wait for it before changing anything."""
     wait_until(lambda: cursor(store) is not None)
-
-
-def sequence(app: RunningApp) -> list[tuple[str, str | None]]:
-    return [(c.method, c.args.get("ts") or c.args.get("thread_ts")) for c in writes(app.slack)]
 
 
 def test_redelivered_webhooks_and_the_poll_of_the_same_call_post_once(app: RunningApp, store: redis.Redis) -> None:
