@@ -18,6 +18,9 @@ from an adapter (httpx errors, JSON errors, KeyErrors) may escape.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from pydantic import ValidationError
 
 
@@ -96,3 +99,14 @@ def validation_summary(exc: ValidationError) -> str:
 def unreadable_webhook(display_name: str, why: str) -> VendorRejected:
     """The error for a webhook body that cannot be read; the receiver answers it with 400."""
     return VendorRejected(display_name, f"unreadable {display_name} webhook: {why}", status_code=400)
+
+
+def webhook_json(display_name: str, body: bytes) -> dict[str, Any]:
+    """``body`` as a JSON object, else the :func:`unreadable_webhook` error."""
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise unreadable_webhook(display_name, "the body is not JSON") from exc
+    if not isinstance(raw, dict):
+        raise unreadable_webhook(display_name, "the body is not a JSON object")
+    return raw

@@ -43,7 +43,6 @@ webhook); phonebot shows those names, else ``account <id>``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -51,7 +50,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from adapters.errors import unreadable_webhook
+from adapters.errors import unreadable_webhook, webhook_json
 from adapters.events import AlertEvent, AlertKind
 from adapters.multisender import wire
 
@@ -129,12 +128,7 @@ def parse_webhook(
     wanted = path.strip("/")
     if wanted not in PATHS:
         raise unreadable_webhook(display_name, f"unknown callback path {wanted!r} (use state, receiver or nothing)")
-    try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise unreadable_webhook(display_name, "the body is not JSON") from exc
-    if not isinstance(raw, dict):
-        raise unreadable_webhook(display_name, "the body is not a JSON object")
+    raw = webhook_json(display_name, body)
     is_state, is_receiver = "state" in raw, ("rsvpReply" in raw or "reply" in raw)
     if is_state == is_receiver:
         raise unreadable_webhook(display_name, "the body is neither a state nor a receiver webhook")

@@ -31,7 +31,6 @@ what Relatel returned, so a re-poll after a crash produces the same events and k
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -39,7 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.errors import unreadable_webhook, validation_summary
+from adapters.errors import unreadable_webhook, validation_summary, webhook_json
 from adapters.events import AlertEvent, AlertKind, without_empty
 from adapters.relatel import wire
 
@@ -168,12 +167,7 @@ def parse_webhook(body: bytes, *, vendor: str, display_name: str, alert_endpoint
     Raises:
         VendorRejected: the body is not JSON or not Relatel's envelope (the receiver answers 400).
     """
-    try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise unreadable_webhook(display_name, "the body is not JSON") from exc
-    if not isinstance(raw, dict):
-        raise unreadable_webhook(display_name, "the body is not a JSON object")
+    raw = webhook_json(display_name, body)
     try:
         envelope = wire.WebhookEnvelope.model_validate(raw)
     except ValidationError as exc:

@@ -47,7 +47,6 @@ match), ``contact_id`` (the employee) and the vendor's raw codes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -55,7 +54,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from adapters.errors import VendorRejected, unreadable_webhook, validation_summary
+from adapters.errors import VendorRejected, unreadable_webhook, validation_summary, webhook_json
 from adapters.events import AlertEvent, AlertKind, without_empty
 from adapters.tele2 import wire
 from adapters.tele2.paths import WEBHOOK_EVENTS
@@ -207,12 +206,7 @@ def parse_webhook(
     Raises:
         VendorRejected: not JSON, an unknown event or a payload that does not fit the event's schema.
     """
-    try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise unreadable_webhook(display_name, "the body is not JSON") from exc
-    if not isinstance(raw, dict):
-        raise unreadable_webhook(display_name, "the body is not a JSON object")
+    raw = webhook_json(display_name, body)
     try:
         envelope = wire.WebhookEnvelope.model_validate(raw)
     except ValidationError as exc:
