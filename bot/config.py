@@ -191,7 +191,7 @@ class AlertSettings(BaseModel):
     routes: list[AlertRoute] = Field(default_factory=list)
     queue_thresholds: list[QueueThreshold] = Field(default_factory=list)
     #: Seconds between two poll rounds (vendors without webhooks, queue thresholds).
-    poll_interval_seconds: float = Field(default=30, ge=1, le=3600)
+    poll_interval_seconds: float = Field(default=30, ge=0.2, le=3600)
     #: How long the Snooze button on an alert holds back a channel's new alerts.
     snooze_minutes: float = Field(default=30, gt=0, le=24 * 60)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

@@ -1,7 +1,7 @@
 """Dstny alerts end to end: the app's poller polls the Dstny simulator; the fake Slack sees the result.
 
 Dstny pushes nothing, so every alert here comes from the running app's poll loop
-(``alerts.poll_interval_seconds: 1``). Each test waits for the first poll round, which only
+(``alerts.poll_interval_seconds: 0.25``). Each test waits for the first poll round, which only
 records the present, before it changes the simulator, and asserts the exact
 ``chat.postMessage`` / ``chat.update`` sequence.
 """
@@ -25,7 +25,7 @@ from tests.fakes.slack_api import SlackCall
 CHANNEL = "C0DSTNY"
 CALLER = "+4540000001"  # Jens Jensen in the simulator's directory
 OLD_CALLER = "+4522000000"
-ALERTS = alert_overrides({"channel": CHANNEL, "name": "Dstny", "vendor": "dstny"}, poll_interval_seconds=1)
+ALERTS = alert_overrides({"channel": CHANNEL, "name": "Dstny", "vendor": "dstny"}, poll_interval_seconds=0.25)
 THRESHOLDS: dict[str, Any] = {
     "alerts": {
         **ALERTS["alerts"],
