@@ -265,10 +265,22 @@ def cmd_webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.registry import ADAPTERS, adapter_class
     from bot.store import open_store
     from bot.webhook_auth import UrlTokens
 
-    public_url = args.public_url or settings.phonebot_public_url or "https://<public-url>"
+    public_url = (args.public_url or settings.phonebot_public_url or "https://<public-url>").rstrip("/")
+    if args.vendor not in ADAPTERS:
+        print(f"phonebot: unknown vendor {args.vendor!r}; known: {', '.join(sorted(ADAPTERS))}", file=sys.stderr)
+        return 2
+    if adapter_class(args.vendor).webhook_auth == "signature":
+        print(f"{public_url}/webhooks/{args.vendor}")
+        print(
+            f"phonebot: note: {args.vendor} signs its webhooks, so the URL carries no token; put the signing "
+            f"secret the vendor shows in vendors.{args.vendor}.webhook_secret.",
+            file=sys.stderr,
+        )
+        return 0
     store = open_store(settings.redis_url)
     try:
         secret = settings.phonebot_webhook_secret
@@ -278,7 +290,7 @@ async def _webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as exc:
             print(f"phonebot: {exc}", file=sys.stderr)
             return 2
-        print(f"{public_url.rstrip('/')}/webhooks/{args.vendor}/{token}")
+        print(f"{public_url}/webhooks/{args.vendor}/{token}")
         if not store.durable and not secret:
             print(
                 "phonebot: note: without REDIS_URL or PHONEBOT_WEBHOOK_SECRET this URL changes every run.",

@@ -128,3 +128,19 @@ def test_serve_answers_signed_slack_requests(fake_slack: FakeSlack, redis_url: s
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_webhooks_url_gives_secret_urls_to_unsigned_vendors_and_plain_ones_to_signed_vendors() -> None:
+    secret = {"PHONEBOT_WEBHOOK_SECRET": "cli-test-webhook-secret-0123456789"}
+    base = "https://pb.example.com"
+    first = run("webhooks", "url", "multisender", "rsvp-42", "--public-url", base, **secret)
+    again = run("webhooks", "url", "multisender", "rsvp-42", "--public-url", base, **secret)
+    other = run("webhooks", "url", "multisender", "rsvp-43", "--public-url", base, **secret)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"{base}/webhooks/multisender/rsvp-42.") and first.stdout == again.stdout
+    assert other.stdout != first.stdout  # one unguessable URL per resource
+    signed = run("webhooks", "url", "relatel", "--public-url", base, **secret)
+    assert signed.returncode == 0 and signed.stdout.strip() == f"{base}/webhooks/relatel"
+    assert "webhook_secret" in signed.stderr
+    unknown = run("webhooks", "url", "nosuchvendor", "--public-url", base)
+    assert unknown.returncode == 2 and "known: dstny, multisender, relatel, tele2" in unknown.stderr
