@@ -16,9 +16,11 @@ import redis
 from adapters.relatel.signature import relatel_signature
 from adapters.relatel.simulator import WEBHOOK_SECRET
 from bot.alerts.poller import cursor_key
-from bot.simulate import RELATEL_BOB_TOKEN
+from bot.simulate import RELATEL_BOB_TOKEN, SimulatedPhoneSystems
 from tests.e2e.alerting import alert_overrides, sequence, settle, wait_until, writes
-from tests.e2e.conftest import RunningApp
+from tests.e2e.conftest import RunningApp, start_app
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import SlackSigner
 
 CHANNEL = "C0RELATEL"
 CALLER = "4520000001"
@@ -171,3 +173,29 @@ def test_mark_heard_button_marks_it_heard_in_relatel_with_the_clickers_token(
     assert sequence(app) == [("chat.postMessage", None), ("chat.update", ts), ("chat.postMessage", ts)]
     final = app.slack.message(CHANNEL, ts)
     assert final is not None and "heard by <@U0BOB>" in str(final["blocks"])
+
+
+def test_polling_resumes_after_a_restart_without_losing_or_repeating_anything(
+    phones: SimulatedPhoneSystems, slack: FakeSlack, signer: SlackSigner, redis_url: str
+) -> None:
+    store = redis.Redis.from_url(redis_url, decode_responses=True)
+    sim = phones.relatel
+    first, server = start_app(phones, slack, signer, redis_url, overrides=ALERTS)
+    try:
+        first_round_done(store)
+        sim.add_missed_call("4520000011")
+        wait_until(lambda: len(writes(slack)) == 1)
+        settle(first)
+    finally:
+        server.stop()  # phonebot is down ...
+    sim.add_missed_call("4520000022")  # ... while this call is missed
+    second, server = start_app(phones, slack, signer, redis_url, overrides=ALERTS)
+    try:
+        wait_until(lambda: len(writes(slack)) == 2)
+        settle(second, seconds=1.0)  # four more poll rounds: nothing old comes back
+    finally:
+        server.stop()
+        store.close()
+    texts = [call.args["text"] for call in writes(slack)]
+    assert [call.method for call in writes(slack)] == ["chat.postMessage", "chat.postMessage"]
+    assert "+4520000011" in texts[0] and "+4520000022" in texts[1]
