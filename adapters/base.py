@@ -31,6 +31,7 @@ from adapters.models import (
     QueueStatus,
     VendorIdentity,
     VendorUser,
+    VoicemailAudio,
 )
 
 
@@ -212,6 +213,10 @@ class VendorAdapter(ABC):
         """Mark a voicemail heard at the vendor."""
         raise self._unsupported(Capability.VOICEMAIL_HEARD)
 
+    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
+        """The recording of a voicemail, fetched with the service credential (phonebot's Listen link)."""
+        raise self._unsupported(Capability.VOICEMAIL_AUDIO)
+
     # -- diagnostics ----------------------------------------------------------------------
     async def probe(self) -> list[ProbeResult]:
         """Try each declared capability read-only with the service credential."""
@@ -230,7 +235,8 @@ class VendorAdapter(ABC):
                 continue
             reader = readers.get(capability)
             if reader is None:
-                results.append(ProbeResult(capability, None, "not probed: it would change state"))
+                why = "it needs a voicemail" if capability is Capability.VOICEMAIL_AUDIO else "it would change state"
+                results.append(ProbeResult(capability, None, f"not probed: {why}"))
                 continue
             try:
                 await reader()

@@ -131,6 +131,53 @@ class VendorHttpClient:
 
         Raises a :class:`VendorError` subclass on any failure.
         """
+        response = await self._send(
+            name,
+            token=token,
+            path_params=path_params,
+            params=params,
+            json=json,
+            auth_header=auth_header,
+            auth_scheme=auth_scheme,
+        )
+        return _decode(response)
+
+    async def fetch(
+        self,
+        name: str,
+        *,
+        token: str | None,
+        path_params: Mapping[str, str] | None = None,
+        auth_header: str = "Authorization",
+        auth_scheme: str = "Bearer",
+    ) -> tuple[bytes, str]:
+        """Call endpoint ``name`` and return the raw body and its content type (audio, files).
+
+        Raises a :class:`VendorError` subclass on any failure.
+        """
+        response = await self._send(
+            name,
+            token=token,
+            path_params=path_params,
+            params=None,
+            json=None,
+            auth_header=auth_header,
+            auth_scheme=auth_scheme,
+        )
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
+    async def _send(
+        self,
+        name: str,
+        *,
+        token: str | None,
+        path_params: Mapping[str, str] | None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        json: Any,
+        auth_header: str,
+        auth_scheme: str,
+    ) -> httpx.Response:
+        """The successful response of endpoint ``name``, retried where that is safe."""
         endpoint = self.endpoints[name]
         url = endpoint.render(path_params or {})
         headers: dict[str, str] = {}
@@ -150,7 +197,7 @@ class VendorHttpClient:
                 last_error.__cause__ = exc
             else:
                 if response.is_success:
-                    return _decode(response)
+                    return response
                 last_error = self._error_for(response, name)
                 if not isinstance(last_error, VendorUnavailable | VendorRateLimited):
                     raise last_error

@@ -26,6 +26,7 @@ class Capability(StrEnum):
     ALERT_POLLING = "alerts.polling"  # phonebot polls the vendor for lost calls / voicemails
     ALERT_CLAIM = "alerts.claim"  # "I'll take it" is written back to the vendor (Dstny call-log assign)
     VOICEMAIL_HEARD = "voicemail.heard"  # a voicemail can be marked heard at the vendor
+    VOICEMAIL_AUDIO = "voicemail.audio"  # phonebot can fetch a voicemail's audio (the Listen link plays it)
 
 
 CAPABILITY_LABELS: dict[Capability, str] = {
@@ -41,6 +42,7 @@ CAPABILITY_LABELS: dict[Capability, str] = {
     Capability.ALERT_POLLING: "polling for alerts",
     Capability.ALERT_CLAIM: "claiming lost calls",
     Capability.VOICEMAIL_HEARD: "marking voicemails heard",
+    Capability.VOICEMAIL_AUDIO: "playing voicemails from Slack",
 }
 
 
@@ -143,3 +145,10 @@ class PollResult(_Model):
 
     events: list[AlertEvent] = Field(default_factory=list)
     cursor: dict[str, Any] = Field(default_factory=dict)
+
+
+class VoicemailAudio(_Model):
+    """A voicemail's recording, as the vendor serves it."""
+
+    content: bytes
+    media_type: str = "audio/mpeg"

@@ -1,7 +1,8 @@
 """The one ASGI app ``phonebot serve`` runs.
 
 Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt),
-``POST /webhooks/{vendor}/...``, ``GET /healthz`` (process alive), ``GET /readyz``
+``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links),
+``GET /healthz`` (process alive), ``GET /readyz``
 (store and Slack auth reachable), ``GET /metrics`` (Prometheus).
 """
 
@@ -71,6 +72,7 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         Route("/metrics", metrics, methods=["GET"]),
         Route("/webhooks/{vendor}", webhooks.dispatch, methods=["POST", "GET"]),
         Route("/webhooks/{vendor}/{rest:path}", webhooks.dispatch, methods=["POST", "GET"]),
+        Route("/voicemails/{vendor}/{token}", runtime.alerts.serve_voicemail, methods=["GET"]),
     ]
     if slack_http:
         handler = AsyncSlackRequestHandler(runtime.app)

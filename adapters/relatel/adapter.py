@@ -76,6 +76,7 @@ from adapters.models import (
     QueueStatus,
     VendorIdentity,
     VendorUser,
+    VoicemailAudio,
 )
 from adapters.relatel import alerts, wire
 from adapters.relatel.paths import ENDPOINTS
@@ -175,6 +176,7 @@ class RelatelAdapter(VendorAdapter):
             Capability.ALERT_WEBHOOKS,
             Capability.ALERT_POLLING,
             Capability.VOICEMAIL_HEARD,
+            Capability.VOICEMAIL_AUDIO,
         }
     )
     acts_as_token_owner = True
@@ -462,6 +464,15 @@ class RelatelAdapter(VendorAdapter):
             path_params={"id": voicemail_id.strip()},
             json={"voice_mail": {"heard": True}},
         )
+
+    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
+        """``GET /voice_mails/{id}/sound`` with the service token: the MP3 behind phonebot's Listen link."""
+        if not voicemail_id.strip().isdigit():
+            raise NotFound(self.display_name, f"Relatel has no voicemail {voicemail_id!r}")
+        content, media_type = await self._http.fetch(
+            "voice_mail.sound", token=self._service_token, path_params={"id": voicemail_id.strip()}
+        )
+        return VoicemailAudio(content=content, media_type=media_type.split(";")[0].strip() or "audio/mpeg")
 
     # -- diagnostics ----------------------------------------------------------------------
     async def probe(self) -> list[ProbeResult]:

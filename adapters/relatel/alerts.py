@@ -349,7 +349,7 @@ def _voicemail_new(voicemail: wire.VoicemailRow, *, vendor: str) -> AlertEvent:
         duration_seconds=voicemail.duration,
         mailbox=voicemail.endpoint_name or voicemail.endpoint,
         transcript=voicemail.message or None,
-        listen_url=(voicemail.sound.url if voicemail.sound else None) or None,
+        # sound.url needs a Relatel token, so it is no link for Slack users: phonebot's Listen link plays it.
         detail=without_empty({"voicemail_id": voicemail.id, "endpoint": voicemail.endpoint}),
     )
 

@@ -79,6 +79,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         "seed",
         "seed (id + voice_mail body); FF-DOCS voice_mail[heard]; marks heard",
     ),
+    "voice_mail.sound": Endpoint(
+        "GET",
+        "/voice_mails/{id}/sound",
+        "public",
+        "JENSEN adapter + probe (live): audio/mpeg with Bearer auth; ELTA's /voicemails/{id}/download is contradicted",
+    ),
     # -- receptions and statistics ----------------------------------------------------------
     "receptions": Endpoint("GET", "/receptions", "public", "FF-DOCS; Java v1 client"),
     "reception.statistics": Endpoint(

@@ -344,6 +344,7 @@ class RelatelSimulator(SimulatorBase):
             ("GET", "/contacts", self._list_contacts),
             ("GET", "/voice_mails", self._list_voicemails),
             ("PUT", "/voice_mails/{id:int}", self._put_voicemail),
+            ("GET", "/voice_mails/{id:int}/sound", self._voicemail_sound),
         ]
         return [Route(self.prefix + path, self._guarded(handler), methods=[method]) for method, path, handler in table]
 
@@ -570,6 +571,12 @@ class RelatelSimulator(SimulatorBase):
             voicemail["comment"] = fields["comment"]
         return JSONResponse({"voice_mail": copy.deepcopy(voicemail)})
 
+    async def _voicemail_sound(self, request: Request, me: Json) -> Response:
+        voicemail_id = request.path_params["id"]
+        if voicemail_id not in self.voicemails:
+            return _failure(404, "404 Not Found")
+        return Response(voicemail_audio(voicemail_id), media_type="audio/mpeg")
+
     # -- contacts -------------------------------------------------------------------------
     async def _list_contacts(self, request: Request, me: Json) -> Response:
         rows = sorted(self.contacts.values(), key=lambda c: int(c["id"]))
@@ -756,3 +763,8 @@ def _contact(contact_id: int, name: str, number: str, email: str | None) -> Json
         "flagged": False,
         "comments_count": 0,
     }
+
+
+def voicemail_audio(voicemail_id: int) -> bytes:
+    """The simulated MP3 of a voicemail: an ID3 header and the id, enough to tell recordings apart."""
+    return b"ID3\x04\x00\x00\x00\x00\x00\x00" + f"relatel voicemail {voicemail_id}".encode()

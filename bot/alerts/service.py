@@ -13,10 +13,13 @@ import logging
 
 import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from adapters.base import VendorAdapter
 from adapters.errors import NotSupported, VendorError
 from bot.alerts.delivery import SlackDelivery
+from bot.alerts.listen import ListenLinks
 from bot.alerts.pacing import ChannelPacer
 from bot.alerts.poller import AlertPoller
 from bot.alerts.queue import AlertQueue
@@ -58,6 +61,7 @@ class AlertService:
         self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz)
         self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
         self.tokens: UrlTokens | None = None
+        self.listen: ListenLinks | None = None  # once started
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -66,6 +70,8 @@ class AlertService:
         secret = self.settings.phonebot_webhook_secret
         self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
         mount_receivers(router, self.adapters, self.queue, self.tokens)
+        self.listen = ListenLinks(self.settings.phonebot_public_url, self.tokens, self.adapters)
+        self.worker.listen_link = self.listen.url_for
         await self.queue.ensure_group()
         if run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="alert-worker"))
@@ -99,6 +105,12 @@ class AlertService:
                 log.info("webhooks for %s: %s", vendor, summary)
         except Exception:  # startup must not die on a vendor hiccup; `phonebot webhooks sync` retries
             log.exception("webhook sync at startup failed")
+
+    async def serve_voicemail(self, request: Request) -> Response:
+        """``GET /voicemails/{vendor}/{token}``: see :mod:`bot.alerts.listen`."""
+        if self.listen is None:
+            return JSONResponse({"ok": False, "error": "not ready"}, status_code=503)
+        return await self.listen.serve(request)
 
     async def stop(self) -> None:
         self._stop.set()

@@ -76,6 +76,8 @@ class AlertWorker:
         self._retry_at: dict[str, float] = {}
         self._last_take_over = 0.0
         self.busy = False  # True while a batch is being delivered (stop waits for it)
+        #: phonebot's own Listen link for an alert, when it has one (set once the URL tokens are loaded).
+        self.listen_link: Callable[[AlertState], str | None] = lambda state: None
 
     # -- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -208,7 +210,9 @@ class AlertWorker:
 
     async def _sync_message(self, record: SubjectRecord, state: AlertState, target: Target) -> None:
         if target.synced < record.version:
-            message = render(state, tz=self.tz, snooze_minutes=self.settings.snooze_minutes)
+            link = self.listen_link(state)
+            shown = state.model_copy(update={"listen_url": link}) if link else state
+            message = render(shown, tz=self.tz, snooze_minutes=self.settings.snooze_minutes)
             if target.ts is not None:
                 try:
                     await self.delivery.update(target.channel, target.ts, text=message.text, blocks=message.blocks)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -70,18 +71,22 @@ def start_app(
     *,
     default_vendor: str = "dstny",
     overrides: dict[str, Any] | None = None,
+    public_url: bool = False,
 ) -> tuple[RunningApp, LoopbackServer]:
+    """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``."""
     raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
     config = parse_config(raw, source="e2e")
+    port = _free_port() if public_url else 0
     settings = Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.url,
         redis_url=redis_url,
         phonebot_webhook_secret=WEBHOOK_SECRET,
+        phonebot_public_url=f"http://127.0.0.1:{port}" if public_url else None,
     )
     runtime = build_runtime(settings, config)
-    server = LoopbackServer(build_asgi_app(runtime), lifespan="on").start()
+    server = LoopbackServer(build_asgi_app(runtime), port=port, lifespan="on").start()
     app = RunningApp(
         url=server.url,
         runtime=runtime,
@@ -91,6 +96,13 @@ def start_app(
         client=SlackClientSim(server.url, signer),
     )
     return app, server
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -133,4 +145,6 @@ def app(
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "phonebot(default_vendor=..., overrides=...): how to start the app")
+    config.addinivalue_line(
+        "markers", "phonebot(default_vendor=..., overrides=..., public_url=...): how to start the app"
+    )

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from adapters.relatel.signature import relatel_signature
-from adapters.relatel.simulator import WEBHOOK_SECRET
+from adapters.relatel.simulator import WEBHOOK_SECRET, voicemail_audio
 from bot.alerts.poller import cursor_key
 from bot.simulate import RELATEL_BOB_TOKEN, SimulatedPhoneSystems
 from tests.e2e.alerting import alert_overrides, sequence, settle, wait_until, writes
@@ -199,3 +199,26 @@ def test_polling_resumes_after_a_restart_without_losing_or_repeating_anything(
     texts = [call.args["text"] for call in writes(slack)]
     assert [call.method for call in writes(slack)] == ["chat.postMessage", "chat.postMessage"]
     assert "+4520000011" in texts[0] and "+4520000022" in texts[1]
+
+
+@pytest.mark.phonebot(overrides=ALERTS, public_url=True)
+def test_listen_link_plays_the_voicemail_through_phonebot(app: RunningApp, store: redis.Redis) -> None:
+    first_round_done(store)
+    voicemail = app.phones.relatel.add_voicemail(CALLER)
+    wait_until(lambda: len(writes(app.slack)) == 1)
+    [post] = writes(app.slack)
+    [listen] = [
+        element["url"]
+        for block in post.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "alert_listen"
+    ]
+    assert listen.startswith(f"{app.url}/voicemails/relatel/voicemail-{voicemail['id']}.")
+    audio = httpx.get(listen)
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+    assert audio.content == voicemail_audio(voicemail["id"])  # fetched from Relatel with the service token
+    forged = listen.replace(f"voicemail-{voicemail['id']}.", "voicemail-1.")
+    assert httpx.get(forged).status_code == 404  # a link phonebot did not issue plays nothing
+    other_vendor = listen.replace("/voicemails/relatel/", "/voicemails/dstny/")
+    assert httpx.get(other_vendor).status_code == 404

@@ -22,6 +22,7 @@ METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.ALERT_POLLING: ("poll_alerts",),
     Capability.ALERT_CLAIM: ("claim_alert",),
     Capability.VOICEMAIL_HEARD: ("mark_voicemail_heard",),
+    Capability.VOICEMAIL_AUDIO: ("voicemail_audio",),
 }
 
 

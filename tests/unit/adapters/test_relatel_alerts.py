@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from adapters.errors import VendorRejected, WebhookAuthError
+from adapters.errors import NotFound, VendorRejected, WebhookAuthError
 from adapters.events import AlertEvent, AlertKind
 from adapters.http import RetryPolicy
 from adapters.models import Capability, VendorIdentity
 from adapters.relatel.adapter import RelatelAdapter, RelatelConfig
-from adapters.relatel.simulator import ADMIN_TOKEN, BOB_TOKEN, WEBHOOK_SECRET, RelatelSimulator
+from adapters.relatel.simulator import ADMIN_TOKEN, BOB_TOKEN, WEBHOOK_SECRET, RelatelSimulator, voicemail_audio
 from adapters.simulation import LoopbackServer
 
 NOW = datetime(2026, 10, 6, 10, 0, tzinfo=UTC)
@@ -282,7 +282,7 @@ async def test_voicemail_new_then_heard_then_removed(poller: Poller, sim: Relate
     assert new.idempotency_key == f"relatel:voicemail:{vid}"
     assert (new.caller_number, new.caller_name, new.duration_seconds) == ("+4520000001", "Jens", 21)
     assert (new.mailbox, new.transcript) == ("Main line", "Call me back")
-    assert new.listen_url == voicemail["sound"]["url"]
+    assert new.listen_url is None  # sound.url needs a Relatel token; phonebot's own Listen link plays it
     assert new.detail["voicemail_id"] == vid
     assert await poller.round() == []
 
@@ -430,3 +430,15 @@ async def test_probe_reads_the_alert_sources_and_reports_the_webhook_secret(
         assert rows[Capability.ALERT_WEBHOOKS].ok is None and expected in rows[Capability.ALERT_WEBHOOKS].detail
         assert rows[Capability.VOICEMAIL_HEARD].ok is None  # it would change state
     assert not [r for r in sim.requests if r.method != "GET"]
+
+
+async def test_voicemail_audio_uses_the_service_token(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+    voicemail = sim.add_voicemail(CALLER)
+    audio = await adapter.voicemail_audio(str(voicemail["id"]))
+    assert audio.media_type == "audio/mpeg" and audio.content == voicemail_audio(voicemail["id"])
+    [request] = [r for r in sim.requests if r.path.endswith("/sound")]
+    assert request.authorization == f"Bearer {ADMIN_TOKEN}"
+    with pytest.raises(NotFound):
+        await adapter.voicemail_audio("999999")
+    with pytest.raises(NotFound):
+        await adapter.voicemail_audio("../employees")
