@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from adapters.events import AlertEvent, AlertKind
 from adapters.http import RetryPolicy
 from adapters.models import Capability, PollResult, VendorIdentity
 from adapters.simulation import LoopbackServer
+from tests.fakes.clock import SettableClock
 
 CALLER = "+4540000001"  # Jens Jensen in the simulator's contacts
 STRANGER = "+4522334455"
@@ -26,27 +27,13 @@ ALICE = VendorIdentity(vendor="dstny", user_id="alice")
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    """The simulator's clock, moved by the tests (its times have one-second resolution)."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: int = 5) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sim(clock: Clock) -> Iterator[DstnySimulator]:
+def sim(clock: SettableClock) -> Iterator[DstnySimulator]:
     yield DstnySimulator(clock=clock)
 
 
@@ -59,7 +46,7 @@ async def adapter(sim: DstnySimulator) -> AsyncIterator[DstnyAdapter]:
         await dstny.aclose()
 
 
-async def poll(adapter: DstnyAdapter, cursor: dict[str, Any] | None, clock: Clock) -> PollResult:
+async def poll(adapter: DstnyAdapter, cursor: dict[str, Any] | None, clock: SettableClock) -> PollResult:
     result = await adapter.poll_alerts(cursor, now=clock())
     assert json.loads(json.dumps(result.cursor)) == result.cursor  # the poller stores it as JSON
     return result
@@ -76,7 +63,7 @@ def test_alert_capabilities_are_declared() -> None:
 
 # -- lost calls -----------------------------------------------------------------------------------
 async def test_first_run_remembers_the_present_and_alerts_nothing(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     sim.miss_call(35, CALLER)
     sim.leave_voicemail(STRANGER)
@@ -89,7 +76,7 @@ async def test_first_run_remembers_the_present_and_alerts_nothing(
 
 
 async def test_lost_call_opens_updates_and_resolves_with_who(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     clock.tick()
@@ -123,7 +110,7 @@ async def test_lost_call_opens_updates_and_resolves_with_who(
 
 
 async def test_repolling_with_an_old_cursor_repeats_the_same_keys(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     sim.miss_call(35, CALLER)
@@ -139,7 +126,7 @@ async def test_repolling_with_an_old_cursor_repeats_the_same_keys(
 
 
 async def test_the_cursor_survives_a_restart_and_keeps_each_items_subject(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     sim.miss_call(35, CALLER)
@@ -157,7 +144,7 @@ async def test_the_cursor_survives_a_restart_and_keeps_each_items_subject(
 
 
 async def test_an_answered_call_newer_than_the_miss_resolves_it(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     sim.miss_call(35, STRANGER)
@@ -171,7 +158,9 @@ async def test_an_answered_call_newer_than_the_miss_resolves_it(
     assert event.subject == f"lost:{STRANGER}:Support"
 
 
-async def test_a_vanished_item_resolves_its_alert(adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock) -> None:
+async def test_a_vanished_item_resolves_its_alert(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
+) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     sim.miss_call(35, STRANGER)
     cursor = (await poll(adapter, cursor, clock)).cursor
@@ -182,7 +171,7 @@ async def test_a_vanished_item_resolves_its_alert(adapter: DstnyAdapter, sim: Ds
 
 
 async def test_items_pushed_out_of_the_window_are_not_resolved_and_the_cursor_stays_bounded(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(alerts, "CALLLOG_LIMIT", 2)
     cursor = (await poll(adapter, None, clock)).cursor
@@ -197,7 +186,7 @@ async def test_items_pushed_out_of_the_window_are_not_resolved_and_the_cursor_st
 
 
 async def test_the_call_log_request_asks_for_misses_and_answers_with_a_limit(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     await poll(adapter, None, clock)
     [request] = [r for r in sim.requests if r.path.endswith("/calllog")]
@@ -206,7 +195,7 @@ async def test_the_call_log_request_asks_for_misses_and_answers_with_a_limit(
 
 
 async def test_an_unreadable_cursor_counts_as_a_first_run(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     sim.miss_call(35, CALLER)
     result = await poll(adapter, {"v": 99, "something": "else"}, clock)
@@ -216,7 +205,7 @@ async def test_an_unreadable_cursor_counts_as_a_first_run(
 
 # -- claim write-back -----------------------------------------------------------------------------
 async def test_claim_assigns_the_item_as_the_clicking_user(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     item = sim.miss_call(35, CALLER)
     detail = {"calllog_item_id": str(item.item_id), "group_id": "35"}
@@ -243,7 +232,7 @@ async def test_claim_of_an_unknown_item_reports_not_found(adapter: DstnyAdapter)
 
 
 async def test_phonebots_own_claim_and_resolve_write_backs_alert_nothing(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     item = sim.miss_call(35, CALLER)
@@ -258,7 +247,9 @@ async def test_phonebots_own_claim_and_resolve_write_backs_alert_nothing(
 
 
 # -- voicemails -----------------------------------------------------------------------------------
-async def test_voicemail_new_then_heard_then_removed(adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock) -> None:
+async def test_voicemail_new_then_heard_then_removed(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
+) -> None:
     old = sim.leave_voicemail(STRANGER)
     cursor = (await poll(adapter, None, clock)).cursor
     clock.tick()
@@ -290,7 +281,9 @@ async def test_voicemail_new_then_heard_then_removed(adapter: DstnyAdapter, sim:
     assert (await poll(adapter, removed.cursor, clock)).events == []
 
 
-async def test_group_inbox_voicemail_names_its_inbox(adapter: DstnyAdapter, sim: DstnySimulator, clock: Clock) -> None:
+async def test_group_inbox_voicemail_names_its_inbox(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
+) -> None:
     cursor = (await poll(adapter, None, clock)).cursor
     voicemail = sim.leave_voicemail(STRANGER, inbox="Support inbox")
     [event] = (await poll(adapter, cursor, clock)).events

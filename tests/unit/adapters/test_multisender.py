@@ -26,22 +26,13 @@ from adapters.multisender.simulator import API_TOKEN, FOREIGN_URL, MultisenderSi
 from adapters.simulation import LoopbackServer, RecordedRequest
 from bot.webhook_auth import UrlTokens
 from handlers.alert_view import merge, render
+from tests.fakes.clock import SettableClock
 
 # 11:00 in Helsinki (EET, UTC+2).
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 HELSINKI = ZoneInfo("Europe/Helsinki")
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.005)
 TOKENS = UrlTokens(b"unit-test-webhook-secret-0123")
-
-
-class Clock:
-    """A settable clock shared by the simulator and the adapter."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Receiver:
@@ -76,12 +67,12 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture(scope="module")
-def sim(clock: Clock) -> MultisenderSimulator:
+def sim(clock: SettableClock) -> MultisenderSimulator:
     return MultisenderSimulator(clock=clock)
 
 
@@ -103,7 +94,7 @@ def hooks(receiver: Receiver) -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(autouse=True)
-def fresh(clock: Clock, sim: MultisenderSimulator, receiver: Receiver) -> None:
+def fresh(clock: SettableClock, sim: MultisenderSimulator, receiver: Receiver) -> None:
     clock.now = NOW
     sim.reset()
     sim.mask_numbers = True
@@ -111,14 +102,16 @@ def fresh(clock: Clock, sim: MultisenderSimulator, receiver: Receiver) -> None:
 
 
 def make_adapter(
-    server: LoopbackServer, clock: Clock, *, api_token: str = API_TOKEN, **config: Any
+    server: LoopbackServer, clock: SettableClock, *, api_token: str = API_TOKEN, **config: Any
 ) -> MultisenderAdapter:
     settings = MultisenderConfig(base_url=server.url + "/v1/", api_token=api_token, **config)
     return MultisenderAdapter(settings, retry=FAST, clock=clock)
 
 
 @pytest.fixture
-async def adapter(server: LoopbackServer, clock: Clock, receiver: Receiver) -> AsyncIterator[MultisenderAdapter]:
+async def adapter(
+    server: LoopbackServer, clock: SettableClock, receiver: Receiver
+) -> AsyncIterator[MultisenderAdapter]:
     multisender = make_adapter(server, clock, attach_rsvp_webhooks=True)
     receiver.adapter = multisender
     yield multisender
@@ -185,7 +178,7 @@ async def test_service_identity_and_probe(adapter: MultisenderAdapter, sim: Mult
     assert [(r.method, r.path) for r in sim.requests] == [("GET", "/v1/rsvp_calls")]
 
 
-async def test_probe_reports_a_refused_token(server: LoopbackServer, clock: Clock) -> None:
+async def test_probe_reports_a_refused_token(server: LoopbackServer, clock: SettableClock) -> None:
     wrong = make_adapter(server, clock, api_token="not-the-token")
     rows = {row.capability: row for row in await wrong.probe()}
     assert rows[Capability.ALERT_WEBHOOKS].ok is False and "credentials (401)" in rows[Capability.ALERT_WEBHOOKS].detail
@@ -247,7 +240,7 @@ async def test_the_token_goes_in_both_documented_headers(
         await adapter.list_rsvp_calls()
 
 
-async def test_unknown_token_is_an_auth_error(server: LoopbackServer, clock: Clock) -> None:
+async def test_unknown_token_is_an_auth_error(server: LoopbackServer, clock: SettableClock) -> None:
     wrong = make_adapter(server, clock, api_token="not-the-token")
     with pytest.raises(VendorAuthError):
         await wrong.list_rsvp_calls()
@@ -260,7 +253,9 @@ async def test_malformed_answers_are_vendor_unavailable(adapter: MultisenderAdap
         await adapter.list_rsvp_calls()
 
 
-async def test_subscribe_is_off_by_default(server: LoopbackServer, clock: Clock, sim: MultisenderSimulator) -> None:
+async def test_subscribe_is_off_by_default(
+    server: LoopbackServer, clock: SettableClock, sim: MultisenderSimulator
+) -> None:
     plain = make_adapter(server, clock)
     with pytest.raises(NotSupported, match="attach_rsvp_webhooks"):
         await plain.subscribe_webhooks("https://phonebot.example/webhooks/multisender/account.x/{event}")
@@ -429,7 +424,7 @@ async def test_the_seed_examples(adapter: MultisenderAdapter) -> None:
     assert reply.detail["entry"] == "receiver:808" and reply.detail["reply"] == "accept"
 
 
-async def test_idempotency_is_stable_for_redelivery(adapter: MultisenderAdapter, clock: Clock) -> None:
+async def test_idempotency_is_stable_for_redelivery(adapter: MultisenderAdapter, clock: SettableClock) -> None:
     first = parse(adapter, SEED_RECEIVER, resource="rsvp-303")
     clock.now = NOW + timedelta(minutes=5)
     later = parse(adapter, {**SEED_RECEIVER, "timestamp": "2017-01-01:00:05:00"}, resource="account")

@@ -24,29 +24,20 @@ from adapters.relatel import wire
 from adapters.relatel.adapter import NEEDS_OWN_TOKEN, RelatelAdapter, RelatelConfig
 from adapters.relatel.simulator import ADMIN_TOKEN, BOB_TOKEN, RelatelSimulator
 from adapters.simulation import LoopbackServer
+from tests.fakes.clock import SettableClock
 
 # 12:00 in Copenhagen (CEST), so "today" started at 2026-10-05T22:00Z.
 NOW = datetime(2026, 10, 6, 10, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.005)
 
 
-class Clock:
-    """A settable clock shared by the simulator and the adapter."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture(scope="module")
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def sim(clock: Clock) -> RelatelSimulator:
+def sim(clock: SettableClock) -> RelatelSimulator:
     return RelatelSimulator(clock=clock)
 
 
@@ -57,18 +48,20 @@ def server(sim: RelatelSimulator) -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(autouse=True)
-def fresh(clock: Clock, sim: RelatelSimulator) -> None:
+def fresh(clock: SettableClock, sim: RelatelSimulator) -> None:
     clock.now = NOW
     sim.reset()
 
 
-def make_adapter(server: LoopbackServer, clock: Clock, *, token: str = ADMIN_TOKEN, **config: Any) -> RelatelAdapter:
+def make_adapter(
+    server: LoopbackServer, clock: SettableClock, *, token: str = ADMIN_TOKEN, **config: Any
+) -> RelatelAdapter:
     settings = RelatelConfig(base_url=server.url + "/api/v2", token=token, **config)
     return RelatelAdapter(settings, retry=FAST, clock=clock)
 
 
 @pytest.fixture
-async def adapter(server: LoopbackServer, clock: Clock) -> AsyncIterator[RelatelAdapter]:
+async def adapter(server: LoopbackServer, clock: SettableClock) -> AsyncIterator[RelatelAdapter]:
     relatel = make_adapter(server, clock)
     yield relatel
     await relatel.aclose()
@@ -125,7 +118,7 @@ async def test_service_identity_is_a_placeholder_until_resolved(adapter: Relatel
 
 
 # -- presence -----------------------------------------------------------------------------------
-async def test_dnd_round_trip_with_expiry(adapter: RelatelAdapter, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_dnd_round_trip_with_expiry(adapter: RelatelAdapter, sim: RelatelSimulator, clock: SettableClock) -> None:
     until = NOW + timedelta(minutes=45)
     presence = await adapter.set_presence(who("1", ADMIN_TOKEN), PresenceChange(activity="lunch", until=until))
     assert (presence.available, presence.dnd, presence.until) == (False, True, until)
@@ -159,7 +152,7 @@ async def test_colleague_presence_uses_admin_endpoints(adapter: RelatelAdapter, 
     assert (read.available, read.dnd, read.note) == (False, False, "ringing")
 
 
-async def test_non_admin_service_token_cannot_set_colleagues_dnd(server: LoopbackServer, clock: Clock) -> None:
+async def test_non_admin_service_token_cannot_set_colleagues_dnd(server: LoopbackServer, clock: SettableClock) -> None:
     relatel = make_adapter(server, clock, token=BOB_TOKEN)
     try:
         with pytest.raises(VendorAuthError, match="admin") as caught:
@@ -235,7 +228,7 @@ async def test_dial_rejects_what_is_not_a_number(adapter: RelatelAdapter, sim: R
 
 
 # -- HTTP errors --------------------------------------------------------------------------------
-async def test_unknown_token_is_an_auth_error(server: LoopbackServer, clock: Clock) -> None:
+async def test_unknown_token_is_an_auth_error(server: LoopbackServer, clock: SettableClock) -> None:
     relatel = make_adapter(server, clock, token="revoked")
     try:
         with pytest.raises(VendorAuthError) as caught:
@@ -253,7 +246,7 @@ async def test_rate_limit_carries_retry_after(adapter: RelatelAdapter, sim: Rela
     assert len(sent(sim, "GET", "/employees")) == FAST.attempts
 
 
-async def test_slow_answer_is_a_timeout(server: LoopbackServer, clock: Clock, sim: RelatelSimulator) -> None:
+async def test_slow_answer_is_a_timeout(server: LoopbackServer, clock: SettableClock, sim: RelatelSimulator) -> None:
     relatel = make_adapter(server, clock, timeout_seconds=0.05)
     sim.set_faults(latency=0.3, count=FAST.attempts)
     try:
@@ -373,7 +366,7 @@ async def test_probe(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
     assert not sent(sim, "POST", "/switch/dial") and not sent(sim, "PUT", "/employee")
 
 
-async def test_probe_with_a_revoked_token(server: LoopbackServer, clock: Clock) -> None:
+async def test_probe_with_a_revoked_token(server: LoopbackServer, clock: SettableClock) -> None:
     relatel = make_adapter(server, clock, token="revoked")
     try:
         rows = await relatel.probe()

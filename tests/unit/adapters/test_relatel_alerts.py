@@ -16,33 +16,20 @@ from adapters.models import Capability, VendorIdentity
 from adapters.relatel.adapter import RelatelAdapter, RelatelConfig
 from adapters.relatel.simulator import ADMIN_TOKEN, BOB_TOKEN, WEBHOOK_SECRET, RelatelSimulator, voicemail_audio
 from adapters.simulation import LoopbackServer
+from tests.fakes.clock import SettableClock
 
 NOW = datetime(2026, 10, 6, 10, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.005)
 CALLER = "4520000001"
 
 
-class Clock:
-    """A settable clock shared by the simulator and the adapter."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+@pytest.fixture(scope="module")
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def sim(clock: Clock) -> RelatelSimulator:
+def sim(clock: SettableClock) -> RelatelSimulator:
     return RelatelSimulator(clock=clock)
 
 
@@ -53,19 +40,19 @@ def server(sim: RelatelSimulator) -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(autouse=True)
-def fresh(clock: Clock, sim: RelatelSimulator) -> None:
+def fresh(clock: SettableClock, sim: RelatelSimulator) -> None:
     clock.now = NOW
     sim.reset()
 
 
-def make_adapter(server: LoopbackServer, clock: Clock, **config: Any) -> RelatelAdapter:
+def make_adapter(server: LoopbackServer, clock: SettableClock, **config: Any) -> RelatelAdapter:
     config.setdefault("webhook_secret", WEBHOOK_SECRET)
     settings = RelatelConfig(base_url=server.url + "/api/v2", token=ADMIN_TOKEN, **config)
     return RelatelAdapter(settings, retry=FAST, clock=clock)
 
 
 @pytest.fixture
-async def adapter(server: LoopbackServer, clock: Clock) -> AsyncIterator[RelatelAdapter]:
+async def adapter(server: LoopbackServer, clock: SettableClock) -> AsyncIterator[RelatelAdapter]:
     relatel = make_adapter(server, clock)
     yield relatel
     await relatel.aclose()
@@ -74,7 +61,7 @@ async def adapter(server: LoopbackServer, clock: Clock) -> AsyncIterator[Relatel
 class Poller:
     """Polls like bot.alerts.poller does: the cursor goes through JSON between rounds."""
 
-    def __init__(self, adapter: RelatelAdapter, clock: Clock) -> None:
+    def __init__(self, adapter: RelatelAdapter, clock: SettableClock) -> None:
         self.adapter = adapter
         self.clock = clock
         self.cursor: dict[str, Any] | None = None
@@ -90,7 +77,7 @@ class Poller:
 
 
 @pytest.fixture
-async def poller(adapter: RelatelAdapter, clock: Clock) -> Poller:
+async def poller(adapter: RelatelAdapter, clock: SettableClock) -> Poller:
     running = Poller(adapter, clock)
     assert await running.round() == []  # the first run remembers the present
     return running
@@ -110,7 +97,7 @@ def test_declares_alert_capabilities_and_signature_auth(adapter: RelatelAdapter)
 
 # -- lost calls ---------------------------------------------------------------------------------------
 async def test_first_run_is_silent_even_with_recent_calls_and_voicemails(
-    adapter: RelatelAdapter, sim: RelatelSimulator, clock: Clock
+    adapter: RelatelAdapter, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     sim.add_missed_call(CALLER, at=clock.now - timedelta(seconds=40))
     sim.add_voicemail(CALLER)
@@ -120,7 +107,7 @@ async def test_first_run_is_silent_even_with_recent_calls_and_voicemails(
     assert await running.round() == []  # still not alerted: they were there before phonebot looked
 
 
-async def test_missed_call_opens_a_lost_call(poller: Poller, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_missed_call_opens_a_lost_call(poller: Poller, sim: RelatelSimulator, clock: SettableClock) -> None:
     call = sim.add_missed_call(CALLER, at=clock.advance(minutes=1), contact_name="Jens Jensen")
     clock.advance(minutes=1)
     [event] = await poller.round()
@@ -137,7 +124,7 @@ async def test_missed_call_opens_a_lost_call(poller: Poller, sim: RelatelSimulat
 
 
 async def test_orphaned_counts_as_lost_but_voicemail_and_answered_do_not(
-    poller: Poller, sim: RelatelSimulator, clock: Clock
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     sim.add_missed_call("4520000002", at=clock.advance(minutes=1), status="orphaned", reception=11)
     sim.add_missed_call("4520000003", at=clock.advance(minutes=1), status="voicemail")
@@ -147,7 +134,7 @@ async def test_orphaned_counts_as_lost_but_voicemail_and_answered_do_not(
 
 
 async def test_second_missed_call_same_caller_is_a_second_event_on_the_same_subject(
-    poller: Poller, sim: RelatelSimulator, clock: Clock
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     first = sim.add_missed_call(CALLER, at=clock.advance(minutes=1))
     clock.advance(minutes=1)
@@ -162,7 +149,7 @@ async def test_second_missed_call_same_caller_is_a_second_event_on_the_same_subj
     )
 
 
-async def test_callback_resolves_with_who_called(poller: Poller, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_callback_resolves_with_who_called(poller: Poller, sim: RelatelSimulator, clock: SettableClock) -> None:
     sim.add_missed_call(CALLER, at=clock.advance(minutes=1))
     sim.add_missed_call(CALLER, at=clock.advance(minutes=1), reception=11)
     clock.advance(minutes=1)
@@ -183,7 +170,7 @@ async def test_callback_resolves_with_who_called(poller: Poller, sim: RelatelSim
 
 
 async def test_answered_incoming_call_resolves_and_a_later_miss_reopens(
-    poller: Poller, sim: RelatelSimulator, clock: Clock
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     sim.add_missed_call(CALLER, at=clock.advance(minutes=1))
     clock.advance(minutes=1)
@@ -197,7 +184,7 @@ async def test_answered_incoming_call_resolves_and_a_later_miss_reopens(
 
 
 async def test_a_callback_before_the_miss_does_not_resolve_it(
-    poller: Poller, sim: RelatelSimulator, clock: Clock
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     sim.add_callback(CALLER, at=clock.advance(minutes=1))
     sim.add_missed_call(CALLER, at=clock.advance(minutes=3))
@@ -205,7 +192,9 @@ async def test_a_callback_before_the_miss_does_not_resolve_it(
     assert [e.kind for e in await poller.round()] == [AlertKind.LOST_CALL_OPENED]
 
 
-async def test_repoll_after_a_crash_gives_the_same_keys(poller: Poller, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_repoll_after_a_crash_gives_the_same_keys(
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
+) -> None:
     sim.add_missed_call(CALLER, at=clock.advance(minutes=1))
     clock.advance(minutes=1)
     await poller.round()
@@ -226,7 +215,7 @@ async def test_repoll_after_a_crash_gives_the_same_keys(poller: Poller, sim: Rel
 
 
 async def test_a_restart_keeps_the_cursor(
-    poller: Poller, server: LoopbackServer, sim: RelatelSimulator, clock: Clock
+    poller: Poller, server: LoopbackServer, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     sim.add_missed_call(CALLER, at=clock.advance(minutes=1))
     clock.advance(minutes=1)
@@ -241,7 +230,9 @@ async def test_a_restart_keeps_the_cursor(
     assert [e.kind for e in result.events] == [AlertKind.LOST_CALL_RESOLVED]
 
 
-async def test_a_full_page_is_paged_back_and_deduped(poller: Poller, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_a_full_page_is_paged_back_and_deduped(
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
+) -> None:
     start = clock.advance(minutes=1)
     for n in range(150):
         sim.add_missed_call(f"45300{n:05d}", at=start + timedelta(seconds=n))
@@ -253,7 +244,9 @@ async def test_a_full_page_is_paged_back_and_deduped(poller: Poller, sim: Relate
     assert all(r.query["limit"] == ["100"] for r in pages)
 
 
-async def test_endpoint_filter_is_applied_here(server: LoopbackServer, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_endpoint_filter_is_applied_here(
+    server: LoopbackServer, sim: RelatelSimulator, clock: SettableClock
+) -> None:
     filtered = make_adapter(server, clock, alert_endpoints=["Reception#11"])
     try:
         running = Poller(filtered, clock)
@@ -267,13 +260,15 @@ async def test_endpoint_filter_is_applied_here(server: LoopbackServer, sim: Rela
         await filtered.aclose()
 
 
-async def test_an_unreadable_cursor_starts_afresh(adapter: RelatelAdapter, clock: Clock) -> None:
+async def test_an_unreadable_cursor_starts_afresh(adapter: RelatelAdapter, clock: SettableClock) -> None:
     result = await adapter.poll_alerts({"calls_since": "yesterday"}, now=clock())
     assert result.events == [] and "calls_since" in result.cursor
 
 
 # -- voicemails ---------------------------------------------------------------------------------------
-async def test_voicemail_new_then_heard_then_removed(poller: Poller, sim: RelatelSimulator, clock: Clock) -> None:
+async def test_voicemail_new_then_heard_then_removed(
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
+) -> None:
     voicemail = sim.add_voicemail(CALLER, at=clock.advance(minutes=1), message="Call me back", contact_name="Jens")
     clock.advance(seconds=30)
     [new] = await poller.round()
@@ -308,7 +303,7 @@ async def test_voicemails_from_before_the_first_run_never_alert(poller: Poller, 
 
 
 async def test_only_vanished_voicemails_inside_the_fetched_window_count_as_removed(
-    poller: Poller, sim: RelatelSimulator, clock: Clock
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     old = sim.add_voicemail(CALLER, at=clock.advance(minutes=1))
     assert [e.kind for e in await poller.round()] == [AlertKind.VOICEMAIL_NEW]
@@ -338,7 +333,7 @@ def signed(sim: RelatelSimulator, event_type: str, payload: dict[str, Any] | Non
 
 
 async def test_signed_call_webhook_and_poll_give_the_same_key(
-    poller: Poller, adapter: RelatelAdapter, sim: RelatelSimulator, clock: Clock
+    poller: Poller, adapter: RelatelAdapter, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     call = sim.add_missed_call(CALLER, at=clock.advance(minutes=1))
     body, headers = signed(sim, "call.ended", {"call": call}, delivery_id="d-1")
@@ -376,7 +371,9 @@ def test_answered_call_webhook_gives_no_event(adapter: RelatelAdapter, sim: Rela
     assert adapter.parse_webhook(body, headers, path="") == []
 
 
-def test_forged_and_stale_signatures_are_refused(adapter: RelatelAdapter, sim: RelatelSimulator, clock: Clock) -> None:
+def test_forged_and_stale_signatures_are_refused(
+    adapter: RelatelAdapter, sim: RelatelSimulator, clock: SettableClock
+) -> None:
     body, headers = signed(sim, "call.ended", {"call": sim.add_missed_call(CALLER)})
     with pytest.raises(WebhookAuthError, match="does not match"):
         adapter.verify_webhook(body + b" ", headers)
@@ -391,7 +388,7 @@ def test_forged_and_stale_signatures_are_refused(adapter: RelatelAdapter, sim: R
 
 
 async def test_no_secret_configured_refuses_every_webhook(
-    server: LoopbackServer, sim: RelatelSimulator, clock: Clock
+    server: LoopbackServer, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     unsigned = make_adapter(server, clock, webhook_secret=None)
     try:
@@ -418,7 +415,7 @@ def test_malformed_bodies_are_rejected(adapter: RelatelAdapter, body: bytes) -> 
 
 
 async def test_probe_reads_the_alert_sources_and_reports_the_webhook_secret(
-    server: LoopbackServer, sim: RelatelSimulator, clock: Clock
+    server: LoopbackServer, sim: RelatelSimulator, clock: SettableClock
 ) -> None:
     for secret, expected in ((WEBHOOK_SECRET, "webhook_secret set"), (None, "no webhook_secret")):
         relatel = make_adapter(server, clock, webhook_secret=secret)

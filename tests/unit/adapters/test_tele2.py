@@ -32,22 +32,13 @@ from adapters.tele2.adapter import LMT_BASE_URL, NEEDS_CONTACT_ID, Tele2Adapter,
 from adapters.tele2.paths import WEBHOOK_EVENTS
 from adapters.tele2.simulator import API_KEY, FOREIGN_WEBHOOKS, MAIN_LINE, Tele2Simulator
 from adapters.tele2.webhooks import Webhook, plan_sync
+from tests.fakes.clock import SettableClock
 
 # 12:00 in Vilnius (EEST, UTC+3).
 NOW = datetime(2026, 10, 6, 9, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.005)
 SECRET = "s3cret-url-token"
 LOST_EVENTS = ["LostCallerAdded", "LostCallerUpdated", "LostCallerRemoved", "VoicemailCreated", "VoicemailDeleted"]
-
-
-class Clock:
-    """A settable clock shared by the simulator and the adapter."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Receiver:
@@ -78,12 +69,12 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture(scope="module")
-def sim(clock: Clock) -> Tele2Simulator:
+def sim(clock: SettableClock) -> Tele2Simulator:
     return Tele2Simulator(clock=clock)
 
 
@@ -105,20 +96,22 @@ def hooks(receiver: Receiver) -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(autouse=True)
-def fresh(clock: Clock, sim: Tele2Simulator, receiver: Receiver) -> None:
+def fresh(clock: SettableClock, sim: Tele2Simulator, receiver: Receiver) -> None:
     clock.now = NOW
     sim.reset()
     sim.echo_ids = True
     receiver.events.clear()
 
 
-def make_adapter(server: LoopbackServer, clock: Clock, *, api_key: str = API_KEY, **config: Any) -> Tele2Adapter:
+def make_adapter(
+    server: LoopbackServer, clock: SettableClock, *, api_key: str = API_KEY, **config: Any
+) -> Tele2Adapter:
     settings = Tele2Config(base_url=server.url + "/api/v2/", api_key=api_key, **config)
     return Tele2Adapter(settings, retry=FAST, clock=clock)
 
 
 @pytest.fixture
-async def adapter(server: LoopbackServer, clock: Clock) -> AsyncIterator[Tele2Adapter]:
+async def adapter(server: LoopbackServer, clock: SettableClock) -> AsyncIterator[Tele2Adapter]:
     tele2 = make_adapter(server, clock)
     yield tele2
     await tele2.aclose()
@@ -220,7 +213,9 @@ async def test_dial_sends_e164_and_the_employee(adapter: Tele2Adapter, sim: Tele
     assert [(d.contact_id, d.destination) for d in sim.dials] == [(101, "+37069912345")]
 
 
-async def test_lmt_reads_national_numbers_as_latvian(server: LoopbackServer, clock: Clock, sim: Tele2Simulator) -> None:
+async def test_lmt_reads_national_numbers_as_latvian(
+    server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator
+) -> None:
     lmt = make_adapter(server, clock, default_country="LV", timezone="Europe/Riga")
     try:
         assert (await lmt.dial(who("102"), "20000001")).target == "+37120000001"
@@ -246,7 +241,7 @@ async def test_dial_needs_an_employee_and_a_number(adapter: Tele2Adapter, sim: T
 
 
 # -- HTTP errors --------------------------------------------------------------------------------
-async def test_unknown_key_is_an_auth_error(server: LoopbackServer, clock: Clock) -> None:
+async def test_unknown_key_is_an_auth_error(server: LoopbackServer, clock: SettableClock) -> None:
     tele2 = make_adapter(server, clock, api_key="revoked")
     try:
         with pytest.raises(VendorAuthError) as caught:
@@ -271,7 +266,7 @@ async def test_rate_limit_carries_retry_after(adapter: Tele2Adapter, sim: Tele2S
     assert len(sent(sim, "GET", "/trigger/contacts")) == FAST.attempts
 
 
-async def test_slow_answer_is_a_timeout(server: LoopbackServer, clock: Clock, sim: Tele2Simulator) -> None:
+async def test_slow_answer_is_a_timeout(server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator) -> None:
     tele2 = make_adapter(server, clock, timeout_seconds=0.05)
     sim.set_faults(latency=0.3, count=FAST.attempts)
     try:
@@ -419,7 +414,7 @@ async def test_ensure_webhooks_fills_the_account_exactly(adapter: Tele2Adapter, 
 
 
 async def test_ensure_webhooks_honours_a_lower_configured_limit(
-    server: LoopbackServer, clock: Clock, sim: Tele2Simulator
+    server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator
 ) -> None:
     tele2 = make_adapter(server, clock, webhook_limit=5)
     try:
@@ -552,7 +547,7 @@ async def test_voicemail_and_call_fields(adapter: Tele2Adapter, sim: Tele2Simula
     assert recorded.listen_url == "https://mobili-stotele.tele2.lt/recordings/9001.mp3"
 
 
-async def test_redelivery_and_new_attempts(adapter: Tele2Adapter, sim: Tele2Simulator, clock: Clock) -> None:
+async def test_redelivery_and_new_attempts(adapter: Tele2Adapter, sim: Tele2Simulator, clock: SettableClock) -> None:
     def parse(event: str, **data: Any) -> AlertEvent:
         return one(adapter.parse_webhook(body(sim, event, **data), {}, path=""))
 

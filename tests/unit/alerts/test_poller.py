@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
@@ -24,20 +24,10 @@ from bot.alerts.poller import MAX_BACKOFF_SECONDS, AlertPoller, cursor_key, leas
 from bot.alerts.queue import AlertQueue
 from bot.config import AlertSettings, QueueThreshold
 from bot.store import MemoryStore, RedisStore, Store
+from tests.fakes.clock import SettableClock
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 INTERVAL = 30
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class RecordingSink:
@@ -170,10 +160,12 @@ def make_poller(
     sink: Any,
     alert_settings: AlertSettings | None = None,
     *,
-    clock: Clock | None = None,
+    clock: SettableClock | None = None,
     owner: str = "replica-a",
 ) -> AlertPoller:
-    return AlertPoller(adapters, store, sink, alert_settings or settings(), clock=clock or Clock(), owner_id=owner)
+    return AlertPoller(
+        adapters, store, sink, alert_settings or settings(), clock=clock or SettableClock(T0), owner_id=owner
+    )
 
 
 # -- polled alerts ----------------------------------------------------------------------------
@@ -200,7 +192,7 @@ async def test_sink_failure_keeps_the_cursor_and_the_next_round_delivers_the_res
     store: Store, calllog: CallLogVendor
 ) -> None:
     sink = RecordingSink(store)
-    clock = Clock()
+    clock = SettableClock(T0)
     poller = make_poller({"calllog": CallLogAdapter(calllog)}, store, sink, clock=clock)
     await poller.run_once()
     calllog.add("+4522222222")
@@ -248,7 +240,7 @@ async def test_queue_threshold_breach_and_recovery_from_the_simulator(
 ) -> None:
     sim = dstny_sim[0]
     sink = RecordingSink(store)
-    clock = Clock()
+    clock = SettableClock(T0)
     poller = make_poller({"dstny": dstny}, store, sink, settings(SUPPORT_LIMIT), clock=clock)
     assert poller.pollable() == ["dstny"]
     assert await poller.run_once() == 0  # Support has 2 waiting: fine
@@ -285,7 +277,7 @@ async def test_threshold_state_is_saved_only_after_its_events_are_queued(
     sink = RecordingSink(store)
     sink.fail_on = {1}
     at_once = QueueThreshold(group="Support", calls_waiting=3, min_duration_seconds=0)
-    clock = Clock()
+    clock = SettableClock(T0)
     poller = make_poller({"dstny": dstny}, store, sink, settings(at_once), clock=clock)
     assert await poller.run_once() == 0
     assert await store.get(thresholds_key("dstny")) is None  # the breach was not queued: not remembered
@@ -318,7 +310,7 @@ async def test_a_failing_vendor_does_not_stop_the_others_and_backs_off(
 ) -> None:
     sim = dstny_sim[0]
     sim.groups[35].calls_in_queue = 5
-    clock = Clock()
+    clock = SettableClock(T0)
     sink = RecordingSink(store)
     limit_now = QueueThreshold(group="Support", calls_waiting=3, min_duration_seconds=0)
     adapters = {"calllog": CallLogAdapter(calllog), "dstny": dstny}
@@ -358,7 +350,7 @@ async def test_a_failing_vendor_does_not_stop_the_others_and_backs_off(
 
 
 async def test_retry_after_is_honoured(store: Store, calllog: CallLogVendor) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     poller = make_poller({"calllog": CallLogAdapter(calllog)}, store, RecordingSink(store), clock=clock)
     calllog.fail = VendorRateLimited("Call Log", "slow down", retry_after=300)
     await poller.run_once()
@@ -436,7 +428,7 @@ async def test_run_forever_survives_errors_and_hands_back_the_lease(store: Store
     await store.set(cursor_key("calllog"), json.dumps({"after": 0}))
     calllog.add("+4522222222")
     sink = RecordingSink(store)
-    clock = Clock()
+    clock = SettableClock(T0)
     poller = make_poller({"calllog": Flaky(calllog)}, store, sink, settings(interval=0.02), clock=clock)
     stop = asyncio.Event()
 
