@@ -14,8 +14,8 @@ import httpx
 import pytest
 import redis
 
-from adapters.relatel.simulator import WEBHOOK_SECRET
 from adapters.relatel.signature import relatel_signature
+from adapters.relatel.simulator import WEBHOOK_SECRET
 from tests.e2e.alerting import tele2_url
 from tests.e2e.conftest import RunningApp
 
