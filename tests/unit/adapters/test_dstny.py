@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.base import ProbeResult
 from adapters.dstny.adapter import DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
 from adapters.dstny.paths import ENDPOINTS
-from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator
+from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator, SimUser
 from adapters.errors import (
     VendorAuthError,
     VendorRateLimited,
@@ -328,6 +328,29 @@ async def test_list_users_are_directory_favourites(adapter: DstnyAdapter, sim: D
 
     assert [u.user_id for u in users] == ["alice", "bob", "carol"]
     assert sim.requests[0].query == {}
+
+
+async def test_a_partner_organisations_user_keeps_its_domain_and_call_back_rings_them(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    """Issue 9 point 13: ``jensen@partner.example`` must not become ``jensen@example.com`` (a namesake here)."""
+    sim.users["jensen"] = SimUser("jensen", "Jens", "Jensen", "jens@example.com", "+4571000009")
+    sim.users["jensen@partner"] = SimUser(
+        "jensen", "Jens", "Partner", "jensen@partner.example", "+4571000010", domain="partner.example"
+    )
+
+    users = {u.email: u.user_id for u in await adapter.list_users(adapter.service_identity())}
+    assert users["jens@example.com"] == "jensen"
+    assert users["jensen@partner.example"] == "jensen@partner.example"
+
+    partner = VendorIdentity(vendor="dstny", user_id=users["jensen@partner.example"])
+    await adapter.dial(partner, "+4540000001")
+    dial = sim.dials[-1]
+    assert (dial.user, dial.domain) == ("jensen", "partner.example")
+    assert dial.raw_path == "/api/calls/current/partner.example/jensen/mobile/%2B4540000001"
+
+    await adapter.dial(VendorIdentity(vendor="dstny", user_id="jensen"), "+4540000001")
+    assert (sim.dials[-1].user, sim.dials[-1].domain) == ("jensen", "example.com")
 
 
 async def test_probe(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
