@@ -566,9 +566,8 @@ class DstnyAdapter(VendorAdapter):
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
     def _acts_as_self(self, identity: VendorIdentity) -> bool:
-        return identity.token is not None or (
-            self._bare(identity) == self.settings.user and self._domain(identity).lower() == self.settings.domain.lower()
-        )
+        own_org = self._domain(identity).lower() == self.settings.domain.lower()
+        return identity.token is not None or (own_org and self._bare(identity) == self.settings.user)
 
     def _token(self, identity: VendorIdentity) -> str:
         return identity.token or self.settings.token.get_secret_value()
