@@ -264,6 +264,9 @@ class DstnySimulator(SimulatorBase):
     contacts: list[SimContact] = field(default_factory=_demo_contacts)
     supervisors: set[str] = field(default_factory=lambda: {"phonebot"})
     dials: list[SimDial] = field(default_factory=list)
+    #: Raw rows appended to every call-log / Communication Log answer, as a vendor bug might send them (tests).
+    odd_calllog_rows: list[Any] = field(default_factory=list)
+    odd_commlog_rows: list[Any] = field(default_factory=list)
     calllog: list[SimCallLogItem] = field(default_factory=list)
     assignments: list[SimAssignment] = field(default_factory=list)
     voicemails: list[SimVoicemail] = field(default_factory=list)
@@ -606,7 +609,7 @@ class DstnySimulator(SimulatorBase):
                 "callCountAnswered": counts["ANSWERED"],
                 "callCountForwarded": counts["FORWARDED"],
                 "callCountMissed": counts["MISSED"],
-                "callLogItem": [self._calllog_json(item) for item in items[:limit]],
+                "callLogItem": [*self.odd_calllog_rows, *(self._calllog_json(item) for item in items[:limit])],
             }
         )
 
@@ -648,6 +651,7 @@ class DstnySimulator(SimulatorBase):
             and v.item_id > since
             and (not wanted or "VOICEMAIL" in wanted)
         ]
+        items = [*self.odd_commlog_rows, *items]
         return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
 
     async def _groupinbox(self, request: Request) -> Response:
