@@ -54,6 +54,8 @@ def setup_logging(level: str) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from bot.http_limits import limits_from
+    from bot.http_server import uvicorn_options
     from bot.runtime import build_runtime
     from bot.server import build_asgi_app
 
@@ -67,7 +69,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if args.socket_mode:
             return asyncio.run(_serve_socket_mode(runtime, settings, host=args.host, port=port))
         asgi = build_asgi_app(runtime)
-        uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False)
+        limits = uvicorn_options(limits_from(settings))
+        uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False, **limits)
         return 0
     finally:
         if simulators is not None:
@@ -78,6 +81,8 @@ async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, por
     import uvicorn
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.http_limits import limits_from
+    from bot.http_server import uvicorn_options
     from bot.server import build_asgi_app
 
     if not settings.slack_app_token:
@@ -85,9 +90,9 @@ async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, por
         return 2
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     # Vendor webhooks, health and metrics still need HTTP; Slack traffic comes over the socket.
-    server = uvicorn.Server(
-        uvicorn.Config(build_asgi_app(runtime, slack_http=False), host=host, port=port, log_level="warning")
-    )
+    asgi = build_asgi_app(runtime, slack_http=False)
+    limits = uvicorn_options(limits_from(settings))
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning", **limits))
     await handler.connect_async()  # type: ignore[no-untyped-call]
     try:
         await server.serve()
