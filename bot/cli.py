@@ -233,6 +233,36 @@ async def _alerts_dead(args: argparse.Namespace, settings: Settings) -> int:
         await store.close()
 
 
+def cmd_alerts_revoke_listen(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_alerts_revoke_listen(args, settings))
+
+
+async def _alerts_revoke_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.alerts.listen import revoke_all_links, revoke_link
+    from bot.store import open_store
+
+    if not settings.redis_url:
+        print("phonebot: REDIS_URL is not set; revocations live in the Redis phonebot serves from.", file=sys.stderr)
+        return 2
+    config = _load(args, settings)
+    store = open_store(settings.redis_url)
+    try:
+        if args.voicemail:
+            vendor, _, voicemail_id = args.voicemail.partition(":")
+            if not vendor or not voicemail_id:
+                print("phonebot: --voicemail takes vendor:id, e.g. relatel:502", file=sys.stderr)
+                return 2
+            lifetime = config.alerts.listen_link_days * 24 * 3600
+            await revoke_link(store, vendor, voicemail_id, lifetime_seconds=lifetime)
+            print(f"revoked every Listen link to {vendor} voicemail {voicemail_id}")
+        else:
+            await revoke_all_links(store)
+            print("revoked every Listen link issued so far; new alerts get new links")
+        return 0
+    finally:
+        await store.close()
+
+
 def cmd_webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_webhooks_sync(args, settings))
 
@@ -337,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--replay", nargs="+", metavar="ID", default=[], help="replay these dead letters")
     dead.add_argument("--replay-all", action="store_true", help="replay every dead letter")
     dead.set_defaults(func=cmd_alerts_dead)
+    revoke = alerts.add_parser("revoke-listen", help="make voicemail Listen links stop working")
+    revoke.add_argument("--voicemail", metavar="VENDOR:ID", help="only the links to this voicemail")
+    revoke.set_defaults(func=cmd_alerts_revoke_listen)
 
     hooks = sub.add_parser("webhooks", help="vendor webhooks").add_subparsers(dest="webhooks", required=True)
     sync = hooks.add_parser("sync", help="register phonebot's webhooks with vendors that have an API for it")

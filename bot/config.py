@@ -199,6 +199,8 @@ class AlertSettings(BaseModel):
     poll_interval_seconds: float = Field(default=30, ge=0.2, le=3600)
     #: How long the Snooze button on an alert holds back a channel's new alerts.
     snooze_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    #: How long a Listen link phonebot issues for a voicemail keeps working.
+    listen_link_days: float = Field(default=7, gt=0, le=90)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
 
