@@ -36,6 +36,8 @@ class VendorError(PhonebotError):
         self.vendor = vendor
         self.message = message
         self.status_code = status_code
+        #: The vendor's own reason, redacted and bounded: for logs only, never shown to users.
+        self.vendor_detail = ""
 
 
 class VendorAuthError(VendorError):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.redaction import SECRETS, install_log_redaction
 from bot.config import ConfigError, PhonebotConfig, Settings, load_config, parse_config
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def setup_logging(level: str) -> None:
     )
     # httpx logs full URLs at INFO; some vendors accept tokens in query strings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_log_redaction()  # tokens, secret URLs and caller numbers are masked in every record
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -388,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
+    SECRETS.add_from(settings)
     setup_logging(settings.phonebot_log_level)
     try:
         result: int = args.func(args, settings)

@@ -14,6 +14,7 @@ own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -39,6 +40,7 @@ from adapters.models import (
     VendorIdentity,
     VendorUser,
 )
+from adapters.redaction import excerpt
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -58,6 +60,18 @@ NEUTRAL_SYNONYMS: dict[str, tuple[str, ...]] = {
     "busy": ("busy", "dnd", "do not disturb"),
 }
 _DND_WORDS = frozenset({"dnd", "do not disturb"})
+
+#: phonebot's words for Dstny's validation codes; users never see the vendor's own text.
+_REASONS = {
+    "number.invalid": "that isn't a valid phone number",
+    "aptype.invalid": "your answer place can't take call-back calls",
+    "user.does.not.exist": "the linked Dstny user doesn't exist",
+    "activity.does.not.exist": "that activity doesn't exist",
+    "agent.not.member": "you aren't an agent of that queue",
+    "date.invalid": "the end time wasn't accepted",
+}
+
+log = logging.getLogger(__name__)
 
 
 class DstnyConfig(AdapterConfig):
@@ -237,6 +251,7 @@ class DstnyAdapter(VendorAdapter):
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             retry=retry,
             transport=transport,
+            reasons=_REASONS,
         )
         self._group_names: dict[str, str] = {}
         self._groups_looked_up: set[str] = set()  # ids asked for once, so an unlisted group costs one call
@@ -325,10 +340,9 @@ class DstnyAdapter(VendorAdapter):
             return DialResult(target=number)
         if result.field:
             problem = result.field[0]
-            raise VendorRejected(
-                self.display_name,
-                f"{self.display_name} rejected the call: {problem.description or problem.code or 'invalid'}",
-            )
+            log.info("Dstny refused the call-back: %s", excerpt(problem.description or problem.code or ""))
+            worded = _REASONS.get(problem.code or "", "it did not accept the call")
+            raise VendorRejected(self.display_name, f"{self.display_name} refused the call: {worded}")
         return DialResult(target=number, reference=result.generated_id or None)
 
     # -- queues ---------------------------------------------------------------------------
