@@ -14,7 +14,8 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 # .dockerignore keeps tests, the venv, caches, git metadata and local secrets out of the context.
 COPY . .
-RUN pip wheel --wheel-dir /wheels .
+# constraints.txt pins every dependency, so two builds of one commit install the same versions.
+RUN pip wheel --constraint constraints.txt --wheel-dir /wheels .
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \

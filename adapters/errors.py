@@ -36,6 +36,8 @@ class VendorError(PhonebotError):
         self.vendor = vendor
         self.message = message
         self.status_code = status_code
+        #: The vendor's own reason, redacted and bounded: for logs only, never shown to users.
+        self.vendor_detail = ""
 
 
 class VendorAuthError(VendorError):
@@ -107,6 +109,8 @@ def webhook_json(display_name: str, body: bytes) -> dict[str, Any]:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise unreadable_webhook(display_name, "the body is not JSON") from exc
+    except RecursionError as exc:  # "[[[[…" nested deeper than the parser's stack
+        raise unreadable_webhook(display_name, "the body is nested too deeply") from exc
     if not isinstance(raw, dict):
         raise unreadable_webhook(display_name, "the body is not a JSON object")
     return raw

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from adapters.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from adapters.redaction import SECRETS, excerpt
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class VendorHttpClient:
         timeout: per-request timeout.
         retry: retry policy for idempotent calls.
         transport: optional httpx transport (tests).
+        reasons: phonebot's wording for the vendor's machine-readable error codes (users never
+            see the vendor's own error text).
     """
 
     def __init__(
@@ -101,8 +105,10 @@ class VendorHttpClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
         self.vendor = vendor
+        self.reasons = dict(reasons or {})
         self.endpoints = endpoints
         self.retry = retry or RetryPolicy()
         self._client = httpx.AsyncClient(
@@ -182,6 +188,7 @@ class VendorHttpClient:
         url = endpoint.render(path_params or {})
         headers: dict[str, str] = {}
         if token:
+            SECRETS.add(token)  # whatever carries it back (an echoing error body, a log line) masks it
             headers[auth_header] = f"{auth_scheme} {token}" if auth_scheme else token
         retryable = endpoint.retry and endpoint.method in IDEMPOTENT
         attempts = self.retry.attempts if retryable else 1
@@ -228,9 +235,17 @@ class VendorHttpClient:
             return NotFound(self.vendor, f"{self.vendor} has no such item ({name})", status_code=status)
         if status >= 500:
             return VendorUnavailable(self.vendor, f"{self.vendor} had an internal error ({status})", status_code=status)
-        return VendorRejected(
-            self.vendor, f"{self.vendor} rejected the request: {detail or status}", status_code=status
+        # The vendor's own words go to the log (redacted), never to the user: an error body may
+        # echo the request, credentials included.
+        log.info("%s refused %s (%d): %s", self.vendor, name, status, excerpt(detail) or "no reason given")
+        worded = self.reasons.get(_vendor_code(response) or "") or _REASONS.get(status, "")
+        rejected = VendorRejected(
+            self.vendor,
+            f"{self.vendor} refused the request ({status}{': ' + worded if worded else ''})",
+            status_code=status,
         )
+        rejected.vendor_detail = excerpt(detail)
+        return rejected
 
 
 def _decode(response: httpx.Response) -> Any:
@@ -244,8 +259,30 @@ def _decode(response: httpx.Response) -> Any:
     return response.text
 
 
+_REASONS = {
+    400: "it did not accept the values phonebot sent",
+    409: "it conflicts with the current state",
+    422: "it could not process the values phonebot sent",
+}
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def _vendor_code(response: httpx.Response) -> str | None:
+    """A machine-readable error code in the body (``field[0].code``, ``code``), if it looks like one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    fields = body.get("field")
+    candidates = [fields[0].get("code")] if isinstance(fields, list) and fields and isinstance(fields[0], dict) else []
+    candidates.append(body.get("code"))
+    return next((c for c in candidates if isinstance(c, str) and _CODE.fullmatch(c)), None)
+
+
 def _short_detail(response: httpx.Response) -> str:
-    """A short, secret-free reason from an error body, for messages."""
+    """The vendor's reason from an error body, unredacted: pass it through :func:`excerpt` before use."""
     try:
         body = response.json()
     except ValueError:

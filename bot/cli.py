@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.redaction import SECRETS, install_log_redaction
 from bot.config import ConfigError, PhonebotConfig, Settings, load_config, parse_config
 
 if TYPE_CHECKING:
@@ -48,12 +49,15 @@ def setup_logging(level: str) -> None:
     )
     # httpx logs full URLs at INFO; some vendors accept tokens in query strings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_log_redaction()  # tokens, secret URLs and caller numbers are masked in every record
 
 
 # -- serve ------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from bot.http_limits import limits_from
+    from bot.http_server import uvicorn_options
     from bot.runtime import build_runtime
     from bot.server import build_asgi_app
 
@@ -67,7 +71,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if args.socket_mode:
             return asyncio.run(_serve_socket_mode(runtime, settings, host=args.host, port=port))
         asgi = build_asgi_app(runtime)
-        uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False)
+        limits = uvicorn_options(limits_from(settings))
+        uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False, **limits)
         return 0
     finally:
         if simulators is not None:
@@ -78,6 +83,8 @@ async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, por
     import uvicorn
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.http_limits import limits_from
+    from bot.http_server import uvicorn_options
     from bot.server import build_asgi_app
 
     if not settings.slack_app_token:
@@ -85,9 +92,9 @@ async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, por
         return 2
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     # Vendor webhooks, health and metrics still need HTTP; Slack traffic comes over the socket.
-    server = uvicorn.Server(
-        uvicorn.Config(build_asgi_app(runtime, slack_http=False), host=host, port=port, log_level="warning")
-    )
+    asgi = build_asgi_app(runtime, slack_http=False)
+    limits = uvicorn_options(limits_from(settings))
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning", **limits))
     await handler.connect_async()  # type: ignore[no-untyped-call]
     try:
         await server.serve()
@@ -228,6 +235,36 @@ async def _alerts_dead(args: argparse.Namespace, settings: Settings) -> int:
         await store.close()
 
 
+def cmd_alerts_revoke_listen(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_alerts_revoke_listen(args, settings))
+
+
+async def _alerts_revoke_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.alerts.listen import revoke_all_links, revoke_link
+    from bot.store import open_store
+
+    if not settings.redis_url:
+        print("phonebot: REDIS_URL is not set; revocations live in the Redis phonebot serves from.", file=sys.stderr)
+        return 2
+    config = _load(args, settings)
+    store = open_store(settings.redis_url)
+    try:
+        if args.voicemail:
+            vendor, _, voicemail_id = args.voicemail.partition(":")
+            if not vendor or not voicemail_id:
+                print("phonebot: --voicemail takes vendor:id, e.g. relatel:502", file=sys.stderr)
+                return 2
+            lifetime = config.alerts.listen_link_days * 24 * 3600
+            await revoke_link(store, vendor, voicemail_id, lifetime_seconds=lifetime)
+            print(f"revoked every Listen link to {vendor} voicemail {voicemail_id}")
+        else:
+            await revoke_all_links(store)
+            print("revoked every Listen link issued so far; new alerts get new links")
+        return 0
+    finally:
+        await store.close()
+
+
 def cmd_webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_webhooks_sync(args, settings))
 
@@ -332,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--replay", nargs="+", metavar="ID", default=[], help="replay these dead letters")
     dead.add_argument("--replay-all", action="store_true", help="replay every dead letter")
     dead.set_defaults(func=cmd_alerts_dead)
+    revoke = alerts.add_parser("revoke-listen", help="make voicemail Listen links stop working")
+    revoke.add_argument("--voicemail", metavar="VENDOR:ID", help="only the links to this voicemail")
+    revoke.set_defaults(func=cmd_alerts_revoke_listen)
 
     hooks = sub.add_parser("webhooks", help="vendor webhooks").add_subparsers(dest="webhooks", required=True)
     sync = hooks.add_parser("sync", help="register phonebot's webhooks with vendors that have an API for it")
@@ -350,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
+    SECRETS.add_from(settings)
     setup_logging(settings.phonebot_log_level)
     try:
         result: int = args.func(args, settings)

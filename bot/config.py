@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     phonebot_public_url: str | None = None
     #: Keys the secret webhook URL tokens; unset → generated once and kept in the store.
     phonebot_webhook_secret: SecretStr | None = None
+    #: HTTP bounds (see bot/http_limits.py and bot/http_server.py).
+    phonebot_http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    phonebot_http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    phonebot_http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    phonebot_http_max_connections: int | None = Field(default=None, ge=16)
 
 
 class UserMapping(BaseModel):
@@ -194,6 +199,8 @@ class AlertSettings(BaseModel):
     poll_interval_seconds: float = Field(default=30, ge=0.2, le=3600)
     #: How long the Snooze button on an alert holds back a channel's new alerts.
     snooze_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    #: How long a Listen link phonebot issues for a voicemail keeps working.
+    listen_link_days: float = Field(default=7, gt=0, le=90)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
 

@@ -30,3 +30,11 @@ WEBHOOKS = Counter("phonebot_webhooks_total", "Vendor webhooks received", ["vend
 ALERT_EVENTS = Counter("phonebot_alert_events_total", "Alert events offered to the queue", ["vendor", "outcome"])
 ALERT_DELIVERIES = Counter("phonebot_alert_deliveries_total", "Alert queue entries finished", ["outcome"])
 SLACK_RATE_LIMITED = Counter("phonebot_slack_rate_limited_total", "Slack 429 answers honoured (Retry-After)")
+HTTP_REFUSED = Counter(
+    "phonebot_http_refused_total", "HTTP requests refused before the app read them (413, 408, 400)", ["status"]
+)
+HTTP_CONNECTIONS_SHED = Counter(
+    "phonebot_http_connections_shed_total",
+    "Connections closed by the server guard",
+    ["reason"],  # header_timeout | over_capacity
+)

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
+from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
 from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
@@ -34,6 +35,7 @@ def build_adapters(
     config: PhonebotConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> dict[str, VendorAdapter]:
     """One adapter per configured vendor."""
+    SECRETS.add_from(config)  # every vendor credential and per-user token is masked wherever it shows up
     return {name: build_adapter(name, cfg, transport=transport) for name, cfg in config.vendors.items()}
 
 
@@ -82,6 +84,8 @@ def build_services(
 
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
     """Assemble the app for HTTP or Socket Mode serving."""
+    install_log_redaction()
+    SECRETS.add_from(settings)
     store = store or open_store(settings.redis_url)
     if not store.durable:
         log.warning("REDIS_URL is not set: using the %s", store.description)

@@ -9,19 +9,25 @@ Routes: ``POST /slack/events`` (commands, interactivity, events — verified by 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.http_limits import BoundedBodies, limits_from
 from bot.runtime import Runtime
 from bot.webhooks import WebhookRouter
+
+log = logging.getLogger(__name__)
 
 READY_CACHE_SECONDS = 30.0
 
@@ -55,6 +61,44 @@ class ReadinessProbe:
         return True
 
 
+class SlackEndpoint:
+    """``POST /slack/events``: the signature is checked before anything parses the body.
+
+    Bolt parses a request before verifying it, so an unsigned body of invalid JSON (or a
+    non-ASCII signature, or a junk timestamp) would reach its parser and end in a 500 with a
+    traceback. Here every such request is a 401 without a log line above INFO, and a signed
+    body Bolt still cannot read is a 400.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        secret = runtime.settings.slack_signing_secret
+        self._verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+        self._bolt = AsyncSlackRequestHandler(runtime.app)
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        if not self._signed(body, request):
+            log.info("refused a Slack request without a valid signature")
+            return JSONResponse({"ok": False, "error": "invalid signature"}, status_code=401)
+        try:
+            return await self._bolt.handle(request)
+        except ValueError:  # JSON or form Bolt cannot read, signed though it is
+            log.warning("a signed Slack request could not be parsed")
+            return JSONResponse({"ok": False, "error": "unreadable request"}, status_code=400)
+
+    def _signed(self, body: bytes, request: Request) -> bool:
+        if self._verifier is None:
+            return False
+        try:
+            return self._verifier.is_valid(
+                body=body,
+                timestamp=request.headers.get("x-slack-request-timestamp"),
+                signature=request.headers.get("x-slack-signature"),
+            )
+        except (ValueError, TypeError):  # junk timestamp, non-UTF-8 body, non-ASCII signature
+            return False
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -75,12 +119,7 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         Route("/voicemails/{vendor}/{token}", runtime.alerts.serve_voicemail, methods=["GET"]),
     ]
     if slack_http:
-        handler = AsyncSlackRequestHandler(runtime.app)
-
-        async def slack_events(request: Request) -> Response:
-            return await handler.handle(request)
-
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+        routes.append(Route("/slack/events", SlackEndpoint(runtime).handle, methods=["POST"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -88,4 +127,5 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         yield
         await runtime.aclose()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    limits = Middleware(BoundedBodies, limits=limits_from(runtime.settings))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[limits])

@@ -50,7 +50,9 @@ class UrlTokens:
     def resource_for(self, vendor: str, token: str) -> str:
         """The resource ``token`` was issued for; :class:`WebhookAuthError` unless it is genuine."""
         resource, _, mac = token.rpartition(".")
-        if not _RESOURCE.match(resource) or not hmac.compare_digest(mac, self._mac(vendor, resource)):
+        # Bytes, not str: compare_digest raises TypeError on non-ASCII str, and a token is attacker input.
+        presented = mac.encode("utf-8", "surrogateescape")
+        if not _RESOURCE.match(resource) or not hmac.compare_digest(presented, self._mac(vendor, resource).encode()):
             raise WebhookAuthError("unknown webhook token")
         return resource
 

@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.mrkdwn import code_span
+
 MAX_BUTTONS = 10
 
 
@@ -75,5 +77,9 @@ Respond = Callable[[Reply], Awaitable[None]]
 
 
 def usage(message: str, example: str) -> Reply:
-    """A kind answer to malformed input: what was wrong, and an example that works."""
-    return Reply(text=f"{message}\nFor example: `{example}`")
+    """A kind answer to malformed input: what was wrong, and an example that works.
+
+    Examples may carry words the user typed (``/presence <label> until 14:00``): the code span
+    is built so nothing in them can break it.
+    """
+    return Reply(text=f"{message}\nFor example: {code_span(example)}")

@@ -14,6 +14,7 @@ own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -39,6 +40,7 @@ from adapters.models import (
     VendorIdentity,
     VendorUser,
 )
+from adapters.redaction import excerpt
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -58,6 +60,18 @@ NEUTRAL_SYNONYMS: dict[str, tuple[str, ...]] = {
     "busy": ("busy", "dnd", "do not disturb"),
 }
 _DND_WORDS = frozenset({"dnd", "do not disturb"})
+
+#: phonebot's words for Dstny's validation codes; users never see the vendor's own text.
+_REASONS = {
+    "number.invalid": "that isn't a valid phone number",
+    "aptype.invalid": "your answer place can't take call-back calls",
+    "user.does.not.exist": "the linked Dstny user doesn't exist",
+    "activity.does.not.exist": "that activity doesn't exist",
+    "agent.not.member": "you aren't an agent of that queue",
+    "date.invalid": "the end time wasn't accepted",
+}
+
+log = logging.getLogger(__name__)
 
 
 class DstnyConfig(AdapterConfig):
@@ -237,6 +251,7 @@ class DstnyAdapter(VendorAdapter):
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             retry=retry,
             transport=transport,
+            reasons=_REASONS,
         )
         self._group_names: dict[str, str] = {}
         self._groups_looked_up: set[str] = set()  # ids asked for once, so an unlisted group costs one call
@@ -281,10 +296,10 @@ class DstnyAdapter(VendorAdapter):
         # The seed lists activity/available/expires as plain parameters (no body object), i.e.
         # query parameters; `available` is left out so the activity's own default applies.
         if self._acts_as_self(identity):
-            target = {"domain": self.settings.domain, "user": self._bare(identity)}
+            target = self._user_path(identity)
             set_activity, set_expiry = "presence.self.activity", "presence.self.expires"
         else:
-            target = {"domain": self.settings.domain, "cid": self._cid(identity)}
+            target = {"domain": self._domain(identity), "cid": self._cid(identity)}
             set_activity, set_expiry = "contact.activity", "contact.expires"
         token = self._token(identity)
         await self._http.call(set_activity, token=token, path_params=target, params={"activity": activity.id})
@@ -296,7 +311,7 @@ class DstnyAdapter(VendorAdapter):
         body = await self._http.call(
             "activities",
             token=self._token(identity),
-            path_params={"domain": self.settings.domain, "user": self._caller(identity)},
+            path_params=self._caller_path(identity),
             params={"language": self.settings.language},
         )
         parsed = self._parse(_Activities, body, "activities")
@@ -312,8 +327,7 @@ class DstnyAdapter(VendorAdapter):
             "callback",
             token=self._token(identity),
             path_params={
-                "domain": self.settings.domain,
-                "user": self._bare(identity),
+                **self._user_path(identity),
                 "aptype": self.settings.answer_place,
                 "cid": number,
             },
@@ -326,10 +340,9 @@ class DstnyAdapter(VendorAdapter):
             return DialResult(target=number)
         if result.field:
             problem = result.field[0]
-            raise VendorRejected(
-                self.display_name,
-                f"{self.display_name} rejected the call: {problem.description or problem.code or 'invalid'}",
-            )
+            log.info("Dstny refused the call-back: %s", excerpt(problem.description or problem.code or ""))
+            worded = _REASONS.get(problem.code or "", "it did not accept the call")
+            raise VendorRejected(self.display_name, f"{self.display_name} refused the call: {worded}")
         return DialResult(target=number, reference=result.generated_id or None)
 
     # -- queues ---------------------------------------------------------------------------
@@ -344,7 +357,7 @@ class DstnyAdapter(VendorAdapter):
         body = await self._http.call(
             "acd.groups",
             token=token,
-            path_params={"domain": self.settings.domain, "user": self._bare(identity)},
+            path_params=self._user_path(identity),
         )
         groups = self._parse(_Groups, body, "ACD groups").groups
         self._group_names.update({str(g.id): g.name for g in groups})
@@ -384,8 +397,7 @@ class DstnyAdapter(VendorAdapter):
             "acd.agent",
             token=self._token(identity),
             path_params={
-                "domain": self.settings.domain,
-                "user": self._caller(identity),
+                **self._caller_path(identity),
                 "group": group,
                 "group_domain": group_domain or self.settings.domain,
                 "agent": self._cid(identity),
@@ -476,12 +488,12 @@ class DstnyAdapter(VendorAdapter):
             body = await self._http.call(
                 "presence.self",
                 token=token,
-                path_params={"domain": self.settings.domain, "user": self._bare(identity)},
+                path_params=self._user_path(identity),
             )
             raw = self._parse(_Presence, body, "presence")
         else:
             body = await self._http.call(
-                "contact.info", token=token, path_params={"domain": self.settings.domain, "cid": self._cid(identity)}
+                "contact.info", token=token, path_params={"domain": self._domain(identity), "cid": self._cid(identity)}
             )
             raw = self._parse(_ContactInfo, body, "contact").presence or _Presence()
         return self._to_presence(identity, raw, activities)
@@ -514,7 +526,7 @@ class DstnyAdapter(VendorAdapter):
         body = await self._http.call(
             "queuestats.user",
             token=self._token(identity),
-            path_params={"domain": self.settings.domain, "user": self._caller(identity)},
+            path_params=self._caller_path(identity),
         )
         return self._parse(_QueueStatsList, body, "queue statistics").queue
 
@@ -527,7 +539,7 @@ class DstnyAdapter(VendorAdapter):
         body = await self._http.call(
             "contacts.list",
             token=self._token(identity),
-            path_params={"domain": self.settings.domain, "user": self._caller(identity)},
+            path_params=self._caller_path(identity),
             params=params,
         )
         return self._parse(_ContactList, body, "contacts").contact
@@ -536,7 +548,10 @@ class DstnyAdapter(VendorAdapter):
         if contact.type != "DIRECTORY" or not contact.id:
             return None
         found = _to_contact(contact)
-        return VendorUser(user_id=contact.id.partition("@")[0], name=found.name, email=found.email, number=found.number)
+        bare, _, domain = contact.id.partition("@")
+        # A directory user of a partner organisation keeps its domain, or call-back would ring a namesake here.
+        user_id = bare if not domain or domain.lower() == self.settings.domain.lower() else contact.id
+        return VendorUser(user_id=user_id, name=found.name, email=found.email, number=found.number)
 
     async def _optional(self, call: Awaitable[T]) -> T | None:
         """``call``'s result, or ``None`` when Dstny refuses it for licence/rights reasons."""
@@ -565,20 +580,31 @@ class DstnyAdapter(VendorAdapter):
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
     def _acts_as_self(self, identity: VendorIdentity) -> bool:
-        return identity.token is not None or self._bare(identity) == self.settings.user
+        own_org = self._domain(identity).lower() == self.settings.domain.lower()
+        return identity.token is not None or (own_org and self._bare(identity) == self.settings.user)
 
     def _token(self, identity: VendorIdentity) -> str:
         return identity.token or self.settings.token.get_secret_value()
 
-    def _caller(self, identity: VendorIdentity) -> str:
-        """The bare id of the ticket's owner: the user's own ticket, else the service user."""
-        return self._bare(identity) if identity.token else self.settings.user
-
     def _bare(self, identity: VendorIdentity) -> str:
         return identity.user_id.partition("@")[0]
 
+    def _domain(self, identity: VendorIdentity) -> str:
+        """The user's own organisation: the one in ``user@domain``, else the configured one."""
+        return identity.user_id.partition("@")[2] or self.settings.domain
+
     def _cid(self, identity: VendorIdentity) -> str:
-        return f"{self._bare(identity)}@{self.settings.domain}"
+        return f"{self._bare(identity)}@{self._domain(identity)}"
+
+    def _user_path(self, identity: VendorIdentity) -> dict[str, str]:
+        """``{domain}/{user}`` of ``identity`` itself (a user of a partner organisation keeps its domain)."""
+        return {"domain": self._domain(identity), "user": self._bare(identity)}
+
+    def _caller_path(self, identity: VendorIdentity) -> dict[str, str]:
+        """``{domain}/{user}`` of the ticket's owner: the user with their own ticket, else the service user."""
+        if identity.token:
+            return self._user_path(identity)
+        return {"domain": self.settings.domain, "user": self.settings.user}
 
     def _group_id(self, group: int, group_domain: str) -> str:
         return str(group) if group_domain.lower() == self.settings.domain.lower() else f"{group}@{group_domain}"

@@ -70,6 +70,7 @@ class SimUser:
     note: str | None = None
     answer_places: tuple[str, ...] = ("mobile",)
     favourite: bool = True
+    domain: str | None = None  # a partner organisation's user; None = the simulator's own domain
 
 
 @dataclass
@@ -160,6 +161,7 @@ class SimDial:
     raw_path: str
     role: str | None
     reference: str
+    domain: str = "example.com"
 
 
 def _demo_users() -> dict[str, SimUser]:
@@ -262,6 +264,9 @@ class DstnySimulator(SimulatorBase):
     contacts: list[SimContact] = field(default_factory=_demo_contacts)
     supervisors: set[str] = field(default_factory=lambda: {"phonebot"})
     dials: list[SimDial] = field(default_factory=list)
+    #: Raw rows appended to every call-log / Communication Log answer, as a vendor bug might send them (tests).
+    odd_calllog_rows: list[Any] = field(default_factory=list)
+    odd_commlog_rows: list[Any] = field(default_factory=list)
     calllog: list[SimCallLogItem] = field(default_factory=list)
     assignments: list[SimAssignment] = field(default_factory=list)
     voicemails: list[SimVoicemail] = field(default_factory=list)
@@ -376,7 +381,8 @@ class DstnySimulator(SimulatorBase):
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or token not in self.tokens:
                 return _failure(401, "Not authorized: unknown or missing API ticket")
-            if request.path_params.get("domain") != self.domain:
+            known = {self.domain, *(user.domain for user in self.users.values() if user.domain)}
+            if request.path_params.get("domain") not in known:
                 return _validation("domain", "domain.does.not.exist", "No such organisation")
             return await handler(request)
 
@@ -384,7 +390,7 @@ class DstnySimulator(SimulatorBase):
 
     # -- presence -------------------------------------------------------------------------
     async def _self_presence(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         return JSONResponse(self._presence_json(user))
@@ -396,7 +402,7 @@ class DstnySimulator(SimulatorBase):
         return self._set_expires(request, request.path_params["user"])
 
     async def _self_expires_get(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         return PlainTextResponse("never" if user.expires is None else _stamp(user.expires))
@@ -453,7 +459,7 @@ class DstnySimulator(SimulatorBase):
         return PlainTextResponse(raw)
 
     async def _activities(self, request: Request) -> Response:
-        if self._user(request.path_params["user"]) is None:
+        if self._user(request.path_params["user"], request.path_params["domain"]) is None:
             return self._no_user(request.path_params["user"])
         items = [
             {"id": a.id, "name": a.name, "available": a.available, "default": a.default, "stateName": a.name}
@@ -463,7 +469,7 @@ class DstnySimulator(SimulatorBase):
 
     # -- calls ----------------------------------------------------------------------------
     async def _callback(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         aptype = request.path_params["aptype"]
@@ -477,12 +483,13 @@ class DstnySimulator(SimulatorBase):
             return _validation("cid", "number.invalid", f"Not a valid number or contact: {target}")
         reference = f"cb-{next(self._ids)}"
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        self.dials.append(SimDial(user.user_id, aptype, target, raw_path, request.query_params.get("role"), reference))
+        role = request.query_params.get("role")
+        self.dials.append(SimDial(user.user_id, aptype, target, raw_path, role, reference, user.domain or self.domain))
         return JSONResponse({"field": [], "warning": [], "generated-id": reference})
 
     # -- queues ---------------------------------------------------------------------------
     async def _acd_groups(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         ignore_stats = request.query_params.get("ignoreStatistics") == "true"
@@ -572,7 +579,7 @@ class DstnySimulator(SimulatorBase):
 
     # -- group call log -------------------------------------------------------------------
     async def _calllog(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         wanted = {t.upper() for t in request.query_params.getlist("itemType")} - {"ALL"}
@@ -602,12 +609,12 @@ class DstnySimulator(SimulatorBase):
                 "callCountAnswered": counts["ANSWERED"],
                 "callCountForwarded": counts["FORWARDED"],
                 "callCountMissed": counts["MISSED"],
-                "callLogItem": [self._calllog_json(item) for item in items[:limit]],
+                "callLogItem": [*self.odd_calllog_rows, *(self._calllog_json(item) for item in items[:limit])],
             }
         )
 
     async def _calllog_assign(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         try:
@@ -627,7 +634,7 @@ class DstnySimulator(SimulatorBase):
 
     # -- communication log ----------------------------------------------------------------
     async def _commlog(self, request: Request) -> Response:
-        user = self._user(request.path_params["user"])
+        user = self._user(request.path_params["user"], request.path_params["domain"])
         if user is None:
             return self._no_user(request.path_params["user"])
         wanted = {t.upper() for t in request.query_params.getlist("itemType")}
@@ -644,10 +651,11 @@ class DstnySimulator(SimulatorBase):
             and v.item_id > since
             and (not wanted or "VOICEMAIL" in wanted)
         ]
+        items = [*self.odd_commlog_rows, *items]
         return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
 
     async def _groupinbox(self, request: Request) -> Response:
-        if self._user(request.path_params["user"]) is None:
+        if self._user(request.path_params["user"], request.path_params["domain"]) is None:
             return self._no_user(request.path_params["user"])
         items = [
             {".GroupInboxVoiceMailDTO": self._voicemail_json(v)}
@@ -657,7 +665,7 @@ class DstnySimulator(SimulatorBase):
         return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
 
     async def _commlog_mark(self, request: Request) -> Response:
-        if self._user(request.path_params["user"]) is None:
+        if self._user(request.path_params["user"], request.path_params["domain"]) is None:
             return self._no_user(request.path_params["user"])
         flags = {name: request.query_params.get(name) for name in ("isSeen", "isPlayed", "updateCallItem")}
         if any(value not in ("true", "false") for value in flags.values()):
@@ -671,7 +679,7 @@ class DstnySimulator(SimulatorBase):
 
     # -- contacts -------------------------------------------------------------------------
     async def _contact_list(self, request: Request) -> Response:
-        if self._user(request.path_params["user"]) is None:
+        if self._user(request.path_params["user"], request.path_params["domain"]) is None:
             return self._no_user(request.path_params["user"])
         query = request.query_params.get("query", "").strip().lower()
         try:
@@ -697,12 +705,17 @@ class DstnySimulator(SimulatorBase):
         return JSONResponse({"query": query, "contact": found[:limit]})
 
     # -- private --------------------------------------------------------------------------
-    def _user(self, user_id: str) -> SimUser | None:
-        return self.presence_of(user_id) if user_id in self.users else None
+    def _user(self, user_id: str, domain: str | None = None) -> SimUser | None:
+        """The user ``user_id`` of organisation ``domain`` (default: the simulator's own)."""
+        wanted = (domain or self.domain).lower()
+        for key, user in self.users.items():
+            if user.user_id == user_id and (user.domain or self.domain).lower() == wanted:
+                return self.presence_of(key)
+        return None
 
     def _user_by_cid(self, cid: str) -> SimUser | None:
         user_id, _, domain = cid.partition("@")
-        return self._user(user_id) if domain == self.domain else None
+        return self._user(user_id, domain) if domain else None
 
     def _no_user(self, user_id: str) -> Response:
         return _validation("user", "user.does.not.exist", f"No user {user_id} in {self.domain}")
@@ -723,7 +736,7 @@ class DstnySimulator(SimulatorBase):
 
     def _contact_json(self, user: SimUser) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "id": f"{user.user_id}@{self.domain}",
+            "id": f"{user.user_id}@{user.domain or self.domain}",
             "firstname": user.firstname,
             "lastname": user.lastname,
             "company": "Example Org",

@@ -15,7 +15,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from adapters.rows import readable_rows
 
 
 class _Wire(BaseModel):
@@ -67,6 +69,11 @@ class CallLog(_Wire):
     generatedAt: str | None = None
     flushCache: bool | None = None
     callLogItem: list[CallLogItem] = Field(default_factory=list)
+
+    @field_validator("callLogItem", mode="before")
+    @classmethod
+    def _skip_unreadable(cls, value: Any) -> Any:
+        return readable_rows(CallLogItem, value, "Dstny call-log item")
 
 
 # -- Communication Log API ------------------------------------------------------------------------
@@ -122,6 +129,11 @@ class CommLog(_Wire):
     historyItems: list[HistoryEntry] = Field(default_factory=list)
     flushCache: bool | None = None
     generatedAt: str | None = None
+
+    @field_validator("historyItems", mode="before")
+    @classmethod
+    def _skip_unreadable(cls, value: Any) -> Any:
+        return readable_rows(HistoryEntry, value, "Dstny communication-log item")
 
     @property
     def items(self) -> list[HistoryItem]:

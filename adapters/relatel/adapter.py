@@ -53,7 +53,7 @@ from typing import Any, ClassVar, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import Field, HttpUrl, SecretStr, ValidationError
+from pydantic import Field, HttpUrl, SecretStr
 
 from adapters.base import AdapterConfig, ProbeResult, TimeZoneName, VendorAdapter
 from adapters.errors import (
@@ -81,6 +81,7 @@ from adapters.models import (
 from adapters.relatel import alerts, wire
 from adapters.relatel.paths import ENDPOINTS
 from adapters.relatel.signature import verify_relatel_signature
+from adapters.rows import readable_rows
 
 log = logging.getLogger(__name__)
 
@@ -639,12 +640,7 @@ RowT = TypeVar("RowT", wire.CallRow, wire.VoicemailRow)
 
 def _rows(model: type[RowT], raw: list[wire.JsonObject]) -> list[RowT]:
     """Each row as ``model``; a row Relatel sent in an odd shape is skipped (and logged), not fatal."""
-    rows: list[RowT] = []
-    for item in raw:
-        try:
-            rows.append(model.model_validate(item))
-        except ValidationError:
-            log.warning("skipped an unreadable Relatel %s", model.__name__)
+    rows: list[RowT] = readable_rows(model, raw, f"Relatel {model.__name__}")
     return rows
 
 

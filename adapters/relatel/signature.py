@@ -44,7 +44,9 @@ def verify_relatel_signature(
         raise WebhookAuthError("malformed Relatel-Signature header") from None
     if abs(clock() - timestamp) > tolerance:
         raise WebhookAuthError("Relatel-Signature timestamp outside the replay window")
-    expected = relatel_signature(secret, body, timestamp).split("v1=", 1)[1]
-    # Several v1 values may be present while a secret is being rotated.
-    if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
+    expected = relatel_signature(secret, body, timestamp).split("v1=", 1)[1].encode()
+    # Several v1 values may be present while a secret is being rotated. Compared as bytes: the header is
+    # attacker input, and compare_digest raises TypeError on non-ASCII str.
+    candidates = (candidate.encode("utf-8", "surrogateescape") for candidate in parts.get("v1", []))
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
         raise WebhookAuthError("Relatel-Signature does not match")

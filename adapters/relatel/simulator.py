@@ -125,6 +125,8 @@ class RelatelSimulator(SimulatorBase):
     voicemails: dict[int, Json] = field(default_factory=dict, init=False)
     dials: list[SimulatedDial] = field(default_factory=list, init=False)
     canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict, init=False)
+    #: What the voicemail sound endpoint calls its body (tests: a vendor sending text/html).
+    sound_media_type: str = "audio/mpeg"
 
     def __post_init__(self) -> None:
         self._seed()
@@ -575,7 +577,7 @@ class RelatelSimulator(SimulatorBase):
         voicemail_id = request.path_params["id"]
         if voicemail_id not in self.voicemails:
             return _failure(404, "404 Not Found")
-        return Response(voicemail_audio(voicemail_id), media_type="audio/mpeg")
+        return Response(voicemail_audio(voicemail_id), media_type=self.sound_media_type)
 
     # -- contacts -------------------------------------------------------------------------
     async def _list_contacts(self, request: Request, me: Json) -> Response:

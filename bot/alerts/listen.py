@@ -2,38 +2,125 @@
 
 Some vendors (Relatel) serve a voicemail's recording only to API clients with a token, so the
 vendor's URL is no link for people in Slack. For adapters declaring ``VOICEMAIL_AUDIO``, the
-alert's Listen button points at ``<PHONEBOT_PUBLIC_URL>/voicemails/<vendor>/voicemail-<id>.<mac>``
-instead; phonebot checks the token (the same per-resource HMAC as webhook URLs, so rotating
-``PHONEBOT_WEBHOOK_SECRET`` revokes every link) and streams the audio it fetches with the service
-credential. Nothing is cached or stored. Without ``PHONEBOT_PUBLIC_URL`` there is no such link.
+alert's Listen button points at
+``<PHONEBOT_PUBLIC_URL>/voicemails/<vendor>/voicemail-<id>:<issued>.<mac>`` instead:
+
+* the token is the same per-resource HMAC as webhook URLs, over the voicemail id *and* the time
+  it was issued, so a link expires ``alerts.listen_link_days`` after it was made (default 7);
+* links are revocable without rotating the webhook secret: ``phonebot alerts revoke-listen``
+  revokes every link issued so far (``--voicemail vendor:id`` just one), kept in the store so
+  every replica refuses them;
+* the audio is served only when the vendor calls it audio, as that type, with
+  ``X-Content-Type-Options: nosniff`` and a sandboxing CSP, so a vendor's ``text/html`` can
+  never render on phonebot's origin;
+* a recording is fetched once and kept in memory briefly (bounded in count and bytes), and
+  concurrent requests for it share one vendor call, so a leaked link can't drain the vendor's
+  rate limit.
+
+Links are never logged (the access log is off; failures name only vendor and voicemail id).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from adapters.base import VendorAdapter
 from adapters.errors import NotFound, VendorError, WebhookAuthError
-from adapters.models import Capability
+from adapters.models import Capability, VoicemailAudio
+from bot.store import Store
 from bot.webhook_auth import UrlTokens
 from handlers.alert_view import AlertState
 
 log = logging.getLogger(__name__)
 
 RESOURCE_PREFIX = "voicemail-"
+REVOKED_BEFORE_KEY = "phonebot:listen:revoked-before"
+AUDIO_CACHE_SECONDS = 300.0
+AUDIO_CACHE_ENTRIES = 32
+AUDIO_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def _revoked_key(vendor: str, voicemail_id: str) -> str:
+    return f"phonebot:listen:revoked:{vendor}:{voicemail_id}"
+
+
+async def revoke_all_links(store: Store, *, now: float | None = None) -> None:
+    """Every Listen link issued until now stops working, on every replica (new alerts get new ones)."""
+    await store.set(REVOKED_BEFORE_KEY, str(int(time.time() if now is None else now) + 1))
+
+
+async def revoke_link(store: Store, vendor: str, voicemail_id: str, *, lifetime_seconds: float) -> None:
+    """Every Listen link to one voicemail stops working, for as long as any of them could be valid."""
+    await store.set(_revoked_key(vendor, voicemail_id), "1", ttl=lifetime_seconds)
+
+
+class AudioCache:
+    """Recordings by (vendor, voicemail id) for a few minutes; one vendor fetch per recording at a time."""
+
+    def __init__(self, *, seconds: float = AUDIO_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._kept: OrderedDict[tuple[str, str], tuple[float, VoicemailAudio]] = OrderedDict()
+        self._fetching: dict[tuple[str, str], asyncio.Task[VoicemailAudio]] = {}
+
+    async def get(self, adapter: VendorAdapter, voicemail_id: str) -> VoicemailAudio:
+        key = (adapter.name, voicemail_id)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] > self.clock():
+            self._kept.move_to_end(key)
+            return kept[1]
+        task = self._fetching.get(key)
+        if task is None:
+            task = asyncio.create_task(adapter.voicemail_audio(voicemail_id))
+            self._fetching[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(task)  # one requester hanging up must not cancel the others' fetch
+
+    def _settle(self, key: tuple[str, str], task: asyncio.Task[VoicemailAudio]) -> None:
+        self._fetching.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        audio = task.result()
+        if len(audio.content) > AUDIO_CACHE_BYTES // 4:
+            return  # too big to keep; still served
+        self._kept[key] = (self.clock() + self.seconds, audio)
+        while len(self._kept) > AUDIO_CACHE_ENTRIES or self._bytes() > AUDIO_CACHE_BYTES:
+            self._kept.popitem(last=False)
+
+    def forget(self, vendor: str, voicemail_id: str) -> None:
+        self._kept.pop((vendor, voicemail_id), None)
+
+    def _bytes(self) -> int:
+        return sum(len(audio.content) for _, audio in self._kept.values())
 
 
 class ListenLinks:
     """Issues Listen links for voicemail alerts and serves the audio behind them."""
 
-    def __init__(self, public_url: str | None, tokens: UrlTokens, adapters: Mapping[str, VendorAdapter]) -> None:
+    def __init__(
+        self,
+        public_url: str | None,
+        tokens: UrlTokens,
+        adapters: Mapping[str, VendorAdapter],
+        *,
+        store: Store | None = None,
+        lifetime_seconds: float = 7 * 24 * 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.tokens = tokens
         self.adapters = adapters
+        self.store = store
+        self.lifetime_seconds = lifetime_seconds
+        self.clock = clock
+        self.audio = AudioCache()
 
     def url_for(self, state: AlertState) -> str | None:
         """The Listen link for a voicemail alert, when phonebot can play it."""
@@ -44,38 +131,58 @@ class ListenLinks:
         if adapter is None or not adapter.supports(Capability.VOICEMAIL_AUDIO):
             return None
         try:
-            token = self.tokens.token_for(state.vendor, f"{RESOURCE_PREFIX}{voicemail_id}")
+            token = self.tokens.token_for(state.vendor, f"{RESOURCE_PREFIX}{voicemail_id}:{int(self.clock())}")
         except ValueError:  # an id phonebot cannot put in a URL token
             return None
         return f"{self.public_url}/voicemails/{state.vendor}/{token}"
 
     async def serve(self, request: Request) -> Response:
-        """``GET /voicemails/{vendor}/{token}``: the recording, or 404 for anything not issued by phonebot."""
+        """``GET /voicemails/{vendor}/{token}``: the recording, or 404 for anything not valid now."""
         vendor = request.path_params["vendor"]
         adapter = self.adapters.get(vendor)
+        voicemail_id = await self._valid(vendor, request.path_params["token"])
+        if adapter is None or voicemail_id is None or not adapter.supports(Capability.VOICEMAIL_AUDIO):
+            return JSONResponse({"ok": False, "error": "no such voicemail link, or it has expired"}, status_code=404)
         try:
-            resource = self.tokens.resource_for(vendor, request.path_params["token"])
-        except WebhookAuthError:
-            resource = ""
-        if adapter is None or not adapter.supports(Capability.VOICEMAIL_AUDIO):
-            resource = ""
-        if not resource.startswith(RESOURCE_PREFIX):
-            return JSONResponse({"ok": False, "error": "no such voicemail link"}, status_code=404)
-        voicemail_id = resource.removeprefix(RESOURCE_PREFIX)
-        assert adapter is not None
-        try:
-            audio = await adapter.voicemail_audio(voicemail_id)
+            audio = await self.audio.get(adapter, voicemail_id)
         except NotFound:
             return JSONResponse({"ok": False, "error": "the voicemail is gone"}, status_code=404)
         except VendorError as exc:
-            log.warning("voicemail %s from %s not fetched: %s", voicemail_id, vendor, exc.message)
+            log.warning("voicemail %s from %s not fetched (%s)", voicemail_id, vendor, type(exc).__name__)
             return JSONResponse({"ok": False, "error": f"{adapter.display_name} did not answer"}, status_code=502)
-        extension = "mp3" if audio.media_type == "audio/mpeg" else "audio"
+        media_type = audio.media_type.split(";", 1)[0].strip().lower()
+        if not media_type.startswith("audio/"):
+            log.warning("voicemail %s from %s is not audio (%s): not served", voicemail_id, vendor, media_type[:40])
+            return JSONResponse({"ok": False, "error": "the recording is not audio"}, status_code=502)
+        extension = "mp3" if media_type == "audio/mpeg" else "audio"
         return Response(
             audio.content,
-            media_type=audio.media_type,
+            media_type=media_type,
             headers={
                 "Cache-Control": "private, max-age=300",
                 "Content-Disposition": f'inline; filename="voicemail-{voicemail_id}.{extension}"',
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Referrer-Policy": "no-referrer",
             },
         )
+
+    async def _valid(self, vendor: str, token: str) -> str | None:
+        """The voicemail id ``token`` stands for, if phonebot issued it, it is unexpired and not revoked."""
+        try:
+            resource = self.tokens.resource_for(vendor, token)
+        except WebhookAuthError:
+            return None
+        voicemail_id, _, issued_text = resource.removeprefix(RESOURCE_PREFIX).rpartition(":")
+        if not resource.startswith(RESOURCE_PREFIX) or not voicemail_id or not issued_text.isdigit():
+            return None
+        issued = int(issued_text)
+        if not issued <= self.clock() < issued + self.lifetime_seconds:
+            return None
+        if self.store is not None:
+            revoked_before = await self.store.get(REVOKED_BEFORE_KEY)
+            if revoked_before is not None and issued < int(revoked_before):
+                return None
+            if await self.store.get(_revoked_key(vendor, voicemail_id)) is not None:
+                return None
+        return voicemail_id

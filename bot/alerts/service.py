@@ -70,7 +70,13 @@ class AlertService:
         secret = self.settings.phonebot_webhook_secret
         self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
         mount_receivers(router, self.adapters, self.queue, self.tokens)
-        self.listen = ListenLinks(self.settings.phonebot_public_url, self.tokens, self.adapters)
+        self.listen = ListenLinks(
+            self.settings.phonebot_public_url,
+            self.tokens,
+            self.adapters,
+            store=self.store,
+            lifetime_seconds=self.config.alerts.listen_link_days * 24 * 3600,
+        )
         self.worker.listen_link = self.listen.url_for
         await self.queue.ensure_group()
         if run_worker:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.mrkdwn import escape
+
 __all__ = ["UsageError", "contains_user_mention", "parse_user_mention", "quote", "slack_unescape"]
 
 # Slack escapes user mentions as <@U123ABC|alice> or <@U123ABC> when the command has
@@ -44,8 +46,11 @@ def slack_unescape(text: str) -> str:
 
 
 def quote(text: str) -> str:
-    """``text`` in curly quotes for a message, shortened so a pasted essay stays readable."""
-    text = " ".join(text.split())
+    """``text`` in curly quotes for a message, shortened so a pasted essay stays readable.
+
+    It is the user's own text, so it is escaped, and a backtick in it can't open a code span.
+    """
+    text = " ".join(text.split()).replace("`", "'")
     if len(text) > _QUOTE_LIMIT:
         text = text[: _QUOTE_LIMIT - 1].rstrip() + "\u2026"
-    return f"\u201c{text}\u201d"
+    return f"\u201c{escape(text)}\u201d"

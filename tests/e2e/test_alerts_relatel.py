@@ -214,11 +214,12 @@ def test_listen_link_plays_the_voicemail_through_phonebot(app: RunningApp, store
         for element in block["elements"]
         if element["action_id"] == "alert_listen"
     ]
-    assert listen.startswith(f"{app.url}/voicemails/relatel/voicemail-{voicemail['id']}.")
+    assert listen.startswith(f"{app.url}/voicemails/relatel/voicemail-{voicemail['id']}:")
     audio = httpx.get(listen)
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+    assert audio.headers["x-content-type-options"] == "nosniff"
     assert audio.content == voicemail_audio(voicemail["id"])  # fetched from Relatel with the service token
-    forged = listen.replace(f"voicemail-{voicemail['id']}.", "voicemail-1.")
+    forged = listen.replace(f"voicemail-{voicemail['id']}:", "voicemail-1:")
     assert httpx.get(forged).status_code == 404  # a link phonebot did not issue plays nothing
     other_vendor = listen.replace("/voicemails/relatel/", "/voicemails/dstny/")
     assert httpx.get(other_vendor).status_code == 404

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.base import ProbeResult
 from adapters.dstny.adapter import DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
 from adapters.dstny.paths import ENDPOINTS
-from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator
+from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator, SimUser
 from adapters.errors import (
     VendorAuthError,
     VendorRateLimited,
@@ -202,7 +202,8 @@ async def test_dial_validation_error_is_rejected(adapter: DstnyAdapter, sim: Dst
     with pytest.raises(VendorRejected) as caught:
         await adapter.dial(ALICE, "+12")
 
-    assert "Not a valid number" in caught.value.message
+    assert caught.value.message == "Dstny refused the request (400: that isn't a valid phone number)"
+    assert "+12" not in caught.value.message  # the vendor's own text (which echoes input) is not shown
     assert caught.value.status_code == 400
     assert sim.dials == []
 
@@ -330,6 +331,29 @@ async def test_list_users_are_directory_favourites(adapter: DstnyAdapter, sim: D
     assert sim.requests[0].query == {}
 
 
+async def test_a_partner_organisations_user_keeps_its_domain_and_call_back_rings_them(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    """Issue 9 point 13: ``jensen@partner.example`` must not become ``jensen@example.com`` (a namesake here)."""
+    sim.users["jensen"] = SimUser("jensen", "Jens", "Jensen", "jens@example.com", "+4571000009")
+    sim.users["jensen@partner"] = SimUser(
+        "jensen", "Jens", "Partner", "jensen@partner.example", "+4571000010", domain="partner.example"
+    )
+
+    users = {u.email: u.user_id for u in await adapter.list_users(adapter.service_identity())}
+    assert users["jens@example.com"] == "jensen"
+    assert users["jensen@partner.example"] == "jensen@partner.example"
+
+    partner = VendorIdentity(vendor="dstny", user_id=users["jensen@partner.example"])
+    await adapter.dial(partner, "+4540000001")
+    dial = sim.dials[-1]
+    assert (dial.user, dial.domain) == ("jensen", "partner.example")
+    assert dial.raw_path == "/api/calls/current/partner.example/jensen/mobile/%2B4540000001"
+
+    await adapter.dial(VendorIdentity(vendor="dstny", user_id="jensen"), "+4540000001")
+    assert (sim.dials[-1].user, sim.dials[-1].domain) == ("jensen", "example.com")
+
+
 async def test_probe(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
     results = {r.capability: r for r in await adapter.probe()}
 
@@ -399,8 +423,9 @@ async def test_config_and_headers() -> None:
         return httpx.Response(200, json={"field": [{"code": "cid.barred", "description": "Number barred"}]})
 
     adapter = _mock_adapter(handler)
-    with pytest.raises(VendorRejected, match="Number barred"):
+    with pytest.raises(VendorRejected, match="Dstny refused the call: it did not accept the call") as caught:
         await adapter.dial(ALICE, "+4690000000")
+    assert "Number barred" not in caught.value.message  # the vendor's text goes to the log only
     await adapter.aclose()
 
     assert str(seen[0].url) == "https://bc.dstny.se/api/calls/current/example.org/alice/mobile/%2B4690000000"

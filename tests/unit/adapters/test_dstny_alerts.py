@@ -61,6 +61,24 @@ def test_alert_capabilities_are_declared() -> None:
     assert wanted <= DstnyAdapter.capabilities
 
 
+async def test_one_malformed_row_is_skipped_and_logged_not_the_whole_poll(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 9 point 17: a broken row must not fail every poll round (Relatel already skips them)."""
+    cursor = (await poll(adapter, None, clock)).cursor
+    sim.odd_calllog_rows.append({"itemId": None, "callCount": "lots", "callerNumber": "+4511111111"})
+    sim.odd_commlog_rows.append({".CallDTO": {"isSeen": "maybe"}})
+    sim.miss_call(35, CALLER)
+    sim.leave_voicemail(STRANGER)
+
+    result = await poll(adapter, cursor, clock)
+
+    assert sorted(kinds(result.events)) == sorted([AlertKind.LOST_CALL_OPENED, AlertKind.VOICEMAIL_NEW])
+    skipped = [r.getMessage() for r in caplog.records if "skipped an unreadable Dstny" in r.getMessage()]
+    assert any("call-log item" in line for line in skipped) and any("communication-log" in line for line in skipped)
+    assert not any("+4511111111" in r.getMessage() for r in caplog.records)  # row content is not logged
+
+
 # -- lost calls -----------------------------------------------------------------------------------
 async def test_first_run_remembers_the_present_and_alerts_nothing(
     adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock

@@ -1,0 +1,22 @@
+"""Text from users and vendors, made safe to show in Slack ``mrkdwn``.
+
+Slack reads ``<…>`` as mentions and links (``<!channel>``, ``<@U…>``, ``<https://x|label>``) and
+``&`` as the start of an entity, so any outside text is escaped before it is placed in a
+message (Slack's own rule: escape ``&``, ``<`` and ``>``, nothing else). A code span is ended
+by a backtick, so text shown inside one has its backticks replaced.
+"""
+
+from __future__ import annotations
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape(text: str) -> str:
+    """``text`` as plain text in mrkdwn: no mention, link or entity in it stays live."""
+    return text.translate(_ESCAPES)
+
+
+def code_span(text: str) -> str:
+    """``text`` in a code span that nothing in it can end or break across lines."""
+    flat = " ".join(text.split()).replace("`", "'")
+    return f"`{escape(flat)}`"
