@@ -3,6 +3,11 @@
 Handlers catch these and turn them into plain sentences for the user; nothing else
 from an adapter (httpx errors, JSON errors, KeyErrors) may escape.
 
+Every :class:`VendorError` says whether its write may have happened anyway
+(``outcome_unknown``): a write that timed out or lost its connection after the request
+went out may have rung the phone or changed the presence, so it is never retried and the
+user is never told "nothing was changed".
+
     PhonebotError
      ├── VendorError                  a vendor call failed (carries the vendor name)
      │    ├── VendorAuthError         credentials missing, invalid or revoked (401/403)
@@ -31,13 +36,17 @@ class PhonebotError(Exception):
 class VendorError(PhonebotError):
     """A call to a vendor API failed."""
 
-    def __init__(self, vendor: str, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, vendor: str, message: str, *, status_code: int | None = None, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(message)
         self.vendor = vendor
         self.message = message
         self.status_code = status_code
         #: The vendor's own reason, redacted and bounded: for logs only, never shown to users.
         self.vendor_detail = ""
+        #: True when a write reached the vendor but no answer came back: it may have happened.
+        self.outcome_unknown = outcome_unknown
 
 
 class VendorAuthError(VendorError):
@@ -59,7 +68,11 @@ class VendorUnavailable(VendorError):
 
 
 class VendorTimeout(VendorUnavailable):
-    """The vendor did not answer in time."""
+    """The vendor did not answer in time.
+
+    ``outcome_unknown`` is False when the request was never sent (connect or pool timeout)
+    or was a read; True when a write was sent and its answer never came.
+    """
 
 
 class VendorRejected(VendorError):

@@ -197,10 +197,12 @@ class VendorHttpClient:
             try:
                 response = await self._client.request(endpoint.method, url, params=params, json=json, headers=headers)
             except httpx.TimeoutException as exc:
-                last_error = VendorTimeout(self.vendor, f"{self.vendor} did not answer in time")
+                sent = _may_have_happened(endpoint, exc, last_error)
+                last_error = VendorTimeout(self.vendor, f"{self.vendor} did not answer in time", outcome_unknown=sent)
                 last_error.__cause__ = exc
             except httpx.HTTPError as exc:
-                last_error = VendorUnavailable(self.vendor, f"{self.vendor} could not be reached")
+                sent = _may_have_happened(endpoint, exc, last_error)
+                last_error = VendorUnavailable(self.vendor, f"{self.vendor} could not be reached", outcome_unknown=sent)
                 last_error.__cause__ = exc
             else:
                 if response.is_success:
@@ -246,6 +248,29 @@ class VendorHttpClient:
         )
         rejected.vendor_detail = excerpt(detail)
         return rejected
+
+
+#: Failures that prove the request never left phonebot: the vendor cannot have acted on it.
+_NEVER_SENT = (
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ConnectError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+)
+
+
+def _may_have_happened(endpoint: Endpoint, exc: httpx.HTTPError, earlier: VendorError | None) -> bool:
+    """Whether a write that failed without an answer may still have been carried out.
+
+    Reads change nothing. A write that timed out or lost its connection after it was sent
+    (read/write timeout, dropped connection) may have rung the phone; so may an earlier
+    attempt of a retried idempotent write.
+    """
+    if earlier is not None and earlier.outcome_unknown:
+        return True
+    return endpoint.method != "GET" and not isinstance(exc, _NEVER_SENT)
 
 
 def _decode(response: httpx.Response) -> Any:

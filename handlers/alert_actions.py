@@ -2,7 +2,8 @@
 
 Every click is acknowledged at once; the work runs after. Only users linked to a phone
 identity may act (others get an ephemeral explanation). Clicks change the subject's record
-under its lock, so repeated or concurrent clicks are idempotent, and then ask the worker to
+under its lock, so repeated or concurrent clicks are idempotent (a repeated Call back rings
+once: its intent is claimed first, see ``handlers/intents.py``), and then ask the worker to
 re-render the message (in place, paced like every other alert write); what happened is
 also said in the message's thread.
 """
@@ -20,8 +21,9 @@ from bot.alerts.ledger import Ledger, SubjectRecord
 from bot.alerts.queue import AlertQueue, subject_key
 from bot.identity import Linked
 from handlers.alert_view import CALLBACK_ACTION, CLAIM_ACTION, HEARD_ACTION, RESOLVE_ACTION, SNOOZE_ACTION
-from handlers.call import dial
+from handlers.call import already_calling, dial
 from handlers.context import Services
+from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.reply import Reply
 
 ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
@@ -35,6 +37,8 @@ class Click:
     user_id: str
     value: str
     channel: str | None
+    #: The message (or view) the button is on: with the user, action and value, one click's intent.
+    container: str = ""
 
 
 class AlertActions:
@@ -79,7 +83,11 @@ class AlertActions:
         if not state.caller_number:
             return Reply(text="The caller's number is hidden, so there is nothing to call back.")
         linked.adapter.require(Capability.DIAL)
-        reply = await dial(self.services, linked, state.caller_number, name=state.caller_name)
+        intent = click_key(user_id=click.user_id, action=click.action_id, container=click.container, value=click.value)
+        async with Intents(self.services.store).once(intent, ttl=CLICK_WINDOW_SECONDS) as first:
+            if not first:
+                return already_calling(self.services, state.caller_number, state.caller_name)
+            reply = await dial(self.services, linked, state.caller_number, name=state.caller_name)
         at = self._now_text()
         changes: dict[str, Any] = {}
         if state.owner is None:

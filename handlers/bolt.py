@@ -9,6 +9,7 @@ user gets a short "still working" note, then the real answer.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
 from handlers.errors import explain
 from handlers.home import home_view
+from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from handlers.parsing import Help, UsageError, help_text, parse_call, parse_phonebot, parse_queue
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command
@@ -90,7 +92,7 @@ SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {
 
 def register(app: AsyncApp, services: Services) -> None:
     """Attach every command, action and event listener to ``app``."""
-    app.middleware(_dedupe_slack_retries(services))
+    app.middleware(_drop_repeated_deliveries(services))
     for command, (handler, precheck) in SLASH_COMMANDS.items():
         app.command(command)(_slash_listener(services, command, handler, precheck))
     app.action(re.compile(rf"^{PICK_ACTION}(:.*)?$"))(_call_pick_listener(services))
@@ -110,6 +112,7 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
             user_id=str((body.get("user") or {}).get("id")),
             value=str(action.get("value") or ""),
             channel=(body.get("channel") or {}).get("id"),
+            container=click_container(body),
         )
         send = _responder(respond)
         reply = await run_work(
@@ -162,7 +165,7 @@ def _slash_listener(
 
 
 def _action_listener(
-    services: Services, name: str, work: Callable[[str, dict[str, Any]], Awaitable[Reply]]
+    services: Services, name: str, work: Callable[[str, dict[str, Any], dict[str, Any]], Awaitable[Reply]]
 ) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         started = time.perf_counter()
@@ -171,7 +174,7 @@ def _action_listener(
         user_id = str((body.get("user") or {}).get("id"))
         send = _responder(respond)
         reply = await run_work(
-            lambda: work(user_id, action),
+            lambda: work(user_id, action, body),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
         )
@@ -183,14 +186,16 @@ def _action_listener(
 
 
 def _call_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
-    async def work(user_id: str, action: dict[str, Any]) -> Reply:
-        return await call_pick_action(services, user_id=user_id, value=str(action.get("value")))
+    async def work(user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
+        return await call_pick_action(
+            services, user_id=user_id, value=str(action.get("value")), container=click_container(body)
+        )
 
     return _action_listener(services, PICK_ACTION, work)
 
 
 def _login_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
-    async def work(user_id: str, action: dict[str, Any]) -> Reply:
+    async def work(user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
         return await queue_login_pick_action(services, user_id=user_id, value=str(action.get("value")))
 
     return _action_listener(services, LOGIN_PICK_ACTION, work)
@@ -207,17 +212,54 @@ def _home_listener(services: Services) -> Callable[..., Awaitable[None]]:
     return listener
 
 
-def _dedupe_slack_retries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
-    """Events API retries (``X-Slack-Retry-Num``) of an event already seen are acked and dropped."""
+def click_container(body: dict[str, Any]) -> str:
+    """Which message (channel and ts) or view a clicked button is on, as one string."""
+    container = body.get("container") or {}
+    if container.get("view_id"):
+        return f"view:{container['view_id']}"
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+    return f"message:{channel}:{ts}"
+
+
+def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """A Slack request phonebot has already taken is acked and dropped, whatever its type.
+
+    Slack's retries (``X-Slack-Retry-Num``) and any re-sent copy of a signed request (Bolt
+    accepts one for 5 minutes) would otherwise repeat their side effect: ring a phone
+    twice, log in twice. An Events API delivery is known by its ``event_id``; every other
+    request by its body, which carries Slack's unique ``trigger_id``. Runs after Bolt has
+    verified the signature, so a forged request can't block a real one.
+    """
+    intents = Intents(services.store)
 
     async def middleware(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
-        event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
-        if event_id:
-            fresh = await services.store.set_if_absent(f"dedupe:slack-event:{event_id}", "1", ttl=3600)
+        claim = _delivery_claim(req)
+        if claim is not None:
+            key, ttl = claim
+            try:
+                fresh = await intents.claim(key, ttl=ttl)
+            except Exception:  # the store is down: better to serve the request than to refuse it
+                log.warning("could not check whether a Slack request is a repeat", exc_info=True)
+                fresh = True
             if not fresh:
+                retry = req.headers.get("x-slack-retry-num") or []
+                log.info("dropped a repeated Slack request", extra={"retry_num": retry[0] if retry else None})
                 return BoltResponse(status=200, body="")
         return await next()
 
     return middleware
+
+
+def _delivery_claim(req: AsyncBoltRequest) -> tuple[str, float] | None:
+    """The intent key and TTL identifying one Slack delivery, or ``None`` for nothing to claim."""
+    if req.lazy_only:  # Bolt re-dispatching its own lazy listener, not a new delivery
+        return None
+    body = req.body if isinstance(req.body, dict) else {}
+    event_id = body.get("event_id")
+    if event_id:
+        return f"dedupe:slack-event:{event_id}", 3600
+    raw = req.raw_body or (json.dumps(body, sort_keys=True) if body else "")
+    return (delivery_key(raw), DELIVERY_WINDOW_SECONDS) if raw else None

@@ -1,14 +1,20 @@
-"""``/call``: click-to-dial. The caller's own phone rings first, then the number."""
+"""``/call``: click-to-dial. The caller's own phone rings first, then the number.
+
+A dial is never repeated: a button clicked twice rings once (the click is claimed in
+:mod:`handlers.intents` first), a re-sent ``/call`` request is dropped at the door
+(``handlers/bolt.py``), and a dial whose answer never came is reported as such, not retried.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 
-from adapters.errors import IdentityError
+from adapters.errors import IdentityError, VendorError
 from adapters.models import Capability, Contact
 from bot.identity import Linked
 from handlers.context import Services
+from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.parsing import CallContact, CallNumber, CallUser, UsageError, format_display, parse_call
 from handlers.reply import Button, Reply, usage
 
@@ -31,8 +37,11 @@ async def call_command(services: Services, *, user_id: str, text: str) -> Reply:
     return await _call_contact(services, linked, parsed.query)
 
 
-async def call_pick_action(services: Services, *, user_id: str, value: str) -> Reply:
-    """A click on one of the contact buttons: dial it as the clicker (never as the asker)."""
+async def call_pick_action(services: Services, *, user_id: str, value: str, container: str = "") -> Reply:
+    """A click on one of the contact buttons: dial it as the clicker (never as the asker).
+
+    ``container`` names the message (or view) the button is on; the same click twice rings once.
+    """
     try:
         choice = json.loads(value)
         number, name = str(choice["number"]), choice.get("name")
@@ -42,19 +51,45 @@ async def call_pick_action(services: Services, *, user_id: str, value: str) -> R
         return Reply(text="That button no longer holds a phone number; run `/call` again.", replace_original=True)
     linked = await services.identities.resolve(user_id)
     linked.adapter.require(Capability.DIAL)
-    reply = await dial(services, linked, number, name=name)
+    intent = click_key(user_id=user_id, action=PICK_ACTION, container=container, value=value)
+    async with Intents(services.store).once(intent, ttl=CLICK_WINDOW_SECONDS) as first:
+        reply = await dial(services, linked, number, name=name) if first else already_calling(services, number, name)
     return Reply(text=reply.text, replace_original=True)
 
 
 async def dial(services: Services, linked: Linked, e164: str, *, name: str | None = None) -> Reply:
-    """Ask the vendor to ring ``linked``'s phone and then ``e164``."""
-    await linked.adapter.dial(linked.identity, e164)
-    shown = format_display(e164, services.config.default_country)
-    who = f"{name} ({shown})" if name else shown
+    """Ask the vendor, once, to ring ``linked``'s phone and then ``e164``.
+
+    If the vendor took the request but never answered, the phone may ring anyway: the user
+    is told so, and nothing is retried.
+    """
+    try:
+        await linked.adapter.dial(linked.identity, e164)
+    except VendorError as exc:
+        if not exc.outcome_unknown:
+            raise
+        return Reply(
+            text=f":hourglass: {exc.vendor} didn't confirm the call to {_who(services, e164, name)} in time "
+            "\u2014 your phone may still ring. I won't retry, so it can't ring twice; "
+            "if nothing rings within a minute, try again."
+        )
     return Reply(
-        text=f":telephone_receiver: Calling {who}. Your own phone rings first "
+        text=f":telephone_receiver: Calling {_who(services, e164, name)}. Your own phone rings first "
         f"({linked.adapter.display_name}); pick up and you'll be connected."
     )
+
+
+def already_calling(services: Services, e164: str, name: str | None = None) -> Reply:
+    """The answer to a repeated click on a button whose call is already placed."""
+    return Reply(
+        text=f":telephone_receiver: I'm already calling {_who(services, e164, name)} for you "
+        "\u2014 that click was a repeat, so your phone rings just once."
+    )
+
+
+def _who(services: Services, e164: str, name: str | None) -> str:
+    shown = format_display(e164, services.config.default_country)
+    return f"{name} ({shown})" if name else shown
 
 
 async def _call_colleague(services: Services, linked: Linked, target_id: str) -> Reply:

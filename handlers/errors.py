@@ -34,6 +34,12 @@ def explain(exc: BaseException) -> Reply:
             text=f":closed_lock_with_key: {exc.vendor} refused phonebot's credentials. The token may have "
             "been revoked or lack a permission; an admin can run `phonebot check` to see which."
         )
+    if isinstance(exc, VendorError) and exc.outcome_unknown:
+        # The write went out and no answer came: it may have happened. Never "try again".
+        return Reply(
+            text=f":hourglass: {exc.vendor} didn't confirm in time, so the change may still have gone through. "
+            "I won't retry it; check before you try again."
+        )
     if isinstance(exc, VendorRateLimited):
         wait = f" Try again in about {int(exc.retry_after) + 1} s." if exc.retry_after else " Try again shortly."
         return Reply(text=f":hourglass: {exc.vendor} is asking phonebot to slow down.{wait}")

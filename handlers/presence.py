@@ -1,12 +1,18 @@
-"""``/presence``: show or set phone presence (activity + end time) in natural language."""
+"""``/presence``: show or set phone presence (activity + end time) in natural language.
+
+When the vendor doesn't confirm a change in time, the presence is read back once and the
+user is told what the phone really shows; phonebot's own label (Relatel keeps only DND) is
+kept only when the read-back shows the change landed.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from adapters.base import VendorAdapter
-from adapters.errors import IdentityError, VendorRejected
+from adapters.errors import IdentityError, VendorError, VendorRejected, VendorTimeout
 from adapters.models import Capability, Presence, PresenceChange, VendorIdentity
 from handlers.context import Services
 from handlers.parsing import (
@@ -21,6 +27,8 @@ from handlers.parsing import (
 from handlers.reply import Reply, usage
 
 LABEL_KEY = "presence:label:{vendor}:{user}"
+#: A read-back end time this close to the one asked for counts as the same (vendors round).
+SAME_END_SECONDS = 60
 
 
 async def presence_command(services: Services, *, user_id: str, text: str) -> Reply:
@@ -38,9 +46,17 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
     adapter.require(Capability.PRESENCE_WRITE)
     key = LABEL_KEY.format(vendor=adapter.name, user=identity.user_id)
     if isinstance(parsed, ClearPresence):
-        presence = await adapter.set_presence(identity, PresenceChange(activity="available"))
+        change = PresenceChange(activity="available")
+        presence, unconfirmed = await _write(adapter, identity, change)
+        if unconfirmed is not None and not _landed(presence, change):
+            return await _not_landed(services, adapter, identity, presence, unconfirmed, tz=tz, now=now)
         await services.store.delete(key)
         state = "available" if presence.available else _describe_state(presence, None)
+        if unconfirmed is not None:
+            return Reply(
+                text=f":white_check_mark: {adapter.display_name} didn't confirm in time, "
+                f"but your phone now shows you {state} again."
+            )
         return Reply(text=f":white_check_mark: You're {state} again on {adapter.display_name}.")
     assert isinstance(parsed, SetPresence)
     if not adapter.supports(Capability.PRESENCE_ACTIVITIES) and parsed.activity not in NEUTRAL_ACTIVITIES:
@@ -49,22 +65,88 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
             f"\u201c{parsed.label}\u201d isn't an activity I know. Choose one of: "
             + ", ".join(sorted(NEUTRAL_ACTIVITIES)),
         )
-    presence = await adapter.set_presence(
-        identity, PresenceChange(activity=parsed.activity, until=parsed.until, note=parsed.label)
-    )
+    change = PresenceChange(activity=parsed.activity, until=parsed.until, note=parsed.label)
+    presence, unconfirmed = await _write(adapter, identity, change)
+    if unconfirmed is not None and not _landed(presence, change):
+        return await _not_landed(services, adapter, identity, presence, unconfirmed, tz=tz, now=now)
     label = _display_label(presence, parsed.label)
     ttl = (parsed.until - now).total_seconds() if parsed.until else None
     await services.store.set(
         key, json.dumps({"label": label, "until": parsed.until.isoformat() if parsed.until else None}), ttl=ttl
     )
-    until = describe_until(parsed.until, tz, now)
     note = ""
     if not adapter.supports(Capability.PRESENCE_ACTIVITIES):
         note = (
             f" ({adapter.display_name} only knows do-not-disturb, so callers get DND;"
             f" phonebot shows \u201c{label}\u201d)"
         )
+    if unconfirmed is not None:
+        until = describe_until(presence.until, tz, now)
+        return Reply(
+            text=f":white_check_mark: {adapter.display_name} didn't confirm in time, "
+            f"but your phone now shows *{label}* {until}{note}."
+        )
+    until = describe_until(parsed.until, tz, now)
     return Reply(text=f":white_check_mark: Your phone presence is now *{label}* {until}{note}.")
+
+
+async def _write(
+    adapter: VendorAdapter, identity: VendorIdentity, change: PresenceChange
+) -> tuple[Presence, VendorError | None]:
+    """Set presence and return what the vendor reports, with the write's error if it went unconfirmed.
+
+    A write that timed out (or whose answer was lost) is read back once, so the user hears
+    the real state rather than a guess. Any other failure, or a failed read-back, raises.
+    """
+    try:
+        return await adapter.set_presence(identity, change), None
+    except VendorError as exc:
+        if not (exc.outcome_unknown or isinstance(exc, VendorTimeout)) or not adapter.supports(
+            Capability.PRESENCE_READ
+        ):
+            raise
+        unconfirmed = exc
+    try:
+        presence = await adapter.get_presence(identity)
+    except VendorError:
+        raise unconfirmed from None
+    return presence, unconfirmed
+
+
+def _landed(presence: Presence, change: PresenceChange) -> bool:
+    """Whether the vendor's read-back shows the change asked for (state and end time)."""
+    if change.activity == "available":
+        return presence.available
+    if presence.available:
+        return False
+    if presence.until is None or change.until is None:
+        return presence.until is None and change.until is None
+    return abs((presence.until - change.until).total_seconds()) <= SAME_END_SECONDS
+
+
+async def _not_landed(
+    services: Services,
+    adapter: VendorAdapter,
+    identity: VendorIdentity,
+    presence: Presence,
+    unconfirmed: VendorError,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+) -> Reply:
+    """The vendor didn't confirm and its read-back shows something else: say what it shows."""
+    state = _describe_state(presence, await _stored_label(services, adapter, identity, presence))
+    until = describe_until(presence.until, tz, now) if (presence.until or not presence.available) else ""
+    tail = f" {until}" if until else ""
+    advice = (
+        " The change may still arrive; check `/presence` in a minute before trying again."
+        if unconfirmed.outcome_unknown
+        else " Try again."
+    )
+    return Reply(
+        text=f":warning: {adapter.display_name} didn't confirm in time, and your phone shows *{state}*{tail}, "
+        f"not what you asked for.{advice}"
+    )
 
 
 async def _show(services: Services, *, user_id: str, target: str | None, now: datetime) -> Reply:
