@@ -205,6 +205,13 @@ class VendorAdapter(ABC):
         """Events since ``cursor`` (``None`` on first run: remember the present, alert on nothing old)."""
         raise self._unsupported(Capability.ALERT_POLLING)
 
+    def poll_backlog(self, cursor: Mapping[str, Any] | None) -> str | None:
+        """What a saved ``poll_alerts`` cursor has not read yet (a round hit its page limit), or ``None``.
+
+        ``phonebot check`` shows it; vendors whose polling cannot fall behind keep this default.
+        """
+        return None
+
     async def claim_alert(self, identity: VendorIdentity, event_detail: Mapping[str, Any], *, handled: bool) -> None:
         """Record at the vendor that ``identity`` took (``handled=False``) or finished a lost call."""
         raise self._unsupported(Capability.ALERT_CLAIM)

@@ -6,17 +6,26 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from adapters.redaction import SECRETS, install_log_redaction
 from bot.config import ConfigError, PhonebotConfig, Settings, load_config, parse_config
 
 if TYPE_CHECKING:
+    from adapters.base import VendorAdapter
     from bot.simulate import SimulatedPhoneSystems
+    from bot.store import RedisStore
 
 log = logging.getLogger("phonebot")
+
+#: ``serve --simulate`` without Slack credentials: Bolt needs some token, and nothing may reach slack.com.
+NO_SLACK_TOKEN = "xoxb-phonebot-simulation-without-slack"
+NO_SLACK_API_URL = "http://127.0.0.1:9/api/"  # the discard port: refused at once
 
 
 def _config_path(args: argparse.Namespace, settings: Settings) -> Path | None:
@@ -58,19 +67,47 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.http_limits import limits_from
     from bot.http_server import uvicorn_options
+    from bot.preflight import EMBEDDED_WARNING, alert_destination, redis_unreachable, store_refusal
     from bot.runtime import build_runtime
     from bot.server import build_asgi_app
 
-    config, simulators = _config_and_simulators(args, settings)
-    if not settings.slack_signing_secret and not args.socket_mode:
+    refusal = store_refusal(settings, simulate=args.simulate, embedded_store=args.embedded_store)
+    if refusal is not None:
+        print(f"phonebot: {refusal}", file=sys.stderr)
+        return 2
+    if not settings.slack_signing_secret and not args.socket_mode and not args.simulate:
         print("phonebot: SLACK_SIGNING_SECRET is not set; Slack requests cannot be verified.", file=sys.stderr)
         return 2
-    runtime = build_runtime(settings, config)
-    port = int(args.port or os.environ.get("PORT", "3000"))
+    unreachable = redis_unreachable(settings.redis_url)
+    if unreachable is not None:
+        print(f"phonebot: {unreachable}", file=sys.stderr)
+        return 1
+    config, simulators = _config_and_simulators(args, settings)
     try:
+        if not settings.redis_url and not args.simulate:
+            log.warning(EMBEDDED_WARNING)
+        if args.simulate and not settings.slack_signing_secret and not args.socket_mode:
+            log.warning("SLACK_SIGNING_SECRET is not set: /slack/events refuses every request (401)")
+            # A secret nobody knows: Bolt verifies against it, so every request is refused, none slips in.
+            settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
+        if not config.vendors:
+            log.warning("no vendors configured: /readyz answers 503 until the config has a vendors: section")
+        log.info(alert_destination(settings, config))
+        if args.simulate and settings.slack_bot_token is None:
+            log.warning(
+                "no SLACK_BOT_TOKEN: simulating without Slack; Slack Web API calls go to %s and fail, "
+                "/readyz reports slack not ready",
+                NO_SLACK_API_URL,
+            )
+            settings = settings.model_copy(
+                update={"slack_bot_token": SecretStr(NO_SLACK_TOKEN), "slack_api_url": NO_SLACK_API_URL}
+            )
+        runtime = build_runtime(settings, config)
+        port = int(args.port or os.environ.get("PORT", "3000"))
         if args.socket_mode:
             return asyncio.run(_serve_socket_mode(runtime, settings, host=args.host, port=port))
         asgi = build_asgi_app(runtime)
+        log.info("listening on http://%s:%d (Slack: POST /slack/events)", args.host, port)
         limits = uvicorn_options(limits_from(settings))
         uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False, **limits)
         return 0
@@ -91,6 +128,7 @@ async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, por
         print("phonebot: --socket-mode needs SLACK_APP_TOKEN (an xapp- app-level token).", file=sys.stderr)
         return 2
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    log.info("listening on http://%s:%d (Slack traffic over Socket Mode)", host, port)
     # Vendor webhooks, health and metrics still need HTTP; Slack traffic comes over the socket.
     asgi = build_asgi_app(runtime, slack_http=False)
     limits = uvicorn_options(limits_from(settings))
@@ -159,14 +197,23 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_adapters, build_slack_client
     from bot.store import open_store
 
+    if not args.simulate and _config_path(args, settings) is None:
+        print(
+            "config: MISSING: pass --config FILE or set PHONEBOT_CONFIG to the YAML file that names your "
+            "vendors (see the README, Configuration); or try phonebot check --simulate"
+        )
+        return 2
     config, simulators = _config_and_simulators(args, settings)
-    print(f"config: ok ({len(config.vendors)} vendor(s): {', '.join(config.vendors) or 'none'})")
     failures = 0
+    if config.vendors:
+        print(f"config: ok ({len(config.vendors)} vendor(s): {', '.join(config.vendors)})")
+    else:
+        print(f"config: NO VENDORS: {_config_path(args, settings)} has no vendors: section, so phonebot can do nothing")
+        failures += 1
     store = open_store(settings.redis_url)
     store_ok = await store.ping()
     print(f"store: {'ok' if store_ok else 'UNREACHABLE'} ({store.description})")
     failures += not store_ok
-    await store.close()
     if settings.slack_bot_token:
         try:
             auth = await build_slack_client(settings).auth_test()
@@ -187,12 +234,35 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
                     failures += 1
                     result = "FAILED"
                 print(f"  {row.capability.value:<22} {result:<8} {row.detail}")
+            backlog = await _poll_backlog(store, adapter) if store_ok else None
+            if backlog is not None:
+                print(f"  {'alerts.backlog':<22} {'WARNING':<8} {backlog}")
     finally:
         for adapter in adapters.values():
             await adapter.aclose()
+        await store.close()
         if simulators is not None:
             simulators.stop()
     return 1 if failures else 0
+
+
+async def _poll_backlog(store: RedisStore, adapter: VendorAdapter) -> str | None:
+    """What the adapter's saved poll cursor has not read yet (a round hit its page limit), if anything."""
+    import json
+
+    from adapters.models import Capability
+    from bot.alerts.poller import cursor_key
+
+    if not adapter.supports(Capability.ALERT_POLLING):
+        return None
+    raw = await store.get(cursor_key(adapter.name))
+    if raw is None:
+        return None
+    try:
+        cursor = json.loads(raw)
+    except ValueError:
+        return None
+    return adapter.poll_backlog(cursor if isinstance(cursor, dict) else None)
 
 
 # -- alerts / webhooks -------------------------------------------------------------------------
@@ -210,6 +280,10 @@ async def _alerts_dead(args: argparse.Namespace, settings: Settings) -> int:
         print("phonebot: REDIS_URL is not set; dead letters live in the Redis phonebot serves from.", file=sys.stderr)
         return 2
     store = open_store(settings.redis_url)
+    if not await store.ping():
+        await store.close()
+        print(f"phonebot: {store.description} is unreachable; dead letters live there.", file=sys.stderr)
+        return 1
     queue = AlertQueue(store.client)
     try:
         letters = await queue.dead_letters()
@@ -347,7 +421,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     serve.add_argument("--socket-mode", action="store_true", help="receive Slack traffic over Socket Mode")
-    serve.add_argument("--simulate", action="store_true", help="use the built-in vendor simulators")
+    serve.add_argument(
+        "--simulate", action="store_true", help="use the built-in vendor simulators (no Slack token needed)"
+    )
+    serve.add_argument(
+        "--embedded-store",
+        action="store_true",
+        help="run without REDIS_URL on an in-process store: not durable, needs PHONEBOT_WEBHOOK_SECRET",
+    )
     serve.set_defaults(func=cmd_serve)
 
     console = sub.add_parser("console", help="type slash commands in the terminal")

@@ -3,7 +3,8 @@
 Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt),
 ``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links),
 ``GET /healthz`` (process alive), ``GET /readyz``
-(store and Slack auth reachable), ``GET /metrics`` (Prometheus).
+(store and Slack auth reachable, at least one vendor configured; the embedded store is reported as
+``embedded (not durable)``), ``GET /metrics`` (Prometheus).
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ class ReadinessProbe:
     async def check(self, request: Request) -> Response:
         checks: dict[str, str] = {}
         store_ok = await self.runtime.store.ping()
-        checks["store"] = "ok" if store_ok else "unreachable"
+        checks["store"] = store_check(self.runtime, reachable=store_ok)
         slack_ok = await self._slack_ok()
         checks["slack"] = "ok" if slack_ok else "auth.test failed"
-        ready = store_ok and slack_ok
+        vendors_ok, checks["vendors"] = vendors_check(self.runtime)
+        ready = store_ok and slack_ok and vendors_ok
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     async def _slack_ok(self) -> bool:
@@ -97,6 +99,21 @@ class SlackEndpoint:
             )
         except (ValueError, TypeError):  # junk timestamp, non-UTF-8 body, non-ASCII signature
             return False
+
+
+def store_check(runtime: Runtime, *, reachable: bool) -> str:
+    """``ok``; ``embedded (not durable)`` on the embedded store, which is still ready (the operator chose it
+    with ``--embedded-store``, and ``serve`` warned that alerts are lost on restart); else ``unreachable``."""
+    if not reachable:
+        return "unreachable"
+    return "ok" if runtime.store.durable else "embedded (not durable)"
+
+
+def vendors_check(runtime: Runtime) -> tuple[bool, str]:
+    """Ready only with at least one vendor: without one every command and alert would fail."""
+    if not runtime.adapters:
+        return False, "none configured (add a vendors: section to the config)"
+    return True, "ok"
 
 
 async def healthz(request: Request) -> Response:

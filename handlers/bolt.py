@@ -28,7 +28,7 @@ from handlers.context import Services
 from handlers.errors import explain
 from handlers.home import home_view
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
-from handlers.parsing import Help, UsageError, help_text, parse_call, parse_phonebot, parse_queue
+from handlers.parsing import Help, UsageError, help_text, help_topic, parse_call, parse_phonebot, parse_queue
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command
 from handlers.queue import LOGIN_PICK_ACTION, queue_command, queue_login_pick_action
@@ -77,9 +77,9 @@ def _precheck_phonebot(text: str, services: Services) -> Reply | None:
     parsed = parse_phonebot(text)
     if isinstance(parsed, UsageError):
         return usage(parsed.message, parsed.example)
-    if isinstance(parsed, Help):
+    if isinstance(parsed, Help) and help_topic(parsed.topic) != "presence":
         return Reply(text=help_text(parsed.topic))
-    return None
+    return None  # presence help names the user's own vendor's activities: the handler looks them up
 
 
 SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {

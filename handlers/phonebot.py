@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from adapters.errors import PhonebotError, VendorError
 from adapters.models import CAPABILITY_LABELS, Capability
 from handlers.context import Services
-from handlers.parsing import Help, UsageError, WhoAmI, help_text, parse_phonebot
+from handlers.parsing import Help, UsageError, WhoAmI, activities_sentence, help_text, help_topic, parse_phonebot
 from handlers.reply import Reply, usage
 
 
@@ -14,9 +15,29 @@ async def phonebot_command(services: Services, *, user_id: str, text: str) -> Re
     if isinstance(parsed, UsageError):
         return usage(parsed.message, parsed.example)
     if isinstance(parsed, Help):
+        if help_topic(parsed.topic) == "presence":
+            return Reply(text=help_text("presence", activities=await _own_activities(services, user_id=user_id)))
         return Reply(text=help_text(parsed.topic))
     assert isinstance(parsed, WhoAmI)
     return await whoami(services, user_id=user_id)
+
+
+async def _own_activities(services: Services, *, user_id: str) -> str | None:
+    """The presence help's sentence on the activities of the user's own vendor; ``None`` when not linked."""
+    try:
+        linked = await services.identities.resolve(user_id)
+    except PhonebotError:
+        return None
+    adapter = linked.adapter
+    if not adapter.supports(Capability.PRESENCE_ACTIVITIES):
+        return activities_sentence(
+            adapter.display_name, settable=adapter.supports(Capability.PRESENCE_WRITE), named=None
+        )
+    try:
+        named = [activity.name for activity in await adapter.list_activities(linked.identity)]
+    except VendorError:
+        return None
+    return activities_sentence(adapter.display_name, settable=adapter.supports(Capability.PRESENCE_WRITE), named=named)
 
 
 async def whoami(services: Services, *, user_id: str) -> Reply:

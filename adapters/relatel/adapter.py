@@ -48,6 +48,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -94,7 +95,8 @@ REACHABLE_STATES = frozenset({"available", "unknown"})
 FREE_STATE = "available"
 PAGE_LIMIT = 100  # Relatel's maximum ``limit`` for calls and contacts
 MAX_CONTACT_PAGES = 5
-MAX_CALL_PAGES = 10  # 1,000 calls ended since the last poll
+#: Pages of 100 calls one poll round reads at most (5,000 calls); the rest waits in the cursor's backlog.
+MAX_CALL_PAGES = 50
 VOICEMAIL_LIMIT = 50
 SIGNATURE_HEADER = "relatel-signature"
 DELIVERY_HEADER = "relatel-delivery-id"
@@ -182,6 +184,8 @@ class RelatelAdapter(VendorAdapter):
     )
     acts_as_token_owner = True
     webhook_auth: ClassVar[Literal["signature", "url_token"]] = "signature"
+    #: Pages of ``GET /calls`` one poll round reads at most (tests lower it to hit the limit).
+    max_call_pages: int = MAX_CALL_PAGES
 
     def __init__(
         self,
@@ -442,13 +446,13 @@ class RelatelAdapter(VendorAdapter):
         """Lost calls, callbacks and voicemails since ``cursor`` (see :mod:`adapters.relatel.alerts`)."""
         state = alerts.PollCursor.load(cursor)
         since = now if state is None else min(state.calls_since, now)
-        calls, (voicemails, page_full) = await asyncio.gather(
-            self._ended_calls(since - alerts.OVERLAP), self._voicemails()
+        (calls, backlog), (voicemails, page_full) = await asyncio.gather(
+            self._calls_to_fold(since, None if state is None else state.backlog), self._voicemails()
         )
         if state is None:
             return PollResult(events=[], cursor=alerts.first_cursor(now, calls, voicemails).dump())
         call_events, state = alerts.fold_calls(
-            state, calls, now=now, vendor=self.name, alert_endpoints=self._alert_endpoints
+            state, calls, now=now, vendor=self.name, alert_endpoints=self._alert_endpoints, backlog=backlog
         )
         voicemail_events, state = alerts.fold_voicemails(
             state, voicemails, page_full=page_full, now=now, vendor=self.name, alert_endpoints=self._alert_endpoints
@@ -504,11 +508,20 @@ class RelatelAdapter(VendorAdapter):
         return rows
 
     async def _probe_polling(self) -> ProbeResult:
-        """A first-run poll reads the call log and the voicemails and changes nothing."""
+        """Read the call log of the last poll overlap and the voicemails, as a first poll would; changes nothing."""
         try:
-            await self.poll_alerts(None, now=self._clock())
+            calls, _ = await asyncio.gather(
+                self._ended_calls(self._clock() - alerts.OVERLAP, max_pages=self.max_call_pages), self._voicemails()
+            )
         except VendorError as exc:
             return ProbeResult(Capability.ALERT_POLLING, False, exc.message)
+        if calls.stopped_at is not None:
+            return ProbeResult(
+                Capability.ALERT_POLLING,
+                True,
+                f"call log and voicemails readable, but more than {self.max_call_pages * PAGE_LIMIT} calls ended "
+                "in the last two minutes: each poll round reads at most that many, the rest in the next rounds",
+            )
         return ProbeResult(Capability.ALERT_POLLING, True, "call log and voicemails readable")
 
     # -- private --------------------------------------------------------------------------
@@ -602,23 +615,72 @@ class RelatelAdapter(VendorAdapter):
             log.info("contact search stopped paging", extra={"vendor": self.name, "contacts": len(rows)})
         return list(rows.values())
 
-    async def _ended_calls(self, since: datetime) -> list[wire.CallRow]:
-        """Calls that ended at or after ``since``: newest first, paged back by ``started_at_lt_or_eq``."""
+    def poll_backlog(self, cursor: Mapping[str, Any] | None) -> str | None:
+        """What a saved poll cursor still has to read, when a round hit :attr:`max_call_pages`."""
+        state = alerts.PollCursor.load(cursor)
+        if state is None or state.backlog is None:
+            return None
+        return _backlog_words(state.backlog, self.max_call_pages)
+
+    async def _calls_to_fold(
+        self, since: datetime, backlog: alerts.CallBacklog | None
+    ) -> tuple[list[wire.CallRow], alerts.CallBacklog | None]:
+        """Every call that ended since ``since`` (less the overlap), then as much of ``backlog`` as pages remain.
+
+        Returns the calls (each once) and what is still unread when the page limit was hit.
+        """
+        budget = self.max_call_pages
+        top = await self._ended_calls(since - alerts.OVERLAP, max_pages=budget)
+        rows = {row.call_uuid: row for row in top.rows}
+        rest = backlog
+        if backlog is not None and top.pages < budget:
+            older = await self._ended_calls(
+                backlog.ended_since, started_before=backlog.started_before, max_pages=budget - top.pages
+            )
+            rows.update((row.call_uuid, row) for row in older.rows)
+            rest = None if older.stopped_at is None else backlog.model_copy(update={"started_before": older.stopped_at})
+        fresh = None
+        if top.stopped_at is not None:
+            fresh = alerts.CallBacklog(ended_since=since - alerts.OVERLAP, started_before=top.stopped_at)
+        left = alerts.merge_backlog(rest, fresh)
+        if left is not None:
+            log.warning(
+                "relatel lost-call poll hit its page limit; %s",
+                _backlog_words(left, budget),
+                extra={"vendor": self.name, "calls": len(rows)},
+            )
+        elif backlog is not None:
+            log.info("relatel lost-call poll caught up with its backlog", extra={"vendor": self.name})
+        return list(rows.values()), left
+
+    async def _ended_calls(
+        self, since: datetime, *, started_before: datetime | None = None, max_pages: int
+    ) -> _CallPages:
+        """Calls that ended at or after ``since`` (and started at or before ``started_before``), newest first.
+
+        Paged back as Relatel documents it: ``started_at_lt_or_eq`` = the oldest start on the page
+        (rounded up to Relatel's whole seconds, so the boundary call comes back and is deduped),
+        until a page is short. Stops early at ``max_pages`` or when a full page adds nothing new
+        (more than a page of calls starting in one second); ``stopped_at`` then says where.
+        """
         found: dict[str, wire.CallRow] = {}
         params: dict[str, Any] = {"ended_at_gt_or_eq": wire.format_time(since), "limit": PAGE_LIMIT}
-        for _ in range(MAX_CALL_PAGES):
+        if started_before is not None:
+            params["started_at_lt_or_eq"] = wire.format_time_up(started_before)
+        pages = 0
+        while True:
             body = await self._call("calls", token=self._service_token, params=params)
+            pages += 1
             page = _rows(wire.CallRow, wire.unwrap_list(body, "calls"))
             added = [row for row in page if row.call_uuid not in found]
             found.update((row.call_uuid, row) for row in page)
-            starts = [row.began_at for row in page if row.began_at is not None]
-            if len(page) < PAGE_LIMIT or not added or not starts:
-                break
-            # The boundary call comes back on the next page; it is deduped on call_uuid above.
-            params = {**params, "started_at_lt_or_eq": wire.format_time(min(starts))}
-        else:
-            log.info("lost-call poll stopped paging", extra={"vendor": self.name, "calls": len(found)})
-        return list(found.values())
+            if len(page) < PAGE_LIMIT:
+                return _CallPages(list(found.values()), pages, None)
+            starts = [start for row in page if (start := row.started_at or row.began_at) is not None]
+            oldest = min(starts) if starts else started_before or since
+            if not added or not starts or pages >= max_pages:
+                return _CallPages(list(found.values()), pages, oldest)
+            params = {**params, "started_at_lt_or_eq": wire.format_time_up(oldest)}
 
     async def _voicemails(self) -> tuple[list[wire.VoicemailRow], bool]:
         """The newest :data:`VOICEMAIL_LIMIT` voicemails, and whether the page was full."""
@@ -633,6 +695,23 @@ class RelatelAdapter(VendorAdapter):
             "or the user's own Relatel token",
             status_code=exc.status_code,
         )
+
+
+@dataclass(frozen=True)
+class _CallPages:
+    """What one paged read of ``GET /calls`` returned."""
+
+    rows: list[wire.CallRow]
+    pages: int
+    stopped_at: datetime | None  # the oldest start read when paging stopped short; None = read to the end
+
+
+def _backlog_words(backlog: alerts.CallBacklog, max_pages: int) -> str:
+    return (
+        f"calls that ended since {wire.format_time(backlog.ended_since)} and started at or before "
+        f"{wire.format_time(backlog.started_before)} are still to be read (more than {max_pages * PAGE_LIMIT} "
+        "calls in one round); later rounds read them first, nothing is skipped"
+    )
 
 
 RowT = TypeVar("RowT", wire.CallRow, wire.VoicemailRow)

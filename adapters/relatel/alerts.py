@@ -22,8 +22,18 @@ once however it arrived.
   is ``VOICEMAIL_HEARD`` (``…:heard``); one that was alerted and has vanished from the window
   fetched is ``VOICEMAIL_REMOVED`` (``…:removed``).
 
+**Paging never loses a call.** ``GET /calls`` has no page parameter: it lists newest first,
+at most 100 a request, and is paged back with ``started_at_lt_or_eq`` (the boundary call comes
+again). A round pages back through everything that ended since the cursor, up to the adapter's
+page limit. When the limit is hit, the part not read (calls that ended since the round's lower
+bound and started at or before where paging stopped) is kept in the cursor as a
+:class:`CallBacklog` and read first in later rounds' spare pages; the adapter logs a WARNING
+and ``phonebot check`` shows it. The cursor therefore never claims a call as handled that no
+round has read.
+
 The poll cursor (:class:`PollCursor`) is plain JSON: when the call log was last read, the call
-uuids already handled near that boundary, the open lost-call subjects (at most
+uuids already handled near that boundary (and, while a backlog remains, everywhere in it), the
+unread backlog, the open lost-call subjects (at most
 :data:`MAX_OPEN` for :data:`OPEN_DAYS` days) and the tracked voicemails (at most
 :data:`MAX_VOICEMAILS`). Folding a round into it is a pure function of the old cursor and
 what Relatel returned, so a re-poll after a crash produces the same events and keys.
@@ -75,11 +85,30 @@ class TrackedVoicemail(_Json):
     alerted: bool  # False for those present at the first run: never alerted, so never updated
 
 
+class CallBacklog(_Json):
+    """Calls no round has read yet: those that ended at or after ``ended_since`` and started at or before
+    ``started_before`` (a round hit its page limit there)."""
+
+    ended_since: datetime
+    started_before: datetime
+
+
+def merge_backlog(older: CallBacklog | None, newer: CallBacklog | None) -> CallBacklog | None:
+    """One backlog covering both; calls it re-covers were read already and are deduped on ``seen_calls``."""
+    if older is None or newer is None:
+        return older or newer
+    return CallBacklog(
+        ended_since=min(older.ended_since, newer.ended_since),
+        started_before=max(older.started_before, newer.started_before),
+    )
+
+
 class PollCursor(_Json):
     """What :meth:`~adapters.relatel.adapter.RelatelAdapter.poll_alerts` resumes from (JSON)."""
 
     calls_since: datetime
     seen_calls: dict[str, datetime] = Field(default_factory=dict)  # uuid -> ended_at, near the boundary
+    backlog: CallBacklog | None = None  # calls not read yet: a round hit its page limit
     open: dict[str, OpenLost] = Field(default_factory=dict)  # subject -> entry
     voicemails: dict[str, TrackedVoicemail] = Field(default_factory=dict)
     voicemail_floor: datetime | None = None  # untracked voicemails this old were pruned, not new
@@ -217,8 +246,13 @@ def fold_calls(
     now: datetime,
     vendor: str,
     alert_endpoints: frozenset[str],
+    backlog: CallBacklog | None = None,
 ) -> tuple[list[AlertEvent], PollCursor]:
-    """Events for calls not handled before, oldest first, and the cursor that remembers them."""
+    """Events for calls not handled before, oldest first, and the cursor that remembers them.
+
+    ``backlog``: what this round left unread (see :class:`CallBacklog`); the calls handled inside
+    it stay in ``seen_calls`` so that reading it later alerts only the rest.
+    """
     since = max(now, cursor.calls_since)
     seen = dict(cursor.seen_calls)
     open_ = dict(cursor.open)
@@ -239,11 +273,12 @@ def fold_calls(
             events.append(event)
         elif is_answered(call):
             events += _resolutions(call, open_, vendor=vendor)
-    horizon = since - OVERLAP
+    horizon = since - OVERLAP if backlog is None else min(since - OVERLAP, backlog.ended_since)
     seen = {uuid: ended for uuid, ended in seen.items() if ended >= horizon}
     oldest = now - timedelta(days=OPEN_DAYS)
     kept = sorted(((s, e) for s, e in open_.items() if e.at >= oldest), key=lambda item: item[1].at)[-MAX_OPEN:]
-    return events, cursor.model_copy(update={"calls_since": since, "seen_calls": seen, "open": dict(kept)})
+    update = {"calls_since": since, "seen_calls": seen, "open": dict(kept), "backlog": backlog}
+    return events, cursor.model_copy(update=update)
 
 
 def _resolutions(call: wire.CallRow, open_: dict[str, OpenLost], *, vendor: str) -> list[AlertEvent]:

@@ -26,9 +26,13 @@ team" (Alice, Bob) and 21 "Sales" (Carol); contacts including "Acme Corp", "Jens
 
 Alerts: :meth:`RelatelSimulator.add_missed_call`, :meth:`~RelatelSimulator.add_answered_call`,
 :meth:`~RelatelSimulator.add_callback` and :meth:`~RelatelSimulator.add_voicemail` change the call
-log and the voicemail list the adapter polls (``GET /calls`` honours ``ended_at_*`` and
-``started_at_*`` bounds and ``limit``, newest first; ``GET /voice_mails`` likewise; ``PUT
-/voice_mails/{id}`` marks heard). :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
+log and the voicemail list the adapter polls. Lists page the way ``shared/vendors/relatel.md``
+("Pagination") documents Relatel, not the way any client guesses: there is no page, offset,
+cursor or ``Link`` header (``page``/``per_page`` are ignored like any unknown parameter); at most
+``limit`` rows (default 30, at most 100), newest first; ``GET /calls`` honours inclusive
+``ended_at_*`` and ``started_at_*`` bounds, so paging back with ``started_at_lt_or_eq`` returns
+the boundary call again; ``GET /voice_mails`` likewise with ``created_at_lt_or_eq``; ``PUT
+/voice_mails/{id}`` marks heard. :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
 exactly as Relatel signs them (``Relatel-Signature: t=<ts>,v1=<hex>`` over ``"<t>.<raw body>"``,
 ``Relatel-Delivery-Id``, the ``{"delivery_id", "event_type", "occurred_at", "payload"}`` envelope).
 """
@@ -485,7 +489,8 @@ class RelatelSimulator(SimulatorBase):
             if low is not None or high is not None:
                 calls = [c for c in calls if _within(_parse_time(c.get(field_name)), low, high)]
         # Like the live API, `endpoint` is accepted and ignored.
-        calls.sort(key=lambda c: str(c.get("started_at") or ""), reverse=True)
+        # Newest first by start time (parsed, not compared as text); ties in a fixed order.
+        calls.sort(key=lambda c: (_parse_time(c.get("started_at")) or _EPOCH, str(c.get("call_uuid"))), reverse=True)
         limit = min(_int_param(request, "limit") or 30, 100)
         return JSONResponse({"calls": copy.deepcopy(calls[:limit])})
 
@@ -693,6 +698,9 @@ class RelatelSimulator(SimulatorBase):
         self.contacts = {cid: _contact(cid, name, number, email) for cid, name, number, email in named}
         for cid in range(4, CONTACT_COUNT):
             self.contacts[cid] = _contact(cid, f"Kunde {cid:03d}", f"455{cid:07d}", None)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _within(moment: datetime | None, low: datetime | None, high: datetime | None) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -124,6 +124,13 @@ def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def format_time_up(moment: datetime) -> str:
+    """:func:`format_time` rounded up to the next whole second: an upper bound that keeps ``moment`` in."""
+    if moment.microsecond:
+        moment = moment + timedelta(microseconds=1_000_000 - moment.microsecond)
+    return format_time(moment)
 
 
 def to_relatel_number(number: str) -> str | None:

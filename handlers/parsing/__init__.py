@@ -13,7 +13,7 @@ from handlers.parsing.call import (
     to_vendor_digits,
 )
 from handlers.parsing.common import UsageError, parse_user_mention
-from handlers.parsing.help import HELP, help_text
+from handlers.parsing.help import HELP, activities_sentence, help_text, help_topic
 from handlers.parsing.phonebot import Help, PhonebotCommand, WhoAmI, parse_phonebot
 from handlers.parsing.presence import (
     NEUTRAL_ACTIVITIES,
@@ -45,9 +45,11 @@ __all__ = [
     "ShowPresence",
     "UsageError",
     "WhoAmI",
+    "activities_sentence",
     "describe_until",
     "format_display",
     "help_text",
+    "help_topic",
     "parse_call",
     "parse_phonebot",
     "parse_presence",

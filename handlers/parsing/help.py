@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["HELP", "help_text"]
+from collections.abc import Sequence
+
+__all__ = ["HELP", "activities_sentence", "help_text", "help_topic"]
+
+_NAMED = "available, lunch, meeting, away, out, vacation, dnd, busy, sick"
+_ACTIVITIES_PLACEHOLDER = "{activities}"
+_GENERIC_ACTIVITIES = (
+    f"Activities: {_NAMED}, as far as your phone system has them (some have only do-not-disturb); "
+    "once you're linked, this help lists yours."
+)
 
 _PRESENCE = """\
 *`/presence`* shows or sets your phone presence, so callers and colleagues know where you are.
@@ -15,8 +24,7 @@ _PRESENCE = """\
 a day without a time means you're back at the start of that working day.
 • `/presence dnd` sets it with no end time.
 • `/presence back` (or `available`, `clear`, `online`) makes you available again.
-Activities everyone has: available, lunch, meeting, away, out, vacation, dnd, busy, sick; \
-your phone system may offer more. Times are in your Slack time zone, up to 90 days ahead. \
+{activities} Times are in your Slack time zone, up to 90 days ahead. \
 A time that has passed today means tomorrow (`until 8:00` at 10:00)."""
 
 _CALL = """\
@@ -57,8 +65,41 @@ HELP: dict[str, str] = {
 """Per-command help, keyed by command name without the slash."""
 
 
-def help_text(topic: str | None) -> str:
-    """The help for ``topic`` (``"presence"`` or ``"/presence"``), or the overview for ``None``/unknown."""
+def help_topic(topic: str | None) -> str | None:
+    """The ``HELP`` key ``topic`` names (``" /Presence "`` -> ``"presence"``), or ``None`` for the overview."""
     if topic is None:
+        return None
+    key = topic.strip().lstrip("/").lower()
+    return key if key in HELP else None
+
+
+def help_text(topic: str | None, *, activities: str | None = None) -> str:
+    """The help for ``topic`` (``"presence"`` or ``"/presence"``), or the overview for ``None``/unknown.
+
+    ``activities``: the presence help's sentence on activities for the user's own vendor (see
+    :func:`activities_sentence`); without it the sentence is the generic one.
+    """
+    key = help_topic(topic)
+    if key is None:
         return _OVERVIEW
-    return HELP.get(topic.strip().lstrip("/").lower(), _OVERVIEW)
+    return HELP[key].replace(_ACTIVITIES_PLACEHOLDER, activities or _GENERIC_ACTIVITIES)
+
+
+def activities_sentence(vendor: str, *, settable: bool, named: Sequence[str] | None) -> str:
+    """What the presence help says about activities on ``vendor`` (its display name).
+
+    Args:
+        settable: the vendor lets phonebot set presence at all.
+        named: the user's own activity names on a vendor with named activities; ``None`` for a
+            vendor that has only do-not-disturb.
+    """
+    if not settable:
+        return f"{vendor} has no phone presence that phonebot can set."
+    if named is None:
+        return (
+            f"Activities on {vendor}: *dnd* only. {vendor} knows just do-not-disturb, so lunch, meeting, away, "
+            "out, vacation, busy and sick set DND too, and phonebot shows the word you typed."
+        )
+    if not named:
+        return f"Your {vendor} activity list is empty, so there is nothing to set."
+    return f"Your activities on {vendor}: {', '.join(named)}."

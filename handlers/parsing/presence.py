@@ -100,6 +100,17 @@ _DOT_DATE_RE = re.compile(r"(?P<day>[0-9]{1,2})\.(?P<month>[0-9]{1,2})\.(?P<year
 # "friday 9" is Friday at 09:00; dateparser reads the 9 as September.
 _DAY_AND_HOUR_RE = re.compile(r"(?P<day>[a-z]+) (?P<hour>[0-9]{1,2})|(?P<hour2>[0-9]{1,2}) (?P<day2>[a-z]+)")
 _MONTH_WORD_RE = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+_DAY_WORD = (
+    r"(?:next )?(?:today|tomorrow|mon|monday|tue|tues|tuesday|wed|wednesday|thu|thur|thurs|thursday|"
+    r"fri|friday|sat|saturday|sun|sunday)"
+)
+# "tomorrow 25:00", "friday at 9am", "14:00 monday": the time is checked here, because dateparser
+# drops a time it cannot read and keeps the day ("tomorrow 25:00" would become tomorrow 08:00).
+_DAY_AT_TIME_RE = re.compile(
+    rf"(?P<day>{_DAY_WORD})(?: at)? (?P<time>[0-9]\S*)|(?P<time2>[0-9]\S*)(?: on)? (?P<day2>{_DAY_WORD})"
+)
+# A time of day dateparser may have ignored when it answers with a whole day.
+_CLOCK_SHAPE_RE = re.compile(r"[0-9][:.][0-9]|[0-9] ?[ap]\.?m\b|\b[0-9]{1,2}h\b")
 _POINT_IN_TIME_RE = re.compile(
     r"\b[0-9]{1,2}[:.][0-9]{2}\b|[0-9] ?[ap]\.?m\b|\b(?:today|tonight|tomorrow|noon|midnight|next|"
     r"mon|monday|tue|tues|tuesday|wed|wednesday|thu|thur|thurs|thursday|fri|friday|"
@@ -340,8 +351,18 @@ def _parse_until(expr: str, *, label: str, now: datetime, tz: ZoneInfo, workday_
         error = _check_numeric_date(ambiguous, expr=expr, label=label)
         if error is not None:
             return error
+    day_at_time = _DAY_AT_TIME_RE.fullmatch(normal)
+    if day_at_time is not None:
+        day_word = day_at_time.group("day") or day_at_time.group("day2")
+        clock_text = day_at_time.group("time") or day_at_time.group("time2")
+        wall = _wall_time(clock_text)
+        if wall is None:
+            return UsageError(
+                f"I couldn't read {quote(clock_text)} as a time of day.", f"/presence {label} until {day_word} 14:30"
+            )
+        normal = f"{day_word} {wall:%H:%M}"
     day_and_hour = _DAY_AND_HOUR_RE.fullmatch(normal)
-    if day_and_hour is not None:
+    if day_at_time is None and day_and_hour is not None:
         day_word = day_and_hour.group("day") or day_and_hour.group("day2")
         hour = day_and_hour.group("hour") or day_and_hour.group("hour2")
         if not _MONTH_WORD_RE.match(day_word) and int(hour) <= 23:
@@ -350,6 +371,10 @@ def _parse_until(expr: str, *, label: str, now: datetime, tz: ZoneInfo, workday_
     if parsed is None:
         return unreadable
     moment, period = parsed
+    if period in _DAY_PERIODS and _CLOCK_SHAPE_RE.search(normal):
+        return UsageError(
+            f"I couldn't read the time of day in {quote(expr)}.", f"/presence {label} until tomorrow 14:30"
+        )
     try:
         local = moment.astimezone(tz)
         if period in _DAY_PERIODS:
@@ -363,6 +388,21 @@ def _parse_until(expr: str, *, label: str, now: datetime, tz: ZoneInfo, workday_
         return unreadable
 
 
+def _wall_time(text: str) -> time | None:
+    """``14:30``, ``9``, ``9am``, ``2:30pm``, ``14h30`` as a wall time; ``None`` when out of range or unreadable."""
+    clock = _CLOCK_RE.fullmatch(text)
+    if clock is None:
+        return None
+    hour = int(clock.group("hour"))
+    minute = int(clock.group("minute") or 0)
+    ampm = clock.group("ampm")
+    if not (0 <= minute <= 59 and (1 <= hour <= 12 if ampm else hour <= 23)):
+        return None
+    if ampm:
+        hour = hour % 12 + (12 if ampm == "p" else 0)
+    return time(hour, minute)
+
+
 def _next_clock_time(
     clock: re.Match[str], *, expr: str, label: str, local_now: datetime, tz: ZoneInfo
 ) -> datetime | UsageError:
@@ -371,14 +411,9 @@ def _next_clock_time(
     Read here rather than by dateparser, which takes ``9`` for September and ``14h``
     for 05:00.
     """
-    hour = int(clock.group("hour"))
-    minute = int(clock.group("minute") or 0)
-    ampm = clock.group("ampm")
-    if not (0 <= minute <= 59 and (1 <= hour <= 12 if ampm else hour <= 23)):
+    wall = _wall_time(clock.group(0))
+    if wall is None:
         return UsageError(f"I couldn't read {quote(expr)} as a time of day.", f"/presence {label} until 14:30")
-    if ampm:
-        hour = hour % 12 + (12 if ampm == "p" else 0)
-    wall = time(hour, minute)
     now = local_now.astimezone(UTC)
     for days in (0, 1):
         day = local_now.date() + timedelta(days=days)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
+from bot.simulate import SimulatedPhoneSystems
 from tests.fakes.fixtures import SIGNING_SECRET
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import SlackClientSim, SlackSigner
@@ -113,7 +115,7 @@ def test_serve_answers_signed_slack_requests(fake_slack: FakeSlack, redis_url: s
             assert proc.poll() is None, proc.communicate()[1]
             assert time.monotonic() < deadline, "phonebot serve did not come up"
             time.sleep(0.1)
-        assert httpx.get(base + "/readyz").json()["checks"] == {"store": "ok", "slack": "ok"}
+        assert httpx.get(base + "/readyz").json()["checks"] == {"store": "ok", "slack": "ok", "vendors": "ok"}
         signer = SlackSigner(SIGNING_SECRET)
         body, headers = signer.slash_command(
             "/phonebot", "help", user_id="U0ALICE", user_name="alice", response_url=fake_slack.new_response_url()
@@ -144,3 +146,161 @@ def test_webhooks_url_gives_secret_urls_to_unsigned_vendors_and_plain_ones_to_si
     assert "webhook_secret" in signed.stderr
     unknown = run("webhooks", "url", "nosuchvendor", "--public-url", base)
     assert unknown.returncode == 2 and "known: dstny, multisender, relatel, tele2" in unknown.stderr
+
+
+# -- the front door: serve refuses what it cannot do well, and says what it does ---------------------
+SERVE_ENV = {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
+WEBHOOK_SECRET = {"PHONEBOT_WEBHOOK_SECRET": "cli-test-webhook-secret-0123456789"}
+
+
+def _config(tmp_path: Path, vendors: dict[str, object]) -> str:
+    path = tmp_path / "phonebot.yml"
+    path.write_text(yaml.safe_dump({"vendors": vendors}))
+    return str(path)
+
+
+def _relatel(phones: SimulatedPhoneSystems) -> dict[str, object]:
+    return {"relatel": phones.config()["vendors"]["relatel"]}
+
+
+class Served:
+    """A ``phonebot serve`` subprocess that answered ``/healthz``; ``stop()`` returns its stderr."""
+
+    def __init__(self, *args: str, **env: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [*PHONEBOT, "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
+            env=_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise AssertionError(self.proc.communicate()[1])
+            assert time.monotonic() < deadline, "phonebot serve did not come up"
+            time.sleep(0.1)
+
+    def readyz(self) -> httpx.Response:
+        return httpx.get(self.base + "/readyz", timeout=10)
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+
+def test_serve_without_redis_refuses_unless_embedded_store_and_a_webhook_secret(
+    tmp_path: Path, phones: SimulatedPhoneSystems
+) -> None:
+    config = _config(tmp_path, _relatel(phones))
+    refused = run("serve", "--config", config, **SERVE_ENV, **WEBHOOK_SECRET)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        "phonebot: REDIS_URL is not set: alerts, dedupe and poll cursors would live in memory and be lost on "
+        "restart. Set REDIS_URL, or pass --embedded-store to run without durability."
+    ]
+    no_secret = run("serve", "--config", config, "--embedded-store", **SERVE_ENV)
+    assert no_secret.returncode == 2 and "Traceback" not in no_secret.stderr
+    assert len(no_secret.stderr.strip().splitlines()) == 1
+    assert "PHONEBOT_WEBHOOK_SECRET must be set" in no_secret.stderr and "every vendor subscription" in no_secret.stderr
+
+
+def test_serve_on_the_embedded_store_warns_and_readyz_says_not_durable(
+    tmp_path: Path, phones: SimulatedPhoneSystems, fake_slack: FakeSlack
+) -> None:
+    slack = {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": fake_slack.url}
+    served = Served(
+        "--config", _config(tmp_path, _relatel(phones)), "--embedded-store", **SERVE_ENV, **WEBHOOK_SECRET, **slack
+    )
+    try:
+        ready = served.readyz()
+    finally:
+        err = served.stop()
+    # Chosen explicitly, so ready, but said plainly: a restart loses what is not yet posted.
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {
+        "ready": True,
+        "checks": {"store": "embedded (not durable)", "slack": "ok", "vendors": "ok"},
+    }
+    assert "WARNING phonebot: running on the embedded store (--embedded-store)" in err and "lost on restart" in err
+    assert f"listening on http://127.0.0.1:{served.port}" in err
+    assert "alerts: no alerts.routes configured" in err
+    assert "Traceback" not in err
+
+
+def test_serve_with_no_vendors_is_not_ready(tmp_path: Path, redis_url: str, fake_slack: FakeSlack) -> None:
+    slack = {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": fake_slack.url}
+    served = Served("--config", _config(tmp_path, {}), REDIS_URL=redis_url, **SERVE_ENV, **slack)
+    try:
+        ready = served.readyz()
+    finally:
+        err = served.stop()
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["vendors"].startswith("none configured")
+    assert ready.json()["checks"]["store"] == "ok"
+    assert "no vendors configured" in err
+
+
+def test_serve_simulate_needs_no_slack_credentials_and_says_where_alerts_go() -> None:
+    served = Served("--simulate")
+    try:
+        ready = served.readyz()
+        refused = httpx.post(served.base + "/slack/events", content=b"command=/phonebot&text=help")
+    finally:
+        err = served.stop()
+    assert ready.status_code == 503 and ready.json()["checks"]["slack"] != "ok"  # honest: no Slack here
+    assert refused.status_code == 401  # nothing unverified gets in
+    assert "alerts: no alerts.routes configured, so vendor events are accepted but posted nowhere" in err
+    assert "no SLACK_BOT_TOKEN: simulating without Slack" in err
+    assert f"listening on http://127.0.0.1:{served.port}" in err
+    assert "Traceback" not in err
+
+
+def test_unreachable_redis_is_one_clear_line_for_serve_and_alerts_dead(tmp_path: Path) -> None:
+    dead_redis = {"REDIS_URL": "redis://:hunter2@127.0.0.1:1/0"}
+    served = run("serve", "--config", _config(tmp_path, {}), **SERVE_ENV, **dead_redis)
+    letters = run("alerts", "dead", **dead_redis)
+    for result in (served, letters):
+        assert result.returncode == 1
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("phonebot: Redis at redis://***@127.0.0.1:1/0 is unreachable"), line
+        assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_check_without_a_config_says_what_is_missing(tmp_path: Path) -> None:
+    missing = run("check")
+    assert missing.returncode == 2
+    assert missing.stdout.startswith("config: MISSING: pass --config FILE or set PHONEBOT_CONFIG")
+    empty = run("check", "--config", _config(tmp_path, {}))
+    assert empty.returncode == 1 and "config: NO VENDORS" in empty.stdout
+
+
+def test_check_shows_a_relatel_poll_backlog(tmp_path: Path, phones: SimulatedPhoneSystems, redis_url: str) -> None:
+    import json
+
+    import redis
+
+    from bot.alerts.poller import cursor_key
+
+    cursor = {
+        "calls_since": "2026-12-01T10:00:00Z",
+        "backlog": {"ended_since": "2026-12-01T09:50:00Z", "started_before": "2026-12-01T09:55:00Z"},
+    }
+    with redis.Redis.from_url(redis_url) as client:
+        client.set(cursor_key("relatel"), json.dumps(cursor))
+    result = run("check", "--config", _config(tmp_path, _relatel(phones)), REDIS_URL=redis_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [row] = [line for line in result.stdout.splitlines() if "alerts.backlog" in line]
+    assert "WARNING" in row and "started at or before 2026-12-01T09:55:00Z are still to be read" in row

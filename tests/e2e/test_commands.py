@@ -144,6 +144,24 @@ def test_help_and_whoami(app: RunningApp) -> None:
     assert "Dstny user *alice*" in _text(app.reply(url))
 
 
+def test_presence_help_lists_the_users_own_dstny_activities(app: RunningApp) -> None:
+    _, url = app.command("/phonebot", "help presence")
+    text = _text(app.reply(url))
+    listed = "Available, Lunch, Meeting, Away, Out of office, Vacation, Do not disturb, Busy."
+    assert f"Your activities on Dstny: {listed}" in text
+    sentence = text.split("Your activities on Dstny:")[1].split(".")[0]
+    assert "Sick" not in sentence and "sick" not in sentence  # not on this user's Dstny list
+    assert "everyone has" not in text
+
+
+@pytest.mark.phonebot(default_vendor="relatel")
+def test_presence_help_on_relatel_says_dnd_only(app: RunningApp) -> None:
+    _, url = app.command("/phonebot", "help presence")
+    text = _text(app.reply(url))
+    assert "Activities on Relatel: *dnd* only" in text and "everyone has" not in text
+    assert "/presence lunch 45m" in text  # the rest of the help is unchanged
+
+
 def test_unlinked_user_is_told_how_to_get_linked(app: RunningApp) -> None:
     _, url = app.command("/call", "+4571999999", user="U0STRANGER")
     text = _text(app.reply(url))
@@ -230,7 +248,7 @@ def test_relatel_presence_keeps_the_label(app: RunningApp) -> None:
 def test_health_readiness_and_metrics(app: RunningApp) -> None:
     assert httpx.get(app.url + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(app.url + "/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"store": "ok", "slack": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"] == {"store": "ok", "slack": "ok", "vendors": "ok"}
     app.command("/phonebot", "help")
     metrics = httpx.get(app.url + "/metrics").text
     assert re.search(r'phonebot_commands_total\{command="/phonebot",outcome="usage"\} [1-9]', metrics)

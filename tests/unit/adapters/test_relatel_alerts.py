@@ -244,6 +244,78 @@ async def test_a_full_page_is_paged_back_and_deduped(
     assert all(r.query["limit"] == ["100"] for r in pages)
 
 
+async def test_1200_calls_in_the_re_read_window_are_all_alerted(
+    poller: Poller, sim: RelatelSimulator, clock: SettableClock
+) -> None:
+    start = clock.advance(minutes=1)
+    for n in range(1200):
+        sim.add_missed_call(f"45310{n:05d}", at=start + timedelta(seconds=n))
+    clock.advance(minutes=21)
+    events = await poller.round()
+    assert len({e.idempotency_key for e in events}) == len(events) == 1200
+    assert poller.cursor is not None and poller.cursor["backlog"] is None
+    pages = [r for r in sim.requests if r.path.endswith("/calls")]
+    assert all("page" not in r.query and "per_page" not in r.query for r in pages)  # Relatel has neither
+    clock.advance(seconds=30)
+    assert await poller.round() == []
+
+
+async def test_a_page_limit_keeps_what_was_not_read_in_the_cursor_and_later_rounds_read_it(
+    poller: Poller,
+    adapter: RelatelAdapter,
+    server: LoopbackServer,
+    sim: RelatelSimulator,
+    clock: SettableClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    adapter.max_call_pages = 3
+    start = clock.advance(minutes=1)
+    calls = [sim.add_missed_call(f"45320{n:05d}", at=start + timedelta(seconds=n)) for n in range(450)]
+    clock.advance(minutes=9)
+    with caplog.at_level("WARNING", logger="adapters.relatel.adapter"):
+        first = await poller.round()
+    assert [r.levelname for r in caplog.records if "page limit" in r.getMessage()] == ["WARNING"]
+    alerted = {e.idempotency_key for e in first}
+    assert len(alerted) == len(first) == 298  # three pages of 100, each boundary call read twice
+    assert alerted == {f"relatel:call:{c['call_uuid']}" for c in calls[-298:]}  # newest first
+    # Not advanced past what was read: every call not alerted lies inside the backlog the cursor keeps.
+    assert poller.cursor is not None
+    backlog = poller.cursor["backlog"]
+    assert backlog["started_before"] == calls[-298]["started_at"]
+    for call in calls[:-298]:
+        assert call["ended_at"] >= backlog["ended_since"] and call["started_at"] <= backlog["started_before"]
+    assert "still to be read" in (adapter.poll_backlog(poller.cursor) or "")
+
+    later = start + timedelta(minutes=9)
+    newer = [sim.add_missed_call(f"45330{n:05d}", at=later + timedelta(seconds=n)) for n in range(50)]
+    clock.advance(minutes=2)
+    restarted = make_adapter(server, clock)  # a restart in between: the backlog lives in the JSON cursor
+    restarted.max_call_pages = 3
+    try:
+        poller.adapter = restarted
+        rest = await poller.round()
+        while poller.cursor is not None and poller.cursor["backlog"] is not None:
+            clock.advance(seconds=30)
+            rest += await poller.round()
+    finally:
+        await restarted.aclose()
+    keys = [e.idempotency_key for e in first + rest]
+    assert len(keys) == len(set(keys)) == 500  # every call alerted exactly once
+    assert set(keys) == {f"relatel:call:{c['call_uuid']}" for c in calls + newer}
+    assert restarted.poll_backlog(poller.cursor) is None
+
+
+async def test_probe_says_when_one_round_cannot_read_the_whole_window(
+    adapter: RelatelAdapter, sim: RelatelSimulator, clock: SettableClock
+) -> None:
+    adapter.max_call_pages = 1
+    for n in range(150):
+        sim.add_missed_call(f"45340{n:05d}", at=clock.now - timedelta(seconds=100 - n // 2))
+    rows = {row.capability: row for row in await adapter.probe()}
+    assert rows[Capability.ALERT_POLLING].ok is True
+    assert "more than 100 calls ended in the last two minutes" in rows[Capability.ALERT_POLLING].detail
+
+
 async def test_endpoint_filter_is_applied_here(
     server: LoopbackServer, sim: RelatelSimulator, clock: SettableClock
 ) -> None:

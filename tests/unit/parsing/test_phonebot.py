@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.parsing import HELP, Help, UsageError, WhoAmI, help_text, parse_phonebot
+from handlers.parsing import HELP, Help, UsageError, WhoAmI, activities_sentence, help_text, parse_phonebot
 
 
 @pytest.mark.parametrize(
@@ -82,8 +82,15 @@ def test_help_lists_every_form(topic: str, forms: list[str]) -> None:
 
 
 def test_help_text() -> None:
-    assert help_text("presence") == HELP["presence"]
-    assert help_text(" /Presence ") == HELP["presence"]
+    assert help_text("call") == HELP["call"]
+    assert help_text(" /Presence ") == help_text("presence")
+    assert "{activities}" not in help_text("presence") and "this help lists yours" in help_text("presence")
+    relatel = activities_sentence("Relatel", settable=True, named=None)
+    assert relatel.startswith("Activities on Relatel: *dnd* only")
+    assert relatel in help_text("presence", activities=relatel)
+    dstny = activities_sentence("Dstny", settable=True, named=["Lunch", "Out"])
+    assert dstny == "Your activities on Dstny: Lunch, Out."
+    assert "no phone presence" in activities_sentence("Tele2", settable=False, named=None)
     overview = help_text(None)
     assert overview not in HELP.values()
     for command in ("/presence", "/call", "/queue", "/phonebot"):

@@ -153,6 +153,9 @@ def test_dnd_without_end() -> None:
         ("away until friday 9", utc(11, 27, 8)),
         ("away until tomorrow 8", utc(11, 25, 7)),
         ("away until 14 monday", utc(11, 30, 13)),
+        ("away until friday at 2:30pm", utc(11, 27, 13, 30)),
+        ("away until 9am on friday", utc(11, 27, 8)),
+        ("away until tomorrow 23:59", utc(11, 25, 22, 59)),
         ("away until dec 9", utc(12, 9, 7)),
         ("vacation until 1.12.", utc(12, 1, 7)),
         ("vacation until 24.12.", utc(12, 24, 7)),
@@ -262,6 +265,15 @@ def test_clock_times_on_dst_nights(now: datetime, text: str, until: datetime) ->
         ("away until 25:00", "as a time of day"),
         ("away until 13pm", "as a time of day"),
         ("away until 10:75", "as a time of day"),
+        ("lunch until tomorrow 25:00", "couldn't read \u201c25:00\u201d as a time of day"),
+        ("lunch until tomorrow 13:61", "couldn't read \u201c13:61\u201d as a time of day"),
+        ("lunch until tomorrow 99", "couldn't read \u201c99\u201d as a time of day"),
+        ("lunch until tomorrow at 24:00", "couldn't read \u201c24:00\u201d as a time of day"),
+        ("lunch until friday 13pm", "couldn't read \u201c13pm\u201d as a time of day"),
+        ("lunch until friday 99", "couldn't read \u201c99\u201d as a time of day"),
+        ("lunch until 25:00 monday", "couldn't read \u201c25:00\u201d as a time of day"),
+        ("lunch until 99", "as a time of day"),
+        ("lunch until 13:61", "as a time of day"),
         ("away until yesterday", "That time has already passed"),
         ("away until today", "That time has already passed (Tue 24 Nov 2026 08:00)"),
         ("away until 2025-01-01", "That time has already passed"),
@@ -285,6 +297,12 @@ def test_clock_times_on_dst_nights(now: datetime, text: str, until: datetime) ->
 )
 def test_usage_errors(text: str, fragment: str) -> None:
     assert fragment in error(text).message
+
+
+def test_a_bad_time_after_a_day_is_refused_with_an_example_not_set_to_the_workday_start() -> None:
+    refused = error("lunch until tomorrow 25:00")
+    assert refused.example == "/presence lunch until tomorrow 14:30"
+    assert isinstance(parse(refused.example.removeprefix("/presence ")), SetPresence)
 
 
 def test_error_examples_use_the_typed_activity() -> None:

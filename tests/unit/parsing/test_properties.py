@@ -243,6 +243,26 @@ def test_presence_clock_time_is_the_next_occurrence(hour: int, minute: int, now:
 
 
 @FAST
+@given(
+    st.sampled_from(["tomorrow", "tomorrow at", "friday", "next monday", "sunday at"]),
+    st.one_of(
+        st.builds("{}:{:02d}".format, st.integers(24, 99), st.integers(0, 59)),
+        st.builds("{}:{}".format, st.integers(0, 23), st.integers(60, 99)),
+        st.builds("{}.{}".format, st.integers(0, 99), st.integers(60, 99)),
+        st.builds(str, st.integers(24, 999)),
+        st.builds("{}pm".format, st.integers(13, 99)),
+    ),
+    nows,
+    zones,
+)
+def test_presence_an_impossible_time_after_a_day_is_refused(day: str, clock: str, now: datetime, tz: ZoneInfo) -> None:
+    result = parse_presence(f"lunch until {day} {clock}", now=now, tz=tz)
+    assert isinstance(result, UsageError), result  # never quietly the start of that day
+    assert_usage_error_is_helpful(result)
+    assert result.example.startswith("/presence lunch until ")
+
+
+@FAST
 @given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=zones), nows, zones)
 def test_describe_until_never_raises(until: datetime, now: datetime, tz: ZoneInfo) -> None:
     assert describe_until(until, tz, now).startswith("until ")

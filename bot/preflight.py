@@ -1,0 +1,84 @@
+"""What ``phonebot serve`` (and the other commands) check before they start, as one-line answers.
+
+Each function returns a sentence for the operator, or ``None`` when all is well; ``bot.cli``
+prints the refusals and exits non-zero, so a misconfiguration is one clear line, never a
+traceback.
+
+* **Durability.** Without ``REDIS_URL`` alerts, dedupe keys and poll cursors live in memory and
+  are lost on restart, so ``serve`` refuses unless told ``--embedded-store`` (``--simulate``
+  needs nothing). Without Redis *and* without ``PHONEBOT_WEBHOOK_SECRET`` the key of the secret
+  webhook URLs would be generated anew at every start, breaking every vendor subscription, so
+  that is refused even with ``--embedded-store``.
+* **Redis reachable.** :func:`redis_unreachable` pings once with a short-lived client (its own
+  event loop, so no connection leaks into the server's).
+* **Where alerts go.** :func:`alert_destination` says it in one line at startup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot.config import PhonebotConfig, Settings
+from bot.store.redis import redact_url
+
+__all__ = ["alert_destination", "redis_unreachable", "store_refusal"]
+
+NO_REDIS = (
+    "REDIS_URL is not set: alerts, dedupe and poll cursors would live in memory and be lost on restart. "
+    "Set REDIS_URL, or pass --embedded-store to run without durability."
+)
+NO_WEBHOOK_SECRET = (
+    "without REDIS_URL, PHONEBOT_WEBHOOK_SECRET must be set: otherwise the secret webhook URLs change at every "
+    "start and every vendor subscription breaks."
+)
+EMBEDDED_WARNING = (
+    "running on the embedded store (--embedded-store): alerts not yet posted, dedupe keys and poll cursors "
+    "are lost on restart; /readyz reports store: embedded (not durable)"
+)
+
+
+def store_refusal(settings: Settings, *, simulate: bool, embedded_store: bool) -> str | None:
+    """Why ``serve`` must not start with this store choice, or ``None``."""
+    if settings.redis_url or simulate:
+        return None
+    if not embedded_store:
+        return NO_REDIS
+    if settings.phonebot_webhook_secret is None:
+        return NO_WEBHOOK_SECRET
+    return None
+
+
+def redis_unreachable(redis_url: str | None, *, timeout: float = 3.0) -> str | None:
+    """``"Redis at redis://… is unreachable (…)"`` when a ``PING`` fails, else ``None`` (also without a URL)."""
+    if not redis_url:
+        return None
+    return asyncio.run(_ping(redis_url, timeout))
+
+
+async def _ping(redis_url: str, timeout: float) -> str | None:
+    where = f"Redis at {redact_url(redis_url)}"
+    try:
+        client = aioredis.Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    except ValueError as exc:  # not a redis:// URL at all
+        return f"{where} is not a usable Redis URL ({exc})"
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        return f"{where} is unreachable ({type(exc).__name__}: {exc})"
+    finally:
+        await client.aclose()
+    return None
+
+
+def alert_destination(settings: Settings, config: PhonebotConfig) -> str:
+    """One line: the channels alerts are posted to, or why they are posted nowhere."""
+    channels = sorted({route.channel for route in config.alerts.routes})
+    if not channels:
+        return "alerts: no alerts.routes configured, so vendor events are accepted but posted nowhere"
+    named = ", ".join(channels)
+    if settings.slack_bot_token is None:
+        return f"alerts: routed to {named}, but SLACK_BOT_TOKEN is not set, so they cannot be posted"
+    return f"alerts: posted to Slack channel(s) {named} via {settings.slack_api_url or 'https://slack.com/api/'}"
