@@ -29,15 +29,18 @@ MASK = "***"
 _MIN_SECRET_LENGTH = 6
 
 _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{6,}"), lambda m: f"{m.group(1)} {MASK}"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), lambda m: f"{m.group(1)} {MASK}"),
+    # "Token <credential>" (Relatel's scheme), but not prose such as "the token expired".
+    (re.compile(r"\b(Token)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}"), lambda m: f"{m.group(1)} {MASK}"),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+"), f"xox?-{MASK}"),
     (re.compile(r"\bxapp-[A-Za-z0-9-]+"), f"xapp-{MASK}"),
+    # key=value in query strings and forms, "key": "value" in JSON; not prose such as "TOKEN: missing".
+    (re.compile(r"(?i)\b((?:access_|api_|auth_)?(?:token|key|secret|password|apikey)=)[^\s\"'&,;]{4,}"), rf"\1{MASK}"),
     (
         re.compile(
-            r"(?i)([\"']?(?:access_|api_|auth_)?(?:token|key|secret|password|apikey)[\"']?\s*[:=]\s*[\"']?)"
-            r"[^\s\"'&,;}]{4,}"
+            r"(?i)([\"'](?:access_|api_|auth_)?(?:token|key|secret|password|apikey)[\"']\s*:\s*[\"'])[^\"']{4,}"
         ),
-        lambda m: f"{m.group(1)}{MASK}",
+        rf"\1{MASK}",
     ),
     (re.compile(r"https://hooks\.slack\.com/[^\s\"'<>]+"), f"https://hooks.slack.com/{MASK}"),
     (re.compile(r"(/(?:webhooks|voicemails)/[a-z0-9_-]+/)[^\s\"'/<>?]+"), lambda m: f"{m.group(1)}{MASK}"),
