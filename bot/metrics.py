@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter("phonebot_commands_total", "Slash commands and button clicks handled", ["command", "outcome"])
 ACK_SECONDS = Histogram(
@@ -30,3 +30,14 @@ WEBHOOKS = Counter("phonebot_webhooks_total", "Vendor webhooks received", ["vend
 ALERT_EVENTS = Counter("phonebot_alert_events_total", "Alert events offered to the queue", ["vendor", "outcome"])
 ALERT_DELIVERIES = Counter("phonebot_alert_deliveries_total", "Alert queue entries finished", ["outcome"])
 SLACK_RATE_LIMITED = Counter("phonebot_slack_rate_limited_total", "Slack 429 answers honoured (Retry-After)")
+ALERT_REPLAYS = Counter(
+    "phonebot_alert_replays_total", "Transient dead letters replayed by the worker once Slack answered again"
+)
+ALERT_QUEUE_DEPTH = Gauge("phonebot_alert_queue_depth", "Alert queue entries not yet delivered (queued or pending)")
+ALERT_OLDEST_PENDING = Gauge(
+    "phonebot_alert_oldest_pending_seconds", "Age of the oldest alert queue entry not yet delivered (0 when none)"
+)
+TASK_RESTARTS = Counter(
+    "phonebot_task_restarts_total", "Background tasks that crashed and were restarted by the supervisor", ["task"]
+)
+TASK_RUNNING = Gauge("phonebot_task_running", "1 while a supervised background task runs, else 0", ["task"])

@@ -34,6 +34,7 @@ class Target(BaseModel):
     mode: Literal["message", "digest"] = "message"
     digest_id: str | None = None
     ts: str | None = None  # the message's ts once posted (mode "message")
+    held_until: float | None = None  # unix time a quiet-hours/snooze digest holds the subject until
     synced: int = 0  # record version the channel shows
     notes: list[str] = Field(default_factory=list)  # thread replies still to post
 
