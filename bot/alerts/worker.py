@@ -92,7 +92,6 @@ class AlertWorker:
         self._last_take_over = 0.0
         #: How often transient dead letters are looked at for replay (see ``_replay_parked``).
         self.parked_check_seconds = 30.0
-        self._next_parked_check = time.monotonic() + self.parked_check_seconds
         self._parked_checked_at = time.monotonic()
         self.busy = False  # True while a batch is being delivered (stop waits for it)
         #: phonebot's own Listen link for an alert, when it has one (set once the URL tokens are loaded).
@@ -393,9 +392,8 @@ class AlertWorker:
         the oldest one goes back alone, as a canary whose delivery brings the others back.
         """
         now = time.monotonic()
-        if now < self._next_parked_check:
+        if now - self._parked_checked_at < self.parked_check_seconds:
             return
-        self._next_parked_check = now + self.parked_check_seconds
         slack_answered = self.delivery.last_success >= self._parked_checked_at
         self._parked_checked_at = now
         letters = [letter for letter in await self.queue.dead_letters() if letter.transient]

@@ -109,7 +109,7 @@ def test_a_poison_entry_left_by_a_crashed_replica_is_dead_lettered_on_take_over_
         try:
             subscribe(app)
             phones.tele2.send_webhook_sync("LostCallerAdded", {"callerid": f"+3706990002{attempt}"})
-            wait_until(lambda: len(_posted_callers(slack)) == attempt + 1)
+            wait_until(lambda expected=attempt + 1: len(_posted_callers(slack)) == expected)
             wait_until(lambda: store.hlen(DEAD) == 1)
             settle(app, seconds=0.1)
             assert httpx.get(f"{app.url}/readyz").status_code == 200
