@@ -113,7 +113,8 @@ def test_serve_answers_signed_slack_requests(fake_slack: FakeSlack, redis_url: s
             assert proc.poll() is None, proc.communicate()[1]
             assert time.monotonic() < deadline, "phonebot serve did not come up"
             time.sleep(0.1)
-        assert httpx.get(base + "/readyz").json()["checks"] == {"store": "ok", "slack": "ok"}
+        checks = httpx.get(base + "/readyz").json()["checks"]
+        assert checks == {"store": "ok", "slack": "ok", "alert_worker": "ok", "alert_queue": "ok"}
         signer = SlackSigner(SIGNING_SECRET)
         body, headers = signer.slash_command(
             "/phonebot", "help", user_id="U0ALICE", user_name="alice", response_url=fake_slack.new_response_url()
