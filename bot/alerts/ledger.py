@@ -15,7 +15,7 @@ from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from adapters.events import AlertEvent
 from bot.alerts.queue import AlertKeys
@@ -111,3 +111,5 @@ class Ledger:
             except LockError:
                 log.warning("lost a subject lock while holding it")
                 return
+            except (RedisError, OSError) as exc:  # Redis hiccup: keep trying while the lock has time left
+                log.warning("could not renew a subject lock (%s); trying again", type(exc).__name__)
