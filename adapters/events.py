@@ -7,12 +7,16 @@ often the vendor delivers the same fact, so duplicates are dropped before they a
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The longest subject or idempotency key kept as the vendor sent it (see :func:`bounded_id`).
+MAX_ID_LENGTH = 160
 
 
 class AlertKind(StrEnum):
@@ -52,6 +56,24 @@ class AlertEvent(BaseModel):
     resolved_by: str | None = None
     text: str | None = None  # free text for NOTIFICATION / CALL_EVENT
     detail: dict[str, Any] = Field(default_factory=dict)  # vendor extras, never secrets
+
+    @field_validator("subject", "idempotency_key")
+    @classmethod
+    def _bounded(cls, value: str) -> str:
+        # Both end up in Redis keys and (the subject) in Slack button values, whatever the vendor sent.
+        return bounded_id(value)
+
+
+def bounded_id(value: str, limit: int = MAX_ID_LENGTH) -> str:
+    """``value`` itself when at most ``limit`` characters, else a readable prefix and the SHA-256 of the whole.
+
+    Deterministic (the same long value always gives the same id) and idempotent (a bounded id
+    is returned unchanged), so ids built from vendor data stay stable and never exceed ``limit``.
+    """
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[: max(0, limit - len(digest) - 1)]}~{digest}"
 
 
 def without_empty(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -177,8 +177,13 @@ class DeliverySettings(BaseModel):
 
     #: Seconds between two writes to one channel (Slack: about one message per second per channel).
     pace_seconds: float = Field(default=1.0, ge=0, le=60)
-    #: Failed attempts (5xx, timeouts) before an alert is parked in the dead-letter list.
+    #: While Slack is unavailable (5xx, timeouts, connection errors), an alert is retried with backoff
+    #: (doubling from ``backoff_seconds``, at most a minute apart) until it has failed at least
+    #: ``max_attempts`` times *and* for ``retry_window_seconds``; only then is it parked in the
+    #: dead-letter list, as *transient*, and replayed by itself once Slack accepts writes again.
+    #: A permanent refusal (``channel_not_found``…) is parked at once, whatever these say.
     max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_window_seconds: float = Field(default=1800, ge=0, le=7 * 24 * 3600)
     #: Quick retries inside one attempt, with exponential backoff from ``backoff_seconds``.
     retries: int = Field(default=3, ge=0, le=10)
     backoff_seconds: float = Field(default=0.5, ge=0, le=60)
@@ -186,6 +191,8 @@ class DeliverySettings(BaseModel):
     take_over_after_seconds: float = Field(default=60, ge=0.1, le=3600)
     #: A digest message is edited at most once per this many seconds; changes in between are coalesced.
     digest_refresh_seconds: float = Field(default=10, ge=0, le=600)
+    #: ``/readyz`` answers 503 while the oldest alert still waiting for Slack is older than this.
+    ready_max_pending_age_seconds: float = Field(default=300, gt=0, le=24 * 3600)
 
 
 class AlertSettings(BaseModel):

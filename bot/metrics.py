@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter("phonebot_commands_total", "Slash commands and button clicks handled", ["command", "outcome"])
 ACK_SECONDS = Histogram(
@@ -38,3 +38,14 @@ HTTP_CONNECTIONS_SHED = Counter(
     "Connections closed by the server guard",
     ["reason"],  # header_timeout | over_capacity
 )
+ALERT_REPLAYS = Counter(
+    "phonebot_alert_replays_total", "Transient dead letters replayed by the worker once Slack answered again"
+)
+ALERT_QUEUE_DEPTH = Gauge("phonebot_alert_queue_depth", "Alert queue entries not yet delivered (queued or pending)")
+ALERT_OLDEST_PENDING = Gauge(
+    "phonebot_alert_oldest_pending_seconds", "Age of the oldest alert queue entry not yet delivered (0 when none)"
+)
+TASK_RESTARTS = Counter(
+    "phonebot_task_restarts_total", "Background tasks that crashed and were restarted by the supervisor", ["task"]
+)
+TASK_RUNNING = Gauge("phonebot_task_running", "1 while a supervised background task runs, else 0", ["task"])

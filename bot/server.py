@@ -3,8 +3,9 @@
 Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt),
 ``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links),
 ``GET /healthz`` (process alive), ``GET /readyz``
-(store and Slack auth reachable, at least one vendor configured; the embedded store is reported as
-``embedded (not durable)``), ``GET /metrics`` (Prometheus).
+(store and Slack auth reachable, at least one vendor configured, alert worker running, no alert
+waiting too long; the embedded store is reported as ``embedded (not durable)``), ``GET /metrics``
+(Prometheus).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -32,23 +33,52 @@ log = logging.getLogger(__name__)
 
 READY_CACHE_SECONDS = 30.0
 
+#: One readiness check: ``None`` when fine, else what is wrong (shown in the ``/readyz`` body).
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+
 
 class ReadinessProbe:
-    """Checks the store and Slack ``auth.test``; Slack's answer is cached briefly."""
+    """``GET /readyz``: runs every named check in ``checks``; ready (200) only when all pass, else 503.
+
+    Checks: the store answers, Slack ``auth.test`` passes (cached briefly), the alert worker
+    runs, and no alert has waited longer than ``alerts.delivery.ready_max_pending_age_seconds``.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._slack_ok_until = 0.0
+        self.checks: list[tuple[str, ReadinessCheck]] = [
+            ("store", self._store),
+            ("slack", self._slack),
+            ("vendors", self._vendors),
+            ("alert_worker", runtime.alerts.worker_problem),
+            ("alert_queue", runtime.alerts.queue_problem),
+        ]
 
     async def check(self, request: Request) -> Response:
         checks: dict[str, str] = {}
-        store_ok = await self.runtime.store.ping()
-        checks["store"] = store_check(self.runtime, reachable=store_ok)
-        slack_ok = await self._slack_ok()
-        checks["slack"] = "ok" if slack_ok else "auth.test failed"
-        vendors_ok, checks["vendors"] = vendors_check(self.runtime)
-        ready = store_ok and slack_ok and vendors_ok
+        for name, probe in self.checks:
+            try:
+                problem = await probe()
+            except Exception as exc:  # a failing check means "not ready", never a 500
+                log.warning("readiness check %s failed: %s", name, type(exc).__name__)
+                problem = f"check failed ({type(exc).__name__})"
+            checks[name] = problem or "ok"
+        ready = all(result == "ok" for result in checks.values())
+        if checks["store"] == "ok" and not self.runtime.store.durable:
+            # Ready all the same: the operator chose it (--embedded-store) and serve warned.
+            checks["store"] = "embedded (not durable)"
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    async def _store(self) -> str | None:
+        return None if await self.runtime.store.ping() else "unreachable"
+
+    async def _vendors(self) -> str | None:
+        # Without a vendor every command and alert would fail.
+        return None if self.runtime.adapters else "none configured (add a vendors: section to the config)"
+
+    async def _slack(self) -> str | None:
+        return None if await self._slack_ok() else "auth.test failed"
 
     async def _slack_ok(self) -> bool:
         if time.monotonic() < self._slack_ok_until:
@@ -99,21 +129,6 @@ class SlackEndpoint:
             )
         except (ValueError, TypeError):  # junk timestamp, non-UTF-8 body, non-ASCII signature
             return False
-
-
-def store_check(runtime: Runtime, *, reachable: bool) -> str:
-    """``ok``; ``embedded (not durable)`` on the embedded store, which is still ready (the operator chose it
-    with ``--embedded-store``, and ``serve`` warned that alerts are lost on restart); else ``unreachable``."""
-    if not reachable:
-        return "unreachable"
-    return "ok" if runtime.store.durable else "embedded (not durable)"
-
-
-def vendors_check(runtime: Runtime) -> tuple[bool, str]:
-    """Ready only with at least one vendor: without one every command and alert would fail."""
-    if not runtime.adapters:
-        return False, "none configured (add a vendors: section to the config)"
-    return True, "ok"
 
 
 async def healthz(request: Request) -> Response:

@@ -136,5 +136,5 @@ def _pick_button(services: Services, contact: Contact) -> Button:
     return Button(
         label=f"{contact.name} · {shown}",
         action_id=f"{PICK_ACTION}:{contact.number}",
-        value=json.dumps({"number": contact.number, "name": contact.name}),
+        value=json.dumps({"number": contact.number, "name": contact.name[:200]}),
     )

@@ -74,7 +74,7 @@ async def _login(linked: Linked, group: str | None, *, login: bool) -> Reply:
                 Button(
                     label=queue.name,
                     action_id=f"{LOGIN_PICK_ACTION}:{queue.group_id}",
-                    value=json.dumps({"group_id": queue.group_id, "login": login, "name": queue.name}),
+                    value=json.dumps({"group_id": queue.group_id, "login": login, "name": queue.name[:200]}),
                 )
                 for queue in candidates
             ],

@@ -15,14 +15,22 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from adapters.events import bounded_id
 from bot.mrkdwn import code_span
 
 MAX_BUTTONS = 10
+#: Slack's limits for a button's ``action_id`` and ``value``.
+MAX_ACTION_ID = 255
+MAX_VALUE = 2000
 
 
 @dataclass(frozen=True)
 class Button:
-    """A button on a reply: ``action_id`` routes the click, ``value`` carries the data."""
+    """A button on a reply: ``action_id`` routes the click, ``value`` carries the data.
+
+    An ``action_id`` built from vendor data is shortened with a hash when too long (it stays
+    unique and keeps its prefix, which routes it); a ``value`` must be kept short by its builder.
+    """
 
     label: str
     action_id: str
@@ -47,8 +55,8 @@ class Reply:
             elements = [
                 ButtonElement(
                     text=button.label[:75],
-                    action_id=button.action_id,
-                    value=button.value,
+                    action_id=bounded_id(button.action_id, MAX_ACTION_ID),
+                    value=button.value[:MAX_VALUE],
                     style=button.style,
                 )
                 for button in self.buttons[:MAX_BUTTONS]

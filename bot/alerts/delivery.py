@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -59,6 +60,8 @@ class SlackDelivery:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.max_rate_limit_wait = max_rate_limit_wait
+        #: ``time.monotonic()`` of the last write Slack accepted (0 before the first).
+        self.last_success = 0.0
 
     async def post(
         self,
@@ -88,7 +91,9 @@ class SlackDelivery:
         while True:
             await self.pacer.wait_turn(channel)
             try:
-                return await call()
+                response = await call()
+                self.last_success = time.monotonic()
+                return response
             except SlackApiError as exc:
                 status = exc.response.status_code
                 error = _error_code(exc.response)

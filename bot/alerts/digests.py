@@ -14,6 +14,12 @@ edits rather than 180.
 
 A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
 and a sorted set of member subject keys in arrival order. Adding a member is idempotent.
+
+Lifetime: the hash and its members expire :data:`DIGEST_TTL_SECONDS` after the digest last
+changed, and every change refreshes both, so they live at least as long as the subject records
+that point at them stay active. A digest that did expire is never brought back half-made:
+``add``, ``changed`` and ``mark_synced`` touch only a digest that still exists, and say so;
+the worker then gives the subject a message of its own again.
 """
 
 from __future__ import annotations
@@ -27,6 +33,31 @@ import redis.asyncio as aioredis
 from bot.alerts.queue import AlertKeys
 
 OPEN_BURST_SECONDS = 120  # a burst digest keeps collecting until this long after its last member
+#: How long a digest outlives its last change (the same as a subject record outlives its own).
+DIGEST_TTL_SECONDS = 30 * 24 * 3600
+
+# KEYS: digest hash, members; ARGV: ttl, [member, score]. Bumps the version only if the digest exists.
+_TOUCH = """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
+  return 0
+end
+if ARGV[2] then redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[2]) end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: digest hash, releases; ARGV: id, ts, version, not_before. Records a write only on a digest that exists.
+_MARK_SYNCED = """
+if redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'ts', ARGV[2], 'synced', ARGV[3], 'not_before', ARGV[4])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -49,6 +80,8 @@ class Digests:
     def __init__(self, redis: aioredis.Redis, keys: AlertKeys) -> None:
         self.redis = redis
         self.keys = keys
+        self._touch = redis.register_script(_TOUCH)
+        self._mark_synced = redis.register_script(_MARK_SYNCED)
 
     async def burst(self, channel: str) -> str:
         """The channel's open burst digest, started if there is none."""
@@ -68,22 +101,23 @@ class Digests:
         await self.redis.zadd(self.keys.releases, {digest_id: release_at})
         return digest_id
 
-    async def add(self, digest_id: str, subject_key: str) -> None:
-        """Make a subject a member (no-op if it already is) and mark the digest for re-render."""
-        members = self._members(digest_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(members, {subject_key: time.time()}, nx=True)
-            pipe.hincrby(self.keys.digest(digest_id), "version", 1)
-            pipe.expire(members, 30 * 24 * 3600)
-            await pipe.execute()
+    async def add(self, digest_id: str, subject_key: str) -> bool:
+        """Make a subject a member (no-op if it already is) and mark the digest for re-render.
 
-    async def changed(self, digest_id: str) -> None:
-        """A member's state changed: the digest message must be re-rendered."""
-        await self.redis.hincrby(self.keys.digest(digest_id), "version", 1)
+        ``False`` when the digest no longer exists (it expired): nothing was written.
+        """
+        keys = [self.keys.digest(digest_id), self._members(digest_id)]
+        return bool(await self._touch(keys=keys, args=[DIGEST_TTL_SECONDS, subject_key, time.time()]))
+
+    async def changed(self, digest_id: str) -> bool:
+        """A member's state changed: the digest must be re-rendered; ``False`` when it no longer exists."""
+        keys = [self.keys.digest(digest_id), self._members(digest_id)]
+        return bool(await self._touch(keys=keys, args=[DIGEST_TTL_SECONDS]))
 
     async def get(self, digest_id: str) -> Digest | None:
+        """The digest, or ``None`` when it is gone (or only a fragment of it is left)."""
         raw: dict[str, str] = dict(await self.redis.hgetall(self.keys.digest(digest_id)))  # type: ignore[arg-type]
-        if not raw:
+        if "channel" not in raw or "kind" not in raw:
             return None
         return Digest(
             id=digest_id,
@@ -101,10 +135,9 @@ class Digests:
 
     async def mark_synced(self, digest_id: str, *, ts: str, version: int, next_edit_at: float) -> None:
         """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.digest(digest_id), mapping={"ts": ts, "synced": version, "not_before": next_edit_at})
-            pipe.zrem(self.keys.releases, digest_id)
-            await pipe.execute()
+        await self._mark_synced(
+            keys=[self.keys.digest(digest_id), self.keys.releases], args=[digest_id, ts, version, next_edit_at]
+        )
 
     async def schedule(self, digest_id: str, at: float) -> None:
         """Have the worker sync the digest at ``at`` (unix time), when it may be written again."""
@@ -124,7 +157,8 @@ class Digests:
                 pipe.hsetnx(key, field, value)
             pipe.hsetnx(key, "version", 0)
             pipe.hsetnx(key, "synced", 0)
-            pipe.expire(key, 30 * 24 * 3600)
+            pipe.expire(key, DIGEST_TTL_SECONDS)
+            pipe.expire(self._members(digest_id), DIGEST_TTL_SECONDS)
             await pipe.execute()
 
     def _members(self, digest_id: str) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from adapters.events import AlertEvent
 from bot.alerts.queue import AlertKeys
@@ -34,6 +34,7 @@ class Target(BaseModel):
     mode: Literal["message", "digest"] = "message"
     digest_id: str | None = None
     ts: str | None = None  # the message's ts once posted (mode "message")
+    held_until: float | None = None  # unix time a quiet-hours/snooze digest holds the subject until
     synced: int = 0  # record version the channel shows
     notes: list[str] = Field(default_factory=list)  # thread replies still to post
 
@@ -110,3 +111,5 @@ class Ledger:
             except LockError:
                 log.warning("lost a subject lock while holding it")
                 return
+            except (RedisError, OSError) as exc:  # Redis hiccup: keep trying while the lock has time left
+                log.warning("could not renew a subject lock (%s); trying again", type(exc).__name__)

@@ -6,8 +6,12 @@
 * Workers read with ``XREADGROUP``; an entry stays in the group's pending list until the
   worker acknowledges it, which it does only after Slack confirmed the post or update.
 * Entries a dead worker left pending are taken over with ``XAUTOCLAIM`` once idle long enough.
-* After too many failed attempts an entry is parked in the dead-letter hash, visible to
-  ``phonebot alerts dead`` and replayable from there.
+* An entry that cannot be delivered is parked in the dead-letter hash, visible to
+  ``phonebot alerts dead`` and replayable from there. Each dead letter says whether Slack
+  refused it for good (or it could not be handled at all) or was only unavailable
+  (``transient``); the worker replays transient ones by itself once Slack answers again.
+* An entry whose fields cannot even be read (a poison entry) is handed to the worker with its
+  ``problem`` set, so it is dead-lettered instead of stopping the read.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
-from adapters.events import AlertEvent
+from adapters.events import AlertEvent, bounded_id
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +42,8 @@ return false
 
 
 def subject_key(vendor: str, subject: str) -> str:
-    """The one key a subject's state, lock and messages hang off."""
-    return f"{vendor}|{subject}"
+    """The one key a subject's state, lock and messages hang off (bounded, whatever the vendor sent)."""
+    return f"{vendor}|{bounded_id(subject)}"
 
 
 @dataclass(frozen=True)
@@ -48,17 +53,37 @@ class QueueEntry:
     id: str
     subject_key: str
     event: AlertEvent | None
+    #: Why the entry's fields could not be read (a poison entry, to be dead-lettered); ``None`` when fine.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """An entry parked after repeated delivery failure."""
+    """An entry parked because it could not be delivered."""
 
     id: str
     subject_key: str
     event: AlertEvent | None
     reason: str
     parked_at: float
+    #: Slack was unavailable (not refusing): the worker replays it once Slack answers again.
+    transient: bool = False
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The failed attempts at one entry so far."""
+
+    attempts: int
+    first_at: float  # unix time of the first failure
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """What ``/readyz`` and the queue gauges look at."""
+
+    depth: int  # entries queued or pending
+    oldest_age_seconds: float  # age of the oldest of them (0 when none)
 
 
 class AlertKeys:
@@ -69,10 +94,11 @@ class AlertKeys:
         self.stream = f"{prefix}:stream"
         self.dead = f"{prefix}:dead"
         self.failures = f"{prefix}:failures"
+        self.failing_since = f"{prefix}:failing-since"
         self.releases = f"{prefix}:releases"
 
     def dedupe(self, idempotency_key: str) -> str:
-        return f"{self.prefix}:seen:{idempotency_key}"
+        return f"{self.prefix}:seen:{bounded_id(idempotency_key)}"
 
     def record(self, subject_key: str) -> str:
         return f"{self.prefix}:subject:{subject_key}"
@@ -160,32 +186,50 @@ class AlertQueue:
             pipe.xack(self.keys.stream, GROUP, *entry_ids)
             pipe.xdel(self.keys.stream, *entry_ids)
             pipe.hdel(self.keys.failures, *entry_ids)
+            pipe.hdel(self.keys.failing_since, *entry_ids)
             await pipe.execute()
 
-    async def count_failure(self, entry_id: str) -> int:
-        """One more failed attempt at ``entry_id``; returns the total so far."""
-        return int(await self.redis.hincrby(self.keys.failures, entry_id, 1))
+    async def count_failure(self, entry_id: str) -> Failures:
+        """One more failed attempt at ``entry_id``; returns the attempts so far and when the first failed."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(self.keys.failures, entry_id, 1)
+            pipe.hsetnx(self.keys.failing_since, entry_id, time.time())
+            pipe.hget(self.keys.failing_since, entry_id)
+            attempts, _, since = await pipe.execute()
+        return Failures(int(attempts), float(since))
 
-    async def dead_letter(self, entry: QueueEntry, reason: str) -> None:
+    async def dead_letter(self, entry: QueueEntry, reason: str, *, transient: bool = False) -> None:
         """Park ``entry`` where ``phonebot alerts dead`` shows it, then acknowledge it."""
         record = {
             "sk": entry.subject_key,
             "event": entry.event.model_dump(mode="json") if entry.event else None,
             "reason": reason,
             "parked_at": time.time(),
+            "transient": transient,
         }
         await self.redis.hset(self.keys.dead, entry.id, json.dumps(record))
         await self.ack(entry.id)
-        log.error("alert %s for %s dead-lettered: %s", entry.id, entry.subject_key, reason)
+        log.error("alert %s for %s dead-lettered: %s", entry.id, entry.subject_key[:200], reason)
 
     async def dead_letters(self) -> list[DeadLetter]:
-        """Every parked entry, oldest first."""
+        """Every parked entry, oldest first (an unreadable record is shown with its problem, never skipped)."""
         raw: dict[str, str] = dict(await self.redis.hgetall(self.keys.dead))  # type: ignore[arg-type]
         letters = []
         for entry_id, text in raw.items():
-            data: dict[str, Any] = json.loads(text)
-            event = AlertEvent.model_validate(data["event"]) if data.get("event") else None
-            letters.append(DeadLetter(entry_id, data["sk"], event, data["reason"], float(data["parked_at"])))
+            try:
+                data: dict[str, Any] = json.loads(text)
+                event = AlertEvent.model_validate(data["event"]) if data.get("event") else None
+                letter = DeadLetter(
+                    entry_id,
+                    str(data["sk"]),
+                    event,
+                    str(data["reason"]),
+                    float(data["parked_at"]),
+                    transient=bool(data.get("transient")),
+                )
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                letter = DeadLetter(entry_id, "?", None, f"unreadable dead letter ({type(exc).__name__})", 0.0)
+            letters.append(letter)
         return sorted(letters, key=lambda letter: letter.parked_at)
 
     async def replay(self, entry_id: str) -> bool:
@@ -194,6 +238,8 @@ class AlertQueue:
         if text is None:
             return False
         data = json.loads(text)
+        if not data.get("sk"):  # a poison entry without a subject: nothing could ever deliver it
+            return False
         fields: dict[Any, Any] = {"sk": data["sk"], "sync": "1"}
         if data.get("event"):  # folding is idempotent, so the original event can simply go round again
             fields = {"sk": data["sk"], "event": json.dumps(data["event"])}
@@ -205,16 +251,40 @@ class AlertQueue:
         """Entries queued or pending (for metrics and ``/readyz``)."""
         return int(await self.redis.xlen(self.keys.stream))
 
+    async def stats(self) -> QueueStats:
+        """How many entries wait and how old the oldest is (acknowledged entries are deleted, so it is the first)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.keys.stream)
+            pipe.xrange(self.keys.stream, "-", "+", count=1)
+            pipe.time()
+            depth, first, (seconds, micros) = await pipe.execute()
+        if not first:
+            return QueueStats(int(depth), 0.0)
+        created_ms = int(str(first[0][0]).split("-", 1)[0])
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        return QueueStats(int(depth), max(0.0, (now_ms - created_ms) / 1000))
+
     @staticmethod
     def _entries(raw: list[Any]) -> list[QueueEntry]:
         entries = []
         for entry_id, fields in raw:
             if not fields:  # deleted while pending
                 continue
-            event_json = fields.get("event")
-            event = AlertEvent.model_validate_json(event_json) if event_json else None
-            entries.append(QueueEntry(str(entry_id), fields["sk"], event))
+            entries.append(_entry(str(entry_id), fields))
         return entries
+
+
+def _entry(entry_id: str, fields: dict[Any, Any]) -> QueueEntry:
+    """One entry as the worker handles it; one that cannot be read carries its ``problem`` instead."""
+    key = fields.get("sk")
+    if not isinstance(key, str) or not key:
+        return QueueEntry(entry_id, f"?{entry_id}", None, problem="entry has no subject")
+    event_json = fields.get("event")
+    try:
+        event = AlertEvent.model_validate_json(event_json) if event_json else None
+    except ValidationError as exc:
+        return QueueEntry(entry_id, key, None, problem=f"unreadable event ({exc.error_count()} problem(s))")
+    return QueueEntry(entry_id, key, event)
 
 
 def _stream_items(reply: Any) -> list[Any]:

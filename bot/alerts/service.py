@@ -3,6 +3,10 @@
 ``start`` runs inside the web server's lifespan, before requests are accepted, and
 ``stop`` lets the worker finish its current batch. Entries it could not finish stay
 pending in Redis for the next start or another replica.
+
+Every background task (worker, poller, queue gauges, webhook sync at start) runs under a
+:class:`~bot.supervisor.Supervisor`, so a crash is logged, counted and followed by a restart;
+:meth:`AlertService.worker_problem` and :meth:`AlertService.queue_problem` are ``/readyz`` checks.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import contextlib
 import logging
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,15 +27,21 @@ from bot.alerts.delivery import SlackDelivery
 from bot.alerts.listen import ListenLinks
 from bot.alerts.pacing import ChannelPacer
 from bot.alerts.poller import AlertPoller
-from bot.alerts.queue import AlertQueue
+from bot.alerts.queue import AlertQueue, QueueStats
 from bot.alerts.receiver import mount_receivers
 from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
+from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
 from bot.store import Store
+from bot.supervisor import Supervisor
 from bot.webhook_auth import UrlTokens
 from bot.webhooks import WebhookRouter
 
 log = logging.getLogger(__name__)
+
+WORKER_TASK = "alert-worker"
+#: How often the queue gauges are refreshed.
+QUEUE_GAUGE_SECONDS = 5.0
 
 
 class AlertService:
@@ -63,7 +74,7 @@ class AlertService:
         self.tokens: UrlTokens | None = None
         self.listen: ListenLinks | None = None  # once started
         self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = Supervisor(self._stop)
 
     async def start(self, router: WebhookRouter, *, run_worker: bool = True) -> None:
         """Load the webhook secret, mount the receivers and start the worker."""
@@ -80,10 +91,12 @@ class AlertService:
         self.worker.listen_link = self.listen.url_for
         await self.queue.ensure_group()
         if run_worker:
-            self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="alert-worker"))
-            self._tasks.append(asyncio.create_task(self.poller.run_forever(self._stop), name="alert-poller"))
-        if self.settings.phonebot_public_url:
-            self._tasks.append(asyncio.create_task(self._sync_at_startup(self.settings.phonebot_public_url)))
+            self.supervisor.start(WORKER_TASK, lambda: self.worker.run(self._stop))
+            self.supervisor.start("alert-poller", lambda: self.poller.run_forever(self._stop))
+            self.supervisor.start("alert-queue-gauges", self._refresh_gauges)
+        public_url = self.settings.phonebot_public_url
+        if public_url:
+            self.supervisor.start("webhook-sync", lambda: self._sync_at_startup(public_url))
         log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
 
     async def sync_webhooks(self, public_url: str) -> dict[str, str]:
@@ -106,11 +119,38 @@ class AlertService:
         return results
 
     async def _sync_at_startup(self, public_url: str) -> None:
-        try:
-            for vendor, summary in (await self.sync_webhooks(public_url)).items():
-                log.info("webhooks for %s: %s", vendor, summary)
-        except Exception:  # startup must not die on a vendor hiccup; `phonebot webhooks sync` retries
-            log.exception("webhook sync at startup failed")
+        # A vendor's refusal is reported per vendor; anything else is the supervisor's (retried with backoff).
+        for vendor, summary in (await self.sync_webhooks(public_url)).items():
+            log.info("webhooks for %s: %s", vendor, summary)
+
+    # -- health -----------------------------------------------------------------------------
+    async def queue_stats(self) -> QueueStats:
+        """Depth and oldest age of the alert queue, also set on the queue gauges."""
+        stats = await self.queue.stats()
+        ALERT_QUEUE_DEPTH.set(stats.depth)
+        ALERT_OLDEST_PENDING.set(stats.oldest_age_seconds)
+        return stats
+
+    async def worker_problem(self) -> str | None:
+        """``/readyz`` check: ``None`` while the worker runs (or is not meant to run in this process)."""
+        if not self.supervisor.supervised(WORKER_TASK) or self.supervisor.running(WORKER_TASK):
+            return None
+        return "not running (restarting after a crash)" if not self._stop.is_set() else "stopped"
+
+    async def queue_problem(self) -> str | None:
+        """``/readyz`` check: ``None`` unless an alert has waited longer than ``ready_max_pending_age_seconds``."""
+        limit = self.config.alerts.delivery.ready_max_pending_age_seconds
+        stats = await self.queue_stats()
+        if stats.oldest_age_seconds > limit:
+            return f"oldest of {stats.depth} undelivered alert(s) waiting {stats.oldest_age_seconds:.0f} s"
+        return None
+
+    async def _refresh_gauges(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(RedisError, OSError):  # Redis away: the worker says so; try again
+                await self.queue_stats()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=QUEUE_GAUGE_SECONDS)
 
     async def serve_voicemail(self, request: Request) -> Response:
         """``GET /voicemails/{vendor}/{token}``: see :mod:`bot.alerts.listen`."""
@@ -119,10 +159,5 @@ class AlertService:
         return await self.listen.serve(request)
 
     async def stop(self) -> None:
-        self._stop.set()
-        for task in self._tasks:
-            if task.get_name() == "alert-worker" and not self.worker.busy:
-                task.cancel()  # idle in a blocking read; the poller stops itself and returns its leases
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=5)
-        self._tasks.clear()
+        """Stop every task: an idle worker at once, a busy one after its batch; the poller returns its leases."""
+        await self.supervisor.stop(cancel=[] if self.worker.busy else [WORKER_TASK], timeout=5)

@@ -7,9 +7,19 @@ every channel it concerns shows the state it produced (or holds it in a quiet-ho
 
 Failure handling, per subject:
 * lock held elsewhere → the entries stay pending and are tried again shortly;
-* transient Slack trouble → retried later; after ``max_attempts`` → dead-letter list;
+* transient Slack trouble (5xx, timeouts, rate limits beyond patience) → retried with capped
+  backoff until the entry has failed ``max_attempts`` times *and* for ``retry_window_seconds``;
+  then it is parked as a *transient* dead letter, which the worker replays by itself once Slack
+  accepts writes again (a successful write, or a replayed letter going through as a canary);
 * permanent Slack refusal (``channel_not_found``…) → dead-letter list at once;
+* anything else going wrong with one subject (an unreadable entry or record, a rendering bug,
+  a Block Kit limit…) → its entries are dead-lettered with the reason, logged with the
+  traceback, and the worker goes on with the others;
+* Redis unreachable → the entries stay pending; the loop waits Redis out;
 * this process dies → another replica takes the entries over after ``take_over_after_seconds``.
+
+Anything that escapes the loop itself is left to the supervisor (:mod:`bot.supervisor`), which
+logs it, counts it and restarts the worker.
 """
 
 from __future__ import annotations
@@ -24,15 +34,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.alerts.delivery import DeliveryFailed, SlackDelivery
 from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger, SubjectRecord, Target
 from bot.alerts.queue import AlertQueue, QueueEntry
 from bot.config import AlertRoute, AlertSettings
-from bot.metrics import ALERT_DELIVERIES
+from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
 from bot.routing import quiet_until, routes_for
 from handlers.alert_view import AlertState, count_phrase, render, render_digest
 
@@ -40,6 +51,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 _CLOSING_KINDS = {"lost_call.resolved", "voicemail.removed", "queue.recovered"}
+#: The longest pause between two attempts at an entry Slack keeps failing.
+MAX_RETRY_DELAY_SECONDS = 60.0
+#: Redis being away: not the subject's fault, so its entries stay pending and the loop waits it out.
+_REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def consumer_name() -> str:
@@ -75,13 +90,16 @@ class AlertWorker:
         self._slots = asyncio.Semaphore(concurrency)
         self._retry_at: dict[str, float] = {}
         self._last_take_over = 0.0
+        #: How often transient dead letters are looked at for replay (see ``_replay_parked``).
+        self.parked_check_seconds = 30.0
+        self._parked_checked_at = time.monotonic()
         self.busy = False  # True while a batch is being delivered (stop waits for it)
         #: phonebot's own Listen link for an alert, when it has one (set once the URL tokens are loaded).
         self.listen_link: Callable[[AlertState], str | None] = lambda state: None
 
     # -- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; Redis outages are waited out, not fatal."""
+        """Work until ``stop`` is set; Redis outages are waited out, anything else is the supervisor's."""
         backoff = 0.5
         while not stop.is_set():
             try:
@@ -89,16 +107,15 @@ class AlertWorker:
                 while not stop.is_set():
                     await self.tick(block_ms=500)
                     backoff = 0.5
-            except (RedisConnectionError, OSError) as exc:
+            except _REDIS_AWAY as exc:
                 log.warning("alert worker lost Redis (%s); retrying in %.1f s", type(exc).__name__, backoff)
-            except RedisError as exc:
-                log.error("alert worker Redis error: %s", exc)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10)
 
     async def tick(self, *, block_ms: int = 0) -> int:
-        """One round: write due digests, take over, retry mine, read new. Returns entries finished."""
+        """One round: write due digests, replay parked, take over, retry mine, read new. Returns entries finished."""
         await self._release_due_digests()
+        await self._replay_parked()
         entries = await self._take_over_if_due()
         now = time.monotonic()
         entries += [
@@ -121,31 +138,49 @@ class AlertWorker:
     async def process(self, entries: list[QueueEntry]) -> int:
         """Handle a batch: subjects in parallel, each subject's entries in order."""
         by_subject: dict[str, list[QueueEntry]] = {}
+        poisoned = 0
         for entry in entries:
+            if entry.problem is not None:  # cannot even be read: nothing will ever deliver it
+                await self.queue.dead_letter(entry, f"unreadable queue entry: {entry.problem}")
+                ALERT_DELIVERIES.labels("dead_lettered").inc()
+                poisoned += 1
+                continue
             by_subject.setdefault(entry.subject_key, []).append(entry)
         results = await asyncio.gather(*(self._subject(key, group) for key, group in by_subject.items()))
-        return sum(results)
+        return poisoned + sum(results)
 
     # -- one subject ------------------------------------------------------------------------
     async def _subject(self, subject_key: str, entries: list[QueueEntry]) -> int:
         async with self._slots, self.ledger.locked(subject_key) as held:
             if not held:
                 return 0  # another worker is on this subject; ours stay pending and come round again
-            record = await self.ledger.load(subject_key)
-            for entry in entries:
-                if entry.event is not None:
-                    await self._fold(record, entry)
-            await self.ledger.save(record)
             try:
-                await self._sync(record)
+                return await self._deliver(subject_key, entries)
             except DeliveryFailed as exc:
                 await self._failed(entries, exc)
                 return 0
-            await self.queue.ack(*(entry.id for entry in entries))
-            for entry in entries:
-                self._retry_at.pop(entry.id, None)
-            ALERT_DELIVERIES.labels("delivered").inc(len(entries))
-            return len(entries)
+            except _REDIS_AWAY:
+                raise  # not this subject's fault: its entries stay pending until Redis is back
+            except Exception as exc:  # one bad subject must never stop the others
+                log.exception("alert subject %s could not be handled; dead-lettering it", subject_key[:200])
+                for entry in entries:
+                    await self.queue.dead_letter(entry, f"could not be handled: {_describe(exc)}")
+                    self._retry_at.pop(entry.id, None)
+                ALERT_DELIVERIES.labels("dead_lettered").inc(len(entries))
+                return len(entries)
+
+    async def _deliver(self, subject_key: str, entries: list[QueueEntry]) -> int:
+        record = await self.ledger.load(subject_key)
+        for entry in entries:
+            if entry.event is not None:
+                await self._fold(record, entry)
+        await self.ledger.save(record)
+        await self._sync(record)
+        await self.queue.ack(*(entry.id for entry in entries))
+        for entry in entries:
+            self._retry_at.pop(entry.id, None)
+        ALERT_DELIVERIES.labels("delivered").inc(len(entries))
+        return len(entries)
 
     async def _fold(self, record: SubjectRecord, entry: QueueEntry) -> None:
         event = entry.event
@@ -159,8 +194,28 @@ class AlertWorker:
         if note:
             record.add_note(note)
         for route in routes_for(event, self.settings.routes):
-            if route.channel not in record.targets:
+            target = record.targets.get(route.channel)
+            if target is None:
                 record.targets[route.channel] = await self._place(record.key, route)
+            elif self._hold_is_over(target):
+                # First change since the quiet time ended: the subject leaves the quiet digest (which
+                # is re-rendered once to show its current state) and is placed afresh, buttons and all.
+                assert target.digest_id is not None
+                if await self.digests.changed(target.digest_id):
+                    await self.digests.schedule(target.digest_id, self.clock().timestamp())
+                record.targets[route.channel] = await self._place(record.key, route)
+
+    def _hold_is_over(self, target: Target) -> bool:
+        """A subject held in a quiet-hours/snooze digest whose quiet time has ended."""
+        if target.mode != "digest" or not target.digest_id or not target.digest_id.startswith("quiet:"):
+            return False
+        held_until = target.held_until
+        if held_until is None:  # placed before the field existed: the id ends with the release time
+            try:
+                held_until = float(target.digest_id.rsplit(":", 1)[1])
+            except ValueError:
+                return False
+        return held_until <= self.clock().timestamp()
 
     async def _place(self, subject_key: str, route: AlertRoute) -> Target:
         """Where a subject goes in a channel it is new to: held, folded into a burst digest, or its own message."""
@@ -169,8 +224,10 @@ class AlertWorker:
         if held_until is not None:
             title = f"While *{route.name or 'this channel'}* was quiet"
             digest_id = await self.digests.quiet(route.channel, held_until.timestamp(), title)
-            await self.digests.add(digest_id, subject_key)
-            return Target(channel=route.channel, mode="digest", digest_id=digest_id)
+            if await self.digests.add(digest_id, subject_key):
+                return Target(
+                    channel=route.channel, mode="digest", digest_id=digest_id, held_until=held_until.timestamp()
+                )
         minute = int(now.timestamp() // 60)
         rate_key = self.keys.rate(route.channel, minute)
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -179,8 +236,8 @@ class AlertWorker:
             count = int((await pipe.execute())[0])
         if count > route.digest_after_per_minute:
             digest_id = await self.digests.burst(route.channel)
-            await self.digests.add(digest_id, subject_key)
-            return Target(channel=route.channel, mode="digest", digest_id=digest_id)
+            if await self.digests.add(digest_id, subject_key):
+                return Target(channel=route.channel, mode="digest", digest_id=digest_id)
         return Target(channel=route.channel)
 
     async def _held_until(self, route: AlertRoute, now: datetime) -> datetime | None:
@@ -196,15 +253,21 @@ class AlertWorker:
         """Bring every channel of the subject up to the record's version."""
         if record.state is None:
             return
-        for target in record.targets.values():
+        for channel, target in list(record.targets.items()):
             if target.synced >= record.version and not target.notes:
                 continue
             if target.mode == "digest" and target.digest_id:
+                digest_id = target.digest_id
                 if target.synced < record.version:
-                    await self.digests.changed(target.digest_id)
+                    if not await self.digests.changed(digest_id):
+                        # The digest expired while the subject lived on: it gets a message of its own again.
+                        log.info("digest %s is gone; %s gets its own message", digest_id, record.key[:200])
+                        target = record.targets[channel] = Target(channel=channel)
+                        await self._sync_message(record, record.state, target)
+                        continue
                     target.synced = record.version
                     await self.ledger.save(record)
-                await self.sync_digest(target.digest_id)
+                await self.sync_digest(digest_id)
                 continue
             await self._sync_message(record, record.state, target)
 
@@ -270,7 +333,14 @@ class AlertWorker:
         if not subject_keys:
             return []
         raws = await self.redis.mget([self.keys.record(key) for key in subject_keys])
-        return [SubjectRecord.model_validate_json(raw).state if raw else None for raw in raws]
+        states: list[AlertState | None] = []
+        for key, raw in zip(subject_keys, raws, strict=True):
+            try:
+                states.append(SubjectRecord.model_validate_json(raw).state if raw else None)
+            except ValidationError:  # one unreadable member must not take the whole digest down
+                log.warning("subject record %s is unreadable; left out of its digest", key[:200])
+                states.append(None)
+        return states
 
     async def _release_due_digests(self) -> None:
         for digest_id in await self.digests.due(self.clock().timestamp()):
@@ -278,25 +348,62 @@ class AlertWorker:
                 continue
             try:
                 await self.sync_digest(digest_id)  # takes it off the schedule once written
+                self._retry_at.pop(digest_id, None)
             except DeliveryFailed as exc:
                 self._retry_at[digest_id] = time.monotonic() + 5
                 log.warning("digest %s not written yet: %s", digest_id, exc.reason)
+            except _REDIS_AWAY:
+                raise
+            except Exception:  # a digest that cannot be written must not stop every other alert
+                log.exception("digest %s could not be written; taken off the schedule", digest_id)
+                await self.digests.released(digest_id)
+                ALERT_DELIVERIES.labels("digest_failed").inc()
 
     # -- failures ---------------------------------------------------------------------------
     async def _failed(self, entries: list[QueueEntry], exc: DeliveryFailed) -> None:
+        delivery = self.settings.delivery
         for entry in entries:
-            attempts = await self.queue.count_failure(entry.id)
-            if exc.permanent or attempts >= self.settings.delivery.max_attempts:
+            failures = await self.queue.count_failure(entry.id)
+            attempts = failures.attempts
+            failing_for = max(0.0, time.time() - failures.first_at)
+            if exc.permanent:
                 await self.queue.dead_letter(entry, f"{exc.reason} (after {attempts} attempt(s))")
-                ALERT_DELIVERIES.labels("dead_lettered").inc()
-                self._retry_at.pop(entry.id, None)
+            elif attempts >= delivery.max_attempts and failing_for >= delivery.retry_window_seconds:
+                reason = (
+                    f"{exc.reason} (after {attempts} attempts over {failing_for:.0f} s; replayed once Slack answers)"
+                )
+                await self.queue.dead_letter(entry, reason, transient=True)
             else:
-                delay = min(60.0, self.settings.delivery.backoff_seconds * 2**attempts)
+                delay = min(MAX_RETRY_DELAY_SECONDS, delivery.backoff_seconds * 2**attempts)
                 self._retry_at[entry.id] = time.monotonic() + delay
                 ALERT_DELIVERIES.labels("retry").inc()
                 log.warning(
                     "alert %s not delivered (%s); attempt %d, retrying in %.1f s", entry.id, exc, attempts, delay
                 )
+                continue
+            ALERT_DELIVERIES.labels("dead_lettered").inc()
+            self._retry_at.pop(entry.id, None)
+
+    async def _replay_parked(self) -> None:
+        """Replay transient dead letters once Slack takes writes again.
+
+        Every ``parked_check_seconds``: if Slack accepted a write since the last look, every
+        transient letter goes back into the queue; if nothing is being retried that would tell,
+        the oldest one goes back alone, as a canary whose delivery brings the others back.
+        """
+        now = time.monotonic()
+        if now - self._parked_checked_at < self.parked_check_seconds:
+            return
+        slack_answered = self.delivery.last_success >= self._parked_checked_at
+        self._parked_checked_at = now
+        letters = [letter for letter in await self.queue.dead_letters() if letter.transient]
+        if not letters or not (slack_answered or not self._retry_at):
+            return
+        chosen = letters if slack_answered else letters[:1]
+        for letter in chosen:
+            if await self.queue.replay(letter.id):
+                ALERT_REPLAYS.inc()
+        log.info("replayed %d of %d alert(s) parked while Slack was unavailable", len(chosen), len(letters))
 
     async def _take_over_if_due(self) -> list[QueueEntry]:
         idle = self.settings.delivery.take_over_after_seconds
@@ -304,6 +411,12 @@ class AlertWorker:
             return []
         self._last_take_over = time.monotonic()
         return await self.queue.take_over(self.consumer, min_idle_ms=int(idle * 1000), count=BATCH)
+
+
+def _describe(exc: BaseException) -> str:
+    """A dead letter's reason for an unexpected error: its type and a bounded message."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message[:300]}" if message else type(exc).__name__
 
 
 def _follow_up(previous: AlertState | None, current: AlertState, tz: ZoneInfo) -> str | None:

@@ -22,6 +22,7 @@ FAST_DELIVERY: dict[str, Any] = {
     "retries": 1,
     "backoff_seconds": 0.05,
     "max_attempts": 2,
+    "retry_window_seconds": 0,  # parked after max_attempts alone, so dead-letter tests stay quick
     "take_over_after_seconds": 1,
 }
 

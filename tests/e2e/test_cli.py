@@ -115,7 +115,8 @@ def test_serve_answers_signed_slack_requests(fake_slack: FakeSlack, redis_url: s
             assert proc.poll() is None, proc.communicate()[1]
             assert time.monotonic() < deadline, "phonebot serve did not come up"
             time.sleep(0.1)
-        assert httpx.get(base + "/readyz").json()["checks"] == {"store": "ok", "slack": "ok", "vendors": "ok"}
+        checks = httpx.get(base + "/readyz").json()["checks"]
+        assert checks == {"store": "ok", "slack": "ok", "vendors": "ok", "alert_worker": "ok", "alert_queue": "ok"}
         signer = SlackSigner(SIGNING_SECRET)
         body, headers = signer.slash_command(
             "/phonebot", "help", user_id="U0ALICE", user_name="alice", response_url=fake_slack.new_response_url()
@@ -232,7 +233,13 @@ def test_serve_on_the_embedded_store_warns_and_readyz_says_not_durable(
     assert ready.status_code == 200, ready.text
     assert ready.json() == {
         "ready": True,
-        "checks": {"store": "embedded (not durable)", "slack": "ok", "vendors": "ok"},
+        "checks": {
+            "store": "embedded (not durable)",
+            "slack": "ok",
+            "vendors": "ok",
+            "alert_worker": "ok",
+            "alert_queue": "ok",
+        },
     }
     assert "WARNING phonebot: running on the embedded store (--embedded-store)" in err and "lost on restart" in err
     assert f"listening on http://127.0.0.1:{served.port}" in err

@@ -248,7 +248,8 @@ def test_relatel_presence_keeps_the_label(app: RunningApp) -> None:
 def test_health_readiness_and_metrics(app: RunningApp) -> None:
     assert httpx.get(app.url + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(app.url + "/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"store": "ok", "slack": "ok", "vendors": "ok"}
+    checks = {"store": "ok", "slack": "ok", "vendors": "ok", "alert_worker": "ok", "alert_queue": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"] == checks
     app.command("/phonebot", "help")
     metrics = httpx.get(app.url + "/metrics").text
     assert re.search(r'phonebot_commands_total\{command="/phonebot",outcome="usage"\} [1-9]', metrics)

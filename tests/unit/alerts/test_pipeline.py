@@ -158,6 +158,7 @@ async def test_rate_limited_slack_delays_but_delivers_everything_in_order(pipe: 
 
 async def test_server_errors_are_retried_then_dead_lettered_and_replayable(pipe: Pipeline) -> None:
     pipe.slack.fail("chat.postMessage", status=500, times=None)
+    pipe.settings.delivery.retry_window_seconds = 0  # dead-lettered after max_attempts alone
     worker = pipe.worker()
     await pipe.queue.submit(lost("+4520000001", 1))
     for _ in range(100):
