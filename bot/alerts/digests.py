@@ -7,13 +7,19 @@ Two kinds share one mechanism:
 * **quiet** — the route is in quiet hours (or snoozed); alerts join a digest that is held
   back (``not_before``) and posted once when the quiet time ends.
 
-Either way a digest is written at most once per ``delivery.digest_refresh_seconds``: after a
-write ``not_before`` moves that far ahead, and changes arriving meanwhile schedule one
-coalesced edit for then (the ``releases`` sorted set), so 180 folded alerts cost a handful of
-edits rather than 180.
+Subjects never write a digest themselves: joining one (:meth:`Digests.add`) or changing inside
+one (:meth:`Digests.changed`) only bumps its version and puts it on the ``releases`` schedule
+(the sorted set of digests due for a write). One writer per digest — whoever holds its lock
+when it is due — renders and writes it; everyone else moves on without waiting, so subjects
+joining a digest never queue behind each other. A digest is written at most once per
+``delivery.digest_refresh_seconds``: after a write ``not_before`` moves that far ahead and, if
+members changed meanwhile, the digest stays scheduled for then, so 180 folded alerts cost a
+handful of edits rather than 180. Taking a digest off the schedule is conditional on it being
+current, in one script, so a change racing a write is never dropped.
 
 A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
-and a sorted set of member subject keys in arrival order. Adding a member is idempotent.
+and a sorted set of member subject keys scored by arrival time (read newest first). Adding a
+member is idempotent.
 """
 
 from __future__ import annotations
@@ -27,6 +33,25 @@ import redis.asyncio as aioredis
 from bot.alerts.queue import AlertKeys
 
 OPEN_BURST_SECONDS = 120  # a burst digest keeps collecting until this long after its last member
+
+# KEYS: digest hash, releases; ARGV: digest id, ts, version written, next edit at.
+# Still behind (a member changed during the write) → stays scheduled for the next edit; else off the schedule.
+_MARK_SYNCED = """
+redis.call('HSET', KEYS[1], 'ts', ARGV[2], 'synced', ARGV[3], 'not_before', ARGV[4])
+if tonumber(redis.call('HGET', KEYS[1], 'version') or '0') > tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+"""
+# KEYS: digest hash, releases; ARGV: digest id. Off the schedule only if nothing is left to write.
+_RELEASE_IF_CURRENT = """
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if tonumber(redis.call('HGET', KEYS[1], 'synced') or '0') >= version then
+  return redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,8 @@ class Digests:
     def __init__(self, redis: aioredis.Redis, keys: AlertKeys) -> None:
         self.redis = redis
         self.keys = keys
+        self._mark_synced = redis.register_script(_MARK_SYNCED)
+        self._release_if_current = redis.register_script(_RELEASE_IF_CURRENT)
 
     async def burst(self, channel: str) -> str:
         """The channel's open burst digest, started if there is none."""
@@ -68,18 +95,28 @@ class Digests:
         await self.redis.zadd(self.keys.releases, {digest_id: release_at})
         return digest_id
 
-    async def add(self, digest_id: str, subject_key: str) -> None:
-        """Make a subject a member (no-op if it already is) and mark the digest for re-render."""
+    async def add(self, digest_id: str, subject_key: str, *, now: float) -> None:
+        """Make a subject a member (no-op if it already is) and schedule a re-render at ``now`` (unix time).
+
+        Never writes Slack: the digest's one writer does (see the module docstring).
+        """
         members = self._members(digest_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zadd(members, {subject_key: time.time()}, nx=True)
             pipe.hincrby(self.keys.digest(digest_id), "version", 1)
             pipe.expire(members, 30 * 24 * 3600)
+            pipe.zadd(self.keys.releases, {digest_id: now}, nx=True)
             await pipe.execute()
 
-    async def changed(self, digest_id: str) -> None:
-        """A member's state changed: the digest message must be re-rendered."""
-        await self.redis.hincrby(self.keys.digest(digest_id), "version", 1)
+    async def changed(self, digest_id: str, *, now: float) -> None:
+        """A member's state changed: schedule a re-render at ``now`` (unix time); never writes Slack.
+
+        An existing schedule is kept (``NX``): a held-back digest stays held until its ``not_before``.
+        """
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(self.keys.digest(digest_id), "version", 1)
+            pipe.zadd(self.keys.releases, {digest_id: now}, nx=True)
+            await pipe.execute()
 
     async def get(self, digest_id: str) -> Digest | None:
         raw: dict[str, str] = dict(await self.redis.hgetall(self.keys.digest(digest_id)))  # type: ignore[arg-type]
@@ -97,14 +134,17 @@ class Digests:
         )
 
     async def members(self, digest_id: str) -> list[str]:
-        return [str(member) for member in await self.redis.zrange(self._members(digest_id), 0, -1)]
+        """Member subject keys, newest first."""
+        return [str(member) for member in await self.redis.zrevrange(self._members(digest_id), 0, -1)]
 
     async def mark_synced(self, digest_id: str, *, ts: str, version: int, next_edit_at: float) -> None:
-        """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.digest(digest_id), mapping={"ts": ts, "synced": version, "not_before": next_edit_at})
-            pipe.zrem(self.keys.releases, digest_id)
-            await pipe.execute()
+        """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time).
+
+        If members changed while ``version`` was being written, the digest stays scheduled for that next edit.
+        """
+        await self._mark_synced(
+            keys=[self.keys.digest(digest_id), self.keys.releases], args=[digest_id, ts, version, next_edit_at]
+        )
 
     async def schedule(self, digest_id: str, at: float) -> None:
         """Have the worker sync the digest at ``at`` (unix time), when it may be written again."""
@@ -115,7 +155,8 @@ class Digests:
         return [str(item) for item in await self.redis.zrangebyscore(self.keys.releases, "-inf", now)]
 
     async def released(self, digest_id: str) -> None:
-        await self.redis.zrem(self.keys.releases, digest_id)
+        """Take a digest off the schedule, unless a member changed since it was found current."""
+        await self._release_if_current(keys=[self.keys.digest(digest_id), self.keys.releases], args=[digest_id])
 
     async def _create(self, digest_id: str, channel: str, *, kind: str, title: str, not_before: float) -> None:
         key = self.keys.digest(digest_id)

@@ -3,7 +3,10 @@
 Every replica runs one worker in the same consumer group. Per batch, entries are grouped by
 subject; each subject is handled under its lock, so its messages are written in order and
 several events for it in one batch cost one Slack write. An entry is acknowledged only once
-every channel it concerns shows the state it produced (or holds it in a quiet-hours digest).
+every channel it concerns shows the state it produced, or — for a channel where it is a line
+of a digest — once that digest is scheduled for a write (durably, in Redis). Digests are
+written after the batch, one writer per digest (``bot.alerts.digests``), so subjects joining
+a digest never wait for each other.
 
 Failure handling, per subject:
 * lock held elsewhere → the entries stay pending and are tried again shortly;
@@ -97,7 +100,10 @@ class AlertWorker:
             backoff = min(backoff * 2, 10)
 
     async def tick(self, *, block_ms: int = 0) -> int:
-        """One round: write due digests, take over, retry mine, read new. Returns entries finished."""
+        """One round: write due digests, take over, retry mine, read new, write the digests they changed.
+
+        Returns entries finished.
+        """
         await self._release_due_digests()
         entries = await self._take_over_if_due()
         now = time.monotonic()
@@ -112,6 +118,7 @@ class AlertWorker:
         self.busy = True
         try:
             done = await self.process(entries)
+            await self._release_due_digests()  # the batch's digest edits, coalesced: one write per digest
         finally:
             self.busy = False
         if done == 0:
@@ -135,7 +142,8 @@ class AlertWorker:
             for entry in entries:
                 if entry.event is not None:
                     await self._fold(record, entry)
-            await self.ledger.save(record)
+            if record.targets:  # shown somewhere; what no route shows is not worth storing
+                await self.ledger.save(record)
             try:
                 await self._sync(record)
             except DeliveryFailed as exc:
@@ -169,7 +177,7 @@ class AlertWorker:
         if held_until is not None:
             title = f"While *{route.name or 'this channel'}* was quiet"
             digest_id = await self.digests.quiet(route.channel, held_until.timestamp(), title)
-            await self.digests.add(digest_id, subject_key)
+            await self.digests.add(digest_id, subject_key, now=now.timestamp())
             return Target(channel=route.channel, mode="digest", digest_id=digest_id)
         minute = int(now.timestamp() // 60)
         rate_key = self.keys.rate(route.channel, minute)
@@ -179,7 +187,7 @@ class AlertWorker:
             count = int((await pipe.execute())[0])
         if count > route.digest_after_per_minute:
             digest_id = await self.digests.burst(route.channel)
-            await self.digests.add(digest_id, subject_key)
+            await self.digests.add(digest_id, subject_key, now=now.timestamp())
             return Target(channel=route.channel, mode="digest", digest_id=digest_id)
         return Target(channel=route.channel)
 
@@ -201,10 +209,10 @@ class AlertWorker:
                 continue
             if target.mode == "digest" and target.digest_id:
                 if target.synced < record.version:
-                    await self.digests.changed(target.digest_id)
+                    # Scheduled, not written: the digest's one writer renders it after the batch.
+                    await self.digests.changed(target.digest_id, now=self.clock().timestamp())
                     target.synced = record.version
                     await self.ledger.save(record)
-                await self.sync_digest(target.digest_id)
                 continue
             await self._sync_message(record, record.state, target)
 
@@ -236,10 +244,14 @@ class AlertWorker:
 
     # -- digests ----------------------------------------------------------------------------
     async def sync_digest(self, digest_id: str) -> None:
-        """Post or update a digest message unless it is held back or already current."""
-        async with self.ledger.locked(f"digest:{digest_id}", wait=30) as held:
+        """Post or update a digest message unless it is held back or already current.
+
+        Never waits for the digest's lock: whoever holds it is the writer, and a change it did not
+        see keeps the digest scheduled (``Digests.mark_synced``), so nothing is lost by moving on.
+        """
+        async with self.ledger.locked(f"digest:{digest_id}", wait=0) as held:
             if not held:
-                raise DeliveryFailed("digest busy", permanent=False)
+                return
             digest = await self.digests.get(digest_id)
             if digest is None:
                 return
