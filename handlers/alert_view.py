@@ -32,6 +32,8 @@ CLAIM_ACTION = "alert_claim"
 RESOLVE_ACTION = "alert_resolve"
 HEARD_ACTION = "alert_heard"
 SNOOZE_ACTION = "alert_snooze"
+#: The digest's **Show all** button: opens every member, newest first, each with Call back (``handlers.digest_modal``).
+SHOW_ALL_ACTION = "alert_digest_show_all"
 
 _CLOSING: dict[AlertKind, Literal["resolved", "removed"]] = {
     AlertKind.LOST_CALL_RESOLVED: "resolved",
@@ -228,8 +230,13 @@ def _headline(state: AlertState) -> str:
     return state.text or (title if isinstance(title, str) and title else f"Event from {state.vendor}")
 
 
+def button_value(state: AlertState) -> str:
+    """What an alert button carries to name its subject (``handlers.alert_actions`` reads it back)."""
+    return json.dumps({"vendor": state.vendor, "subject": state.subject})
+
+
 def _buttons(state: AlertState, specs: list[tuple[str, str, str | None]]) -> list[ButtonElement]:
-    value = json.dumps({"vendor": state.vendor, "subject": state.subject})
+    value = button_value(state)
     return [ButtonElement(text=label, action_id=action, value=value, style=style) for action, label, style in specs]
 
 
@@ -293,11 +300,17 @@ def count_phrase(states: list[AlertState], *, more: bool = False) -> str:
     return ", ".join(parts) or "nothing"
 
 
-def render_digest(title: str, states: list[AlertState], *, tz: ZoneInfo) -> RenderedMessage:
-    """One message standing for many alerts: a headline and a list (the newest last, capped)."""
+def render_digest(
+    title: str, states: list[AlertState], *, tz: ZoneInfo, digest_id: str | None = None
+) -> RenderedMessage:
+    """One message standing for many alerts: a headline and a list (``states`` newest first, capped).
+
+    With ``digest_id`` it ends in a **Show all** button: the modal behind it lists every member,
+    the ones past the cap included, each with its Call back.
+    """
     lines = [f"• {summary_line(state, tz)}" for state in states[:DIGEST_LINES]]
     if len(states) > DIGEST_LINES:
-        lines.append(f"…and {len(states) - DIGEST_LINES} more")
+        lines.append(f"…and {len(states) - DIGEST_LINES} older — *Show all* lists every one")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title[:3000]))]
     chunk: list[str] = []
     for line in lines:
@@ -307,4 +320,9 @@ def render_digest(title: str, states: list[AlertState], *, tz: ZoneInfo) -> Rend
         chunk.append(line[:2900])
     if chunk:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
-    return RenderedMessage(text=title.replace("*", ""), blocks=[block.to_dict() for block in blocks[:50]])
+    blocks = blocks[:49]
+    if digest_id is not None and states:
+        label = f"Show all {len(states)}" if len(states) > 1 else "Show all"
+        show_all = ButtonElement(text=label, action_id=SHOW_ALL_ACTION, value=digest_id)
+        blocks.append(ActionsBlock(block_id="digest", elements=[show_all]))
+    return RenderedMessage(text=title.replace("*", ""), blocks=[block.to_dict() for block in blocks])

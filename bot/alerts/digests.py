@@ -18,13 +18,12 @@ handful of edits rather than 180. Taking a digest off the schedule is conditiona
 current, in one script, so a change racing a write is never dropped.
 
 A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
-and a sorted set of member subject keys scored by arrival time (read newest first). Adding a
+and a sorted set of member subject keys ranked by arrival in the queue (read newest first). Adding a
 member is idempotent.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -68,6 +67,12 @@ class Digest:
     synced: int
 
 
+def arrival_rank(entry_id: str) -> float:
+    """A queue entry's place in arrival order (its stream id ``ms-seq``), as an exact sorted-set score."""
+    millis, _, seq = entry_id.partition("-")
+    return int(millis) * 1000 + min(int(seq or 0), 999)
+
+
 class Digests:
     """Create digests, add members, and read them for rendering."""
 
@@ -95,14 +100,16 @@ class Digests:
         await self.redis.zadd(self.keys.releases, {digest_id: release_at})
         return digest_id
 
-    async def add(self, digest_id: str, subject_key: str, *, now: float) -> None:
+    async def add(self, digest_id: str, subject_key: str, *, now: float, arrived: float) -> None:
         """Make a subject a member (no-op if it already is) and schedule a re-render at ``now`` (unix time).
+
+        ``arrived`` orders the members (see :func:`arrival_rank`); a member keeps its first rank.
 
         Never writes Slack: the digest's one writer does (see the module docstring).
         """
         members = self._members(digest_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(members, {subject_key: time.time()}, nx=True)
+            pipe.zadd(members, {subject_key: arrived}, nx=True)
             pipe.hincrby(self.keys.digest(digest_id), "version", 1)
             pipe.expire(members, 30 * 24 * 3600)
             pipe.zadd(self.keys.releases, {digest_id: now}, nx=True)

@@ -31,7 +31,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.alerts.delivery import DeliveryFailed, SlackDelivery
-from bot.alerts.digests import Digests
+from bot.alerts.digests import Digests, arrival_rank
 from bot.alerts.ledger import Ledger, SubjectRecord, Target
 from bot.alerts.queue import AlertQueue, QueueEntry
 from bot.config import AlertRoute, AlertSettings
@@ -168,16 +168,16 @@ class AlertWorker:
             record.add_note(note)
         for route in routes_for(event, self.settings.routes):
             if route.channel not in record.targets:
-                record.targets[route.channel] = await self._place(record.key, route)
+                record.targets[route.channel] = await self._place(record.key, route, arrived=arrival_rank(entry.id))
 
-    async def _place(self, subject_key: str, route: AlertRoute) -> Target:
+    async def _place(self, subject_key: str, route: AlertRoute, *, arrived: float) -> Target:
         """Where a subject goes in a channel it is new to: held, folded into a burst digest, or its own message."""
         now = self.clock()
         held_until = await self._held_until(route, now)
         if held_until is not None:
             title = f"While *{route.name or 'this channel'}* was quiet"
             digest_id = await self.digests.quiet(route.channel, held_until.timestamp(), title)
-            await self.digests.add(digest_id, subject_key, now=now.timestamp())
+            await self.digests.add(digest_id, subject_key, now=now.timestamp(), arrived=arrived)
             return Target(channel=route.channel, mode="digest", digest_id=digest_id)
         minute = int(now.timestamp() // 60)
         rate_key = self.keys.rate(route.channel, minute)
@@ -187,7 +187,7 @@ class AlertWorker:
             count = int((await pipe.execute())[0])
         if count > route.digest_after_per_minute:
             digest_id = await self.digests.burst(route.channel)
-            await self.digests.add(digest_id, subject_key, now=now.timestamp())
+            await self.digests.add(digest_id, subject_key, now=now.timestamp(), arrived=arrived)
             return Target(channel=route.channel, mode="digest", digest_id=digest_id)
         return Target(channel=route.channel)
 
@@ -269,7 +269,7 @@ class AlertWorker:
                 title = f":bell: *+{count_phrase(states, more=True)}* — too many at once, so they are listed here"
             else:
                 title = f":zzz: {digest.title}: *{count_phrase(states)}*"
-            message = render_digest(title, states, tz=self.tz)
+            message = render_digest(title, states, tz=self.tz, digest_id=digest_id)
             if digest.ts:
                 await self.delivery.update(digest.channel, digest.ts, text=message.text, blocks=message.blocks)
                 ts = digest.ts

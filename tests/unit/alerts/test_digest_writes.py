@@ -76,10 +76,10 @@ async def test_a_change_during_a_digest_write_is_written_later(redis: aioredis.R
     await pipe.queue.ensure_group()
     worker = pipe.worker()
     digest_id = await worker.digests.burst(CHANNEL)
-    await worker.digests.add(digest_id, "sim|a", now=0)
+    await worker.digests.add(digest_id, "sim|a", now=0, arrived=1)
     written = await worker.digests.get(digest_id)
     assert written is not None
-    await worker.digests.add(digest_id, "sim|b", now=0)  # arrives while version ``written.version`` is written
+    await worker.digests.add(digest_id, "sim|b", now=0, arrived=2)  # joins while ``written`` is being written
     await worker.digests.mark_synced(digest_id, ts="1.1", version=written.version, next_edit_at=5)
     assert await redis.zscore(pipe.keys.releases, digest_id) == 5  # due again at the next edit
     await worker.digests.released(digest_id)  # a writer finding it behind must not take it off
