@@ -34,6 +34,8 @@ HEARD_ACTION = "alert_heard"
 SNOOZE_ACTION = "alert_snooze"
 #: The digest's **Show all** button: opens every member, newest first, each with Call back (``handlers.digest_modal``).
 SHOW_ALL_ACTION = "alert_digest_show_all"
+#: Key of ``AlertEvent.detail`` under which the worker hands ``merge`` a list's exact totals (``bot.alerts.tally``).
+ENTRY_TOTALS = "entry_totals"
 
 _CLOSING: dict[AlertKind, Literal["resolved", "removed"]] = {
     AlertKind.LOST_CALL_RESOLVED: "resolved",
@@ -61,8 +63,11 @@ class AlertState(BaseModel):
     transcript: str | None = None
     listen_url: str | None = None
     text: str | None = None
-    #: Lines listed under a notification's headline, keyed by the event's ``detail["entry"]`` (one per receiver).
+    #: The most recent lines under a notification's headline (at most ``ENTRY_LINES``, newest last), keyed by
+    #: the event's ``detail["entry"]`` (one per receiver).
     entries: dict[str, str] = {}
+    #: Every entry counted once in its latest ``detail["entry_state"]`` ("accepted": 3000), however many there are.
+    entry_totals: dict[str, int] = {}
     owner: str | None = None  # Slack user id that claimed it
     resolved_by: str | None = None  # Slack mention or vendor-side name
     resolved_at: datetime | None = None
@@ -91,11 +96,14 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
     if event.text is not None:
         entry = event.detail.get("entry")
         if isinstance(entry, str) and entry:  # a line of the list (a newer fact replaces its line)
-            changes["entries"] = {**state.entries, entry: event.text}
+            changes["entries"] = _recent_entries(state.entries, entry, event.text)
+            totals = event.detail.get(ENTRY_TOTALS)
+            if isinstance(totals, dict):
+                changes["entry_totals"] = {str(name): int(count) for name, count in totals.items()}
         else:
             changes["text"] = event.text
     if event.detail:
-        changes["detail"] = {**state.detail, **event.detail}
+        changes["detail"] = {**state.detail, **{k: v for k, v in event.detail.items() if k != ENTRY_TOTALS}}
     if event.kind in (AlertKind.LOST_CALL_OPENED, AlertKind.LOST_CALL_UPDATED):
         changes["attempts"] = event.attempts if event.attempts is not None else state.attempts + 1
         changes["last_at"] = max(state.last_at, event.occurred_at)
@@ -112,6 +120,13 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
         if event.kind == AlertKind.QUEUE_RECOVERED:
             changes["figures"] = dict(event.detail)
     return state.model_copy(update=changes)
+
+
+def _recent_entries(entries: dict[str, str], entry: str, text: str) -> dict[str, str]:
+    """``entries`` with ``entry``'s line (re)placed last, trimmed to the ``ENTRY_LINES`` most recent."""
+    kept = {key: line for key, line in entries.items() if key != entry}
+    kept[entry] = text
+    return dict(list(kept.items())[-ENTRY_LINES:])
 
 
 @dataclass(frozen=True)
@@ -217,10 +232,15 @@ def duration_text(minutes: float) -> str:
 
 def _notification(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
     text = _headline(state)
-    entries = list(state.entries.values())
-    lines = [text, *(f"• {line}" for line in entries[-ENTRY_LINES:])]
-    if len(entries) > ENTRY_LINES:
-        lines.insert(1, f"…{len(entries) - ENTRY_LINES} earlier")
+    entries = list(state.entries.values())[-ENTRY_LINES:]
+    lines = [text]
+    total = max(sum(state.entry_totals.values()), len(state.entries))
+    if total > len(entries):  # not every line is shown: say how many there are, per state
+        if state.entry_totals:
+            ranked = sorted(state.entry_totals.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(" · ".join(f"*{count:,}* {name}" for name, count in ranked))
+        lines.append(f"…{total - len(entries):,} earlier")
+    lines += [f"• {line}" for line in entries]
     return text, lines, []
 
 

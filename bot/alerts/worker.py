@@ -30,14 +30,16 @@ from zoneinfo import ZoneInfo
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from adapters.events import AlertEvent
 from bot.alerts.delivery import DeliveryFailed, SlackDelivery
 from bot.alerts.digests import Digests, arrival_rank
 from bot.alerts.ledger import Ledger, SubjectRecord, Target
 from bot.alerts.queue import AlertQueue, QueueEntry
+from bot.alerts.tally import EntryTally
 from bot.config import AlertRoute, AlertSettings
 from bot.metrics import ALERT_DELIVERIES
 from bot.routing import quiet_until, routes_for
-from handlers.alert_view import AlertState, count_phrase, render, render_digest
+from handlers.alert_view import ENTRY_TOTALS, AlertState, count_phrase, render, render_digest
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class AlertWorker:
         # A lock outlives a crashed holder by as long as a crashed worker's entries wait for take-over.
         self.ledger = Ledger(self.redis, self.keys, lock_seconds=max(2.0, settings.delivery.take_over_after_seconds))
         self.digests = Digests(self.redis, self.keys)
+        self.tally = EntryTally(self.redis, self.keys)
         self.delivery = delivery
         self.settings = settings
         self.tz = tz
@@ -142,7 +145,7 @@ class AlertWorker:
             for entry in entries:
                 if entry.event is not None:
                     await self._fold(record, entry)
-            if record.targets:  # shown somewhere; what no route shows is not worth storing
+            if record.targets:  # shown somewhere; what no route shows is not stored (``_fold``)
                 await self.ledger.save(record)
             try:
                 await self._sync(record)
@@ -160,15 +163,28 @@ class AlertWorker:
         assert event is not None
         if record.state is None and event.kind.value in _CLOSING_KINDS:
             return  # the end of something we never showed: nothing to say
+        routes = routes_for(event, self.settings.routes)
+        if not routes and not record.targets:
+            return  # no channel shows it: nothing to fold, nothing to store
+        if event.idempotency_key not in record.applied:
+            event = await self._with_entry_totals(record.key, event)
         previous, changed = record.fold(event)
         if not changed or record.state is None:
             return
         note = _follow_up(previous, record.state, self.tz)
         if note:
             record.add_note(note)
-        for route in routes_for(event, self.settings.routes):
+        for route in routes:
             if route.channel not in record.targets:
                 record.targets[route.channel] = await self._place(record.key, route, arrived=arrival_rank(entry.id))
+
+    async def _with_entry_totals(self, subject_key: str, event: AlertEvent) -> AlertEvent:
+        """An event about one entry of a list (a campaign's receiver) carries the list's exact totals per state."""
+        entry, state = event.detail.get("entry"), event.detail.get("entry_state")
+        if not (isinstance(entry, str) and entry and isinstance(state, str) and state):
+            return event
+        totals = await self.tally.count(subject_key, entry, state)
+        return event.model_copy(update={"detail": {**event.detail, ENTRY_TOTALS: totals}})
 
     async def _place(self, subject_key: str, route: AlertRoute, *, arrived: float) -> Target:
         """Where a subject goes in a channel it is new to: held, folded into a burst digest, or its own message."""
