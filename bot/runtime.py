@@ -23,8 +23,9 @@ from bot.identity import IdentityResolver
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from handlers.alert_actions import AlertActions
-from handlers.bolt import register, register_alert_actions
+from handlers.bolt import register, register_alert_actions, register_digest_actions
 from handlers.context import Services
+from handlers.digest_modal import DigestBrowser
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,9 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         settings, config, store, store.client, adapters, settings.slack_api_url or DEFAULT_SLACK_API_URL
     )
     register(app, services)
-    register_alert_actions(app, services, AlertActions(services, alerts.queue))
+    alert_actions = AlertActions(services, alerts.queue)
+    register_alert_actions(app, services, alert_actions)
+    register_digest_actions(app, services, DigestBrowser(alerts.queue), alert_actions)
     return Runtime(
         settings=settings,
         config=config,

@@ -32,6 +32,10 @@ CLAIM_ACTION = "alert_claim"
 RESOLVE_ACTION = "alert_resolve"
 HEARD_ACTION = "alert_heard"
 SNOOZE_ACTION = "alert_snooze"
+#: The digest's **Show all** button: opens every member, newest first, each with Call back (``handlers.digest_modal``).
+SHOW_ALL_ACTION = "alert_digest_show_all"
+#: Key of ``AlertEvent.detail`` under which the worker hands ``merge`` a list's exact totals (``bot.alerts.tally``).
+ENTRY_TOTALS = "entry_totals"
 
 _CLOSING: dict[AlertKind, Literal["resolved", "removed"]] = {
     AlertKind.LOST_CALL_RESOLVED: "resolved",
@@ -59,8 +63,11 @@ class AlertState(BaseModel):
     transcript: str | None = None
     listen_url: str | None = None
     text: str | None = None
-    #: Lines listed under a notification's headline, keyed by the event's ``detail["entry"]`` (one per receiver).
+    #: The most recent lines under a notification's headline (at most ``ENTRY_LINES``, newest last), keyed by
+    #: the event's ``detail["entry"]`` (one per receiver).
     entries: dict[str, str] = {}
+    #: Every entry counted once in its latest ``detail["entry_state"]`` ("accepted": 3000), however many there are.
+    entry_totals: dict[str, int] = {}
     owner: str | None = None  # Slack user id that claimed it
     resolved_by: str | None = None  # Slack mention or vendor-side name
     resolved_at: datetime | None = None
@@ -89,11 +96,14 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
     if event.text is not None:
         entry = event.detail.get("entry")
         if isinstance(entry, str) and entry:  # a line of the list (a newer fact replaces its line)
-            changes["entries"] = {**state.entries, entry: event.text}
+            changes["entries"] = _recent_entries(state.entries, entry, event.text)
+            totals = event.detail.get(ENTRY_TOTALS)
+            if isinstance(totals, dict):
+                changes["entry_totals"] = {str(name): int(count) for name, count in totals.items()}
         else:
             changes["text"] = event.text
     if event.detail:
-        changes["detail"] = {**state.detail, **event.detail}
+        changes["detail"] = {**state.detail, **{k: v for k, v in event.detail.items() if k != ENTRY_TOTALS}}
     if event.kind in (AlertKind.LOST_CALL_OPENED, AlertKind.LOST_CALL_UPDATED):
         changes["attempts"] = event.attempts if event.attempts is not None else state.attempts + 1
         changes["last_at"] = max(state.last_at, event.occurred_at)
@@ -110,6 +120,13 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
         if event.kind == AlertKind.QUEUE_RECOVERED:
             changes["figures"] = dict(event.detail)
     return state.model_copy(update=changes)
+
+
+def _recent_entries(entries: dict[str, str], entry: str, text: str) -> dict[str, str]:
+    """``entries`` with ``entry``'s line (re)placed last, trimmed to the ``ENTRY_LINES`` most recent."""
+    kept = {key: line for key, line in entries.items() if key != entry}
+    kept[entry] = text
+    return dict(list(kept.items())[-ENTRY_LINES:])
 
 
 @dataclass(frozen=True)
@@ -215,10 +232,15 @@ def duration_text(minutes: float) -> str:
 
 def _notification(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[ButtonElement]]:
     text = _headline(state)
-    entries = list(state.entries.values())
-    lines = [text, *(f"• {line}" for line in entries[-ENTRY_LINES:])]
-    if len(entries) > ENTRY_LINES:
-        lines.insert(1, f"…{len(entries) - ENTRY_LINES} earlier")
+    entries = list(state.entries.values())[-ENTRY_LINES:]
+    lines = [text]
+    total = max(sum(state.entry_totals.values()), len(state.entries))
+    if total > len(entries):  # not every line is shown: say how many there are, per state
+        if state.entry_totals:
+            ranked = sorted(state.entry_totals.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(" · ".join(f"*{count:,}* {name}" for name, count in ranked))
+        lines.append(f"…{total - len(entries):,} earlier")
+    lines += [f"• {line}" for line in entries]
     return text, lines, []
 
 
@@ -228,8 +250,13 @@ def _headline(state: AlertState) -> str:
     return state.text or (title if isinstance(title, str) and title else f"Event from {state.vendor}")
 
 
+def button_value(state: AlertState) -> str:
+    """What an alert button carries to name its subject (``handlers.alert_actions`` reads it back)."""
+    return json.dumps({"vendor": state.vendor, "subject": state.subject})
+
+
 def _buttons(state: AlertState, specs: list[tuple[str, str, str | None]]) -> list[ButtonElement]:
-    value = json.dumps({"vendor": state.vendor, "subject": state.subject})
+    value = button_value(state)
     return [ButtonElement(text=label, action_id=action, value=value, style=style) for action, label, style in specs]
 
 
@@ -293,11 +320,17 @@ def count_phrase(states: list[AlertState], *, more: bool = False) -> str:
     return ", ".join(parts) or "nothing"
 
 
-def render_digest(title: str, states: list[AlertState], *, tz: ZoneInfo) -> RenderedMessage:
-    """One message standing for many alerts: a headline and a list (the newest last, capped)."""
+def render_digest(
+    title: str, states: list[AlertState], *, tz: ZoneInfo, digest_id: str | None = None
+) -> RenderedMessage:
+    """One message standing for many alerts: a headline and a list (``states`` newest first, capped).
+
+    With ``digest_id`` it ends in a **Show all** button: the modal behind it lists every member,
+    the ones past the cap included, each with its Call back.
+    """
     lines = [f"• {summary_line(state, tz)}" for state in states[:DIGEST_LINES]]
     if len(states) > DIGEST_LINES:
-        lines.append(f"…and {len(states) - DIGEST_LINES} more")
+        lines.append(f"…and {len(states) - DIGEST_LINES} older — *Show all* lists every one")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title[:3000]))]
     chunk: list[str] = []
     for line in lines:
@@ -307,4 +340,9 @@ def render_digest(title: str, states: list[AlertState], *, tz: ZoneInfo) -> Rend
         chunk.append(line[:2900])
     if chunk:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
-    return RenderedMessage(text=title.replace("*", ""), blocks=[block.to_dict() for block in blocks[:50]])
+    blocks = blocks[:49]
+    if digest_id is not None and states:
+        label = f"Show all {len(states)}" if len(states) > 1 else "Show all"
+        show_all = ButtonElement(text=label, action_id=SHOW_ALL_ACTION, value=digest_id)
+        blocks.append(ActionsBlock(block_id="digest", elements=[show_all]))
+    return RenderedMessage(text=title.replace("*", ""), blocks=[block.to_dict() for block in blocks])

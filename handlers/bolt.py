@@ -23,8 +23,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
+from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
 from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
+from handlers.digest_modal import DIGEST_CALLBACK_ACTION, DIGEST_PAGE_ACTION, DigestBrowser, ModalPlace, digest_modal
 from handlers.errors import explain
 from handlers.home import home_view
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
@@ -263,3 +265,59 @@ def _delivery_claim(req: AsyncBoltRequest) -> tuple[str, float] | None:
         return f"dedupe:slack-event:{event_id}", 3600
     raw = req.raw_body or (json.dumps(body, sort_keys=True) if body else "")
     return (delivery_key(raw), DELIVERY_WINDOW_SECONDS) if raw else None
+
+
+def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBrowser, actions: AlertActions) -> None:
+    """Attach the digest's **Show all** button and the buttons of the modal it opens (``handlers.digest_modal``)."""
+    tz = services.config.tz
+
+    async def show_all(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        started = time.perf_counter()
+        await ack()
+        ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        page = await browser.page(str(action.get("value") or ""), 0)
+        await client.views_open(trigger_id=str(body.get("trigger_id")), view=digest_modal(page, tz=tz))
+        COMMANDS.labels(SHOW_ALL_ACTION, "ok").inc()
+
+    async def turn_page(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        place = ModalPlace.load(str(action.get("value") or ""))
+        page = await browser.page(place.digest_id, place.page) if place else None
+        await client.views_update(view_id=str((body.get("view") or {}).get("id")), view=digest_modal(page, tz=tz))
+        COMMANDS.labels(DIGEST_PAGE_ACTION, "ok").inc()
+
+    async def call_back(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        started = time.perf_counter()
+        await ack()
+        ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        view = body.get("view") or {}
+        view_id = str(view.get("id"))
+        place = ModalPlace.load(str(view.get("private_metadata") or ""))
+        page = await browser.page(place.digest_id, place.page) if place else None
+
+        async def show(status: str) -> None:
+            await client.views_update(view_id=view_id, view=digest_modal(page, tz=tz, status=status))
+
+        async def work() -> Reply:
+            value = await browser.alert_button_value(str(action.get("value") or ""))
+            if value is None:
+                return Reply(text="I no longer have that alert (it is older than 30 days).")
+            user_id = str((body.get("user") or {}).get("id"))
+            channel = page.channel if page else None
+            click = Click(
+                action_id=CALLBACK_ACTION, user_id=user_id, value=value, channel=channel, container=f"view:{view_id}"
+            )
+            return await actions.handle(click)
+
+        reply = await run_work(
+            work,
+            notify_slow=lambda: show(":hourglass_flowing_sand: Working on it\u2026"),
+            notice_after=services.config.slow_notice_seconds,
+        )
+        page = await browser.page(place.digest_id, place.page) if place else None  # shows who is on it now
+        await show(reply.text)
+        COMMANDS.labels(DIGEST_CALLBACK_ACTION, "ok").inc()
+
+    app.action(SHOW_ALL_ACTION)(show_all)
+    app.action(DIGEST_PAGE_ACTION)(turn_page)
+    app.action(DIGEST_CALLBACK_ACTION)(call_back)

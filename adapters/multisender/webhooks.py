@@ -31,8 +31,11 @@ click-to-call receiver       c2c:<id>   one line/receiver  ``c2c:<id>:receiver:<
 Every event is ``AlertKind.NOTIFICATION``: these are campaign outcomes, not a live call feed, and one
 family keeps one message per campaign. A receiver's line is keyed by ``detail["entry"]`` (its
 ``accountId``, else its number), so ``handlers.alert_view`` lists each receiver once under the headline
-and a newer reply replaces the older one. Receiver keys follow the notes' advice (id, receiver, reply:
-a receiver webhook is sent once per receiver), without the timestamp, so a redelivery with a fresh
+and a newer reply replaces the older one; ``detail["entry_state"]`` (the reply phrase) is what the
+totals count. The message shows exact totals per reply ("3,000 accepted · 1,500 declined") and only the
+most recent receivers' lines, so a 5,000-receiver campaign keeps a small record. Receiver keys follow
+the notes' advice (id, receiver, reply: a receiver webhook is sent once per receiver), without the
+timestamp, so a redelivery with a fresh
 timestamp is still a duplicate; a state key includes counts and timestamp because a campaign may go
 ``halt`` → ``active`` → ``halt`` again.
 
@@ -229,6 +232,7 @@ class _Mapper:
                 id_name: ident,
                 "title": _title(program, ident, data.meta),
                 "entry": f"receiver:{who_key}",
+                "entry_state": phrase,  # totals per state are counted by it (``bot.alerts.tally``)
                 "reply": reply,
                 "account_id": data.accountId,
             },

@@ -7,13 +7,19 @@ Two kinds share one mechanism:
 * **quiet** — the route is in quiet hours (or snoozed); alerts join a digest that is held
   back (``not_before``) and posted once when the quiet time ends.
 
-Either way a digest is written at most once per ``delivery.digest_refresh_seconds``: after a
-write ``not_before`` moves that far ahead, and changes arriving meanwhile schedule one
-coalesced edit for then (the ``releases`` sorted set), so 180 folded alerts cost a handful of
-edits rather than 180.
+Subjects never write a digest themselves: joining one (:meth:`Digests.add`) or changing inside
+one (:meth:`Digests.changed`) only bumps its version and puts it on the ``releases`` schedule
+(the sorted set of digests due for a write). One writer per digest — whoever holds its lock
+when it is due — renders and writes it; everyone else moves on without waiting, so subjects
+joining a digest never queue behind each other. A digest is written at most once per
+``delivery.digest_refresh_seconds``: after a write ``not_before`` moves that far ahead and, if
+members changed meanwhile, the digest stays scheduled for then, so 180 folded alerts cost a
+handful of edits rather than 180. Taking a digest off the schedule is conditional on it being
+current, in one script, so a change racing a write is never dropped.
 
 A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
-and a sorted set of member subject keys in arrival order. Adding a member is idempotent.
+and a sorted set of member subject keys ranked by arrival in the queue (read newest first). Adding a
+member is idempotent.
 
 Lifetime: the hash and its members expire :data:`DIGEST_TTL_SECONDS` after the digest last
 changed, and every change refreshes both, so they live at least as long as the subject records
@@ -24,7 +30,6 @@ the worker then gives the subject a message of its own again.
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -36,27 +41,43 @@ OPEN_BURST_SECONDS = 120  # a burst digest keeps collecting until this long afte
 #: How long a digest outlives its last change (the same as a subject record outlives its own).
 DIGEST_TTL_SECONDS = 30 * 24 * 3600
 
-# KEYS: digest hash, members; ARGV: ttl, [member, score]. Bumps the version only if the digest exists.
+# KEYS: digest hash, members, releases; ARGV: ttl, digest id, due at, [member, arrival score].
+# Only a digest that still exists is touched: version bumped, TTLs refreshed, scheduled (NX) for a write.
 _TOUCH = """
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
+if redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
   return 0
 end
-if ARGV[2] then redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[2]) end
+if ARGV[4] then redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[4]) end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[2])
 return 1
 """
 
-# KEYS: digest hash, releases; ARGV: id, ts, version, not_before. Records a write only on a digest that exists.
+# KEYS: digest hash, releases; ARGV: digest id, ts, version written, next edit at.
+# Never recreates an expired digest. Still behind (a member changed during the write) → stays
+# scheduled for the next edit; else off the schedule.
 _MARK_SYNCED = """
 if redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
 end
 redis.call('HSET', KEYS[1], 'ts', ARGV[2], 'synced', ARGV[3], 'not_before', ARGV[4])
-redis.call('ZREM', KEYS[2], ARGV[1])
+if tonumber(redis.call('HGET', KEYS[1], 'version') or '0') > tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
 return 1
+"""
+# KEYS: digest hash, releases; ARGV: digest id. Off the schedule only if nothing is left to write.
+_RELEASE_IF_CURRENT = """
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if tonumber(redis.call('HGET', KEYS[1], 'synced') or '0') >= version then
+  return redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 0
 """
 
 
@@ -74,6 +95,12 @@ class Digest:
     synced: int
 
 
+def arrival_rank(entry_id: str) -> float:
+    """A queue entry's place in arrival order (its stream id ``ms-seq``), as an exact sorted-set score."""
+    millis, _, seq = entry_id.partition("-")
+    return int(millis) * 1000 + min(int(seq or 0), 999)
+
+
 class Digests:
     """Create digests, add members, and read them for rendering."""
 
@@ -82,6 +109,7 @@ class Digests:
         self.keys = keys
         self._touch = redis.register_script(_TOUCH)
         self._mark_synced = redis.register_script(_MARK_SYNCED)
+        self._release_if_current = redis.register_script(_RELEASE_IF_CURRENT)
 
     async def burst(self, channel: str) -> str:
         """The channel's open burst digest, started if there is none."""
@@ -101,18 +129,26 @@ class Digests:
         await self.redis.zadd(self.keys.releases, {digest_id: release_at})
         return digest_id
 
-    async def add(self, digest_id: str, subject_key: str) -> bool:
-        """Make a subject a member (no-op if it already is) and mark the digest for re-render.
+    async def add(self, digest_id: str, subject_key: str, *, now: float, arrived: float) -> bool:
+        """Make a subject a member (no-op if it already is) and schedule a re-render at ``now`` (unix time).
 
-        ``False`` when the digest no longer exists (it expired): nothing was written.
+        ``arrived`` orders the members (see :func:`arrival_rank`); a member keeps its first rank.
+        Never writes Slack: the digest's one writer does (see the module docstring). ``False`` when
+        the digest no longer exists (it expired): nothing was written.
         """
-        keys = [self.keys.digest(digest_id), self._members(digest_id)]
-        return bool(await self._touch(keys=keys, args=[DIGEST_TTL_SECONDS, subject_key, time.time()]))
+        return await self._touched(digest_id, now, subject_key, arrived)
 
-    async def changed(self, digest_id: str) -> bool:
-        """A member's state changed: the digest must be re-rendered; ``False`` when it no longer exists."""
-        keys = [self.keys.digest(digest_id), self._members(digest_id)]
-        return bool(await self._touch(keys=keys, args=[DIGEST_TTL_SECONDS]))
+    async def changed(self, digest_id: str, *, now: float) -> bool:
+        """A member's state changed: schedule a re-render at ``now`` (unix time); never writes Slack.
+
+        An existing schedule is kept (``NX``): a held-back digest stays held until its ``not_before``.
+        ``False`` when the digest no longer exists.
+        """
+        return await self._touched(digest_id, now)
+
+    async def _touched(self, digest_id: str, now: float, *member: str | float) -> bool:
+        keys = [self.keys.digest(digest_id), self._members(digest_id), self.keys.releases]
+        return bool(await self._touch(keys=keys, args=[DIGEST_TTL_SECONDS, digest_id, now, *member]))
 
     async def get(self, digest_id: str) -> Digest | None:
         """The digest, or ``None`` when it is gone (or only a fragment of it is left)."""
@@ -131,10 +167,15 @@ class Digests:
         )
 
     async def members(self, digest_id: str) -> list[str]:
-        return [str(member) for member in await self.redis.zrange(self._members(digest_id), 0, -1)]
+        """Member subject keys, newest first."""
+        return [str(member) for member in await self.redis.zrevrange(self._members(digest_id), 0, -1)]
 
     async def mark_synced(self, digest_id: str, *, ts: str, version: int, next_edit_at: float) -> None:
-        """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time)."""
+        """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time).
+
+        If members changed while ``version`` was being written, the digest stays scheduled for that
+        next edit. A digest that expired meanwhile is not recreated.
+        """
         await self._mark_synced(
             keys=[self.keys.digest(digest_id), self.keys.releases], args=[digest_id, ts, version, next_edit_at]
         )
@@ -148,7 +189,8 @@ class Digests:
         return [str(item) for item in await self.redis.zrangebyscore(self.keys.releases, "-inf", now)]
 
     async def released(self, digest_id: str) -> None:
-        await self.redis.zrem(self.keys.releases, digest_id)
+        """Take a digest off the schedule, unless a member changed since it was found current."""
+        await self._release_if_current(keys=[self.keys.digest(digest_id), self.keys.releases], args=[digest_id])
 
     async def _create(self, digest_id: str, channel: str, *, kind: str, title: str, not_before: float) -> None:
         key = self.keys.digest(digest_id)

@@ -83,6 +83,13 @@ class Ledger:
         raw = await self.redis.get(self.keys.record(subject_key))
         return SubjectRecord.model_validate_json(raw) if raw else SubjectRecord(key=subject_key)
 
+    async def load_many(self, subject_keys: list[str]) -> list[SubjectRecord | None]:
+        """Records of several subjects in one round trip (``None`` where there is none)."""
+        if not subject_keys:
+            return []
+        raws = await self.redis.mget([self.keys.record(key) for key in subject_keys])
+        return [SubjectRecord.model_validate_json(raw) if raw else None for raw in raws]
+
     async def save(self, record: SubjectRecord) -> None:
         await self.redis.set(self.keys.record(record.key), record.model_dump_json(), ex=RECORD_TTL_SECONDS)
 

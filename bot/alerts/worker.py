@@ -3,7 +3,10 @@
 Every replica runs one worker in the same consumer group. Per batch, entries are grouped by
 subject; each subject is handled under its lock, so its messages are written in order and
 several events for it in one batch cost one Slack write. An entry is acknowledged only once
-every channel it concerns shows the state it produced (or holds it in a quiet-hours digest).
+every channel it concerns shows the state it produced, or — for a channel where it is a line
+of a digest — once that digest is scheduled for a write (durably, in Redis). Digests are
+written after the batch, one writer per digest (``bot.alerts.digests``), so subjects joining
+a digest never wait for each other.
 
 Failure handling, per subject:
 * lock held elsewhere → the entries stay pending and are tried again shortly;
@@ -38,14 +41,16 @@ from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from adapters.events import AlertEvent
 from bot.alerts.delivery import DeliveryFailed, SlackDelivery
-from bot.alerts.digests import Digests
+from bot.alerts.digests import Digests, arrival_rank
 from bot.alerts.ledger import Ledger, SubjectRecord, Target
 from bot.alerts.queue import AlertQueue, QueueEntry
+from bot.alerts.tally import EntryTally
 from bot.config import AlertRoute, AlertSettings
 from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
 from bot.routing import quiet_until, routes_for
-from handlers.alert_view import AlertState, count_phrase, render, render_digest
+from handlers.alert_view import ENTRY_TOTALS, AlertState, count_phrase, render, render_digest
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,7 @@ class AlertWorker:
         # A lock outlives a crashed holder by as long as a crashed worker's entries wait for take-over.
         self.ledger = Ledger(self.redis, self.keys, lock_seconds=max(2.0, settings.delivery.take_over_after_seconds))
         self.digests = Digests(self.redis, self.keys)
+        self.tally = EntryTally(self.redis, self.keys)
         self.delivery = delivery
         self.settings = settings
         self.tz = tz
@@ -113,7 +119,10 @@ class AlertWorker:
             backoff = min(backoff * 2, 10)
 
     async def tick(self, *, block_ms: int = 0) -> int:
-        """One round: write due digests, replay parked, take over, retry mine, read new. Returns entries finished."""
+        """One round: write due digests, replay parked, take over, retry mine, read new, write the digests they changed.
+
+        Returns entries finished.
+        """
         await self._release_due_digests()
         await self._replay_parked()
         entries = await self._take_over_if_due()
@@ -129,6 +138,7 @@ class AlertWorker:
         self.busy = True
         try:
             done = await self.process(entries)
+            await self._release_due_digests()  # the batch's digest edits, coalesced: one write per digest
         finally:
             self.busy = False
         if done == 0:
@@ -174,7 +184,8 @@ class AlertWorker:
         for entry in entries:
             if entry.event is not None:
                 await self._fold(record, entry)
-        await self.ledger.save(record)
+        if record.targets:  # shown somewhere; what no route shows is not stored (``_fold``)
+            await self.ledger.save(record)
         await self._sync(record)
         await self.queue.ack(*(entry.id for entry in entries))
         for entry in entries:
@@ -187,23 +198,28 @@ class AlertWorker:
         assert event is not None
         if record.state is None and event.kind.value in _CLOSING_KINDS:
             return  # the end of something we never showed: nothing to say
+        routes = routes_for(event, self.settings.routes)
+        if not routes and not record.targets:
+            return  # no channel shows it: nothing to fold, nothing to store
+        if event.idempotency_key not in record.applied:
+            event = await self._with_entry_totals(record.key, event)
         previous, changed = record.fold(event)
         if not changed or record.state is None:
             return
         note = _follow_up(previous, record.state, self.tz)
         if note:
             record.add_note(note)
-        for route in routes_for(event, self.settings.routes):
+        for route in routes:
             target = record.targets.get(route.channel)
             if target is None:
-                record.targets[route.channel] = await self._place(record.key, route)
+                record.targets[route.channel] = await self._place(record.key, route, arrived=arrival_rank(entry.id))
             elif self._hold_is_over(target):
                 # First change since the quiet time ended: the subject leaves the quiet digest (which
                 # is re-rendered once to show its current state) and is placed afresh, buttons and all.
                 assert target.digest_id is not None
-                if await self.digests.changed(target.digest_id):
+                if await self.digests.changed(target.digest_id, now=self.clock().timestamp()):
                     await self.digests.schedule(target.digest_id, self.clock().timestamp())
-                record.targets[route.channel] = await self._place(record.key, route)
+                record.targets[route.channel] = await self._place(record.key, route, arrived=arrival_rank(entry.id))
 
     def _hold_is_over(self, target: Target) -> bool:
         """A subject held in a quiet-hours/snooze digest whose quiet time has ended."""
@@ -217,14 +233,22 @@ class AlertWorker:
                 return False
         return held_until <= self.clock().timestamp()
 
-    async def _place(self, subject_key: str, route: AlertRoute) -> Target:
+    async def _with_entry_totals(self, subject_key: str, event: AlertEvent) -> AlertEvent:
+        """An event about one entry of a list (a campaign's receiver) carries the list's exact totals per state."""
+        entry, state = event.detail.get("entry"), event.detail.get("entry_state")
+        if not (isinstance(entry, str) and entry and isinstance(state, str) and state):
+            return event
+        totals = await self.tally.count(subject_key, entry, state)
+        return event.model_copy(update={"detail": {**event.detail, ENTRY_TOTALS: totals}})
+
+    async def _place(self, subject_key: str, route: AlertRoute, *, arrived: float) -> Target:
         """Where a subject goes in a channel it is new to: held, folded into a burst digest, or its own message."""
         now = self.clock()
         held_until = await self._held_until(route, now)
         if held_until is not None:
             title = f"While *{route.name or 'this channel'}* was quiet"
             digest_id = await self.digests.quiet(route.channel, held_until.timestamp(), title)
-            if await self.digests.add(digest_id, subject_key):
+            if await self.digests.add(digest_id, subject_key, now=now.timestamp(), arrived=arrived):
                 return Target(
                     channel=route.channel, mode="digest", digest_id=digest_id, held_until=held_until.timestamp()
                 )
@@ -236,7 +260,7 @@ class AlertWorker:
             count = int((await pipe.execute())[0])
         if count > route.digest_after_per_minute:
             digest_id = await self.digests.burst(route.channel)
-            if await self.digests.add(digest_id, subject_key):
+            if await self.digests.add(digest_id, subject_key, now=now.timestamp(), arrived=arrived):
                 return Target(channel=route.channel, mode="digest", digest_id=digest_id)
         return Target(channel=route.channel)
 
@@ -259,7 +283,8 @@ class AlertWorker:
             if target.mode == "digest" and target.digest_id:
                 digest_id = target.digest_id
                 if target.synced < record.version:
-                    if not await self.digests.changed(digest_id):
+                    # Scheduled, not written: the digest's one writer renders it after the batch.
+                    if not await self.digests.changed(digest_id, now=self.clock().timestamp()):
                         # The digest expired while the subject lived on: it gets a message of its own again.
                         log.info("digest %s is gone; %s gets its own message", digest_id, record.key[:200])
                         target = record.targets[channel] = Target(channel=channel)
@@ -267,7 +292,6 @@ class AlertWorker:
                         continue
                     target.synced = record.version
                     await self.ledger.save(record)
-                await self.sync_digest(digest_id)
                 continue
             await self._sync_message(record, record.state, target)
 
@@ -299,10 +323,14 @@ class AlertWorker:
 
     # -- digests ----------------------------------------------------------------------------
     async def sync_digest(self, digest_id: str) -> None:
-        """Post or update a digest message unless it is held back or already current."""
-        async with self.ledger.locked(f"digest:{digest_id}", wait=30) as held:
+        """Post or update a digest message unless it is held back or already current.
+
+        Never waits for the digest's lock: whoever holds it is the writer, and a change it did not
+        see keeps the digest scheduled (``Digests.mark_synced``), so nothing is lost by moving on.
+        """
+        async with self.ledger.locked(f"digest:{digest_id}", wait=0) as held:
             if not held:
-                raise DeliveryFailed("digest busy", permanent=False)
+                return
             digest = await self.digests.get(digest_id)
             if digest is None:
                 return
@@ -320,7 +348,7 @@ class AlertWorker:
                 title = f":bell: *+{count_phrase(states, more=True)}* — too many at once, so they are listed here"
             else:
                 title = f":zzz: {digest.title}: *{count_phrase(states)}*"
-            message = render_digest(title, states, tz=self.tz)
+            message = render_digest(title, states, tz=self.tz, digest_id=digest_id)
             if digest.ts:
                 await self.delivery.update(digest.channel, digest.ts, text=message.text, blocks=message.blocks)
                 ts = digest.ts

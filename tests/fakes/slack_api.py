@@ -17,6 +17,9 @@ Point any Slack client at :attr:`FakeSlack.url` (``AsyncWebClient(base_url=fake.
   :attr:`FakeSlack.violations`, so a raw-dict regression fails the test that caused it.
 * ``response_url`` endpoints from :meth:`FakeSlack.new_response_url` accept at most 5 posts
   within 30 minutes (the clock is injectable), as Slack's do.
+* Modals: ``views.open`` and ``views.push`` (need a ``trigger_id``) and ``views.update`` (by
+  ``view_id``, honouring ``hash``) keep every view in :attr:`FakeSlack.views`; a modal's
+  title, buttons, ``private_metadata`` and its 100-block limit are checked like messages.
 
 State is shared between the server thread and the test thread under one lock; the
 ``wait_for*`` helpers poll, so tests never sleep for a fixed time.
@@ -78,6 +81,9 @@ ACTIONS_ELEMENTS_MAX = 25
 CONTEXT_ELEMENTS_MAX = 10
 OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
+VIEW_TITLE_MAX = 24
+VIEW_PRIVATE_METADATA_MAX = 3000
+VIEW_CALLBACK_ID_MAX = 255
 
 RESPONSE_URL_MAX_USES = 5
 RESPONSE_URL_MAX_AGE = 30 * 60.0
@@ -305,6 +311,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        #: Modals opened, pushed or updated, by view id (as last written).
+        self.views: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, _Delay] = {}
@@ -363,6 +371,7 @@ class FakeSlack:
             self.users.clear()
             self.messages.clear()
             self.home_views.clear()
+            self.views.clear()
             self._faults.clear()
             self._delays.clear()
             self._handlers.clear()
@@ -618,6 +627,8 @@ class FakeSlack:
                 for index, attachment in enumerate(attachments):
                     if isinstance(attachment, dict) and attachment.get("blocks") is not None:
                         problems += check_blocks(attachment["blocks"], where=f"attachments[{index}].blocks")
+        elif method in MODAL_METHODS:
+            problems += _check_modal_call(method, args)
         elif method == "views.publish":
             view = args.get("view")
             if not isinstance(view, dict):
@@ -808,12 +819,72 @@ def _users_lookup_by_email(fake: FakeSlack, args: dict[str, Any]) -> dict[str, A
     return {"ok": True, "user": found[0]}
 
 
+# -- modals -------------------------------------------------------------------------------------
+
+MODAL_METHODS = frozenset({"views.open", "views.push", "views.update"})
+
+
+def _check_modal_call(method: str, args: dict[str, Any]) -> list[str]:
+    """The body format of a modal call and the view's hard limits (``path: problem`` strings)."""
+    problems: list[str] = []
+    if method in ("views.open", "views.push") and not args.get("trigger_id"):
+        problems.append("trigger_id: required")
+    if method == "views.update" and not (args.get("view_id") or args.get("external_id")):
+        problems.append("view_id: view_id or external_id is required")
+    view = args.get("view")
+    if not isinstance(view, dict):
+        return [*problems, "view: must be a view object"]
+    if view.get("type") != "modal":
+        problems.append(f"view.type: {view.get('type')!r}, expected 'modal'")
+    for key in ("title", "close", "submit"):
+        required = key == "title"
+        _check_text(problems, f"view.{key}", view.get(key), VIEW_TITLE_MAX, required=required)
+        if isinstance(view.get(key), dict) and view[key].get("type") != "plain_text":
+            problems.append(f"view.{key}.type: must be plain_text")
+    _check_len(problems, "view.private_metadata", view.get("private_metadata"), VIEW_PRIVATE_METADATA_MAX)
+    _check_len(problems, "view.callback_id", view.get("callback_id"), VIEW_CALLBACK_ID_MAX)
+    problems += check_blocks(view.get("blocks", []), max_blocks=MAX_VIEW_BLOCKS, where="view.blocks")
+    return problems
+
+
+def _views_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    with fake._lock:
+        view_id = f"VM{len(fake.views) + 1:05d}"
+        opened = {
+            "id": view_id,
+            "team_id": fake.team_id,
+            "app_id": "A0001",
+            "root_view_id": view_id,
+            "state": {"values": {}},
+            **args["view"],
+            "hash": fake._next_ts(),
+        }
+        fake.views[view_id] = opened
+    return {"ok": True, "view": opened}
+
+
+def _views_update(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    with fake._lock:
+        view_id = str(args.get("view_id") or "")
+        current = fake.views.get(view_id)
+        if current is None:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != current["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        updated = {**current, **args["view"], "id": view_id, "hash": fake._next_ts()}
+        fake.views[view_id] = updated
+    return {"ok": True, "view": updated}
+
+
 _DEFAULTS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.update": _update,
     "chat.postEphemeral": _post_ephemeral,
     "views.publish": _views_publish,
+    "views.open": _views_open,
+    "views.push": _views_open,
+    "views.update": _views_update,
     "users.info": _users_info,
     "users.lookupByEmail": _users_lookup_by_email,
 }

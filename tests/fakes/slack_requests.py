@@ -149,6 +149,7 @@ class SlackSigner:
         user_name: str = "user",
         team_id: str = "T0001",
         view_id: str = "V00001",
+        view: dict[str, Any] | None = None,
         trigger_id: str | None = None,
         api_app_id: str = API_APP_ID,
         forge: bool = False,
@@ -160,7 +161,8 @@ class SlackSigner:
         With ``message_ts`` the button sits on a message in ``channel_id`` (the payload has
         ``container.type == "message"``, ``channel``, ``message`` and ``response_url``).
         With ``message_ts=None`` it sits on the App Home tab (``container.type == "view"``),
-        for which Slack sends no ``response_url``.
+        for which Slack sends no ``response_url``; pass ``view`` (as the fake's ``views`` holds it)
+        for a button in that view instead, e.g. a modal.
         """
         action = {
             "type": "button",
@@ -199,6 +201,9 @@ class SlackSigner:
                 "blocks": message_blocks or [],
             }
             payload["response_url"] = response_url
+        elif view is not None:
+            payload["container"] = {"type": "view", "view_id": view["id"]}
+            payload["view"] = view
         else:
             payload["container"] = {"type": "view", "view_id": view_id}
             payload["view"] = {
