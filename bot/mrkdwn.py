@@ -8,6 +8,9 @@ by a backtick, so text shown inside one has its backticks replaced.
 
 from __future__ import annotations
 
+import re
+
+_MENTION = re.compile(r"<@[UWB][A-Z0-9]{2,30}>")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -20,3 +23,8 @@ def code_span(text: str) -> str:
     """``text`` in a code span that nothing in it can end or break across lines."""
     flat = " ".join(text.split()).replace("`", "'")
     return f"`{escape(flat)}`"
+
+
+def name(text: str) -> str:
+    """A display name: phonebot's own ``<@U…>`` mention stays one, anything else is escaped text."""
+    return text if _MENTION.fullmatch(text) else escape(text)

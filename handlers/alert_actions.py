@@ -20,7 +20,16 @@ from adapters.models import Capability
 from bot.alerts.ledger import Ledger, SubjectRecord
 from bot.alerts.queue import AlertQueue, subject_key
 from bot.identity import Linked
-from handlers.alert_view import CALLBACK_ACTION, CLAIM_ACTION, HEARD_ACTION, RESOLVE_ACTION, SNOOZE_ACTION
+from handlers.alert_view import (
+    CALLBACK_ACTION,
+    CLAIM_ACTION,
+    HEARD_ACTION,
+    RESOLVE_ACTION,
+    SNOOZE_ACTION,
+    hearer,
+    mention,
+    resolver,
+)
 from handlers.call import already_calling, dial
 from handlers.context import Services
 from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
@@ -103,7 +112,7 @@ class AlertActions:
         if state.owner == click.user_id:
             return Reply(text="You already have this one.")
         if state.owner is not None:
-            return Reply(text=f"<@{state.owner}> already took this one.")
+            return Reply(text=f"{mention(state.owner)} already took this one.")
         vendor_note = await self._write_back(record, linked, handled=False)
         record.state = state.model_copy(update={"owner": click.user_id})
         record.touch()
@@ -114,12 +123,12 @@ class AlertActions:
         state = record.state
         assert state is not None
         if state.status != "open":
-            who = f" by {state.resolved_by}" if state.resolved_by else ""
-            return Reply(text=f"This alert is already {state.status}{who}.")
+            by = resolver(state)
+            return Reply(text=f"This alert is already {state.status}{f' by {by}' if by else ''}.")
         vendor_note = await self._write_back(record, linked, handled=True)
         now = self.services.clock()
         record.state = state.model_copy(
-            update={"status": "resolved", "resolved_by": f"<@{click.user_id}>", "resolved_at": now}
+            update={"status": "resolved", "resolved_by": None, "resolved_by_user": click.user_id, "resolved_at": now}
         )
         record.touch()
         record.add_note(f":white_check_mark: Resolved by <@{click.user_id}> ({self._now_text()}).")
@@ -128,8 +137,8 @@ class AlertActions:
     async def _heard(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
         state = record.state
         assert state is not None
-        if state.heard_by:
-            return Reply(text=f"{state.heard_by} already listened to it.")
+        if state.heard_by or state.heard_by_user:
+            return Reply(text=f"{hearer(state)} already listened to it.")
         voicemail_id = state.detail.get("voicemail_id")
         vendor_note = ""
         adapter = self.services.adapters.get(state.vendor)
@@ -140,7 +149,7 @@ class AlertActions:
                 vendor_note = f" It is marked heard in {adapter.display_name} too."
             except VendorError as exc:
                 vendor_note = f" ({adapter.display_name} could not be updated: {exc.message})"
-        record.state = state.model_copy(update={"heard_by": f"<@{click.user_id}>"})
+        record.state = state.model_copy(update={"heard_by_user": click.user_id})
         record.touch()
         record.add_note(f":ear: <@{click.user_id}> listened to it ({self._now_text()}).")
         return Reply(text=f":ear: Marked heard.{vendor_note}")

@@ -8,9 +8,12 @@ resolved/removed, owner), so a repeat call edits one message instead of posting 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -25,6 +28,7 @@ from slack_sdk.models.blocks import (
 
 from adapters.events import AlertEvent, AlertKind
 from bot.config import AlertFamily
+from bot.mrkdwn import escape
 from bot.routing import family_of
 
 CALLBACK_ACTION = "alert_callback"
@@ -36,6 +40,12 @@ SNOOZE_ACTION = "alert_snooze"
 SHOW_ALL_ACTION = "alert_digest_show_all"
 #: Key of ``AlertEvent.detail`` under which the worker hands ``merge`` a list's exact totals (``bot.alerts.tally``).
 ENTRY_TOTALS = "entry_totals"
+
+log = logging.getLogger(__name__)
+
+_SLACK_USER_ID = re.compile(r"[UWB][A-Z0-9]{2,30}")
+#: AlertState fields holding text from outside phonebot (vendors, callers), escaped by :func:`shown`.
+_OUTSIDE_TEXT = ("caller_number", "caller_name", "line", "group_id", "mailbox", "transcript", "text")
 
 _CLOSING: dict[AlertKind, Literal["resolved", "removed"]] = {
     AlertKind.LOST_CALL_RESOLVED: "resolved",
@@ -69,9 +79,11 @@ class AlertState(BaseModel):
     #: Every entry counted once in its latest ``detail["entry_state"]`` ("accepted": 3000), however many there are.
     entry_totals: dict[str, int] = {}
     owner: str | None = None  # Slack user id that claimed it
-    resolved_by: str | None = None  # Slack mention or vendor-side name
+    resolved_by: str | None = None  # the vendor's name for who resolved it (outside text)
+    resolved_by_user: str | None = None  # the Slack user id that resolved it in Slack
     resolved_at: datetime | None = None
-    heard_by: str | None = None
+    heard_by: str | None = None  # the vendor's name for who listened (outside text)
+    heard_by_user: str | None = None  # the Slack user id that marked it heard
     figures: dict[str, Any] = {}
     detail: dict[str, Any] = {}  # vendor references (call-log item id, voicemail id) for the buttons
 
@@ -92,7 +104,10 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
         if value is not None:
             changes[name] = value
     if event.listen_url is not None:
-        changes["listen_url"] = event.listen_url
+        if urlsplit(event.listen_url).scheme == "https":
+            changes["listen_url"] = event.listen_url
+        else:  # javascript:, data:, plain http: never become a button
+            log.warning("%s sent a recording link that is not https; it is not shown", event.vendor)
     if event.text is not None:
         entry = event.detail.get("entry")
         if isinstance(entry, str) and entry:  # a line of the list (a newer fact replaces its line)
@@ -108,8 +123,8 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
         changes["attempts"] = event.attempts if event.attempts is not None else state.attempts + 1
         changes["last_at"] = max(state.last_at, event.occurred_at)
         if state.status != "open" and event.occurred_at > (state.resolved_at or state.last_at):
-            changes.update(status="open", resolved_by=None, resolved_at=None)  # they called again
-    if event.kind == AlertKind.VOICEMAIL_HEARD and not state.heard_by:
+            changes.update(status="open", resolved_by=None, resolved_by_user=None, resolved_at=None)  # called again
+    if event.kind == AlertKind.VOICEMAIL_HEARD and not (state.heard_by or state.heard_by_user):
         changes["heard_by"] = event.resolved_by or "someone outside Slack"
     if event.kind == AlertKind.QUEUE_BREACHED:
         changes.update(status="open", figures=dict(event.detail), last_at=event.occurred_at)
@@ -141,8 +156,49 @@ class RenderedMessage:
 SNOOZABLE: frozenset[AlertFamily] = frozenset({"lost_call", "queue"})
 
 
+def mention(user_id: str) -> str:
+    """``<@U…>`` for a Slack user id; anything that is not one is shown as plain text."""
+    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else escape(user_id)
+
+
+def resolver(state: AlertState) -> str | None:
+    """Who resolved the alert, as safe mrkdwn: the Slack user, else the vendor's name for them."""
+    if state.resolved_by_user:
+        return mention(state.resolved_by_user)
+    return escape(state.resolved_by) if state.resolved_by else None
+
+
+def hearer(state: AlertState) -> str | None:
+    """Who listened to the voicemail, as safe mrkdwn (see :func:`resolver`)."""
+    if state.heard_by_user:
+        return mention(state.heard_by_user)
+    return escape(state.heard_by) if state.heard_by else None
+
+
+def shown(state: AlertState) -> AlertState:
+    """The state as a message may show it: every outside string escaped for mrkdwn.
+
+    Vendor text (names, lines, transcripts, notification lines) is data: a contact called
+    ``<!channel>`` must not ping a channel, nor ``<https://evil|Call back>`` plant a link. Only
+    phonebot's own Slack user ids become mentions (:func:`mention`). Buttons keep reading the raw
+    state (their values are JSON, not mrkdwn).
+    """
+    escaped: dict[str, Any] = {
+        name: escape(value) for name in _OUTSIDE_TEXT if isinstance(value := getattr(state, name), str)
+    }
+    escaped["entries"] = {key: escape(line) for key, line in state.entries.items()}
+    escaped["entry_totals"] = {escape(name): count for name, count in state.entry_totals.items()}
+    escaped["resolved_by"], escaped["resolved_by_user"] = resolver(state), None
+    escaped["heard_by"], escaped["heard_by_user"] = hearer(state), None
+    title = state.detail.get("title")
+    if isinstance(title, str):
+        escaped["detail"] = {**state.detail, "title": escape(title)}
+    return state.model_copy(update=escaped)
+
+
 def render(state: AlertState, *, tz: ZoneInfo, snooze_minutes: float = 30) -> RenderedMessage:
     """Block Kit for the state, built from slack_sdk models (validated on ``to_dict``)."""
+    state = shown(state)
     builder = {"lost_call": _lost_call, "voicemail": _voicemail, "queue": _queue}.get(state.family, _notification)
     text, lines, buttons = builder(state, tz)
     if state.family in SNOOZABLE:
@@ -263,7 +319,7 @@ def _buttons(state: AlertState, specs: list[tuple[str, str, str | None]]) -> lis
 def _footer(state: AlertState, tz: ZoneInfo) -> str:
     parts = []
     if state.owner:
-        parts.append(f":raising_hand: <@{state.owner}> is on it")
+        parts.append(f":raising_hand: {mention(state.owner)} is on it")
     if state.heard_by:
         parts.append(f"heard by {state.heard_by}")
     if state.status == "resolved" and state.resolved_at:
@@ -289,6 +345,7 @@ ENTRY_LINES = 30
 
 def summary_line(state: AlertState, tz: ZoneInfo) -> str:
     """One line per alert, for digests."""
+    state = shown(state)
     done = state.status != "open"
     if state.family == "lost_call":
         line = f" on {state.line}" if state.line else ""
@@ -304,7 +361,7 @@ def summary_line(state: AlertState, tz: ZoneInfo) -> str:
     if done:
         text = f"~{text}~ {state.status}"
     if state.owner and not done:
-        text += f" · <@{state.owner}> is on it"
+        text += f" · {mention(state.owner)} is on it"
     return text
 
 

@@ -12,6 +12,7 @@ import re
 
 from adapters.errors import IdentityError, VendorError
 from adapters.models import Capability, Contact
+from bot import mrkdwn
 from bot.identity import Linked
 from handlers.context import Services
 from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
@@ -89,7 +90,7 @@ def already_calling(services: Services, e164: str, name: str | None = None) -> R
 
 def _who(services: Services, e164: str, name: str | None) -> str:
     shown = format_display(e164, services.config.default_country)
-    return f"{name} ({shown})" if name else shown
+    return f"{mrkdwn.name(name)} ({shown})" if name else shown
 
 
 async def _call_colleague(services: Services, linked: Linked, target_id: str) -> Reply:

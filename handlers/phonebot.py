@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.errors import PhonebotError, VendorError
 from adapters.models import CAPABILITY_LABELS, Capability
+from bot.mrkdwn import escape
 from handlers.context import Services
 from handlers.parsing import Help, UsageError, WhoAmI, activities_sentence, help_text, help_topic, parse_phonebot
 from handlers.reply import Reply, usage
@@ -45,11 +46,11 @@ async def whoami(services: Services, *, user_id: str) -> Reply:
     linked = await services.identities.resolve(user_id)
     identity = linked.identity
     name = identity.display_name or (linked.vendor_user.name if linked.vendor_user else None)
-    parts = [f"user *{identity.user_id}*"]
+    parts = [f"user *{escape(identity.user_id)}*"]
     if name:
-        parts.append(name)
+        parts.append(escape(name))
     if identity.email:
-        parts.append(identity.email)
+        parts.append(escape(identity.email))
     how = "matched by your Slack email" if linked.how == "email" else "linked in the phonebot config"
     token = " with your own token" if identity.token else ""
     can = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c in linked.adapter.capabilities)

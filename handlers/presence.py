@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from adapters.base import VendorAdapter
 from adapters.errors import IdentityError, VendorError, VendorRejected, VendorTimeout
 from adapters.models import Capability, Presence, PresenceChange, VendorIdentity
+from bot.mrkdwn import escape
 from handlers.context import Services
 from handlers.parsing import (
     NEUTRAL_ACTIVITIES,
@@ -62,7 +63,7 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
     if not adapter.supports(Capability.PRESENCE_ACTIVITIES) and parsed.activity not in NEUTRAL_ACTIVITIES:
         raise VendorRejected(
             adapter.display_name,
-            f"\u201c{parsed.label}\u201d isn't an activity I know. Choose one of: "
+            f"\u201c{escape(parsed.label)}\u201d isn't an activity I know. Choose one of: "
             + ", ".join(sorted(NEUTRAL_ACTIVITIES)),
         )
     change = PresenceChange(activity=parsed.activity, until=parsed.until, note=parsed.label)
@@ -190,10 +191,11 @@ def _display_label(presence: Presence, typed: str) -> str:
 
 
 def _describe_state(presence: Presence, label: str | None) -> str:
+    """The presence in words, as safe mrkdwn (labels are the user's, activity names the vendor's)."""
     if label:
-        return label
+        return escape(label)
     if presence.activity is not None and presence.activity.name:
-        return presence.activity.name
+        return escape(presence.activity.name)
     if presence.dnd:
         return "Do not disturb"
     return "Available" if presence.available else "Unavailable"

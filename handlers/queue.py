@@ -6,6 +6,7 @@ import json
 
 from adapters.models import Capability, QueueStatus
 from bot.identity import Linked
+from bot.mrkdwn import escape
 from handlers.context import Services
 from handlers.parsing import QueueHelp, QueueLoginCmd, QueueStatusCmd, UsageError, help_text, parse_queue
 from handlers.reply import Button, Reply, usage
@@ -81,9 +82,9 @@ async def _login(linked: Linked, group: str | None, *, login: bool) -> Reply:
         )
     queue = candidates[0]
     if queue.me_logged_in == login:
-        return Reply(text=f"You're already logged {verb} *{queue.name}*.")
+        return Reply(text=f"You're already logged {verb} *{escape(queue.name)}*.")
     await linked.adapter.queue_login(linked.identity, queue.group_id, logged_in=login)
-    return Reply(text=f":white_check_mark: You're logged {verb} *{queue.name}*.")
+    return Reply(text=f":white_check_mark: You're logged {verb} *{escape(queue.name)}*.")
 
 
 def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
@@ -96,7 +97,7 @@ def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
 
 
 def _names(queues: list[QueueStatus]) -> str:
-    return ", ".join(f"*{q.name}*" for q in queues)
+    return ", ".join(f"*{escape(q.name)}*" for q in queues)
 
 
 def _no_such_group(group: str, queues: list[QueueStatus]) -> Reply:
@@ -120,7 +121,8 @@ def format_queue(queue: QueueStatus) -> str:
         facts.append(f"today {queue.answered_today or 0} answered / {queue.missed_today or 0} missed")
     if queue.me_logged_in is not None:
         facts.append("you: logged in" if queue.me_logged_in else "you: logged out")
-    return f"*{queue.name}* — " + " · ".join(facts) if facts else f"*{queue.name}*"
+    name = escape(queue.name)
+    return f"*{name}* — " + " · ".join(facts) if facts else f"*{name}*"
 
 
 def format_seconds(seconds: int) -> str:

@@ -50,7 +50,7 @@ from bot.alerts.tally import EntryTally
 from bot.config import AlertRoute, AlertSettings
 from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
 from bot.routing import quiet_until, routes_for
-from handlers.alert_view import ENTRY_TOTALS, AlertState, count_phrase, render, render_digest
+from handlers.alert_view import ENTRY_TOTALS, AlertState, count_phrase, render, render_digest, resolver
 
 log = logging.getLogger(__name__)
 
@@ -452,7 +452,8 @@ def _follow_up(previous: AlertState | None, current: AlertState, tz: ZoneInfo) -
     if previous is None or previous.status == current.status:
         return None
     at = (current.resolved_at or current.last_at).astimezone(tz).strftime("%H:%M")
-    who = f" by {current.resolved_by}" if current.resolved_by else ""
+    by = resolver(current)
+    who = f" by {by}" if by else ""
     if current.status == "resolved":
         if current.family == "queue":
             return f":large_green_circle: Back to normal at {at}."

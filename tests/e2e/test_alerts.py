@@ -116,3 +116,15 @@ def test_slack_errors_dead_letter_the_alert_and_replay_delivers_it(app: RunningA
     assert "New voicemail" in post.args["text"]
     assert client.hlen("phonebot:alerts:dead") == 0
     client.close()
+
+
+def test_a_hostile_contact_name_reaches_slack_as_plain_text(app: RunningApp) -> None:
+    """Issue 9 point 1: a Tele2 ``contact_name`` that would ping the channel or plant a link is data."""
+    hostile = "<!channel> <https://evil.example|Call back> <@U0ALICE>"
+    body = app.phones.tele2.webhook_body("LostCallerAdded", {"contact_name": hostile})
+    assert httpx.post(tele2_url(app).replace("{event}", "LostCallerAdded"), json=body).status_code == 200
+    settle(app)
+    [post] = writes(app.slack)
+    shown = post.args["text"] + str(post.args["blocks"])
+    assert "&lt;!channel&gt;" in shown
+    assert "<!channel>" not in shown and "<https://evil" not in shown and "<@U0ALICE>" not in shown
