@@ -24,6 +24,7 @@ from bot.store import RedisStore, Store, open_store
 from handlers.alert_actions import AlertActions
 from handlers.bolt import register, register_alert_actions
 from handlers.context import Services
+from handlers.limits import WorkLimiter
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ def build_services(
 ) -> Services:
     """The handlers' dependency bundle."""
     identities = IdentityResolver(config=config, adapters=adapters, users=users, store=store)
-    return Services(config=config, adapters=adapters, store=store, users=users, identities=identities)
+    work = WorkLimiter(config.max_concurrent_work, max_wait=config.max_queued_seconds)
+    return Services(config=config, adapters=adapters, store=store, users=users, identities=identities, work=work)
 
 
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:

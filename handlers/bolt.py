@@ -26,6 +26,7 @@ from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
 from handlers.errors import explain
 from handlers.home import home_view
+from handlers.limits import WorkBusy, WorkLimiter
 from handlers.parsing import Help, UsageError, help_text, parse_call, parse_phonebot, parse_queue
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command
@@ -38,19 +39,46 @@ CommandHandler = Callable[..., Awaitable[Reply]]
 Precheck = Callable[[str, Services], Reply | None]
 
 
+SLOW_NOTICE = ":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026"
+QUEUED_NOTICE = ":hourglass_flowing_sand: phonebot is busy right now; your request is queued and will run shortly\u2026"
+BUSY_REPLY = ":hourglass: phonebot was too busy to get to this in time. Nothing was changed; try again in a minute."
+
+
 async def run_work(
-    work: Callable[[], Awaitable[Reply]], *, notify_slow: Callable[[], Awaitable[None]], notice_after: float
+    work: Callable[[], Awaitable[Reply]],
+    *,
+    notify_slow: Callable[[], Awaitable[None]],
+    notice_after: float,
+    limiter: WorkLimiter | None = None,
+    notify_queued: Callable[[], Awaitable[None]] | None = None,
 ) -> Reply:
-    """Run a handler, nudging the user once if it is slow; any error becomes a kind reply."""
-    task = asyncio.ensure_future(work())
+    """Run a handler, nudging the user once if it is slow; any error becomes a kind reply.
+
+    With a ``limiter`` the work first waits for a free slot; if it is still waiting after
+    ``notice_after``, the one nudge is ``notify_queued`` (when given) instead of ``notify_slow``.
+    """
+    started = asyncio.Event()
+
+    async def bounded() -> Reply:
+        if limiter is None:
+            started.set()
+            return await work()
+        async with limiter.slot():
+            started.set()
+            return await work()
+
+    task = asyncio.ensure_future(bounded())
     done, _ = await asyncio.wait({task}, timeout=notice_after)
     if not done:
+        nudge = notify_queued if notify_queued is not None and not started.is_set() else notify_slow
         try:
-            await notify_slow()
+            await nudge()
         except Exception:  # the nudge is a courtesy; never let it sink the real answer
             log.warning("could not send the slow-vendor notice", exc_info=True)
     try:
         return await task
+    except WorkBusy:
+        return Reply(text=BUSY_REPLY)
     except Exception as exc:
         return explain(exc)
 
@@ -116,6 +144,8 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
             lambda: actions.handle(click),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
+            limiter=services.work,
+            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
         COMMANDS.labels(click.action_id, "ok").inc()
         await send(reply)
@@ -148,10 +178,10 @@ def _slash_listener(
         send = _responder(respond)
         reply = await run_work(
             lambda: handler(services, user_id=user_id, text=text),
-            notify_slow=lambda: send(
-                Reply(text=":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026")
-            ),
+            notify_slow=lambda: send(Reply(text=SLOW_NOTICE)),
             notice_after=services.config.slow_notice_seconds,
+            limiter=services.work,
+            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
         HANDLER_SECONDS.labels(command).observe(time.perf_counter() - started)
         COMMANDS.labels(command, "ok").inc()
@@ -174,6 +204,8 @@ def _action_listener(
             lambda: work(user_id, action),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
+            limiter=services.work,
+            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
         COMMANDS.labels(name, "ok").inc()
         await send(reply)
