@@ -19,6 +19,7 @@ from adapters.registry import build_adapter
 from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
+from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from handlers.alert_actions import AlertActions
@@ -38,10 +39,14 @@ def build_adapters(
     return {name: build_adapter(name, cfg, transport=transport) for name, cfg in config.vendors.items()}
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: honours 429 Retry-After, retries 5xx and connection errors a few times."""
+def build_slack_client(settings: Settings, session: SlackSession | None = None) -> AsyncWebClient:
+    """The Web API client: honours 429 Retry-After, retries 5xx and connection errors a few times.
+
+    With ``session`` every call reuses the process's shared Slack connections.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
+    make = session.web_client if session is not None else AsyncWebClient
+    return make(
         token=token,
         base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
         timeout=10,
@@ -62,6 +67,7 @@ class Runtime:
     store: Store
     adapters: dict[str, VendorAdapter]
     slack: AsyncWebClient
+    slack_session: SlackSession
     services: Services
     app: AsyncApp
     alerts: AlertService
@@ -71,6 +77,7 @@ class Runtime:
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.store.close()
+        await self.slack_session.aclose()
 
 
 def build_services(
@@ -88,7 +95,8 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     if not store.durable:
         log.warning("REDIS_URL is not set: using the %s", store.description)
     adapters = build_adapters(config)
-    slack = build_slack_client(settings)
+    slack_session = SlackSession()
+    slack = build_slack_client(settings, slack_session)
     services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
@@ -100,7 +108,13 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         raise_error_for_unhandled_request=False,
     )
     alerts = AlertService(
-        settings, config, store, store.client, adapters, settings.slack_api_url or DEFAULT_SLACK_API_URL
+        settings,
+        config,
+        store,
+        store.client,
+        adapters,
+        settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        slack_session=slack_session,
     )
     register(app, services)
     register_alert_actions(app, services, AlertActions(services, alerts.queue))
@@ -110,6 +124,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         store=store,
         adapters=adapters,
         slack=slack,
+        slack_session=slack_session,
         services=services,
         app=app,
         alerts=alerts,

@@ -19,6 +19,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
@@ -129,7 +130,9 @@ def register(app: AsyncApp, services: Services) -> None:
 def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActions) -> None:
     """Attach the alert message buttons."""
 
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
@@ -139,7 +142,7 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
             value=str(action.get("value") or ""),
             channel=(body.get("channel") or {}).get("id"),
         )
-        send = _responder(respond)
+        send = _responder(respond, client)
         reply = await run_work(
             lambda: actions.handle(click),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
@@ -153,9 +156,20 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
     app.action(re.compile(rf"^({'|'.join(ALERT_ACTIONS)})$"))(listener)
 
 
-def _responder(respond: AsyncRespond) -> Callable[[Reply], Awaitable[None]]:
+def _responder(respond: AsyncRespond, client: AsyncWebClient) -> Callable[[Reply], Awaitable[None]]:
+    """Post replies to the request's ``response_url`` through the bot client's HTTP session.
+
+    Bolt's own ``respond()`` opens a new session (a new connection) per post; the bot client's
+    session is the one phonebot shares per process, so replies reuse its connections.
+    """
+
     async def send(reply: Reply) -> None:
-        await respond(**reply.to_slack())
+        if respond.response_url is None:
+            raise ValueError("this request has no response_url")
+        webhook = AsyncWebhookClient(
+            url=respond.response_url, session=client.session, proxy=client.proxy, ssl=client.ssl
+        )
+        await webhook.send_dict(reply.to_slack())
 
     return send
 
@@ -163,7 +177,7 @@ def _responder(respond: AsyncRespond) -> Callable[[Reply], Awaitable[None]]:
 def _slash_listener(
     services: Services, command: str, handler: CommandHandler, precheck: Precheck | None
 ) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         started = time.perf_counter()
         text = str(body.get("text") or "").strip()
         user_id = str(body.get("user_id"))
@@ -175,7 +189,7 @@ def _slash_listener(
             return
         await ack()
         ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
-        send = _responder(respond)
+        send = _responder(respond, client)
         reply = await run_work(
             lambda: handler(services, user_id=user_id, text=text),
             notify_slow=lambda: send(Reply(text=SLOW_NOTICE)),
@@ -194,12 +208,14 @@ def _slash_listener(
 def _action_listener(
     services: Services, name: str, work: Callable[[str, dict[str, Any]], Awaitable[Reply]]
 ) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         user_id = str((body.get("user") or {}).get("id"))
-        send = _responder(respond)
+        send = _responder(respond, client)
         reply = await run_work(
             lambda: work(user_id, action),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
