@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
     redis_url: str | None = None
+    #: Redis connections for commands and buttons; beyond it callers wait (``redis_pool_timeout_seconds``).
+    redis_max_connections: int = Field(default=50, ge=1, le=10_000)
+    #: Redis connections of the alert pipeline (webhook intake, worker, poller), a pool of its own.
+    redis_alerts_max_connections: int = Field(default=50, ge=2, le=10_000)
+    #: Seconds a Redis call waits for a free pooled connection before it fails.
+    redis_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     phonebot_config: Path | None = None
     phonebot_log_level: str = "INFO"
     #: The address vendors reach phonebot at (``https://phonebot.example.com``), for webhook URLs.

@@ -22,6 +22,7 @@ from bot.identity import IdentityResolver
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
+from bot.store.redis import RedisPools
 from handlers.alert_actions import AlertActions
 from handlers.bolt import register, register_alert_actions
 from handlers.context import Services
@@ -89,9 +90,18 @@ def build_services(
     return Services(config=config, adapters=adapters, store=store, users=users, identities=identities, work=work)
 
 
+def redis_pools(settings: Settings) -> RedisPools:
+    """The Redis pool sizes and wait from the environment."""
+    return RedisPools(
+        max_connections=settings.redis_max_connections,
+        alerts_max_connections=settings.redis_alerts_max_connections,
+        timeout=settings.redis_pool_timeout_seconds,
+    )
+
+
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
     """Assemble the app for HTTP or Socket Mode serving."""
-    store = store or open_store(settings.redis_url)
+    store = store or open_store(settings.redis_url, pools=redis_pools(settings))
     if not store.durable:
         log.warning("REDIS_URL is not set: using the %s", store.description)
     adapters = build_adapters(config)
@@ -107,11 +117,13 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )
+    # The alert pipeline has its own Redis pool: a command burst cannot starve webhook intake or the worker.
+    pipeline_store = store.pipeline()
     alerts = AlertService(
         settings,
         config,
-        store,
-        store.client,
+        pipeline_store,
+        pipeline_store.client,
         adapters,
         settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
