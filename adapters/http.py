@@ -3,6 +3,15 @@
 Every vendor path an adapter uses is an :class:`Endpoint` in that adapter's ``ENDPOINTS``
 table, tagged with where the path comes from (``seed``, ``public:source`` or
 ``inferred``), so a wrong inferred path is a one-line fix.
+
+Connection pool safety. httpcore leaks a pool slot for good when a request is cancelled
+(its own pool timeout is a cancellation too) after the pool handed it a fresh connection but
+before it connected (encode/httpcore#1093); under contention every slot ends up CONNECTING and
+each later request times out. :class:`VendorHttpClient` therefore never lets more requests
+into the pool than it has connections (the rest wait in a semaphore, bounded by the pool
+timeout), lets httpx's own timeouts end a request instead of cancelling it (a caller that is
+cancelled stops waiting; the request itself runs on), and rebuilds the httpx client when the
+pool times out anyway, which can then only mean slots held by requests that no longer exist.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
+from prometheus_client import Counter
 
 from adapters.errors import (
     NotFound,
@@ -35,6 +45,15 @@ Method = Literal["GET", "POST", "PUT", "DELETE"]
 Source = Literal["seed", "public", "inferred"]
 
 IDEMPOTENT: frozenset[str] = frozenset({"GET", "PUT", "DELETE"})
+
+#: Connections per vendor client (httpx pool size); at most this many requests are in flight.
+DEFAULT_MAX_CONNECTIONS = 50
+
+POOL_REBUILDS = Counter(
+    "phonebot_vendor_pool_rebuilds_total",
+    "Vendor HTTP clients rebuilt because their connection pool was wedged (slots held by nobody)",
+    ["vendor"],
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,15 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+class _Generation:
+    """One ``httpx.AsyncClient`` and how many of our requests are in flight on it."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.in_flight = 0
+        self.retired = False
+
+
 class VendorHttpClient:
     """An ``httpx.AsyncClient`` bound to one vendor: base URL, auth, endpoint table, error mapping.
 
@@ -88,11 +116,12 @@ class VendorHttpClient:
         base_url: the vendor API root (config ``base_url``).
         endpoints: the adapter's endpoint table.
         default_headers: sent on every request (``Accept`` and the like).
-        timeout: per-request timeout.
+        timeout: per-request timeout; its ``pool`` part also bounds the wait for a free connection.
         retry: retry policy for idempotent calls.
         transport: optional httpx transport (tests).
         reasons: phonebot's wording for the vendor's machine-readable error codes (users never
             see the vendor's own error text).
+        max_connections: the pool size, and so the most requests in flight at once.
     """
 
     def __init__(
@@ -106,21 +135,33 @@ class VendorHttpClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         reasons: Mapping[str, str] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self.vendor = vendor
         self.reasons = dict(reasons or {})
         self.endpoints = endpoints
         self.retry = retry or RetryPolicy()
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers=dict(default_headers or {}),
-            timeout=timeout,
-            transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-        )
+        self.max_connections = max_connections
+        self.rebuilds = 0
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._client_options: dict[str, Any] = {
+            "base_url": base_url.rstrip("/"),
+            "headers": dict(default_headers or {}),
+            "timeout": self._timeout,
+            "transport": transport,
+            "limits": httpx.Limits(max_connections=max_connections, max_keepalive_connections=10),
+        }
+        self._current = _Generation(httpx.AsyncClient(**self._client_options))
+        self._slots = asyncio.Semaphore(max_connections)
+        self._requests: set[asyncio.Task[httpx.Response]] = set()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests of ours on the wire now (every client generation)."""
+        return len(self._requests)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._current.client.aclose()
 
     async def call(
         self,
@@ -195,7 +236,11 @@ class VendorHttpClient:
         last_error: VendorError | None = None
         for attempt in range(attempts):
             try:
-                response = await self._client.request(endpoint.method, url, params=params, json=json, headers=headers)
+                response = await self._request(endpoint.method, url, params=params, json=json, headers=headers)
+            except httpx.PoolTimeout as exc:  # never sent: no free connection in time
+                earlier = last_error is not None and last_error.outcome_unknown  # an earlier attempt may have landed
+                last_error = VendorTimeout(self.vendor, f"{self.vendor} did not answer in time", outcome_unknown=earlier)
+                last_error.__cause__ = exc
             except httpx.TimeoutException as exc:
                 sent = _may_have_happened(endpoint, exc, last_error)
                 last_error = VendorTimeout(self.vendor, f"{self.vendor} did not answer in time", outcome_unknown=sent)
@@ -219,6 +264,62 @@ class VendorHttpClient:
                 await asyncio.sleep(self.retry.delay(attempt, retry_after))
         assert last_error is not None
         raise last_error
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request once: inside a free pool slot, and safe from our caller's cancellation.
+
+        The request runs in its own task that only httpx's timeouts end; a cancelled caller
+        stops waiting for it, but never cancels it inside the pool (encode/httpcore#1093).
+        """
+        pool_wait = self._timeout.pool
+        try:
+            async with asyncio.timeout(pool_wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout(f"all {self.max_connections} connections to {self.vendor} are busy") from None
+        generation = self._current
+        generation.in_flight += 1
+        task = asyncio.ensure_future(self._on_the_wire(generation, method, url, kwargs))
+        self._requests.add(task)
+        task.add_done_callback(self._request_done)
+        return await asyncio.shield(task)
+
+    async def _on_the_wire(
+        self, generation: _Generation, method: str, url: str, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        try:
+            return await generation.client.request(method, url, **kwargs)
+        except httpx.PoolTimeout:
+            # At most max_connections of ours are ever in flight, so a pool timeout means slots
+            # held by requests that no longer exist: the pool is wedged and only a new one recovers.
+            self._rebuild(generation)
+            raise
+        finally:
+            generation.in_flight -= 1
+            self._slots.release()
+            if generation.retired and generation.in_flight == 0:
+                await generation.client.aclose()
+
+    def _request_done(self, task: asyncio.Task[httpx.Response]) -> None:
+        self._requests.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here too, for callers that stopped waiting
+
+    def _rebuild(self, wedged: _Generation) -> None:
+        if wedged is not self._current:
+            return  # already replaced by a concurrent request
+        if self._client_options["transport"] is not None:
+            # A caller's transport (tests) is shared by every client made with it: nothing to rebuild.
+            log.warning("vendor connection pool timed out", extra={"vendor": self.vendor})
+            return
+        log.warning(
+            "vendor connection pool wedged; rebuilding the HTTP client",
+            extra={"vendor": self.vendor, "in_flight": wedged.in_flight, "max_connections": self.max_connections},
+        )
+        POOL_REBUILDS.labels(self.vendor).inc()
+        self.rebuilds += 1
+        wedged.retired = True
+        self._current = _Generation(httpx.AsyncClient(**self._client_options))
 
     def _error_for(self, response: httpx.Response, name: str) -> VendorError:
         status = response.status_code

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
     redis_url: str | None = None
+    #: Redis connections for commands and buttons; beyond it callers wait (``redis_pool_timeout_seconds``).
+    redis_max_connections: int = Field(default=50, ge=1, le=10_000)
+    #: Redis connections of the alert pipeline (webhook intake, worker, poller), a pool of its own.
+    redis_alerts_max_connections: int = Field(default=50, ge=2, le=10_000)
+    #: Seconds a Redis call waits for a free pooled connection before it fails.
+    redis_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     phonebot_config: Path | None = None
     phonebot_log_level: str = "INFO"
     #: The address vendors reach phonebot at (``https://phonebot.example.com``), for webhook URLs.
@@ -226,6 +232,11 @@ class PhonebotConfig(BaseModel):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     #: Seconds a command may wait for a vendor before the user is told it is slow to answer.
     slow_notice_seconds: float = Field(default=2.0, gt=0, le=30)
+    #: Commands and buttons doing vendor work at once in one process; more wait their turn (and
+    #: are told "queued" after ``slow_notice_seconds``). Keep it below a vendor's pool (50 connections).
+    max_concurrent_work: int = Field(default=16, ge=1, le=1000)
+    #: Work still waiting for its turn after this long is refused with "try again" instead.
+    max_queued_seconds: float = Field(default=60.0, gt=0, le=1800)
 
     @field_validator("default_country")
     @classmethod

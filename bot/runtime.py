@@ -20,12 +20,15 @@ from adapters.registry import build_adapter
 from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
+from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
+from bot.store.redis import RedisPools
 from handlers.alert_actions import AlertActions
 from handlers.bolt import register, register_alert_actions, register_digest_actions
 from handlers.context import Services
 from handlers.digest_modal import DigestBrowser
+from handlers.limits import WorkLimiter
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +43,14 @@ def build_adapters(
     return {name: build_adapter(name, cfg, transport=transport) for name, cfg in config.vendors.items()}
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: honours 429 Retry-After, retries 5xx and connection errors a few times."""
+def build_slack_client(settings: Settings, session: SlackSession | None = None) -> AsyncWebClient:
+    """The Web API client: honours 429 Retry-After, retries 5xx and connection errors a few times.
+
+    With ``session`` every call reuses the process's shared Slack connections.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
+    make = session.web_client if session is not None else AsyncWebClient
+    return make(
         token=token,
         base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
         timeout=10,
@@ -64,6 +71,7 @@ class Runtime:
     store: Store
     adapters: dict[str, VendorAdapter]
     slack: AsyncWebClient
+    slack_session: SlackSession
     services: Services
     app: AsyncApp
     alerts: AlertService
@@ -73,6 +81,7 @@ class Runtime:
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.store.close()
+        await self.slack_session.aclose()
 
 
 def build_services(
@@ -80,18 +89,29 @@ def build_services(
 ) -> Services:
     """The handlers' dependency bundle."""
     identities = IdentityResolver(config=config, adapters=adapters, users=users, store=store)
-    return Services(config=config, adapters=adapters, store=store, users=users, identities=identities)
+    work = WorkLimiter(config.max_concurrent_work, max_wait=config.max_queued_seconds)
+    return Services(config=config, adapters=adapters, store=store, users=users, identities=identities, work=work)
+
+
+def redis_pools(settings: Settings) -> RedisPools:
+    """The Redis pool sizes and wait from the environment."""
+    return RedisPools(
+        max_connections=settings.redis_max_connections,
+        alerts_max_connections=settings.redis_alerts_max_connections,
+        timeout=settings.redis_pool_timeout_seconds,
+    )
 
 
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
     """Assemble the app for HTTP or Socket Mode serving."""
     install_log_redaction()
     SECRETS.add_from(settings)
-    store = store or open_store(settings.redis_url)
+    store = store or open_store(settings.redis_url, pools=redis_pools(settings))
     if not store.durable:
         log.warning("REDIS_URL is not set: using the %s", store.description)
     adapters = build_adapters(config)
-    slack = build_slack_client(settings)
+    slack_session = SlackSession()
+    slack = build_slack_client(settings, slack_session)
     services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
@@ -102,8 +122,16 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )
+    # The alert pipeline has its own Redis pool: a command burst cannot starve webhook intake or the worker.
+    pipeline_store = store.pipeline()
     alerts = AlertService(
-        settings, config, store, store.client, adapters, settings.slack_api_url or DEFAULT_SLACK_API_URL
+        settings,
+        config,
+        pipeline_store,
+        pipeline_store.client,
+        adapters,
+        settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        slack_session=slack_session,
     )
     register(app, services)
     alert_actions = AlertActions(services, alerts.queue)
@@ -115,6 +143,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         store=store,
         adapters=adapters,
         slack=slack,
+        slack_session=slack_session,
         services=services,
         app=app,
         alerts=alerts,

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
@@ -30,6 +31,7 @@ from handlers.digest_modal import DIGEST_CALLBACK_ACTION, DIGEST_PAGE_ACTION, Di
 from handlers.errors import explain
 from handlers.home import home_view
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
+from handlers.limits import WorkBusy, WorkLimiter
 from handlers.parsing import Help, UsageError, help_text, help_topic, parse_call, parse_phonebot, parse_queue
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command
@@ -42,19 +44,46 @@ CommandHandler = Callable[..., Awaitable[Reply]]
 Precheck = Callable[[str, Services], Reply | None]
 
 
+SLOW_NOTICE = ":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026"
+QUEUED_NOTICE = ":hourglass_flowing_sand: phonebot is busy right now; your request is queued and will run shortly\u2026"
+BUSY_REPLY = ":hourglass: phonebot was too busy to get to this in time. Nothing was changed; try again in a minute."
+
+
 async def run_work(
-    work: Callable[[], Awaitable[Reply]], *, notify_slow: Callable[[], Awaitable[None]], notice_after: float
+    work: Callable[[], Awaitable[Reply]],
+    *,
+    notify_slow: Callable[[], Awaitable[None]],
+    notice_after: float,
+    limiter: WorkLimiter | None = None,
+    notify_queued: Callable[[], Awaitable[None]] | None = None,
 ) -> Reply:
-    """Run a handler, nudging the user once if it is slow; any error becomes a kind reply."""
-    task = asyncio.ensure_future(work())
+    """Run a handler, nudging the user once if it is slow; any error becomes a kind reply.
+
+    With a ``limiter`` the work first waits for a free slot; if it is still waiting after
+    ``notice_after``, the one nudge is ``notify_queued`` (when given) instead of ``notify_slow``.
+    """
+    started = asyncio.Event()
+
+    async def bounded() -> Reply:
+        if limiter is None:
+            started.set()
+            return await work()
+        async with limiter.slot():
+            started.set()
+            return await work()
+
+    task = asyncio.ensure_future(bounded())
     done, _ = await asyncio.wait({task}, timeout=notice_after)
     if not done:
+        nudge = notify_queued if notify_queued is not None and not started.is_set() else notify_slow
         try:
-            await notify_slow()
+            await nudge()
         except Exception:  # the nudge is a courtesy; never let it sink the real answer
             log.warning("could not send the slow-vendor notice", exc_info=True)
     try:
         return await task
+    except WorkBusy:
+        return Reply(text=BUSY_REPLY)
     except Exception as exc:
         return explain(exc)
 
@@ -105,7 +134,9 @@ def register(app: AsyncApp, services: Services) -> None:
 def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActions) -> None:
     """Attach the alert message buttons."""
 
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
@@ -116,11 +147,13 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
             channel=(body.get("channel") or {}).get("id"),
             container=click_container(body),
         )
-        send = _responder(respond)
+        send = _responder(respond, client)
         reply = await run_work(
             lambda: actions.handle(click),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
+            limiter=services.work,
+            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
         COMMANDS.labels(click.action_id, "ok").inc()
         await send(reply)
@@ -128,9 +161,20 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
     app.action(re.compile(rf"^({'|'.join(ALERT_ACTIONS)})$"))(listener)
 
 
-def _responder(respond: AsyncRespond) -> Callable[[Reply], Awaitable[None]]:
+def _responder(respond: AsyncRespond, client: AsyncWebClient) -> Callable[[Reply], Awaitable[None]]:
+    """Post replies to the request's ``response_url`` through the bot client's HTTP session.
+
+    Bolt's own ``respond()`` opens a new session (a new connection) per post; the bot client's
+    session is the one phonebot shares per process, so replies reuse its connections.
+    """
+
     async def send(reply: Reply) -> None:
-        await respond(**reply.to_slack())
+        if respond.response_url is None:
+            raise ValueError("this request has no response_url")
+        webhook = AsyncWebhookClient(
+            url=respond.response_url, session=client.session, proxy=client.proxy, ssl=client.ssl
+        )
+        await webhook.send_dict(reply.to_slack())
 
     return send
 
@@ -138,7 +182,7 @@ def _responder(respond: AsyncRespond) -> Callable[[Reply], Awaitable[None]]:
 def _slash_listener(
     services: Services, command: str, handler: CommandHandler, precheck: Precheck | None
 ) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         started = time.perf_counter()
         text = str(body.get("text") or "").strip()
         user_id = str(body.get("user_id"))
@@ -150,13 +194,13 @@ def _slash_listener(
             return
         await ack()
         ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
-        send = _responder(respond)
+        send = _responder(respond, client)
         reply = await run_work(
             lambda: handler(services, user_id=user_id, text=text),
-            notify_slow=lambda: send(
-                Reply(text=":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026")
-            ),
+            notify_slow=lambda: send(Reply(text=SLOW_NOTICE)),
             notice_after=services.config.slow_notice_seconds,
+            limiter=services.work,
+            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
         HANDLER_SECONDS.labels(command).observe(time.perf_counter() - started)
         COMMANDS.labels(command, "ok").inc()
@@ -169,16 +213,20 @@ def _slash_listener(
 def _action_listener(
     services: Services, name: str, work: Callable[[str, dict[str, Any], dict[str, Any]], Awaitable[Reply]]
 ) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         user_id = str((body.get("user") or {}).get("id"))
-        send = _responder(respond)
+        send = _responder(respond, client)
         reply = await run_work(
             lambda: work(user_id, action, body),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
+            limiter=services.work,
+            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
         COMMANDS.labels(name, "ok").inc()
         await send(reply)

@@ -12,6 +12,7 @@ from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
+from handlers.limits import WorkLimiter
 
 
 def utc_now() -> datetime:
@@ -28,6 +29,8 @@ class Services:
     users: SlackUserDirectory
     identities: IdentityResolver
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: Bounds the vendor work done after acks, per process (``max_concurrent_work``).
+    work: WorkLimiter = field(default_factory=WorkLimiter)
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
         """The user's own Slack time zone, else the configured default."""

@@ -32,6 +32,7 @@ from bot.alerts.receiver import mount_receivers
 from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
 from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
+from bot.slack_http import SlackSession
 from bot.store import Store
 from bot.supervisor import Supervisor
 from bot.webhook_auth import UrlTokens
@@ -55,6 +56,8 @@ class AlertService:
         redis: aioredis.Redis,
         adapters: dict[str, VendorAdapter],
         slack_base_url: str,
+        *,
+        slack_session: SlackSession | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -63,7 +66,9 @@ class AlertService:
         self.queue = AlertQueue(redis)
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel.
-        self.slack = AsyncWebClient(token=token, base_url=slack_base_url, timeout=10)
+        # With the process's shared session, alert posts reuse Slack connections.
+        make = slack_session.web_client if slack_session is not None else AsyncWebClient
+        self.slack = make(token=token, base_url=slack_base_url, timeout=10)
         delivery_settings = config.alerts.delivery
         pacer = ChannelPacer(redis, self.queue.keys, interval=delivery_settings.pace_seconds)
         self.delivery = SlackDelivery(

@@ -19,3 +19,7 @@ class MemoryStore(RedisStore):
     def __init__(self) -> None:
         super().__init__("embedded://", client=FakeAsyncRedis(server=FakeServer(), decode_responses=True))
         self.description = "embedded in-process store (not durable: state is lost on restart)"
+
+    def pipeline(self) -> RedisStore:
+        """In-process there is no pool to share out: the pipeline uses this same store."""
+        return self

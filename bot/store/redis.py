@@ -1,7 +1,14 @@
-"""The Redis store (``redis.asyncio``)."""
+"""The Redis store (``redis.asyncio``).
+
+Connections come from sized pools that *wait* for a free connection (up to a timeout)
+instead of failing at once with "Too many connections" (redis-py's ``BlockingConnectionPool``).
+The alert pipeline — webhook intake, worker, poller — has a pool of its own
+(:meth:`RedisStore.pipeline`), so a burst of slash commands can never starve it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
@@ -21,17 +28,53 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
 
 
+@dataclass(frozen=True)
+class RedisPools:
+    """Sizes of the two connection pools and how long a caller waits for a free connection."""
+
+    #: Commands, buttons, identity lookups (``REDIS_MAX_CONNECTIONS``).
+    max_connections: int = 50
+    #: Webhook intake, alert worker and poller (``REDIS_ALERTS_MAX_CONNECTIONS``).
+    alerts_max_connections: int = 50
+    #: Seconds to wait for a free connection before failing (``REDIS_POOL_TIMEOUT_SECONDS``).
+    timeout: float = 5.0
+
+
+def _pooled_client(url: str, *, max_connections: int, timeout: float) -> aioredis.Redis:
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=timeout,
+        decode_responses=True,
+        socket_connect_timeout=3,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
 class RedisStore(Store):
-    """Store backed by a Redis server."""
+    """Store backed by a Redis server, from a sized pool that blocks (bounded) when it is busy."""
 
     durable = True
 
-    def __init__(self, url: str, *, client: aioredis.Redis | None = None) -> None:
+    def __init__(self, url: str, *, client: aioredis.Redis | None = None, pools: RedisPools | None = None) -> None:
         self.url = url
         self.description = f"Redis at {redact_url(url)}"
-        self.client: aioredis.Redis = client or aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=3, socket_timeout=5, health_check_interval=30
+        self.pools = pools or RedisPools()
+        self.client: aioredis.Redis = client or _pooled_client(
+            url, max_connections=self.pools.max_connections, timeout=self.pools.timeout
         )
+        self._pipeline: RedisStore | None = None
+
+    def pipeline(self) -> RedisStore:
+        """The same Redis through the alert pipeline's own pool (opened on first use)."""
+        if self._pipeline is None:
+            client = _pooled_client(
+                self.url, max_connections=self.pools.alerts_max_connections, timeout=self.pools.timeout
+            )
+            self._pipeline = RedisStore(self.url, client=client, pools=self.pools)
+        return self._pipeline
 
     async def get(self, key: str) -> str | None:
         value = await self.client.get(key)
@@ -67,7 +110,10 @@ class RedisStore(Store):
             return False
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._pipeline is not None:
+            await self._pipeline.close()
+        # A client made over a pool does not own it: close the pool's connections too.
+        await self.client.aclose(close_connection_pool=True)
 
 
 def _ms(ttl: float | None) -> int | None:

@@ -313,6 +313,8 @@ class FakeSlack:
         self.home_views: dict[str, dict[str, Any]] = {}
         #: Modals opened, pushed or updated, by view id (as last written).
         self.views: dict[str, dict[str, Any]] = {}
+        #: The client address (host, port) of every request, Web API and response_url alike.
+        self.peers: list[tuple[str, int]] = []
         self._lock = threading.RLock()
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, _Delay] = {}
@@ -372,6 +374,7 @@ class FakeSlack:
             self.messages.clear()
             self.home_views.clear()
             self.views.clear()
+            self.peers.clear()
             self._faults.clear()
             self._delays.clear()
             self._handlers.clear()
@@ -546,6 +549,17 @@ class FakeSlack:
 
     # -- server side -------------------------------------------------------------------------
 
+    def connections_used(self) -> int:
+        """How many TCP connections the requests so far came on (distinct client address and port)."""
+        with self._lock:
+            return len(set(self.peers))
+
+    def _note_peer(self, request: Request) -> None:
+        client = request.scope.get("client")
+        if client:
+            with self._lock:
+                self.peers.append((str(client[0]), int(client[1])))
+
     def _build_app(self) -> Starlette:
         return Starlette(
             routes=[
@@ -556,6 +570,7 @@ class FakeSlack:
 
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
+        self._note_peer(request)
         raw = await request.body()
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         args: dict[str, Any] = dict(request.query_params)
@@ -643,6 +658,7 @@ class FakeSlack:
 
     async def _response_url(self, request: Request) -> Response:
         response_id = request.path_params["response_id"]
+        self._note_peer(request)
         raw = await request.body()
         try:
             body = json.loads(raw) if raw else {}
