@@ -238,8 +238,9 @@ class VendorHttpClient:
             try:
                 response = await self._request(endpoint.method, url, params=params, json=json, headers=headers)
             except httpx.PoolTimeout as exc:  # never sent: no free connection in time
-                earlier = last_error is not None and last_error.outcome_unknown  # an earlier attempt may have landed
-                last_error = VendorTimeout(self.vendor, f"{self.vendor} did not answer in time", outcome_unknown=earlier)
+                earlier = last_error is not None and last_error.outcome_unknown  # an earlier try may have landed
+                message = f"{self.vendor} did not answer in time"
+                last_error = VendorTimeout(self.vendor, message, outcome_unknown=earlier)
                 last_error.__cause__ = exc
             except httpx.TimeoutException as exc:
                 sent = _may_have_happened(endpoint, exc, last_error)
