@@ -1,0 +1,400 @@
+"""Plumbing every bench shares: served apps, a load client, a Redis, the fakes, and the figures.
+
+Process layout (2 cores are easily saturated by one Python process, so the parts that are
+measured never share a GIL with the parts that measure):
+
+* **the app under test** (phonebot, or the floor it is compared with) runs in its own
+  process, served by :class:`~adapters.simulation.LoopbackServer` — the same uvicorn
+  settings for phonebot and for every floor (:class:`ServedApp`, factories in ``bench.apps``);
+* **the load client** runs in another process: asyncio + ``httpx.AsyncClient`` with a bounded
+  connection pool, open loop (a fixed rate, whatever the answers do) or closed loop (N senders
+  back to back) (:class:`LoadClient`);
+* **the fakes** (vendor simulators, fake Slack Web API with its ``response_url`` recording)
+  run in the bench's own process, where the results are read.
+
+Everything listens on 127.0.0.1 only; every run is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import math
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import httpx
+
+SIGNING_SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-bench"
+SLACK_ACK_LIMIT_MS = 3000.0
+"""Slack shows the user an error when a slash command is not acknowledged within 3 s."""
+
+_mp = multiprocessing.get_context("spawn")  # never fork a process that runs server threads
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..100) of a non-empty sample."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """p50/p95/p99/max of one set of latencies, in ms."""
+
+    n: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Latency:
+        if not samples:
+            return cls(0, math.nan, math.nan, math.nan, math.nan)
+        return cls(
+            len(samples), percentile(samples, 50), percentile(samples, 95), percentile(samples, 99), max(samples)
+        )
+
+
+def latency_row(name: str, latency: Latency, floor: Latency | None = None) -> str:
+    """One aligned line: percentiles in ms and, against ``floor``, the p50 and p99 ratios."""
+    line = (
+        f"{name:<44} n {latency.n:5d}  p50 {latency.p50:8.2f}  p95 {latency.p95:8.2f}"
+        f"  p99 {latency.p99:8.2f}  max {latency.max:8.1f} ms"
+    )
+    if floor is not None:
+        line += f"  xfloor p50 {latency.p50 / floor.p50:5.2f} p99 {latency.p99 / floor.p99:5.2f}"
+    return line
+
+
+def rate_row(name: str, count: int, seconds: float, floor_rate: float | None = None) -> str:
+    """One aligned line: ``count`` things in ``seconds`` as a rate, and its ratio to ``floor_rate``."""
+    rate = count / seconds if seconds > 0 else math.inf
+    line = f"{name:<44} {rate:9.1f} /s  ({count} in {seconds:.2f} s)"
+    if floor_rate is not None:
+        line += f"  xfloor {rate / floor_rate:5.2f}"
+    return line
+
+
+@dataclass
+class Targets:
+    """PASS/FAIL lines for the targets a bench checks; ``ok`` is False once any failed."""
+
+    lines: list[str] = field(default_factory=list)
+    ok: bool = True
+
+    def check(self, name: str, passed: bool, detail: str) -> None:
+        self.ok = self.ok and passed
+        self.lines.append(f"{'PASS' if passed else 'FAIL'}  {name}: {detail}")
+
+
+# -- the load client -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One HTTP request, built (and signed) before the load starts."""
+
+    method: str
+    url: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one request got. ``sent_at`` is wall-clock (``time.time()``, comparable across processes)."""
+
+    sent_at: float
+    lag_ms: float
+    """How late the client sent it against its schedule (open loop) — the client's own floor."""
+    latency_ms: float
+    status: int
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Job:
+    """A load to apply: ``rate`` per second (open loop) or ``concurrency`` senders (closed loop)."""
+
+    requests: list[Prepared]
+    rate: float | None = None
+    concurrency: int = 1
+    connections: int = 64
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A job's outcomes (in request order) and its wall time from first send to last answer."""
+
+    outcomes: list[Outcome]
+    seconds: float
+    max_in_flight: int = 0
+    """Most requests awaiting an answer at once; at the job's ``connections`` the client pool was the limit."""
+
+    def latencies(self, *, ok_only: bool = False) -> list[float]:
+        return [o.latency_ms for o in self.outcomes if o.ok or not ok_only]
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def failure_summary(self) -> str:
+        counts: dict[str, int] = {}
+        for outcome in self.failures:
+            key = outcome.error or f"HTTP {outcome.status}"
+            counts[key] = counts.get(key, 0) + 1
+        return ", ".join(f"{n}x {key}" for key, n in sorted(counts.items())) or "none"
+
+
+class _InFlight:
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    def enter(self) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    def leave(self) -> None:
+        self.now -= 1
+
+
+async def _send(client: httpx.AsyncClient, request: Prepared, scheduled: float, in_flight: _InFlight) -> Outcome:
+    sent_at = time.time()
+    started = time.perf_counter()
+    lag_ms = max(0.0, (started - scheduled) * 1000)
+    in_flight.enter()
+    try:
+        response = await client.request(request.method, request.url, content=request.body, headers=request.headers)
+    except httpx.HTTPError as exc:
+        return Outcome(sent_at, lag_ms, (time.perf_counter() - started) * 1000, 0, type(exc).__name__)
+    finally:
+        in_flight.leave()
+    return Outcome(sent_at, lag_ms, (time.perf_counter() - started) * 1000, response.status_code)
+
+
+async def _run_job(job: Job) -> Ran:
+    limits = httpx.Limits(max_connections=job.connections, max_keepalive_connections=job.connections)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(job.timeout)) as client:
+        outcomes: list[Outcome | None] = [None] * len(job.requests)
+        in_flight = _InFlight()
+        began = time.perf_counter()
+        if job.rate:
+            tasks = []
+            for index, request in enumerate(job.requests):
+                scheduled = began + index / job.rate
+                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+                tasks.append(asyncio.ensure_future(_send(client, request, scheduled, in_flight)))
+            for index, outcome in enumerate(await asyncio.gather(*tasks)):
+                outcomes[index] = outcome
+        else:
+            pending = iter(enumerate(job.requests))
+
+            async def sender() -> None:
+                for index, request in pending:
+                    outcomes[index] = await _send(client, request, time.perf_counter(), in_flight)
+
+            await asyncio.gather(*(sender() for _ in range(job.concurrency)))
+        seconds = time.perf_counter() - began
+    return Ran([o for o in outcomes if o is not None], seconds, in_flight.most)
+
+
+def _load_process(conn: Connection) -> None:
+    while (job := conn.recv()) is not None:
+        conn.send(asyncio.run(_run_job(job)))
+
+
+class LoadClient:
+    """The load generator in its own process; :meth:`run` hands it one :class:`Job` at a time."""
+
+    def __init__(self) -> None:
+        self._conn, child = _mp.Pipe()
+        self._process = _mp.Process(target=_load_process, args=(child,), name="bench-load", daemon=True)
+
+    def __enter__(self) -> LoadClient:
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+
+    def run(self, job: Job) -> Ran:
+        self._conn.send(job)
+        ran: Ran = self._conn.recv()
+        return ran
+
+
+# -- the app under test, in its own process ------------------------------------------------
+
+
+class _CountingHandler(logging.Handler):
+    """Counts the served app's WARNING+ log records and keeps the first few (not printed: a burst floods)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if len(self.first) < 3:
+            self.first.append(f"{record.levelname} {record.name}: {record.getMessage()[:160]}")
+
+
+def _serve_process(factory: str, kwargs: dict[str, Any], conn: Connection) -> None:
+    from adapters.simulation import LoopbackServer
+
+    logs = _CountingHandler()
+    logging.basicConfig(level=logging.WARNING, handlers=[logs], force=True)
+    try:
+        module, _, name = factory.partition(":")
+        app = getattr(importlib.import_module(module), name)(**kwargs)
+        server = LoopbackServer(app, lifespan="on").start()
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("url", server.url))
+    conn.recv()  # told to stop
+    server.stop()
+    conn.send((logs.count, logs.first))
+
+
+class ServedApp:
+    """An ASGI app built by ``factory`` (``"module:function"``, called with ``kwargs``) in its own process.
+
+    :meth:`start` returns at once (start several, then :meth:`wait`); :attr:`url` is where it listens.
+    After :meth:`stop`, :attr:`warnings` is how many WARNING+ records the app logged and
+    :attr:`first_warnings` the first few.
+    """
+
+    def __init__(self, factory: str, **kwargs: Any) -> None:
+        self.factory = factory
+        self._conn, child = _mp.Pipe()
+        self._process = _mp.Process(target=_serve_process, args=(factory, kwargs, child), daemon=True)
+        self.url = ""
+        self.warnings = 0
+        self.first_warnings: list[str] = []
+
+    def start(self) -> ServedApp:
+        self._process.start()
+        return self
+
+    def wait(self, timeout: float = 30.0) -> ServedApp:
+        if not self._conn.poll(timeout):
+            raise RuntimeError(f"{self.factory} did not start within {timeout} s")
+        kind, value = self._conn.recv()
+        if kind != "url":
+            raise RuntimeError(f"{self.factory} failed to start: {value}")
+        self.url = value
+        return self
+
+    def stop(self) -> None:
+        if self._process.is_alive() and self.url:
+            with contextlib.suppress(OSError):
+                self._conn.send("stop")
+                if self._conn.poll(15):
+                    self.warnings, self.first_warnings = self._conn.recv()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def served(*apps: ServedApp) -> Iterator[tuple[ServedApp, ...]]:
+    """Start ``apps`` in parallel, wait until each listens, stop them all afterwards."""
+    try:
+        for app in apps:
+            app.start()
+        for app in apps:
+            app.wait()
+        yield apps
+    finally:
+        for app in apps:
+            app.stop()
+
+
+# -- Redis and the fakes -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def bench_redis(url: str | None) -> Iterator[str]:
+    """``url`` flushed first (point it at a scratch database), or a throwaway ``redis-server``."""
+    import redis
+
+    if url:
+        with redis.Redis.from_url(url) as client:
+            client.flushdb()
+        yield url
+        return
+    from tests.fakes.redis_server import RedisServer
+
+    with tempfile.TemporaryDirectory(prefix="phonebot-bench-") as tmp, RedisServer(tmp) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def fakes() -> Iterator[tuple[Any, Any]]:
+    """The vendor simulators and the fake Slack (with the demo users), on loopback, in this process."""
+    from bot.simulate import DEMO_SLACK_USERS, SimulatedPhoneSystems
+    from tests.fakes.slack_api import FakeSlack
+
+    with SimulatedPhoneSystems() as phones, FakeSlack() as slack:
+        for user in DEMO_SLACK_USERS:
+            slack.add_user(user.id, name=user.name, email=user.email or "", tz=user.tz or "UTC")
+        yield phones, slack
+
+
+def phonebot_settings(slack_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """Settings (as keyword arguments for :class:`bot.config.Settings`) for phonebot under bench."""
+    return {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_url,
+        "redis_url": redis_url,
+        **extra,
+    }
+
+
+def slash_commands(slack: Any, url: str, command: str, text: str, count: int) -> list[Prepared]:
+    """``count`` signed slash commands from the demo users in turn, each with its own ``response_url``."""
+    from bot.simulate import DEMO_SLACK_USERS
+    from tests.fakes.slack_requests import SlackSigner
+
+    signer = SlackSigner(SIGNING_SECRET)
+    requests = []
+    for index in range(count):
+        user = DEMO_SLACK_USERS[index % len(DEMO_SLACK_USERS)]
+        body, headers = signer.slash_command(
+            command, text, user_id=user.id, user_name=user.name, response_url=slack.new_response_url()
+        )
+        requests.append(Prepared("POST", url + "/slack/events", body, headers))
+    return requests
+
+
+def gets(url: str, count: int) -> list[Prepared]:
+    """``count`` plain GETs of ``url``."""
+    return [Prepared("GET", url) for _ in range(count)]
