@@ -37,7 +37,10 @@ BOT_TOKEN = "xoxb-bench"
 SLACK_ACK_LIMIT_MS = 3000.0
 """Slack shows the user an error when a slash command is not acknowledged within 3 s."""
 
-_mp = multiprocessing.get_context("spawn")  # never fork a process that runs server threads
+# Children are forked from a single-threaded fork server that imported the heavy modules once:
+# never a fork of this process (it runs server threads), and no second import of phonebot per child.
+_mp = multiprocessing.get_context("forkserver")
+_mp.set_forkserver_preload(["bench.common", "bench.apps", "bot.runtime", "bot.server", "bot.config"])
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -194,7 +197,8 @@ async def _send(client: httpx.AsyncClient, request: Prepared, scheduled: float, 
 
 async def _run_job(job: Job) -> Ran:
     limits = httpx.Limits(max_connections=job.connections, max_keepalive_connections=job.connections)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(job.timeout)) as client:
+    # verify=False: plain http on loopback only, and it spares loading the CA bundle for every job.
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(job.timeout), verify=False) as client:
         outcomes: list[Outcome | None] = [None] * len(job.requests)
         in_flight = _InFlight()
         began = time.perf_counter()
@@ -297,6 +301,7 @@ class ServedApp:
         self.url = ""
         self.warnings = 0
         self.first_warnings: list[str] = []
+        self._stopping = False
 
     def start(self) -> ServedApp:
         self._process.start()
@@ -305,18 +310,27 @@ class ServedApp:
     def wait(self, timeout: float = 30.0) -> ServedApp:
         if not self._conn.poll(timeout):
             raise RuntimeError(f"{self.factory} did not start within {timeout} s")
-        kind, value = self._conn.recv()
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:
+            kind, value = "error", f"the process exited with {self._process.exitcode}"
         if kind != "url":
             raise RuntimeError(f"{self.factory} failed to start: {value}")
         self.url = value
         return self
 
-    def stop(self) -> None:
-        if self._process.is_alive() and self.url:
+    def request_stop(self) -> None:
+        """Tell the app to stop without waiting (stop several at once, then :meth:`stop` each)."""
+        if self._process.is_alive() and self.url and not self._stopping:
+            self._stopping = True
             with contextlib.suppress(OSError):
                 self._conn.send("stop")
-                if self._conn.poll(15):
-                    self.warnings, self.first_warnings = self._conn.recv()
+
+    def stop(self) -> None:
+        self.request_stop()
+        with contextlib.suppress(OSError, EOFError):
+            if self._stopping and self._conn.poll(15):
+                self.warnings, self.first_warnings = self._conn.recv()
         self._process.join(timeout=5)
         if self._process.is_alive():
             self._process.kill()
@@ -333,6 +347,8 @@ def served(*apps: ServedApp) -> Iterator[tuple[ServedApp, ...]]:
             app.wait()
         yield apps
     finally:
+        for app in apps:
+            app.request_stop()
         for app in apps:
             app.stop()
 
