@@ -7,6 +7,9 @@ the floors it is measured against — each does the least work the same request 
   Starlette through Bolt's own ``AsyncSlackRequestHandler``, as phonebot's ``/slack/events`` is;
 * ``bare_xadd``: a Starlette endpoint that reads the webhook body and ``XADD``\\ s it to a Redis stream;
 * ``trivial``: a Starlette endpoint answering 200 — the cost of the client, uvicorn and loopback.
+
+``dstny_simulator`` serves the Dstny simulator on its own, so a burst's vendor calls don't share
+a process (and its GIL) with the fake Slack; its latency is set over ``POST /_sim/faults``.
 """
 
 from __future__ import annotations
@@ -87,3 +90,10 @@ def trivial() -> Starlette:
         return JSONResponse({"ok": True})
 
     return Starlette(routes=[Route("/", ok, methods=["GET", "POST"])])
+
+
+def dstny_simulator() -> Starlette:
+    """The Dstny simulator with its demo data (latency and errors via ``/_sim/faults``)."""
+    from adapters.dstny.simulator import DstnySimulator
+
+    return DstnySimulator().build_app()

@@ -157,6 +157,13 @@ class Ran:
         return [o.latency_ms for o in self.outcomes if o.ok or not ok_only]
 
     @property
+    def sent_rate(self) -> float:
+        """Requests per second the client actually sent (first to last send)."""
+        moments = [o.sent_at for o in self.outcomes]
+        span = max(moments) - min(moments) if len(moments) > 1 else 0.0
+        return (len(moments) - 1) / span if span > 0 else math.inf
+
+    @property
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
 
