@@ -52,6 +52,7 @@ from bench.common import (
     latency_row,
     percentile,
     phonebot_settings,
+    posts_to,
     served,
     slash_commands,
 )
@@ -60,8 +61,6 @@ ACK_P99_RATIO_TARGET = 1.3
 ANSWER_TARGET_SECONDS = 3.0
 LAG_NOTE_MS = 100.0
 """Send lag (p99) beyond which the report says the client could not keep the schedule."""
-SLOW_NOTICE = ":hourglass_flowing_sand:"
-"""Interim notes ("Working on it…") start with this; they are not the answer."""
 ANSWERED = ("Queue status from", "You aren't in any queue")
 """Text only a real ``/queue status`` answer carries."""
 REFUSED = (":hourglass: ", ":warning:", ":x:", ":link:", ":mag:", ":no_entry_sign:", ":closed_lock_with_key:")
@@ -87,11 +86,10 @@ def _text(body: dict[str, Any]) -> str:
 def after_burst_command(slack: Any, load: LoadClient, url: str, timeout: float) -> Answer:
     """Send one ``/queue status`` (from the load process) and wait up to ``timeout`` for its answer."""
     [request] = slash_commands(slack, url, "/queue", "status", 1)
-    response_id = json_response_url(request.body).rsplit("/", 1)[-1]
     [ack] = load.run(Job([request], timeout=timeout)).outcomes
     deadline = time.monotonic() + timeout
     while True:
-        posts = list(slack.responses.get(response_id, []))
+        posts = posts_to(slack, request)
         timeline = [(post.at - ack.sent_at, _text(post.body)[:70]) for post in posts]
         for post in posts:
             if _answers(post.body) or _text(post.body).startswith(REFUSED):
@@ -106,19 +104,11 @@ def _answers(body: dict[str, Any]) -> bool:
     return any(marker in dumped for marker in ANSWERED)
 
 
-def json_response_url(body: bytes) -> str:
-    """The ``response_url`` field of a form-encoded slash command."""
-    from urllib.parse import parse_qs
-
-    return parse_qs(body.decode())["response_url"][0]
-
-
 def answered_count(slack: Any, ran_requests: list[Any]) -> int:
     """How many of the burst's commands got a real answer (not a notice, not an error) so far."""
     count = 0
     for request in ran_requests:
-        posts = slack.responses.get(json_response_url(request.body).rsplit("/", 1)[-1], [])
-        count += any(_answers(post.body) for post in posts)
+        count += any(_answers(post.body) for post in posts_to(slack, request))
     return count
 
 
@@ -128,7 +118,7 @@ def _phase(name: str, ran: Ran, floor: Latency | None, connections: int) -> list
         latency_row(name, Latency.of(ran.latencies()), floor),
         latency_row("  client send lag (late against schedule)", Latency.of([o.lag_ms for o in ran.outcomes])),
         f"  sent at {ran.sent_rate:.1f}/s, most in flight {ran.max_in_flight} (client pool {connections}),"
-        f" failed: {ran.failure_summary()}",
+        f" client CPU {ran.cpu_seconds:.2f} s of {ran.seconds:.2f} s, failed: {ran.failure_summary()}",
     ]
 
 

@@ -29,11 +29,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
+SLOW_NOTICE = ":hourglass_flowing_sand:"
+"""How phonebot's interim notes ("Working on it…") start; they are not the answer."""
 SLACK_ACK_LIMIT_MS = 3000.0
 """Slack shows the user an error when a slash command is not acknowledged within 3 s."""
 
@@ -150,6 +153,8 @@ class Ran:
 
     outcomes: list[Outcome]
     seconds: float
+    cpu_seconds: float
+    """CPU the load process itself spent: near ``seconds``, the client was the bottleneck."""
     max_in_flight: int = 0
     """Most requests awaiting an answer at once; at the job's ``connections`` the client pool was the limit."""
 
@@ -208,7 +213,7 @@ async def _run_job(job: Job) -> Ran:
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(job.timeout), verify=False) as client:
         outcomes: list[Outcome | None] = [None] * len(job.requests)
         in_flight = _InFlight()
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         if job.rate:
             tasks = []
             for index, request in enumerate(job.requests):
@@ -225,8 +230,8 @@ async def _run_job(job: Job) -> Ran:
                     outcomes[index] = await _send(client, request, time.perf_counter(), in_flight)
 
             await asyncio.gather(*(sender() for _ in range(job.concurrency)))
-        seconds = time.perf_counter() - began
-    return Ran([o for o in outcomes if o is not None], seconds, in_flight.most)
+        seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
+    return Ran([o for o in outcomes if o is not None], seconds, cpu_seconds, in_flight.most)
 
 
 def _load_process(conn: Connection) -> None:
@@ -416,6 +421,31 @@ def slash_commands(slack: Any, url: str, command: str, text: str, count: int) ->
         )
         requests.append(Prepared("POST", url + "/slack/events", body, headers))
     return requests
+
+
+def response_url_of(request: Prepared) -> str:
+    """The ``response_url`` of a prepared slash command."""
+    return parse_qs(request.body.decode())["response_url"][0]
+
+
+def posts_to(slack: Any, request: Prepared) -> list[Any]:
+    """The fake Slack's :class:`~tests.fakes.slack_api.ResponsePost`\\ s to a command's ``response_url``."""
+    return list(slack.responses.get(response_url_of(request).rsplit("/", 1)[-1], []))
+
+
+def is_notice(body: dict[str, Any]) -> bool:
+    """An interim note ("Working on it…"), not the answer."""
+    return str(body.get("text") or "").startswith(SLOW_NOTICE)
+
+
+def wait_until_answered(slack: Any, requests: Sequence[Prepared], timeout: float) -> int:
+    """Wait (at most ``timeout``) until each command got a post that is not a notice; returns how many did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answered = sum(any(not is_notice(post.body) for post in posts_to(slack, r)) for r in requests)
+        if answered == len(requests) or time.monotonic() > deadline:
+            return answered
+        time.sleep(0.02)
 
 
 def gets(url: str, count: int) -> list[Prepared]:
