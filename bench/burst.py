@@ -8,7 +8,7 @@ fake Slack's ``response_url`` recording.
 
 Measured in the same run, the same way (each app in its own process, served by uvicorn via
 ``LoopbackServer`` on 127.0.0.1; a separate load process with asyncio + ``httpx.AsyncClient``
-and at most ``--connections`` connections):
+and at most ``--connections`` connections; ``--clients N`` spreads the schedule over N such processes):
 
 * the client's own floor: the same load against a trivial 200 endpoint, with the send lag
   (how late the client fired against its schedule);
@@ -129,6 +129,7 @@ def run(
     redis_url: str | None = None,
     *,
     connections: int = 256,
+    clients: int = 1,
     timeout: float = 20.0,
     answer_timeout: float = 30.0,
 ) -> tuple[list[str], Targets]:
@@ -137,7 +138,7 @@ def run(
     with (
         bench_redis(redis_url) as redis,
         fakes() as (phones, slack),
-        LoadClient() as load,
+        LoadClient(clients) as load,
         served(ServedApp("bench.apps:dstny_simulator")) as (dstny,),
     ):
         config = phones.config()
@@ -167,7 +168,8 @@ def run(
         acks = Latency.of(burst_ran.latencies())
         lines = [
             f"/queue status at {rate:g}/s for {seconds:g} s ({count} commands), Dstny simulator answering after"
-            f" {vendor_latency:g} s; open loop, at most {connections} connections, client timeout {timeout:g} s; ms",
+            f" {vendor_latency:g} s; open loop from {clients} load process(es), at most {connections} connections each,"
+            f" client timeout {timeout:g} s; ms",
             *_phase("trivial 200 (client + uvicorn floor)", client_floor, None, connections),
             *_phase("bare Bolt ack (floor)", bare_ran, floor, connections),
             *_phase("phonebot ack during the burst", burst_ran, floor, connections),
@@ -220,6 +222,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--vendor-latency", type=float, default=0.25, help="seconds the Dstny simulator takes")
     parser.add_argument("--connections", type=int, default=256, help="the load client's connection limit")
+    parser.add_argument("--clients", type=int, default=1, help="load processes sharing the schedule")
     parser.add_argument("--timeout", type=float, default=20, help="the load client's per-request timeout")
     parser.add_argument("--answer-timeout", type=float, default=30, help="how long to wait for the after-burst answer")
     parser.add_argument("--redis-url", default=None)
@@ -230,6 +233,7 @@ def main() -> None:
         args.vendor_latency,
         args.redis_url,
         connections=args.connections,
+        clients=args.clients,
         timeout=args.timeout,
         answer_timeout=args.answer_timeout,
     )

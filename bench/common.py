@@ -26,7 +26,7 @@ import multiprocessing
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import parse_qs
@@ -145,6 +145,10 @@ class Job:
     concurrency: int = 1
     connections: int = 64
     timeout: float = 10.0
+    start_at: float | None = None
+    """Wall-clock moment to begin (several load processes sharing one schedule); at once by default."""
+    offset: float = 0.0
+    """Seconds after the beginning that the first request is due (open loop)."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ class Ran:
     cpu_seconds: float
     """CPU the load process itself spent: near ``seconds``, the client was the bottleneck."""
     max_in_flight: int = 0
-    """Most requests awaiting an answer at once; at the job's ``connections`` the client pool was the limit."""
+    """Most requests awaiting an answer at once (summed over load processes); at the job's
+    ``connections`` the client pool was the limit."""
 
     def latencies(self, *, ok_only: bool = False) -> list[float]:
         return [o.latency_ms for o in self.outcomes if o.ok or not ok_only]
@@ -213,11 +218,13 @@ async def _run_job(job: Job) -> Ran:
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(job.timeout), verify=False) as client:
         outcomes: list[Outcome | None] = [None] * len(job.requests)
         in_flight = _InFlight()
+        if job.start_at is not None:
+            await asyncio.sleep(max(0.0, job.start_at - time.time()))
         began, cpu_began = time.perf_counter(), time.process_time()
         if job.rate:
             tasks = []
             for index, request in enumerate(job.requests):
-                scheduled = began + index / job.rate
+                scheduled = began + job.offset + index / job.rate
                 await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
                 tasks.append(asyncio.ensure_future(_send(client, request, scheduled, in_flight)))
             for index, outcome in enumerate(await asyncio.gather(*tasks)):
@@ -240,27 +247,58 @@ def _load_process(conn: Connection) -> None:
 
 
 class LoadClient:
-    """The load generator in its own process; :meth:`run` hands it one :class:`Job` at a time."""
+    """The load generator, in ``processes`` processes of its own; :meth:`run` applies one :class:`Job`.
 
-    def __init__(self) -> None:
-        self._conn, child = _mp.Pipe()
-        self._process = _mp.Process(target=_load_process, args=(child,), name="bench-load", daemon=True)
+    An open-loop job is dealt round-robin over the processes, which keep one shared schedule
+    (use several when one client process can't keep the rate: see its send lag and CPU);
+    a closed-loop job runs in the first process.
+    """
+
+    def __init__(self, processes: int = 1) -> None:
+        self._conns: list[Connection] = []
+        self._processes = []
+        for n in range(max(1, processes)):
+            conn, child = _mp.Pipe()
+            self._conns.append(conn)
+            self._processes.append(
+                _mp.Process(target=_load_process, args=(child,), name=f"bench-load-{n}", daemon=True)
+            )
 
     def __enter__(self) -> LoadClient:
-        self._process.start()
+        for process in self._processes:
+            process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send(None)
-        self._process.join(timeout=10)
-        if self._process.is_alive():
-            self._process.kill()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        for process in self._processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
 
     def run(self, job: Job) -> Ran:
-        self._conn.send(job)
-        ran: Ran = self._conn.recv()
-        return ran
+        if not job.rate or len(self._conns) == 1:
+            self._conns[0].send(job)
+            ran: Ran = self._conns[0].recv()
+            return ran
+        n = len(self._conns)
+        start_at = time.time() + 0.2  # every process has the job before the first send is due
+        for k, conn in enumerate(self._conns):
+            conn.send(
+                replace(job, requests=job.requests[k::n], rate=job.rate / n, start_at=start_at, offset=k / job.rate)
+            )
+        parts: list[Ran] = [conn.recv() for conn in self._conns]
+        outcomes: list[Outcome] = [None] * len(job.requests)  # type: ignore[list-item]
+        for k, part in enumerate(parts):
+            outcomes[k::n] = part.outcomes
+        return Ran(
+            outcomes,
+            max(part.seconds for part in parts),
+            sum(part.cpu_seconds for part in parts),
+            sum(part.max_in_flight for part in parts),
+        )
 
 
 # -- the app under test, in its own process ------------------------------------------------
