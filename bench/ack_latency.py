@@ -10,7 +10,7 @@ load — see ``bench.burst`` for load). Rows:
 * ``/phonebot help`` (answered in the ack), ``/queue status`` with a fast vendor, and with a
   vendor that takes 2 s to answer (the ack must not notice).
 
-    python -m bench.ack_latency [--requests 200] [--concurrency 1] [--redis-url URL]
+    python -m bench.ack_latency [--requests 200] [--concurrency 1] [--clients 1] [--redis-url URL]
 
 Without ``--redis-url`` a throwaway ``redis-server`` is spawned; with it, that database is flushed.
 """
@@ -41,11 +41,16 @@ SLOW_VENDOR_SECONDS = 2.0
 
 
 def run(
-    requests: int, concurrency: int = 1, redis_url: str | None = None, *, slow_vendor: float = SLOW_VENDOR_SECONDS
+    requests: int,
+    concurrency: int = 1,
+    redis_url: str | None = None,
+    *,
+    slow_vendor: float = SLOW_VENDOR_SECONDS,
+    clients: int = 1,
 ) -> list[str]:
     """Run the bench; returns the report lines."""
     warmup = min(20, requests)
-    with bench_redis(redis_url) as redis, fakes() as (phones, slack), LoadClient() as load:
+    with bench_redis(redis_url) as redis, fakes() as (phones, slack), LoadClient(clients) as load:
         phonebot = ServedApp(
             "bench.apps:phonebot", settings=phonebot_settings(slack.url, redis), config=phones.config()
         )
@@ -95,9 +100,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=1, help="load processes sharing the senders")
     parser.add_argument("--redis-url", default=None)
     args = parser.parse_args()
-    print("\n".join(run(args.requests, args.concurrency, args.redis_url)))
+    print("\n".join(run(args.requests, args.concurrency, args.redis_url, clients=args.clients)))
 
 
 if __name__ == "__main__":

@@ -249,9 +249,10 @@ def _load_process(conn: Connection) -> None:
 class LoadClient:
     """The load generator, in ``processes`` processes of its own; :meth:`run` applies one :class:`Job`.
 
-    An open-loop job is dealt round-robin over the processes, which keep one shared schedule
-    (use several when one client process can't keep the rate: see its send lag and CPU);
-    a closed-loop job runs in the first process.
+    A job's requests are dealt round-robin over the processes: an open-loop job keeps one shared
+    schedule, a closed-loop job's senders are shared out. Use several when one client process
+    can't keep up (its CPU near the job's wall time, or send lag): httpx costs more CPU per
+    request the more connections one client juggles.
     """
 
     def __init__(self, processes: int = 1) -> None:
@@ -279,17 +280,22 @@ class LoadClient:
                 process.kill()
 
     def run(self, job: Job) -> Ran:
-        if not job.rate or len(self._conns) == 1:
+        n = min(len(self._conns), len(job.requests) if job.rate else job.concurrency)
+        if n <= 1:
             self._conns[0].send(job)
             ran: Ran = self._conns[0].recv()
             return ran
-        n = len(self._conns)
         start_at = time.time() + 0.2  # every process has the job before the first send is due
-        for k, conn in enumerate(self._conns):
-            conn.send(
-                replace(job, requests=job.requests[k::n], rate=job.rate / n, start_at=start_at, offset=k / job.rate)
-            )
-        parts: list[Ran] = [conn.recv() for conn in self._conns]
+        for k, conn in enumerate(self._conns[:n]):
+            if job.rate:
+                part = replace(
+                    job, requests=job.requests[k::n], rate=job.rate / n, start_at=start_at, offset=k / job.rate
+                )
+            else:
+                senders = job.concurrency // n + (k < job.concurrency % n)
+                part = replace(job, requests=job.requests[k::n], concurrency=senders, start_at=start_at)
+            conn.send(part)
+        parts: list[Ran] = [conn.recv() for conn in self._conns[:n]]
         outcomes: list[Outcome] = [None] * len(job.requests)  # type: ignore[list-item]
         for k, part in enumerate(parts):
             outcomes[k::n] = part.outcomes
