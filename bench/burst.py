@@ -20,7 +20,7 @@ Targets (issue 8, point 20), each printed PASS/FAIL; the exit status is 1 if any
 * every ack < 3 s (Slack's limit; a request with no answer counts as a failure);
 * the after-burst command answered < 3 s after it was sent.
 
-    python -m bench.burst [--rate 150] [--seconds 10] [--vendor-latency 0.25] [--redis-url URL]
+    python -m bench.burst [--rate 150] [--seconds 10] [--vendor-latency 0.25] [--clients 2] [--redis-url URL]
 
 Without ``--redis-url`` a throwaway ``redis-server`` is spawned; with it, that database is flushed.
 """
@@ -129,7 +129,7 @@ def run(
     redis_url: str | None = None,
     *,
     connections: int = 256,
-    clients: int = 1,
+    clients: int = 2,
     timeout: float = 20.0,
     answer_timeout: float = 30.0,
 ) -> tuple[list[str], Targets]:
@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--vendor-latency", type=float, default=0.25, help="seconds the Dstny simulator takes")
     parser.add_argument("--connections", type=int, default=256, help="the load client's connection limit")
-    parser.add_argument("--clients", type=int, default=1, help="load processes sharing the schedule")
+    parser.add_argument("--clients", type=int, default=2, help="load processes sharing the schedule")
     parser.add_argument("--timeout", type=float, default=20, help="the load client's per-request timeout")
     parser.add_argument("--answer-timeout", type=float, default=30, help="how long to wait for the after-burst answer")
     parser.add_argument("--redis-url", default=None)

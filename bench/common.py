@@ -321,7 +321,8 @@ class _CountingHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
         if len(self.first) < 3:
-            self.first.append(f"{record.levelname} {record.name}: {record.getMessage()[:160]}")
+            error = f" [{record.exc_info[0].__name__}]" if record.exc_info and record.exc_info[0] else ""
+            self.first.append(f"{record.levelname} {record.name}: {record.getMessage()[:160]}{error}")
 
 
 def _serve_process(factory: str, kwargs: dict[str, Any], conn: Connection) -> None:
