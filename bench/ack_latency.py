@@ -1,87 +1,109 @@
-"""Ack latency of slash commands against a same-run baseline (GET /healthz).
+"""Slash-command ack latency against a bare Bolt app that only acks, measured in the same run.
 
-Runs phonebot over loopback HTTP with the vendor simulators, a fake Slack Web API and the
-embedded store, then sends signed slash commands. Reports p50/p95 in ms and as a ratio of
-the baseline measured in the same run, once with a fast vendor and once with a vendor that
-takes 2 s to answer (the ack must not notice).
+phonebot and the floor are each served in their own process the same way (uvicorn via
+``LoopbackServer``, 127.0.0.1) and get the same Slack-signed requests from a separate load
+process, ``--concurrency`` senders back to back (1 by default: this measures latency, not
+load — see ``bench.burst`` for load). Rows:
 
-    python -m bench.ack_latency [--requests 200]
+* ``trivial 200`` — client + uvicorn + loopback, the floor under every floor;
+* ``bare Bolt ack`` — the floor phonebot's ack is compared with (ratios are against it);
+* ``/phonebot help`` (answered in the ack), ``/queue status`` with a fast vendor, and with a
+  vendor that takes 2 s to answer (the ack must not notice).
+
+    python -m bench.ack_latency [--requests 200] [--concurrency 1] [--clients 1] [--redis-url URL]
+
+Without ``--redis-url`` a throwaway ``redis-server`` is spawned; with it, that database is flushed.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
-import httpx
+from bench.common import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    Job,
+    Latency,
+    LoadClient,
+    Prepared,
+    ServedApp,
+    bench_redis,
+    fakes,
+    gets,
+    latency_row,
+    phonebot_settings,
+    served,
+    slash_commands,
+    wait_until_answered,
+)
 
-from adapters.simulation import LoopbackServer
-from bot.config import Settings, parse_config
-from bot.runtime import build_runtime
-from bot.server import build_asgi_app
-from bot.simulate import DEMO_SLACK_USERS, SimulatedPhoneSystems
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SlackSigner
-
-SECRET = "bench-secret"
-
-
-def measure(n: int, send: Callable[[], httpx.Response]) -> list[float]:
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        response = send()
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.text
-    return samples
+SLOW_VENDOR_SECONDS = 2.0
 
 
-def summary(name: str, samples: list[float], baseline_p50: float) -> str:
-    p50 = statistics.median(samples)
-    p95 = statistics.quantiles(samples, n=20)[18]
-    return f"{name:<38} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  ratio(p50) {p50 / baseline_p50:5.2f}x"
+def run(
+    requests: int,
+    concurrency: int = 1,
+    redis_url: str | None = None,
+    *,
+    slow_vendor: float = SLOW_VENDOR_SECONDS,
+    clients: int = 1,
+) -> list[str]:
+    """Run the bench; returns the report lines."""
+    warmup = min(20, requests)
+    with bench_redis(redis_url) as redis, fakes() as (phones, slack), LoadClient(clients) as load:
+        phonebot = ServedApp(
+            "bench.apps:phonebot", settings=phonebot_settings(slack.url, redis), config=phones.config()
+        )
+        bare = ServedApp(
+            "bench.apps:bare_bolt", signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, slack_url=slack.url
+        )
+        trivial = ServedApp("bench.apps:trivial")
+        with served(phonebot, bare, trivial):
+
+            def measure(requests_: list[Prepared], *, warm: list[Prepared] | None = None) -> Latency:
+                if warm:
+                    load.run(Job(warm, concurrency=concurrency))
+                ran = load.run(Job(requests_, concurrency=concurrency))
+                if ran.failures:
+                    raise SystemExit(f"{len(ran.failures)} requests failed: {ran.failure_summary()}")
+                return Latency.of(ran.latencies())
+
+            def commands(url: str, command: str, text: str, count: int) -> list[Prepared]:
+                return slash_commands(slack, url, command, text, count)
+
+            floor0 = measure(gets(trivial.url + "/", requests), warm=gets(trivial.url + "/", warmup))
+            floor = measure(
+                commands(bare.url, "/queue", "status", requests), warm=commands(bare.url, "/queue", "status", warmup)
+            )
+            help_ = measure(
+                commands(phonebot.url, "/phonebot", "help", requests),
+                warm=commands(phonebot.url, "/queue", "status", warmup),
+            )
+            fast = measure(commands(phonebot.url, "/queue", "status", requests))
+            phones.dstny.set_faults(latency=slow_vendor)
+            slow_requests = commands(phonebot.url, "/queue", "status", max(5, requests // 10))
+            slow = measure(slow_requests)
+            answered = wait_until_answered(slack, slow_requests, timeout=slow_vendor * 3 + 10)
+            phones.dstny.clear_faults()
+    return [
+        f"{requests} requests per row, {concurrency} sender(s) back to back, loopback HTTP, Redis; ms",
+        latency_row("trivial 200 (client + uvicorn floor)", floor0),
+        latency_row("bare Bolt ack (floor)", floor, floor),
+        latency_row("/phonebot help (answered in the ack)", help_, floor),
+        latency_row("/queue status (vendor fast)", fast, floor),
+        latency_row(f"/queue status (vendor takes {slow_vendor:g} s)", slow, floor),
+        f"  of these, answered through response_url afterwards: {answered} of {len(slow_requests)}",
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    n = parser.parse_args().requests
-    with SimulatedPhoneSystems() as phones, FakeSlack() as slack:
-        for user in DEMO_SLACK_USERS:
-            slack.add_user(user.id, name=user.name, email=user.email or "", tz=user.tz or "UTC")
-        config = parse_config(phones.config(), source="bench")
-        settings = Settings(slack_bot_token="xoxb-bench", slack_signing_secret=SECRET, slack_api_url=slack.url)
-        runtime = build_runtime(settings, config)
-        signer = SlackSigner(SECRET)
-        with LoopbackServer(build_asgi_app(runtime), lifespan="on") as server, httpx.Client() as client:
-
-            def command(name: str, text: str) -> Callable[[], httpx.Response]:
-                def send() -> httpx.Response:
-                    body, headers = signer.slash_command(
-                        name, text, user_id="U0ALICE", user_name="alice", response_url=slack.new_response_url()
-                    )
-                    return client.post(server.url + "/slack/events", content=body, headers=headers)
-
-                return send
-
-            def healthz() -> httpx.Response:
-                return client.get(server.url + "/healthz")
-
-            measure(20, healthz)  # warm-up
-            measure(20, command("/queue", "status"))
-            baseline = measure(n, healthz)
-            base_p50 = statistics.median(baseline)
-            print(f"{n} requests each, loopback HTTP, embedded store")
-            print(summary("GET /healthz (baseline)", baseline, base_p50))
-            print(summary("/phonebot help (answered in the ack)", measure(n, command("/phonebot", "help")), base_p50))
-            print(summary("/queue status (vendor fast)", measure(n, command("/queue", "status")), base_p50))
-            phones.dstny.set_faults(latency=2.0)
-            slow = measure(max(20, n // 10), command("/queue", "status"))
-            print(summary("/queue status (vendor takes 2 s)", slow, base_p50))
-            print(f"slowest ack with the 2 s vendor: {max(slow):.1f} ms (Slack's limit: 3000 ms)")
-            phones.dstny.clear_faults()
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=1, help="load processes sharing the senders")
+    parser.add_argument("--redis-url", default=None)
+    args = parser.parse_args()
+    print("\n".join(run(args.requests, args.concurrency, args.redis_url, clients=args.clients)))
 
 
 if __name__ == "__main__":
