@@ -180,6 +180,15 @@ class VendorAdapter(ABC):
         """The vendor's own delivery id (for cheap dedupe of redeliveries), when it sends one."""
         return None
 
+    def webhook_binding(self, resource: str | None, events: list[AlertEvent]) -> str | None:
+        """What a URL issued for a *label* (not a vendor id) is bound to by its first body, if anything.
+
+        Some resources are named before the vendor gives them an id (a click-to-call list gets
+        its URL when it is created). The receiver binds such a URL to the vendor object its first
+        accepted body is about and refuses bodies about any other. ``None``: nothing to bind.
+        """
+        return None
+
     def parse_webhook(
         self, body: bytes, headers: Mapping[str, str], *, path: str, resource: str | None = None
     ) -> list[AlertEvent]:

@@ -120,10 +120,18 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
     if event.detail:
         changes["detail"] = {**state.detail, **{k: v for k, v in event.detail.items() if k != ENTRY_TOTALS}}
     if event.kind in (AlertKind.LOST_CALL_OPENED, AlertKind.LOST_CALL_UPDATED):
-        changes["attempts"] = event.attempts if event.attempts is not None else state.attempts + 1
+        called_again = state.status != "open" and event.occurred_at > (state.resolved_at or state.last_at)
+        if event.attempts is None:
+            changes["attempts"] = state.attempts + 1
+        elif called_again:
+            changes["attempts"] = event.attempts  # a new round of misses counts afresh
+        else:
+            # Vendors deliver out of order: a late "added" (attempts 1) after an "updated" (attempts 3)
+            # must not move the alert backwards.
+            changes["attempts"] = max(state.attempts, event.attempts)
         changes["last_at"] = max(state.last_at, event.occurred_at)
-        if state.status != "open" and event.occurred_at > (state.resolved_at or state.last_at):
-            changes.update(status="open", resolved_by=None, resolved_by_user=None, resolved_at=None)  # called again
+        if called_again:
+            changes.update(status="open", resolved_by=None, resolved_by_user=None, resolved_at=None)
     if event.kind == AlertKind.VOICEMAIL_HEARD and not (state.heard_by or state.heard_by_user):
         changes["heard_by"] = event.resolved_by or "someone outside Slack"
     if event.kind == AlertKind.QUEUE_BREACHED:

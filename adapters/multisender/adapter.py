@@ -43,7 +43,7 @@ from adapters.http import RetryPolicy, VendorHttpClient
 from adapters.models import Capability, VendorIdentity
 from adapters.multisender import wire
 from adapters.multisender.paths import ENDPOINTS
-from adapters.multisender.webhooks import parse_webhook
+from adapters.multisender.webhooks import Scope, parse_webhook
 
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=BaseModel)
@@ -195,6 +195,14 @@ class MultisenderAdapter(VendorAdapter):
             path=path,
             resource=resource,
         )
+
+    def webhook_binding(self, resource: str | None, events: list[AlertEvent]) -> str | None:
+        """A label URL (``c2c-nightshift``, ``rsvp-spring``) is bound to the campaign of its first body."""
+        scope = Scope.of(resource, display_name=self.display_name)
+        if scope.ident is None or scope.ident.isdigit():
+            return None  # the account URL takes any campaign; an id URL is checked against the body itself
+        campaigns = {event.subject for event in events}
+        return campaigns.pop() if len(campaigns) == 1 else None
 
     async def subscribe_webhooks(self, target_url: str, *, include_call_events: bool = False) -> str:
         """Point RSVP calls without webhooks at ``target_url`` (``{event}`` → ``state`` / ``receiver``).

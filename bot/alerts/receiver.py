@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.base import VendorAdapter
 from adapters.errors import NotSupported, VendorRejected, WebhookAuthError
+from adapters.events import AlertEvent
 from bot.alerts.queue import DEDUPE_TTL_SECONDS, AlertQueue
 from bot.metrics import ALERT_EVENTS, WEBHOOKS
 from bot.webhook_auth import UrlTokens
@@ -24,6 +25,7 @@ from bot.webhooks import WebhookRouter
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
+BINDING_TTL_SECONDS = 400 * 24 * 3600  # a label URL stays its campaign's for longer than any campaign runs
 
 
 class VendorWebhookReceiver:
@@ -59,6 +61,9 @@ class VendorWebhookReceiver:
                 return self._refuse(404, f"{self.adapter.display_name} webhooks are not supported")
             except VendorRejected as exc:
                 return self._refuse(400, exc.message)
+            if not await self._bound(resource, events):
+                log.warning("%s webhook refused: its URL belongs to another campaign", vendor)
+                return self._refuse(400, "this URL was issued for another campaign")
             queued = 0
             for event in events:
                 fresh = await self.queue.submit(event)
@@ -71,6 +76,16 @@ class VendorWebhookReceiver:
             return self._refuse(503, "temporarily unavailable")
         WEBHOOKS.labels(vendor, "accepted").inc()
         return JSONResponse({"ok": True, "events": len(events), "queued": queued})
+
+    async def _bound(self, resource: str | None, events: list[AlertEvent]) -> bool:
+        """Bind a label URL to what its first body is about (see ``webhook_binding``); ``False`` on a mismatch."""
+        binding = self.adapter.webhook_binding(resource, events)
+        if binding is None:
+            return True
+        key = f"{self.queue.keys.prefix}:binding:{self.adapter.name}:{resource}"
+        if await self.queue.redis.set(key, binding, nx=True, ex=BINDING_TTL_SECONDS):
+            return True
+        return bool(await self.queue.redis.get(key) == binding)
 
     def _authenticate(self, body: bytes, headers: dict[str, str], rest: str) -> tuple[str, str | None]:
         """(path after the token, resource) once the request proved who sent it."""

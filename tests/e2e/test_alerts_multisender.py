@@ -131,3 +131,19 @@ def test_webhooks_sync_attaches_rsvp_calls_that_then_report_to_the_channel(app: 
     assert post.args["text"] == "RSVP *Night shift*"  # no state yet: the campaign's title
     assert "Liisa Nieminen (xxxx34569) accepted" in str(post.args["blocks"])
     assert update.args["text"] == "RSVP call *7* is complete — 1 dialled · 1 answered · 1 accepted"
+
+
+def test_a_label_url_accepts_only_the_campaign_it_was_first_used_for(app: RunningApp) -> None:
+    """Issue 9 point 14: ``rsvp-spring`` (a label, not an id) is bound to the campaign of its first body."""
+    client = redis.Redis.from_url(app.runtime.settings.redis_url or "", decode_responses=True)
+    sim = app.phones.multisender
+    spring = hook_url(app, "state", resource="rsvp-spring")
+    assert sim.send_webhook_sync(spring, sim.state_body("7")).status_code == 200  # first use: call 7
+    settle(app)
+    before = client.xlen(STREAM), len(writes(app.slack))
+    other = sim.state_body("7") | {"rsvpCallId": "8"}
+    assert sim.send_webhook_sync(spring, other).status_code == 400  # call 8's body at call 7's label URL
+    assert (client.xlen(STREAM), len(writes(app.slack))) == before  # nothing stored, nothing posted
+    again = sim.state_body("7") | {"answeredCalls": 1}
+    assert sim.send_webhook_sync(spring, again).status_code == 200  # its own campaign still gets through
+    client.close()

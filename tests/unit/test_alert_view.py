@@ -128,3 +128,17 @@ def test_voicemail_heard_elsewhere_shows_who_and_drops_the_button() -> None:
     assert _actions(render(heard, tz=VILNIUS).blocks) == ["alert_callback"]
     named = merge(state, event.model_copy(update={"kind": AlertKind.VOICEMAIL_HEARD, "resolved_by": "Bob Berg"}))
     assert "heard by Bob Berg" in str(render(named, tz=VILNIUS).blocks)
+
+
+def test_a_late_event_never_moves_an_alert_backwards() -> None:
+    """Issue 9 point 16: LostCallerAdded (attempts 1) delivered after LostCallerUpdated (attempts 3) keeps 3."""
+    updated = lost(AlertKind.LOST_CALL_UPDATED, 5, attempts=3)
+    late_added = lost(AlertKind.LOST_CALL_OPENED, 0, attempts=1)
+    state = merge(merge(None, updated), late_added)
+    assert state.attempts == 3
+    assert state.last_at == T0 + timedelta(minutes=5)
+
+    resolved = merge(state, lost(AlertKind.LOST_CALL_RESOLVED, 6))
+    assert merge(resolved, lost(AlertKind.LOST_CALL_OPENED, 1, attempts=1)).status == "resolved"  # late, stays done
+    again = merge(resolved, lost(AlertKind.LOST_CALL_OPENED, 9, attempts=1))
+    assert (again.status, again.attempts) == ("open", 1)  # called again later: a fresh count
