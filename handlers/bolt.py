@@ -22,6 +22,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.installation import InstallationGuard
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
@@ -121,8 +122,9 @@ SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {
 }
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, *, installation: InstallationGuard | None = None) -> None:
     """Attach every command, action and event listener to ``app``."""
+    app.middleware(_this_installation_only(installation or InstallationGuard()))
     app.middleware(_drop_repeated_deliveries(services))
     for command, (handler, precheck) in SLASH_COMMANDS.items():
         app.command(command)(_slash_listener(services, command, handler, precheck))
@@ -270,6 +272,22 @@ def click_container(body: dict[str, Any]) -> str:
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
     return f"message:{channel}:{ts}"
+
+
+def _this_installation_only(guard: InstallationGuard) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """A signed request for another workspace or app is refused (403) and logged, before any listener."""
+
+    async def middleware(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        body = req.body if isinstance(req.body, dict) else {}
+        reason = await guard.refusal(body, req.context.client)
+        if reason is not None:
+            log.warning("refused a Slack request for another installation: %s", reason)
+            return BoltResponse(status=403, body="")
+        return await next()
+
+    return middleware
 
 
 def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
