@@ -148,6 +148,7 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
             value=str(action.get("value") or ""),
             channel=(body.get("channel") or {}).get("id"),
             container=click_container(body),
+            message_ts=(body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts"),
         )
         send = _responder(respond, client)
         reply = await run_work(
@@ -371,7 +372,12 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
             user_id = str((body.get("user") or {}).get("id"))
             channel = page.channel if page else None
             click = Click(
-                action_id=CALLBACK_ACTION, user_id=user_id, value=value, channel=channel, container=f"view:{view_id}"
+                action_id=CALLBACK_ACTION,
+                user_id=user_id,
+                value=value,
+                channel=channel,
+                container=f"view:{view_id}",
+                digest_id=place.digest_id if place else None,
             )
             return await actions.handle(click)
 
