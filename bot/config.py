@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
+    #: The workspace and app this deployment serves; unset → asked of Slack (auth.test, bots.info).
+    slack_team_id: str | None = None
+    slack_app_id: str | None = None
     redis_url: str | None = None
     #: Redis connections for commands and buttons; beyond it callers wait (``redis_pool_timeout_seconds``).
     redis_max_connections: int = Field(default=50, ge=1, le=10_000)

@@ -20,6 +20,7 @@ from adapters.registry import build_adapter
 from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
+from bot.installation import InstallationGuard
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
@@ -133,7 +134,9 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
     )
-    register(app, services)
+    register(
+        app, services, installation=InstallationGuard(team_id=settings.slack_team_id, app_id=settings.slack_app_id)
+    )
     alert_actions = AlertActions(services, alerts.queue)
     register_alert_actions(app, services, alert_actions)
     register_digest_actions(app, services, DigestBrowser(alerts.queue), alert_actions)

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.errors import VendorError
 from adapters.models import Capability
+from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger, SubjectRecord
 from bot.alerts.queue import AlertQueue, subject_key
 from bot.identity import Linked
@@ -48,6 +49,10 @@ class Click:
     channel: str | None
     #: The message (or view) the button is on: with the user, action and value, one click's intent.
     container: str = ""
+    #: The ``ts`` of the channel message the button is on (``None`` inside a modal).
+    message_ts: str | None = None
+    #: For a click inside a digest's Show-all modal: the digest that modal lists.
+    digest_id: str | None = None
 
 
 class AlertActions:
@@ -74,6 +79,10 @@ class AlertActions:
             record = await self.ledger.load(key)
             if record.state is None:
                 return Reply(text="I no longer have that alert (it is older than 30 days).")
+            if not await self._shown_where_clicked(record, click):
+                return Reply(text="That button doesn't belong to this alert's message, so I left the alert alone.")
+            if click.action_id == HEARD_ACTION and record.state.family != "voicemail":
+                return Reply(text="Only voicemails can be marked heard; the alert is unchanged.")
             if click.action_id == CALLBACK_ACTION:
                 reply = await self._call_back(record, linked, click)
             elif click.action_id == CLAIM_ACTION:
@@ -85,6 +94,18 @@ class AlertActions:
             await self.ledger.save(record)
         await self.queue.request_sync(key)
         return reply
+
+    async def _shown_where_clicked(self, record: SubjectRecord, click: Click) -> bool:
+        """Whether the alert named in the button value is the one phonebot showed where it was clicked.
+
+        A button value is the clicker's to edit; the channel and message ``ts`` come from Slack.
+        So the subject must be phonebot's own record of *that* message (or a member of the digest
+        the modal lists), or a crafted value could act on any alert.
+        """
+        if click.digest_id is not None:
+            return await Digests(self.queue.redis, self.queue.keys).has_member(click.digest_id, record.key)
+        target = record.targets.get(click.channel or "")
+        return target is not None and target.ts is not None and target.ts == click.message_ts
 
     async def _call_back(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
         state = record.state

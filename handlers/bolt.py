@@ -22,6 +22,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.installation import InstallationGuard
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
@@ -121,8 +122,9 @@ SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {
 }
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, services: Services, *, installation: InstallationGuard | None = None) -> None:
     """Attach every command, action and event listener to ``app``."""
+    app.middleware(_this_installation_only(installation or InstallationGuard()))
     app.middleware(_drop_repeated_deliveries(services))
     for command, (handler, precheck) in SLASH_COMMANDS.items():
         app.command(command)(_slash_listener(services, command, handler, precheck))
@@ -146,6 +148,7 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
             value=str(action.get("value") or ""),
             channel=(body.get("channel") or {}).get("id"),
             container=click_container(body),
+            message_ts=(body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts"),
         )
         send = _responder(respond, client)
         reply = await run_work(
@@ -272,6 +275,22 @@ def click_container(body: dict[str, Any]) -> str:
     return f"message:{channel}:{ts}"
 
 
+def _this_installation_only(guard: InstallationGuard) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """A signed request for another workspace or app is refused (403) and logged, before any listener."""
+
+    async def middleware(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        body = req.body if isinstance(req.body, dict) else {}
+        reason = await guard.refusal(body, req.context.client)
+        if reason is not None:
+            log.warning("refused a Slack request for another installation: %s", reason)
+            return BoltResponse(status=403, body="")
+        return await next()
+
+    return middleware
+
+
 def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
     """A Slack request phonebot has already taken is acked and dropped, whatever its type.
 
@@ -353,7 +372,12 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
             user_id = str((body.get("user") or {}).get("id"))
             channel = page.channel if page else None
             click = Click(
-                action_id=CALLBACK_ACTION, user_id=user_id, value=value, channel=channel, container=f"view:{view_id}"
+                action_id=CALLBACK_ACTION,
+                user_id=user_id,
+                value=value,
+                channel=channel,
+                container=f"view:{view_id}",
+                digest_id=place.digest_id if place else None,
             )
             return await actions.handle(click)
 

@@ -203,5 +203,9 @@ class Digests:
             pipe.expire(self._members(digest_id), DIGEST_TTL_SECONDS)
             await pipe.execute()
 
+    async def has_member(self, digest_id: str, subject_key: str) -> bool:
+        """Whether ``subject_key`` is one of the alerts the digest counts."""
+        return await self.redis.zscore(self._members(digest_id), subject_key) is not None
+
     def _members(self, digest_id: str) -> str:
         return f"{self.keys.digest(digest_id)}:members"

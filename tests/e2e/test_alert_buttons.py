@@ -142,3 +142,30 @@ def test_snooze_holds_new_alerts_and_posts_them_as_one_digest_when_it_ends(app: 
     [_, digest] = writes(app.slack)
     assert digest.method == "chat.postMessage" and digest.args["channel"] == CHANNEL
     assert "+37069900001" in str(digest.args["blocks"]) and "+37069900002" in str(digest.args["blocks"])
+
+
+def test_a_button_acts_only_on_the_alert_its_message_shows(app: RunningApp) -> None:
+    """Issue 9 point 9: the value is the clicker's to edit; the message's channel and ts are Slack's."""
+    ts, buttons = post_lost_call(app)
+    dials_before = len(app.phones.dstny.dials)
+    # The real value on another message, and on the same ts in another channel: refused, nothing rings.
+    for other_ts, channel in (("1700000000.000100", CHANNEL), (ts, "C0ELSEWHERE")):
+        response_url = app.slack.new_response_url()
+        body, headers = app.signer.block_action(
+            CALLBACK_ACTION,
+            buttons[CALLBACK_ACTION],
+            user_id="U0ALICE",
+            response_url=response_url,
+            channel_id=channel,
+            message_ts=other_ts,
+        )
+        assert app.client.send_sync(body, headers).status_code == 200
+        assert "doesn't belong to this alert's message" in told(app, response_url)
+    assert len(app.phones.dstny.dials) == dials_before
+    # Mark heard is for voicemails only, whatever a crafted click says.
+    _, response_url, _ = click(app, "alert_heard", buttons[CALLBACK_ACTION], ts, user="U0ALICE")
+    assert "Only voicemails can be marked heard" in told(app, response_url)
+    # The genuine click on the genuine message still works.
+    _, response_url, _ = click(app, CALLBACK_ACTION, buttons[CALLBACK_ACTION], ts, user="U0ALICE")
+    assert "rings first" in told(app, response_url)
+    assert len(app.phones.dstny.dials) == dials_before + 1

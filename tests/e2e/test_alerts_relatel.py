@@ -160,7 +160,11 @@ def test_mark_heard_button_marks_it_heard_in_relatel_with_the_clickers_token(
     ts = post.response["ts"]  # type: ignore[index]
     value = json.dumps({"vendor": "relatel", "subject": f"voicemail:{voicemail['id']}"})
 
-    answer, response_url = app.click("alert_heard", value, user="U0BOB")
+    response_url = app.slack.new_response_url()
+    body, headers = app.signer.block_action(
+        "alert_heard", value, user_id="U0BOB", response_url=response_url, channel_id=CHANNEL, message_ts=ts
+    )
+    answer = app.client.send_sync(body, headers)
     assert answer.status_code == 200
     assert "marked heard in Relatel too" in app.reply(response_url)["text"]
     [put] = [r for r in sim.requests if r.method == "PUT"]

@@ -255,3 +255,16 @@ def test_health_readiness_and_metrics(app: RunningApp) -> None:
     assert re.search(r'phonebot_commands_total\{command="/phonebot",outcome="usage"\} [1-9]', metrics)
     assert "phonebot_ack_seconds_bucket" in metrics
     assert httpx.post(app.url + "/webhooks/nope/x").status_code == 404
+
+
+def test_a_signed_request_for_another_workspace_or_app_is_refused(app: RunningApp) -> None:
+    """Issue 9 point 11: team_id and api_app_id must be this installation's, signature or not."""
+    for extra in ({"team_id": "T0OTHER"}, {"api_app_id": "A0OTHER"}):
+        response_url = app.slack.new_response_url()
+        body, headers = app.signer.slash_command(
+            "/call", "+4571999999", user_id="U0ALICE", user_name="alice", response_url=response_url, **extra
+        )
+        assert app.client.send_sync(body, headers).status_code == 403
+    assert app.phones.dstny.dials == []
+    answer, url = app.command("/phonebot", "whoami")  # this workspace's requests still work
+    assert answer.status_code == 200 and "You are" in str(app.reply(url))

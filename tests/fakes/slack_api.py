@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 TEAM_ID = "T0001"
+APP_ID = "A0001"  # the api_app_id SlackSigner puts in every request
 TEAM_NAME = "Phonebot Test"
 TEAM_URL = "https://phonebot-test.slack.com/"
 BOT_USER_ID = "B0001"
@@ -302,6 +303,7 @@ class FakeSlack:
         self.team_id = TEAM_ID
         self.bot_user_id = BOT_USER_ID
         self.bot_id = BOT_ID
+        self.app_id = APP_ID
         self.accepted_token_prefixes: tuple[str, ...] = ("xoxb-",)
         self.accepted_tokens: set[str] | None = None
         self.calls: list[SlackCall] = []
@@ -753,6 +755,12 @@ def _auth_test(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _bots_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    if args.get("bot") != fake.bot_id:
+        return {"ok": False, "error": "bot_not_found"}
+    return {"ok": True, "bot": {"id": fake.bot_id, "app_id": fake.app_id, "name": "phonebot", "deleted": False}}
+
+
 def _message_fields(args: dict[str, Any]) -> dict[str, Any]:
     return {key: args[key] for key in ("text", "blocks", "attachments", "metadata") if key in args}
 
@@ -894,6 +902,7 @@ def _views_update(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
 
 _DEFAULTS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test,
+    "bots.info": _bots_info,
     "chat.postMessage": _post_message,
     "chat.update": _update,
     "chat.postEphemeral": _post_ephemeral,
