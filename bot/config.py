@@ -181,6 +181,11 @@ class DeliverySettings(BaseModel):
     take_over_after_seconds: float = Field(default=60, ge=0.1, le=3600)
     #: A digest message is edited at most once per this many seconds; changes in between are coalesced.
     digest_refresh_seconds: float = Field(default=10, ge=0, le=600)
+    #: How long one Slack Web API call may take before phonebot stops waiting for the answer.
+    slack_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    #: Least time between two ``conversations.history`` reads (looking for a post whose outcome was
+    #: unknown). Slack allows apps outside the Marketplace about one per minute per workspace.
+    history_interval_seconds: float = Field(default=60, ge=0, le=3600)
 
 
 class AlertSettings(BaseModel):
