@@ -104,7 +104,8 @@ class SlackCall:
     ``args`` merges query parameters and the body (JSON or form; JSON-encoded ``blocks``,
     ``attachments``, ``view`` and ``metadata`` strings are decoded). ``headers`` has
     lower-case names. ``at`` is the fake's clock when the call arrived; ``status`` and
-    ``response`` are filled in once it has been answered (``status`` is 0 until then).
+    ``response`` are filled in once it has been carried out (``status`` is 0 until then), and
+    ``answered_at`` once the answer was sent (see :meth:`FakeSlack.answer_late`).
     """
 
     method: str
@@ -113,6 +114,7 @@ class SlackCall:
     at: float
     status: int = 0
     response: dict[str, Any] | None = None
+    answered_at: float | None = None  # the fake's clock when the answer left (later than ``at`` if held)
 
 
 @dataclass(frozen=True)
@@ -338,7 +340,7 @@ class FakeSlack:
         self.history_page_max = 15
         self._handlers: dict[str, Handler] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
-        self._ts_counter = itertools.count(1)
+        self._last_ts_micros = 0
         self._response_counter = itertools.count(1)
         self._server: LoopbackServer | None = None
 
@@ -632,6 +634,7 @@ class FakeSlack:
         call.status, call.response = status, body
         if late:
             await asyncio.sleep(late)
+        call.answered_at = self.clock()
         return JSONResponse(body, status_code=status, headers=headers)
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str], *, sent_json: bool) -> dict[str, Any]:
@@ -758,7 +761,9 @@ class FakeSlack:
         return _Fault(status=429, body=body, headers={"Retry-After": wait}, remaining=1)
 
     def _next_ts(self) -> str:
-        micros = 1_732_450_000_000_000 + 100 * next(self._ts_counter)
+        # Like Slack's: the clock's time in microseconds (so ``oldest``/``latest`` work), unique and rising.
+        micros = max(int(self.clock() * 1_000_000), self._last_ts_micros + 100)
+        self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _not_seen(self, method: str, count: int, got: int, timeout: float) -> str:
