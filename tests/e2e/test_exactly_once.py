@@ -123,11 +123,16 @@ def _wait(check: Callable[[], bool], timeout: float = 30.0) -> None:
 
 def _delivered(client: redis.Redis, slack: FakeSlack, callers: list[str]) -> None:
     """Wait until the queue is empty, then check: every caller in exactly one message, nothing dead-lettered."""
-    _wait(lambda: client.xlen(STREAM) == 0 and len(_posts_per_subject(slack)) >= len(callers))
+    try:
+        _wait(lambda: client.xlen(STREAM) == 0 and len(_posts_per_subject(slack)) >= len(callers))
+        finished = True
+    except AssertionError:
+        finished = False  # say what doubled first, if anything did
     time.sleep(1.0)  # a doubled post would come within the take-over/lookup cycle just finished
     per_subject = _posts_per_subject(slack)
     doubled = {subject: n for subject, n in per_subject.items() if n > 1}
     assert not doubled, f"{sum(n - 1 for n in doubled.values())} doubled post(s) of {len(callers)}: {doubled}"
+    assert finished, f"the queue did not empty: {client.xlen(STREAM)} entries left"
     assert sorted(caller for caller in callers for subject in per_subject if f":{caller}:" in subject) == callers
     assert client.hlen(DEAD) == 0
 
