@@ -202,6 +202,11 @@ class DeliverySettings(BaseModel):
     digest_refresh_seconds: float = Field(default=10, ge=0, le=600)
     #: ``/readyz`` answers 503 while the oldest alert still waiting for Slack is older than this.
     ready_max_pending_age_seconds: float = Field(default=300, gt=0, le=24 * 3600)
+    #: How long one Slack Web API call may take before phonebot stops waiting for the answer.
+    slack_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    #: Least time between two ``conversations.history`` reads (looking for a post whose outcome was
+    #: unknown). Slack allows apps outside the Marketplace about one per minute per workspace.
+    history_interval_seconds: float = Field(default=60, ge=0, le=3600)
 
 
 class AlertSettings(BaseModel):

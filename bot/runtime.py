@@ -111,7 +111,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     if not store.durable:
         log.warning("REDIS_URL is not set: using the %s", store.description)
     adapters = build_adapters(config)
-    slack_session = SlackSession()
+    slack_session = SlackSession(timeout=config.alerts.delivery.slack_timeout_seconds)
     slack = build_slack_client(settings, slack_session)
     services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

@@ -6,6 +6,10 @@
 * 5xx, timeouts and connection errors: retried with exponential backoff, then reported
   as a transient :class:`DeliveryFailed` so the queue entry stays pending and is retried
   later (and dead-lettered after too many attempts).
+* A post whose request may have reached Slack without an answer coming back (a timeout, a
+  connection lost after sending) is never retried here: Slack may have posted it, and a retry
+  would post it twice. It raises :class:`PostUncertain`, and the worker looks for the message
+  (:mod:`bot.alerts.recovery`) before it posts again. Edits are idempotent and retried as above.
 * Other Slack errors (``channel_not_found``, ``not_in_channel``, ``invalid_blocks``…) cannot be
   cured by retrying: a permanent :class:`DeliveryFailed`, dead-lettered at once.
 """
@@ -43,6 +47,13 @@ class DeliveryFailed(Exception):
         self.error = error  # Slack's error code, when it gave one
 
 
+class PostUncertain(DeliveryFailed):
+    """A post may or may not have landed: look for it before posting again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=False)
+
+
 class SlackDelivery:
     """``chat.postMessage`` / ``chat.update`` with pacing, Retry-After and backoff."""
 
@@ -72,20 +83,30 @@ class SlackDelivery:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        """Post a message (or a thread reply); returns its ``ts``."""
+        """Post a message (or a thread reply); returns its ``ts``.
+
+        Raises:
+            PostUncertain: the request may have reached Slack but no answer came back.
+            DeliveryFailed: Slack refused, or could not be reached.
+        """
         response = await self._write(
             channel,
             lambda: self.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata, unfurl_links=False
             ),
+            idempotent=False,
         )
         return str(response["ts"])
 
     async def update(self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """Edit a message in place."""
-        await self._write(channel, lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
+        await self._write(
+            channel, lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks), idempotent=True
+        )
 
-    async def _write(self, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:
+    async def _write(
+        self, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]], *, idempotent: bool
+    ) -> AsyncSlackResponse:
         failures = 0
         waited_for_limits = 0.0
         while True:
@@ -96,23 +117,28 @@ class SlackDelivery:
                 return response
             except SlackApiError as exc:
                 status = exc.response.status_code
-                error = _error_code(exc.response)
+                error = error_code(exc.response)
                 if status == 429 or error == "ratelimited":
-                    retry_after = _retry_after(exc.response.headers)
+                    wait = retry_after(exc.response.headers)
                     SLACK_RATE_LIMITED.inc()
-                    waited_for_limits += retry_after
+                    waited_for_limits += wait
                     if waited_for_limits > self.max_rate_limit_wait:
                         raise DeliveryFailed(
                             f"Slack kept rate limiting for {waited_for_limits:.0f} s", permanent=False, error=error
                         ) from None
-                    log.info("Slack rate limited %s; holding off %.1f s", channel, retry_after)
-                    await self.pacer.hold_off(channel, retry_after)
+                    log.info("Slack rate limited %s; holding off %.1f s", channel, wait)
+                    await self.pacer.hold_off(channel, wait)
                     continue
                 if status < 500 and error not in TRANSIENT_ERRORS:
                     raise DeliveryFailed(f"Slack refused: {error or status}", permanent=True, error=error) from None
                 reason = f"Slack answered {status} {error or ''}".strip()
+            except aiohttp.ClientConnectorError as exc:  # no connection, so nothing was sent
+                reason = f"Slack unreachable: {type(exc).__name__}"
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 reason = f"Slack unreachable: {type(exc).__name__}"
+                if not idempotent:
+                    log.warning("%s; the post may have landed, so it is looked for before posting again", reason)
+                    raise PostUncertain(reason) from None
             failures += 1
             if failures > self.retries:
                 raise DeliveryFailed(reason, permanent=False)
@@ -121,13 +147,15 @@ class SlackDelivery:
             await asyncio.sleep(delay)
 
 
-def _error_code(response: AsyncSlackResponse) -> str | None:
+def error_code(response: AsyncSlackResponse) -> str | None:
+    """Slack's ``error`` code from a failed call's answer, if it gave one."""
     data = response.data if isinstance(response.data, dict) else {}
     error = data.get("error")
     return str(error) if error else None
 
 
-def _retry_after(headers: Any) -> float:
+def retry_after(headers: Any) -> float:
+    """Seconds from a ``Retry-After`` header (1 s when missing or unreadable)."""
     for name, value in dict(headers or {}).items():
         if str(name).lower() == "retry-after":
             try:

@@ -27,6 +27,13 @@ RECORD_TTL_SECONDS = 30 * 24 * 3600
 APPLIED_KEYS_KEPT = 200
 
 
+class PostIntent(BaseModel):
+    """A post that was started and not yet confirmed: until then, Slack may or may not show it."""
+
+    nonce: str  # sent in the message's metadata, so the message can be recognised
+    since: float  # wall-clock seconds when the post was started
+
+
 class Target(BaseModel):
     """One channel an alert is shown in: its own message, or a line in a digest message."""
 
@@ -35,6 +42,9 @@ class Target(BaseModel):
     digest_id: str | None = None
     ts: str | None = None  # the message's ts once posted (mode "message")
     held_until: float | None = None  # unix time a quiet-hours/snooze digest holds the subject until
+    #: Saved before ``chat.postMessage``, cleared once its ``ts`` is saved: set with no ``ts``, the
+    #: post's outcome is unknown (timeout, crash, Redis gone) and the message is looked for first.
+    posting: PostIntent | None = None
     synced: int = 0  # record version the channel shows
     notes: list[str] = Field(default_factory=list)  # thread replies still to post
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -29,6 +30,7 @@ from bot.alerts.pacing import ChannelPacer
 from bot.alerts.poller import AlertPoller
 from bot.alerts.queue import AlertQueue, QueueStats
 from bot.alerts.receiver import mount_receivers
+from bot.alerts.recovery import PostFinder
 from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
 from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
@@ -65,16 +67,24 @@ class AlertService:
         self.adapters = adapters
         self.queue = AlertQueue(redis)
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel.
-        # With the process's shared session, alert posts reuse Slack connections.
-        make = slack_session.web_client if slack_session is not None else AsyncWebClient
-        self.slack = make(token=token, base_url=slack_base_url, timeout=10)
         delivery_settings = config.alerts.delivery
+        # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel, and a
+        # post that lost its connection must not be re-sent blindly (slack_sdk's default handler would).
+        # slack_sdk annotates ``timeout`` as int but hands it to aiohttp.ClientTimeout, which takes float seconds.
+        timeout: Any = delivery_settings.slack_timeout_seconds
+        # With the process's shared session (whose own timeout is this same setting), posts reuse connections.
+        make = slack_session.web_client if slack_session is not None else AsyncWebClient
+        self.slack = make(token=token, base_url=slack_base_url, timeout=timeout, retry_handlers=[])
         pacer = ChannelPacer(redis, self.queue.keys, interval=delivery_settings.pace_seconds)
         self.delivery = SlackDelivery(
             self.slack, pacer, retries=delivery_settings.retries, backoff_seconds=delivery_settings.backoff_seconds
         )
-        self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz)
+        finder = PostFinder(
+            self.slack,
+            interval=delivery_settings.history_interval_seconds,
+            settle=2 * delivery_settings.slack_timeout_seconds,
+        )
+        self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
         self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
         self.tokens: UrlTokens | None = None
         self.listen: ListenLinks | None = None  # once started

@@ -19,6 +19,9 @@ Failure handling, per subject:
   a Block Kit limit…) → its entries are dead-lettered with the reason, logged with the
   traceback, and the worker goes on with the others;
 * Redis unreachable → the entries stay pending; the loop waits Redis out;
+* a post with no certain outcome (timeout, crash, Redis gone mid-post) → the intent saved before
+  it is looked up in the channel (:mod:`bot.alerts.recovery`) before anything is posted again;
+  while that lookup has to wait, the entries stay pending without counting as failed;
 * this process dies → another replica takes the entries over after ``take_over_after_seconds``.
 
 Anything that escapes the loop itself is left to the supervisor (:mod:`bot.supervisor`), which
@@ -42,10 +45,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters.events import AlertEvent
-from bot.alerts.delivery import DeliveryFailed, SlackDelivery
+from bot.alerts.delivery import DeliveryFailed, PostUncertain, SlackDelivery
 from bot.alerts.digests import Digests, arrival_rank
-from bot.alerts.ledger import Ledger, SubjectRecord, Target
+from bot.alerts.ledger import Ledger, PostIntent, SubjectRecord, Target
 from bot.alerts.queue import AlertQueue, QueueEntry
+from bot.alerts.recovery import LookupPending, PostFinder, alert_metadata, new_nonce
 from bot.alerts.tally import EntryTally
 from bot.config import AlertRoute, AlertSettings
 from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
@@ -80,6 +84,7 @@ class AlertWorker:
         consumer: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         concurrency: int = 8,
+        finder: PostFinder | None = None,
     ) -> None:
         self.queue = queue
         self.keys = queue.keys
@@ -89,6 +94,7 @@ class AlertWorker:
         self.digests = Digests(self.redis, self.keys)
         self.tally = EntryTally(self.redis, self.keys)
         self.delivery = delivery
+        self.finder = finder or PostFinder(delivery.client)
         self.settings = settings
         self.tz = tz
         self.consumer = consumer or consumer_name()
@@ -166,6 +172,10 @@ class AlertWorker:
                 return 0  # another worker is on this subject; ours stay pending and come round again
             try:
                 return await self._deliver(subject_key, entries)
+            except LookupPending as exc:  # not a failure: nothing may be posted until the lookup can run
+                for entry in entries:
+                    self._retry_at[entry.id] = time.monotonic() + exc.retry_in
+                return 0
             except DeliveryFailed as exc:
                 await self._failed(entries, exc)
                 return 0
@@ -300,6 +310,8 @@ class AlertWorker:
             link = self.listen_link(state)
             shown = state.model_copy(update={"listen_url": link}) if link else state
             message = render(shown, tz=self.tz, snooze_minutes=self.settings.snooze_minutes)
+            if target.ts is None and target.posting is not None:
+                await self._recover_post(record, target)
             if target.ts is not None:
                 try:
                     await self.delivery.update(target.channel, target.ts, text=message.text, blocks=message.blocks)
@@ -308,18 +320,38 @@ class AlertWorker:
                         raise
                     target.ts = None  # someone deleted it: post it again
             if target.ts is None:
-                target.ts = await self.delivery.post(
-                    target.channel,
-                    text=message.text,
-                    blocks=message.blocks,
-                    metadata={"event_type": "phonebot_alert", "event_payload": {"subject": record.key}},
-                )
+                # The intent is saved first: if no answer comes back, the next attempt looks before posting.
+                target.posting = PostIntent(nonce=new_nonce(), since=self.finder.now())
+                await self.ledger.save(record)
+                try:
+                    target.ts = await self.delivery.post(
+                        target.channel,
+                        text=message.text,
+                        blocks=message.blocks,
+                        metadata=alert_metadata(record.key, target.posting.nonce),
+                    )
+                except PostUncertain:
+                    raise  # the intent stays: looked for next time
+                except DeliveryFailed:
+                    target.posting = None  # Slack answered no (or was never reached): nothing to look for
+                    await self.ledger.save(record)
+                    raise
+                target.posting = None
             target.synced = record.version
             await self.ledger.save(record)
         while target.notes:
             await self.delivery.post(target.channel, text=target.notes[0], thread_ts=target.ts)
             target.notes.pop(0)
             await self.ledger.save(record)
+
+    async def _recover_post(self, record: SubjectRecord, target: Target) -> None:
+        """An earlier post of this message has no known outcome: adopt it if Slack shows it."""
+        assert target.posting is not None
+        ts = await self.finder.find(target.channel, target.posting.nonce, target.posting.since)
+        target.posting = None
+        if ts is not None:
+            target.ts = ts  # the update below brings it up to date
+        await self.ledger.save(record)
 
     # -- digests ----------------------------------------------------------------------------
     async def sync_digest(self, digest_id: str) -> None:

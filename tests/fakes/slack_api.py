@@ -12,6 +12,13 @@ Point any Slack client at :attr:`FakeSlack.url` (``AsyncWebClient(base_url=fake.
   :meth:`FakeSlack.set_response` scripts it.
 * Faults per method that count down: :meth:`FakeSlack.fail` (429 + ``Retry-After`` or 5xx),
   :meth:`FakeSlack.error` (HTTP 200 with ``ok: false``) and :meth:`FakeSlack.delay`.
+* Late answers (:meth:`FakeSlack.answer_late`): the call takes effect at once (a message is
+  posted) but the answer is held, so a client that times out never learns the ``ts``.
+* ``conversations.history`` over the posted messages, honouring ``oldest``/``latest``/
+  ``inclusive``/``limit``/``cursor`` (at most :attr:`FakeSlack.history_page_max` per page) and
+  returning ``metadata`` only with ``include_all_metadata``; :meth:`FakeSlack.rate_limit` makes
+  any method answer 429 + ``Retry-After`` to more than one call per interval (Slack's one
+  history read per minute for apps outside the Marketplace).
 * Slack's hard Block Kit limits are checked on every message, ephemeral, Home tab view and
   ``response_url`` post; a breach answers ``invalid_blocks`` and lands in
   :attr:`FakeSlack.violations`, so a raw-dict regression fails the test that caused it.
@@ -104,7 +111,8 @@ class SlackCall:
     ``args`` merges query parameters and the body (JSON or form; JSON-encoded ``blocks``,
     ``attachments``, ``view`` and ``metadata`` strings are decoded). ``headers`` has
     lower-case names. ``at`` is the fake's clock when the call arrived; ``status`` and
-    ``response`` are filled in once it has been answered (``status`` is 0 until then).
+    ``response`` are filled in once it has been carried out (``status`` is 0 until then), and
+    ``answered_at`` once the answer was sent (see :meth:`FakeSlack.answer_late`).
     """
 
     method: str
@@ -113,6 +121,7 @@ class SlackCall:
     at: float
     status: int = 0
     response: dict[str, Any] | None = None
+    answered_at: float | None = None  # the fake's clock when the answer left (later than ``at`` if held)
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,23 @@ class _Fault:
 class _Delay:
     seconds: float
     remaining: int | None
+
+
+@dataclass
+class _RateLimit:
+    per_seconds: float
+    next_at: float = 0.0
+
+
+def _take_countdown(table: dict[str, _Delay], method: str) -> float:
+    entry = table.get(method)
+    if entry is None:
+        return 0.0
+    if entry.remaining is not None:
+        entry.remaining -= 1
+        if entry.remaining <= 0:
+            del table[method]
+    return entry.seconds
 
 
 @dataclass
@@ -320,9 +346,13 @@ class FakeSlack:
         self._lock = threading.RLock()
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, _Delay] = {}
+        self._late: dict[str, _Delay] = {}
+        self._rate_limits: dict[str, _RateLimit] = {}
+        #: Most messages one ``conversations.history`` page returns (Slack's cap outside the Marketplace).
+        self.history_page_max = 15
         self._handlers: dict[str, Handler] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
-        self._ts_counter = itertools.count(1)
+        self._last_ts_micros = 0
         self._response_counter = itertools.count(1)
         self._server: LoopbackServer | None = None
 
@@ -379,6 +409,9 @@ class FakeSlack:
             self.peers.clear()
             self._faults.clear()
             self._delays.clear()
+            self._late.clear()
+            self._rate_limits.clear()
+            self.history_page_max = 15
             self._handlers.clear()
             self._response_urls.clear()
 
@@ -437,9 +470,33 @@ class FakeSlack:
             if method is None:
                 self._faults.clear()
                 self._delays.clear()
+                self._late.clear()
+                self._rate_limits.clear()
             else:
                 self._faults.pop(method, None)
                 self._delays.pop(method, None)
+                self._late.pop(method, None)
+                self._rate_limits.pop(method, None)
+
+    def answer_late(self, method: str, seconds: float, *, times: int | None = None) -> None:
+        """Carry out calls to ``method`` at once but hold their answers ``seconds`` (``times`` calls; ``None``: all).
+
+        Unlike :meth:`delay`, a ``chat.postMessage`` is posted (it is in :attr:`messages` and
+        ``conversations.history``) before a client with a shorter timeout gives up on it.
+        """
+        with self._lock:
+            self._late[method] = _Delay(seconds=seconds, remaining=times)
+
+    def rate_limit(self, method: str, *, per_seconds: float) -> None:
+        """Let one call to ``method`` through per ``per_seconds``; others get 429 with ``Retry-After``."""
+        with self._lock:
+            self._rate_limits[method] = _RateLimit(per_seconds=per_seconds)
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        """Messages in ``channel`` (not thread replies), oldest first, as they read now."""
+        with self._lock:
+            found = [m for (c, ts), m in self.messages.items() if c == channel and m.get("thread_ts", ts) == ts]
+        return sorted(found, key=lambda m: float(m["ts"]))
 
     def set_response(self, method: str, answer: Mapping[str, Any] | Handler) -> None:
         """Replace the default answer for ``method``: a fixed body, or a function of the call's args.
@@ -592,7 +649,8 @@ class FakeSlack:
         with self._lock:
             self.calls.append(call)
             delay = self._take_delay(method)
-            fault = self._take_fault(method)
+            fault = self._take_fault(method) or self._take_rate_limit(method)
+            late = _take_countdown(self._late, method)
         if delay:
             await asyncio.sleep(delay)
         if fault is not None:
@@ -600,6 +658,9 @@ class FakeSlack:
         else:
             status, body, headers = 200, self._answer(method, args, call.headers, sent_json=sent_json), {}
         call.status, call.response = status, body
+        if late:
+            await asyncio.sleep(late)
+        call.answered_at = self.clock()
         return JSONResponse(body, status_code=status, headers=headers)
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str], *, sent_json: bool) -> dict[str, Any]:
@@ -716,8 +777,22 @@ class FakeSlack:
                 del self._delays[method]
         return delay.seconds
 
+    def _take_rate_limit(self, method: str) -> _Fault | None:
+        limit = self._rate_limits.get(method)
+        if limit is None:
+            return None
+        now = time.monotonic()
+        if limit.next_at <= now:
+            limit.next_at = now + limit.per_seconds
+            return None
+        wait = str(max(1, math.ceil(limit.next_at - now)))
+        body = {"ok": False, "error": "ratelimited"}
+        return _Fault(status=429, body=body, headers={"Retry-After": wait}, remaining=1)
+
     def _next_ts(self) -> str:
-        micros = 1_732_450_000_000_000 + 100 * next(self._ts_counter)
+        # Like Slack's: the clock's time in microseconds (so ``oldest``/``latest`` work), unique and rising.
+        micros = max(int(self.clock() * 1_000_000), self._last_ts_micros + 100)
+        self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _not_seen(self, method: str, count: int, got: int, timeout: float) -> str:
@@ -813,6 +888,42 @@ def _post_ephemeral(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "message_ts": ts}
 
 
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """Newest first within ``oldest``..``latest``; the cursor is the offset of the next page."""
+    channel = str(args.get("channel") or "")
+    if not channel:
+        return {"ok": False, "error": "channel_not_found"}
+    try:
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or math.inf)
+        limit = int(args.get("limit") or fake.history_page_max)
+        offset = int(str(args.get("cursor") or "next:0").removeprefix("next:"))
+    except ValueError:
+        return {"ok": False, "error": "invalid_arguments"}
+    inclusive = _truthy(args.get("inclusive"))
+    limit = max(1, min(limit, fake.history_page_max))
+
+    def inside(ts: float) -> bool:
+        return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
+    found = [m for m in reversed(fake.channel_messages(channel)) if inside(float(m["ts"]))]
+    page = found[offset : offset + limit]
+    if not _truthy(args.get("include_all_metadata")):
+        page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+    has_more = offset + limit < len(found)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": has_more,
+        "pin_count": 0,
+        "response_metadata": {"next_cursor": f"next:{offset + limit}" if has_more else ""},
+    }
+
+
 def _views_publish(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     user_id = args.get("user_id")
     view = args.get("view")
@@ -906,6 +1017,7 @@ _DEFAULTS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": _post_message,
     "chat.update": _update,
     "chat.postEphemeral": _post_ephemeral,
+    "conversations.history": _conversations_history,
     "views.publish": _views_publish,
     "views.open": _views_open,
     "views.push": _views_open,

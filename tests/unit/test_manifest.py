@@ -19,7 +19,15 @@ VENDORED_SCHEMA = REPO / "tests/fixtures/slack" / SCHEMA_NAME
 
 REQUEST_URL = "https://phonebot.example.com/slack/events"
 HANDLED_COMMANDS = ["/presence", "/call", "/queue", "/phonebot"]
-BOT_SCOPES = {"commands", "chat:write", "chat:write.public", "users:read", "users:read.email"}
+BOT_SCOPES = {
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "users:read.email",
+    "channels:history",  # looking for a post whose outcome was unknown before posting again
+    "groups:history",
+}
 BOT_EVENTS = ["app_home_opened"]
 
 

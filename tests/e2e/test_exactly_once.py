@@ -1,0 +1,212 @@
+"""Every alert is posted exactly once, whatever happens to a post in flight.
+
+Each test injects exactly one fault while ``chat.postMessage`` calls are in flight, into real
+``phonebot serve`` subprocesses on a spawned redis-server (Tele2 simulator webhooks in, the fake
+Slack out), and then counts the messages in the channel per alert subject (phonebot puts the
+subject in every message's metadata):
+
+* Slack answers only after the client timeout (it did post);
+* the process is SIGKILLed while Slack is slow, then restarted;
+* Redis is killed while Slack is slow (AOF on), then restarted;
+* two replicas share the work and one is SIGKILLed while Slack is slow.
+
+The fake Slack limits ``conversations.history`` to one read per second here (Slack: one per
+minute for apps outside the Marketplace), so the lookups must be batched and honour 429.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import yaml
+
+from adapters.simulation import LoopbackServer
+from adapters.tele2.simulator import API_KEY, Tele2Simulator
+from tests.e2e.test_alert_crashes import Replica
+from tests.fakes.redis_server import RedisServer
+from tests.fakes.slack_api import FakeSlack
+
+pytestmark = pytest.mark.e2e
+
+CHANNEL = "C0ONCE"
+STREAM = "phonebot:alerts:stream"
+DEAD = "phonebot:alerts:dead"
+#: Slack holds each post's answer this long; the kills below land inside that window.
+SLOW_SLACK = 1.2
+
+StartReplica = Callable[..., Replica]
+
+
+@pytest.fixture
+def tele2() -> Iterator[tuple[Tele2Simulator, str]]:
+    sim = Tele2Simulator()
+    with LoopbackServer(sim.build_app()) as server:
+        yield sim, server.url
+
+
+@pytest.fixture
+def replicas(
+    tmp_path: Path, fake_slack: FakeSlack, tele2: tuple[Tele2Simulator, str]
+) -> Iterator[Callable[[str, float], Replica]]:
+    """Start ``phonebot serve`` on a Redis URL with a given Slack client timeout."""
+    started: list[Replica] = []
+    fake_slack.rate_limit("conversations.history", per_seconds=1)
+
+    def start(redis_url: str, slack_timeout: float) -> Replica:
+        config = tmp_path / f"phonebot-{len(started)}.yml"
+        config.write_text(yaml.safe_dump(_config(tele2[1], slack_timeout)), encoding="utf-8")
+        replica = Replica(config, redis_url, fake_slack)
+        started.append(replica)
+        return replica
+
+    yield start
+    for replica in started:
+        replica.stop()
+
+
+def _config(tele2_url: str, slack_timeout: float) -> dict[str, Any]:
+    return {
+        "default_country": "LT",
+        "timezone": "Europe/Vilnius",
+        "vendors": {"tele2": {"base_url": tele2_url + "/api/v2/", "api_key": API_KEY}},
+        "alerts": {
+            "routes": [{"channel": CHANNEL, "name": "Support", "digest_after_per_minute": 200}],
+            "delivery": {
+                "pace_seconds": 0.05,
+                "retries": 1,
+                "backoff_seconds": 0.05,
+                "max_attempts": 10,
+                "take_over_after_seconds": 1,
+                "slack_timeout_seconds": slack_timeout,
+                "history_interval_seconds": 1,
+            },
+        },
+    }
+
+
+def _send(replica: Replica, sim: Tele2Simulator, redis_url: str, count: int, prefix: str) -> list[str]:
+    """``count`` lost calls, posted together: the channel's first write slot is held back 2 s."""
+    _hold_channel(redis.Redis.from_url(redis_url), 2)
+    callers = [f"{prefix}{n:04d}" for n in range(count)]
+    for caller in callers:
+        assert replica.webhook(sim, "LostCallerAdded", callerid=caller) == 200
+    return callers
+
+
+def _hold_channel(client: redis.Redis, seconds: int) -> None:
+    """Make the channel's next write slot lie ahead: workers dequeue, then post together when it comes."""
+    now_s, now_us = client.time()
+    client.set(f"phonebot:alerts:pace:{CHANNEL}", now_s * 1000 + now_us // 1000 + seconds * 1000)
+
+
+def _posts_per_subject(slack: FakeSlack) -> Counter[str]:
+    """How many messages in the channel carry each alert subject."""
+    return Counter(
+        message["metadata"]["event_payload"]["subject"]
+        for message in slack.channel_messages(CHANNEL)
+        if (message.get("metadata") or {}).get("event_type") == "phonebot_alert"
+    )
+
+
+def _wait(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _delivered(client: redis.Redis, slack: FakeSlack, callers: list[str]) -> None:
+    """Wait until the queue is empty, then check: every caller in exactly one message, nothing dead-lettered."""
+    try:
+        _wait(lambda: client.xlen(STREAM) == 0 and len(_posts_per_subject(slack)) >= len(callers))
+        finished = True
+    except AssertionError:
+        finished = False  # say what doubled first, if anything did
+    time.sleep(1.0)  # a doubled post would come within the take-over/lookup cycle just finished
+    per_subject = _posts_per_subject(slack)
+    doubled = {subject: n for subject, n in per_subject.items() if n > 1}
+    assert not doubled, f"{sum(n - 1 for n in doubled.values())} doubled post(s) of {len(callers)}: {doubled}"
+    assert finished, f"the queue did not empty: {client.xlen(STREAM)} entries left"
+    assert sorted(caller for caller in callers for subject in per_subject if f":{caller}:" in subject) == callers
+    assert client.hlen(DEAD) == 0
+
+
+def _posted_with_answers_pending(slack: FakeSlack, count: int) -> bool:
+    """Slack posted ``count`` alerts and the answers to at least half of them have not left yet.
+
+    (The worker's first batch may hold one alert alone and hear back before the rest are posted.)
+    """
+    posts = [call for call in slack.calls_to("chat.postMessage") if call.status == 200]
+    return len(posts) >= count and 2 * sum(call.answered_at is None for call in posts) >= count
+
+
+def test_slack_answering_after_the_client_timeout_posts_each_alert_once(
+    redis_url: str, replicas: Callable[[str, float], Replica], fake_slack: FakeSlack, tele2: tuple[Tele2Simulator, str]
+) -> None:
+    fake_slack.answer_late("chat.postMessage", 1.0)  # every post lands, every answer comes after 0.5 s
+    replica = replicas(redis_url, 0.5)
+    callers = _send(replica, tele2[0], redis_url, 5, "+37069910")
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    _delivered(client, fake_slack, callers)
+    # The lookups were batched: far fewer history reads than unconfirmed posts, and no 429 ignored.
+    reads = fake_slack.calls_to("conversations.history")
+    assert 1 <= len([r for r in reads if r.status == 200]) < len(callers)
+    assert all(call.args.get("include_all_metadata") == "1" for call in reads)
+
+
+def test_sigkill_while_slack_is_slow_then_restart_posts_each_alert_once(
+    redis_url: str, replicas: Callable[[str, float], Replica], fake_slack: FakeSlack, tele2: tuple[Tele2Simulator, str]
+) -> None:
+    fake_slack.answer_late("chat.postMessage", SLOW_SLACK)
+    first = replicas(redis_url, 1.5)
+    callers = _send(first, tele2[0], redis_url, 5, "+37069920")
+    _wait(lambda: _posted_with_answers_pending(fake_slack, len(callers)), timeout=10)
+    first.kill()  # Slack posted them all; phonebot never heard back
+    fake_slack.clear_faults("chat.postMessage")
+
+    replicas(redis_url, 1.5)  # the restart takes the entries over
+    _delivered(redis.Redis.from_url(redis_url, decode_responses=True), fake_slack, callers)
+
+
+def test_redis_killed_while_slack_is_slow_posts_each_alert_once(
+    tmp_path: Path,
+    replicas: Callable[[str, float], Replica],
+    fake_slack: FakeSlack,
+    tele2: tuple[Tele2Simulator, str],
+) -> None:
+    fake_slack.answer_late("chat.postMessage", SLOW_SLACK)
+    with RedisServer(tmp_path / "aof", appendonly=True) as server:
+        replica = replicas(server.url, 1.5)
+        callers = _send(replica, tele2[0], server.url, 5, "+37069930")
+        _wait(lambda: _posted_with_answers_pending(fake_slack, len(callers)), timeout=10)
+        server.kill()  # Slack posted them all; phonebot can't record the answers
+        fake_slack.clear_faults("chat.postMessage")
+        _wait(lambda: all(c.answered_at is not None for c in fake_slack.calls_to("chat.postMessage")))
+        time.sleep(0.3)  # the worker tries to save the ts and finds Redis gone
+        server.restart()
+        _delivered(redis.Redis.from_url(server.url, decode_responses=True), fake_slack, callers)
+
+
+def test_two_replicas_one_sigkilled_while_slack_is_slow_post_each_alert_once(
+    redis_url: str, replicas: Callable[[str, float], Replica], fake_slack: FakeSlack, tele2: tuple[Tele2Simulator, str]
+) -> None:
+    fake_slack.answer_late("chat.postMessage", SLOW_SLACK)
+    a, b = replicas(redis_url, 1.5), replicas(redis_url, 1.5)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    _hold_channel(client, 2)
+    callers = [f"+37069940{n:04d}" for n in range(10)]
+    for n, caller in enumerate(callers):
+        assert (a if n % 2 else b).webhook(tele2[0], "LostCallerAdded", callerid=caller) == 200
+    _wait(lambda: _posted_with_answers_pending(fake_slack, len(callers)), timeout=10)
+    pending = Counter(str(p["consumer"]) for p in client.xpending_range(STREAM, "phonebot", "-", "+", 100))
+    busiest = max((a, b), key=lambda r: sum(n for c, n in pending.items() if f"-{r.proc.pid}-" in c))
+    assert any(f"-{busiest.proc.pid}-" in consumer for consumer in pending)  # it has posts in flight
+    busiest.kill()
+    fake_slack.clear_faults("chat.postMessage")
+    _delivered(client, fake_slack, callers)
