@@ -7,17 +7,17 @@ A dial is never repeated: a button clicked twice rings once (the click is claime
 
 from __future__ import annotations
 
-import json
 import re
 
 from adapters.errors import IdentityError, VendorError
 from adapters.models import Capability, Contact
 from bot import mrkdwn
 from bot.identity import Linked
+from handlers.choices import Choices
 from handlers.context import Services
 from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.parsing import CallContact, CallNumber, CallUser, UsageError, format_display, parse_call
-from handlers.reply import Button, Reply, usage
+from handlers.reply import MAX_BUTTONS, Button, Reply, usage
 
 PICK_ACTION = "call_pick"
 E164 = re.compile(r"\+[1-9]\d{3,14}")
@@ -43,13 +43,11 @@ async def call_pick_action(services: Services, *, user_id: str, value: str, cont
 
     ``container`` names the message (or view) the button is on; the same click twice rings once.
     """
-    try:
-        choice = json.loads(value)
-        number, name = str(choice["number"]), choice.get("name")
-    except (ValueError, KeyError, TypeError):
-        number, name = value, None
+    choice = await Choices(services.store, PICK_ACTION).taken(value)
+    number = str(choice.get("number", "")) if choice else ""
+    name = choice.get("name") if choice and isinstance(choice.get("name"), str) else None
     if not E164.fullmatch(number):
-        return Reply(text="That button no longer holds a phone number; run `/call` again.", replace_original=True)
+        return Reply(text="Those choices have expired (or weren't mine); run `/call` again.", replace_original=True)
     linked = await services.identities.resolve(user_id)
     linked.adapter.require(Capability.DIAL)
     intent = click_key(user_id=user_id, action=PICK_ACTION, container=container, value=value)
@@ -124,18 +122,15 @@ async def _call_contact(services: Services, linked: Linked, query: str) -> Reply
         return await dial(services, linked, contact.number, name=contact.name)
     return Reply(
         text=f"Several contacts match \u201c{query}\u201d. Which one should I call?",
-        buttons=[_pick_button(services, contact) for contact in contacts],
+        buttons=[await _pick_button(services, contact) for contact in contacts[:MAX_BUTTONS]],
         context="Your own phone rings first, then the contact."
         if len(contacts) <= 10
         else f"Showing the first 10 of {len(contacts)} matches; type more of the name to narrow it down.",
     )
 
 
-def _pick_button(services: Services, contact: Contact) -> Button:
+async def _pick_button(services: Services, contact: Contact) -> Button:
     assert contact.number is not None
     shown = format_display(contact.number, services.config.default_country)
-    return Button(
-        label=f"{contact.name} · {shown}",
-        action_id=f"{PICK_ACTION}:{contact.number}",
-        value=json.dumps({"number": contact.number, "name": contact.name[:200]}),
-    )
+    token = await Choices(services.store, PICK_ACTION).offer({"number": contact.number, "name": contact.name[:200]})
+    return Button(label=f"{contact.name} · {shown}", action_id=f"{PICK_ACTION}:{token}", value=token)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from adapters.models import Capability, QueueStatus
 from bot.identity import Linked
 from bot.mrkdwn import escape
+from handlers.choices import Choices
 from handlers.context import Services
 from handlers.parsing import QueueHelp, QueueLoginCmd, QueueStatusCmd, UsageError, help_text, parse_queue
-from handlers.reply import Button, Reply, usage
+from handlers.reply import MAX_BUTTONS, Button, Reply, usage
 
 LOGIN_PICK_ACTION = "queue_login_pick"
 
@@ -25,17 +24,28 @@ async def queue_command(services: Services, *, user_id: str, text: str) -> Reply
     if isinstance(parsed, QueueStatusCmd):
         return await _status(linked, parsed.group)
     assert isinstance(parsed, QueueLoginCmd)
-    return await _login(linked, parsed.group, login=parsed.login)
+    return await _login(services, linked, parsed.group, login=parsed.login)
 
 
 async def queue_login_pick_action(services: Services, *, user_id: str, value: str) -> Reply:
-    """A click on a group button offered when several groups could be meant."""
-    choice = json.loads(value)
+    """A click on a group button offered when several groups could be meant (only what was offered)."""
+    choice = await Choices(services.store, LOGIN_PICK_ACTION).taken(value)
+    group_id, login, name = (choice or {}).get("group_id"), (choice or {}).get("login"), (choice or {}).get("name")
+    if not isinstance(group_id, str) or not isinstance(login, bool) or not isinstance(name, str):
+        return Reply(
+            text="Those choices have expired (or weren't mine); run `/queue login` again.", replace_original=True
+        )
     linked = await services.identities.resolve(user_id)
     linked.adapter.require(Capability.QUEUE_LOGIN)
-    await linked.adapter.queue_login(linked.identity, choice["group_id"], logged_in=choice["login"])
-    verb = "in to" if choice["login"] else "out of"
-    return Reply(text=f":white_check_mark: You're logged {verb} *{choice['name']}*.", replace_original=True)
+    await linked.adapter.queue_login(linked.identity, group_id, logged_in=login)
+    verb = "in to" if login else "out of"
+    return Reply(text=f":white_check_mark: You're logged {verb} *{escape(name)}*.", replace_original=True)
+
+
+async def _login_button(services: Services, queue: QueueStatus, *, login: bool) -> Button:
+    choice = {"group_id": queue.group_id, "login": login, "name": queue.name[:200]}
+    token = await Choices(services.store, LOGIN_PICK_ACTION).offer(choice)
+    return Button(label=queue.name, action_id=f"{LOGIN_PICK_ACTION}:{token}", value=token)
 
 
 async def _status(linked: Linked, group: str | None) -> Reply:
@@ -52,7 +62,7 @@ async def _status(linked: Linked, group: str | None) -> Reply:
     return Reply(text="\n".join(lines), context=f"Queue status from {linked.adapter.display_name}")
 
 
-async def _login(linked: Linked, group: str | None, *, login: bool) -> Reply:
+async def _login(services: Services, linked: Linked, group: str | None, *, login: bool) -> Reply:
     linked.adapter.require(Capability.QUEUE_LOGIN)
     queues = [q for q in await linked.adapter.queue_status(linked.identity) if q.me_logged_in is not None]
     verb = "in to" if login else "out of"
@@ -71,14 +81,7 @@ async def _login(linked: Linked, group: str | None, *, login: bool) -> Reply:
     if len(candidates) > 1:
         return Reply(
             text=f"Which queue should I log you {verb}?",
-            buttons=[
-                Button(
-                    label=queue.name,
-                    action_id=f"{LOGIN_PICK_ACTION}:{queue.group_id}",
-                    value=json.dumps({"group_id": queue.group_id, "login": login, "name": queue.name[:200]}),
-                )
-                for queue in candidates
-            ],
+            buttons=[await _login_button(services, queue, login=login) for queue in candidates[:MAX_BUTTONS]],
         )
     queue = candidates[0]
     if queue.me_logged_in == login:

@@ -98,7 +98,11 @@ def test_ambiguous_contact_offers_buttons_and_a_click_dials(app: RunningApp) -> 
     reply = app.reply(url)
     actions = next(block for block in reply["blocks"] if block["type"] == "actions")
     buttons = actions["elements"]
-    assert [json.loads(b["value"])["number"] for b in buttons] == ["+4540000001", "+4540000002"]
+    assert ["+4540000001" in b["text"]["text"] for b in buttons] == [True, False]
+    assert all("+45" not in b["value"] for b in buttons)  # a button carries a token, never the number itself
+    _, crafted_url = app.click("call_pick:x", json.dumps({"number": "+4599999999", "name": "Mallory"}))
+    assert "run `/call` again" in _text(app.reply(crafted_url))  # only what phonebot offered can be dialled
+    assert app.phones.dstny.dials == []
     response, click_url = app.click(buttons[1]["action_id"], buttons[1]["value"])
     assert response.status_code == 200 and response.elapsed.total_seconds() < ACK_BUDGET
     answer = app.reply(click_url)
