@@ -45,7 +45,7 @@ from adapters.shared_reads import SharedReads
 log = logging.getLogger(__name__)
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
-Source = Literal["seed", "public", "inferred"]
+Source = Literal["seed", "public", "inferred", "config"]
 
 IDEMPOTENT: frozenset[str] = frozenset({"GET", "PUT", "DELETE"})
 

@@ -227,6 +227,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         for name, adapter in adapters.items():
             print(f"\n{adapter.display_name} ({name})")
+            for line in overridden_paths(adapter):
+                print(f"  {line}")
             print(f"  {'capability':<22} {'result':<8} detail")
             for row in await adapter.probe():
                 result = {True: "ok", False: "no", None: "declared"}[row.ok]
@@ -244,6 +246,15 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         if simulators is not None:
             simulators.stop()
     return 1 if failures else 0
+
+
+def overridden_paths(adapter: VendorAdapter) -> list[str]:
+    """One line per vendor path the config overrides, for ``phonebot check``."""
+    return [
+        f"path {operation}: {endpoint.method} {endpoint.path} (config; {endpoint.note})"
+        for operation, endpoint in sorted(adapter.operation_paths().items())
+        if endpoint.source == "config"
+    ]
 
 
 async def _poll_backlog(store: RedisStore, adapter: VendorAdapter) -> str | None:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.base import AdapterConfig
+from adapters.path_overrides import PathOverrideError
 from adapters.registry import ADAPTERS, parse_adapter_config
 
 
@@ -363,6 +364,8 @@ def _vendor_configs(raw: Any, *, source: str) -> Any:
                 parsed[name] = parse_adapter_config(name, dict(section or {}))
             except ValidationError as exc:
                 problems.append(_format_errors(exc, prefix=f"vendors.{name}."))
+            except PathOverrideError as exc:
+                problems.append(f"vendors.{name}.{exc}")
         else:
             parsed[name] = section  # the model's validator explains what is wrong
     if problems:
