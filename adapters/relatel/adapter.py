@@ -98,6 +98,8 @@ MAX_CONTACT_PAGES = 5
 #: Pages of 100 calls one poll round reads at most (5,000 calls); the rest waits in the cursor's backlog.
 MAX_CALL_PAGES = 50
 VOICEMAIL_LIMIT = 50
+#: Writes of a group's ``employee_ids`` one login makes at most when concurrent writes undo it.
+MEMBERSHIP_TRIES = 3
 SIGNATURE_HEADER = "relatel-signature"
 DELIVERY_HEADER = "relatel-delivery-id"
 DANISH_PREFIX = "45"
@@ -204,6 +206,9 @@ class RelatelAdapter(VendorAdapter):
         self._service_token = config.token.get_secret_value()
         self._service: VendorIdentity | None = None
         self._owners: dict[str, str] = {}  # token fingerprint -> owner's employee id
+        #: Whether the 2014 per-user join/leave answers: None until tried, False once it 404/405s.
+        self._join_leave_works: bool | None = None
+        self._group_locks: dict[str, asyncio.Lock] = {}
         self._alert_endpoints = frozenset(e.strip() for e in config.alert_endpoints if e.strip())
         timeout = config.timeout_seconds
         self._http = VendorHttpClient(
@@ -335,8 +340,11 @@ class RelatelAdapter(VendorAdapter):
     async def queue_login(self, identity: VendorIdentity, group_id: str, *, logged_in: bool) -> None:
         """Join or leave employee group ``group:<id>``; receptions have no login.
 
-        With a token that acts as ``identity``: ``POST /employee_groups/{id}/join|leave``.
-        Otherwise the admin service token rewrites the employee's ``employee_group_ids``.
+        With a token that acts as ``identity``, the 2014 ``POST /employee_groups/{id}/join|leave``
+        (FF-DOCS) is tried first: it changes only this person's membership. The v2.1.2 seed no
+        longer prints it; once it answers 404/405 for a group that exists, phonebot remembers
+        that and from then on (and without an own token) uses the seed's admin update of the
+        group's ``employee_ids`` (:meth:`_set_membership`).
         """
         kind, _, raw_id = group_id.partition(":")
         if kind == "reception":
@@ -344,22 +352,83 @@ class RelatelAdapter(VendorAdapter):
                 self.display_name, "receptions have no agent login on Relatel; log in to a group instead"
             )
         if kind != "group" or not raw_id.isdigit():
-            raise NotFound(self.display_name, f"Relatel has no queue {group_id!r}")
+            raise NotFound(self.display_name, "Relatel has no such queue")
         token = await self._own_token(identity, verify=True)
-        if token is not None:
+        employee_id = identity.user_id or await self._owner_of(identity.token or self._service_token)
+        route_missing = False
+        if token is not None and self._join_leave_works is not False:
             name = "employee_group.join" if logged_in else "employee_group.leave"
-            await self._call(name, token=token, path_params={"id": raw_id})
-            return
-        body = await self._call("employee", token=self._service_token, path_params={"id": identity.user_id})
-        current = wire.parse_employee(wire.unwrap_one(body, "employee")).group_ids
-        wanted = [g for g in current if g != raw_id] + ([raw_id] if logged_in else [])
-        update = {"employee": {"employee_group_ids": [int(g) if g.isdigit() else g for g in wanted]}}
-        try:
-            await self._call(
-                "employee.update", token=self._service_token, path_params={"id": identity.user_id}, json=update
+            try:
+                await self._call(name, token=token, path_params={"id": raw_id})
+            except (NotFound, VendorRejected) as exc:
+                if exc.status_code not in (404, 405):
+                    raise
+                route_missing = True
+            else:
+                self._join_leave_works = True
+                return
+        await self._set_membership(raw_id, employee_id, member=logged_in)
+        if route_missing and self._join_leave_works is None:
+            self._join_leave_works = False
+            log.info(
+                "Relatel has no per-user group join/leave (the 2014 route is gone); "
+                "group logins use the admin update of the group's members",
+                extra={"vendor": self.name},
             )
-        except VendorAuthError as exc:
-            raise self._admin_needed(exc, "change a colleague's groups") from exc
+
+    async def _set_membership(self, group_id: str, employee_id: str, *, member: bool) -> None:
+        """Add ``employee_id`` to (or remove it from) group ``group_id``'s ``employee_ids``, as admin.
+
+        Relatel documents only a whole-list update (seed 000 ~299-311, ``{"employee_group":
+        {"employee_ids": [...]}}``) and no conditional write (no ETag, version or add/remove
+        operation), so this is a read-modify-write, and it has a race: a membership change made
+        elsewhere (Relatel's app, another phonebot replica) between phonebot's read and its write
+        is overwritten by phonebot's list. phonebot bounds it: one process changes a group one
+        login at a time (a per-group lock), it writes only when the membership must change, the
+        window is one read-to-write round trip, and after each write it reads the group back and
+        applies its change again (at most :data:`MEMBERSHIP_TRIES` writes) when a concurrent write
+        undid it. It cannot notice that it undid someone else's change; the per-user join/leave
+        route, where Relatel still has it, has no such race.
+        """
+        lock = self._group_locks.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            for writes in range(MEMBERSHIP_TRIES + 1):
+                members = await self._group_members(group_id)
+                if (employee_id in members) == member:
+                    return
+                if writes == MEMBERSHIP_TRIES:
+                    break
+                wanted = [m for m in members if m != employee_id] + ([employee_id] if member else [])
+                body = {"employee_group": {"employee_ids": [int(m) if m.isdigit() else m for m in wanted]}}
+                try:
+                    await self._call(
+                        "employee_group.update", token=self._service_token, path_params={"id": group_id}, json=body
+                    )
+                except VendorAuthError as exc:
+                    raise VendorAuthError(
+                        self.display_name,
+                        f"Relatel refused to change the group's members ({exc.status_code}): "
+                        "that needs an admin's service token",
+                        status_code=exc.status_code,
+                    ) from exc
+        log.warning(
+            "relatel group membership change undone by concurrent writes",
+            extra={"vendor": self.name, "group": group_id, "tries": MEMBERSHIP_TRIES},
+        )
+        raise VendorRejected(
+            self.display_name,
+            "Relatel didn't keep the change because the group was being changed at the same moment; try again",
+            status_code=409,
+        )
+
+    async def _group_members(self, group_id: str) -> tuple[str, ...]:
+        """``employee_ids`` of group ``group_id``, read now from ``GET /employee_groups``."""
+        body = await self._call("employee_groups", token=self._service_token)
+        for raw in wire.unwrap_list(body, "employee_groups"):
+            group = wire.parse_group(raw)
+            if group.id == group_id:
+                return group.employee_ids
+        raise NotFound(self.display_name, "Relatel has no such employee group (it may have been deleted)")
 
     # -- directory ------------------------------------------------------------------------
     async def search_contacts(self, identity: VendorIdentity, query: str) -> list[Contact]:

@@ -4,7 +4,8 @@ It serves the subset :class:`~adapters.relatel.adapter.RelatelAdapter` uses, und
 and behaves like the real API where it matters: every token belongs to an employee and the
 "me" endpoints act as that employee; DND set with ``PUT`` reads back and ends at
 ``dnd_timeout_at``; ``POST /switch/dial`` rings the token owner (recorded in :attr:`dials`);
-joining or leaving a group changes its ``employee_ids``; ``GET /calls`` ignores the
+group membership changes through the seed's admin update of the group's ``employee_ids`` (the
+2014 per-user join/leave routes answer 404 unless :attr:`legacy_group_routes`); ``GET /calls`` ignores the
 ``endpoint`` filter as the live API does; errors use Relatel's ``{"status": "failure",
 "message": ...}`` body. Fault injection and request recording come from :class:`SimulatorBase`.
 
@@ -131,6 +132,12 @@ class RelatelSimulator(SimulatorBase):
     canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict, init=False)
     #: What the voicemail sound endpoint calls its body (tests: a vendor sending text/html).
     sound_media_type: str = "audio/mpeg"
+    #: Serve the 2014 ``POST /employee_groups/{id}/join|leave`` (FF-DOCS). Off by default: the
+    #: v2.1.2 documents don't have them, so they answer 404 like any unknown route.
+    legacy_group_routes: bool = False
+    #: Called after each successful ``PUT /employee_groups/{id}`` with the group (tests: a
+    #: concurrent writer changing the group right after phonebot's write).
+    after_group_update: Callable[[Json], None] | None = None
 
     def __post_init__(self) -> None:
         self._seed()
@@ -142,6 +149,8 @@ class RelatelSimulator(SimulatorBase):
         self.requests.clear()
         self.canned.clear()
         self.clear_faults()
+        self.legacy_group_routes = False
+        self.after_group_update = None
         self._seed()
 
     def employee(self, employee_id: int) -> Json:
@@ -341,6 +350,7 @@ class RelatelSimulator(SimulatorBase):
             ("GET", "/employees/{id:int}", self._get_employee),
             ("PUT", "/employees/{id:int}", self._put_employee),
             ("GET", "/employee_groups", self._list_groups),
+            ("PUT", "/employee_groups/{id:int}", self._put_group),
             ("POST", "/employee_groups/{id:int}/join", self._join),
             ("POST", "/employee_groups/{id:int}/leave", self._leave),
             ("GET", "/calls", self._list_calls),
@@ -447,6 +457,41 @@ class RelatelSimulator(SimulatorBase):
     async def _list_groups(self, request: Request, me: Json) -> Response:
         return JSONResponse({"employee_groups": copy.deepcopy(list(self.groups.values()))})
 
+    async def _put_group(self, request: Request, me: Json) -> Response:
+        """The seed's group update (000 ~299-311): ``{"employee_group": {...}}``, answered unwrapped.
+
+        Membership of others is an admin's to change (FF-DOCS), so a non-admin gets 403.
+        ``employee_ids`` replaces the whole list, as the seed's create body (000 ~283-289) sets it.
+        """
+        group = self.groups.get(request.path_params["id"])
+        if group is None:
+            return _failure(404, "404 Not Found")
+        if not me["admin"]:
+            return _failure(403, "403 Forbidden")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        fields = body.get("employee_group") if isinstance(body, dict) else None
+        if not isinstance(fields, dict):
+            return _failure(422, "param is missing or the value is empty: employee_group")
+        if "name" in fields and (not isinstance(fields["name"], str) or not fields["name"].strip()):
+            return _failure(422, "name can't be blank")
+        wanted = fields.get("employee_ids", group["employee_ids"])
+        if not isinstance(wanted, list) or not all(
+            isinstance(e, int) and not isinstance(e, bool) and e in self.employees for e in wanted
+        ):
+            return _failure(422, "employee_ids must list existing employee ids")
+        if "name" in fields:
+            group["name"] = fields["name"]
+        for employee in self.employees.values():
+            self._set_member(group, employee, employee["id"] in wanted)
+        group["employee_ids"] = list(dict.fromkeys(wanted))
+        answer = copy.deepcopy(group)
+        if self.after_group_update is not None:
+            self.after_group_update(group)
+        return JSONResponse(answer)
+
     async def _join(self, request: Request, me: Json) -> Response:
         return self._membership(request, me, member=True)
 
@@ -454,6 +499,8 @@ class RelatelSimulator(SimulatorBase):
         return self._membership(request, me, member=False)
 
     def _membership(self, request: Request, me: Json, *, member: bool) -> Response:
+        if not self.legacy_group_routes:
+            return _failure(404, "404 Not Found")
         group = self.groups.get(request.path_params["id"])
         if group is None:
             return _failure(404, "404 Not Found")
