@@ -29,6 +29,7 @@ from adapters.models import (
     Presence,
     PresenceChange,
     QueueStatus,
+    UserTokens,
     VendorIdentity,
     VendorUser,
     VoicemailAudio,
@@ -229,8 +230,13 @@ class VendorAdapter(ABC):
         """Mark a voicemail heard at the vendor."""
         raise self._unsupported(Capability.VOICEMAIL_HEARD)
 
-    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
-        """The recording of a voicemail, fetched with the service credential (phonebot's Listen link)."""
+    async def voicemail_audio(self, voicemail_id: str, *, owners: UserTokens | None = None) -> VoicemailAudio:
+        """The recording of a voicemail, for phonebot's Listen link.
+
+        ``owners`` are the personal tokens phonebot holds; a vendor that serves a mailbox's audio
+        only to its owner uses the owner's, and raises :class:`~adapters.errors.IdentityError`
+        (plain words, no request made) when phonebot holds none.
+        """
         raise self._unsupported(Capability.VOICEMAIL_AUDIO)
 
     # -- diagnostics ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from adapters.events import AlertEvent
 
@@ -152,3 +152,16 @@ class VoicemailAudio(_Model):
 
     content: bytes
     media_type: str = "audio/mpeg"
+
+
+class UserTokens(_Model):
+    """The personal vendor tokens phonebot holds (``users[].token``), for what only an owner may do.
+
+    Some vendors serve a resource only to its owner's own token (Relatel: a personal mailbox's
+    recordings). ``by_user`` maps the vendor user id a ``users:`` entry names to that person's
+    token; ``unnamed`` are tokens whose entry names no vendor user (matched by email), whose owner
+    the adapter asks the vendor for. Secret types throughout, so no repr or log shows them.
+    """
+
+    by_user: dict[str, SecretStr] = Field(default_factory=dict)
+    unnamed: tuple[SecretStr, ...] = ()

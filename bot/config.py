@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.base import AdapterConfig
+from adapters.models import UserTokens
 from adapters.registry import ADAPTERS, parse_adapter_config
 
 
@@ -299,6 +300,19 @@ class PhonebotConfig(BaseModel):
         if self.default_vendor:
             return self.default_vendor
         return next(iter(self.vendors), None)
+
+    def user_tokens(self, vendor: str) -> UserTokens:
+        """The personal ``token:`` of every ``users:`` entry for ``vendor``, by vendor user where named."""
+        by_user: dict[str, SecretStr] = {}
+        unnamed: list[SecretStr] = []
+        for user in self.users:
+            if user.token is None or (user.vendor or self.primary_vendor()) != vendor:
+                continue
+            if user.vendor_user:
+                by_user.setdefault(user.vendor_user, user.token)
+            else:
+                unnamed.append(user.token)
+        return UserTokens(by_user=by_user, unnamed=tuple(unnamed))
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

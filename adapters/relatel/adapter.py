@@ -75,6 +75,7 @@ from adapters.models import (
     Presence,
     PresenceChange,
     QueueStatus,
+    UserTokens,
     VendorIdentity,
     VendorUser,
     VoicemailAudio,
@@ -108,6 +109,11 @@ NEEDS_OWN_TOKEN = (
     "Relatel rings whoever owns the API token, and phonebot's shared Relatel token belongs to "
     "someone else, so calling from here would ring the wrong phone. Link your personal Relatel "
     "token to phonebot first (see the README, \u201cPer-user Relatel tokens\u201d)."
+)
+NO_OWNER_TOKEN = (
+    "Relatel plays a personal voicemail only to its owner, and phonebot holds no Relatel token of "
+    "this mailbox's owner. Listen to it in Relatel, or ask a phonebot admin to add the owner's "
+    "personal token to their `users:` entry (see the README, \u201cPer-user Relatel tokens\u201d)."
 )
 WRONG_OWN_TOKEN = (
     "The Relatel token linked to your Slack account belongs to a different Relatel employee, so "
@@ -539,14 +545,59 @@ class RelatelAdapter(VendorAdapter):
             json={"voice_mail": {"heard": True}},
         )
 
-    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
-        """``GET /voice_mails/{id}/sound`` with the service token: the MP3 behind phonebot's Listen link."""
-        if not voicemail_id.strip().isdigit():
-            raise NotFound(self.display_name, f"Relatel has no voicemail {voicemail_id!r}")
-        content, media_type = await self._http.fetch(
-            "voice_mail.sound", token=self._service_token, path_params={"id": voicemail_id.strip()}
-        )
+    async def voicemail_audio(self, voicemail_id: str, *, owners: UserTokens | None = None) -> VoicemailAudio:
+        """``GET /voice_mails/{id}/sound``, the MP3 behind phonebot's Listen link, with the mailbox owner's token.
+
+        Only a number's own user may fetch its recordings (JENSEN,
+        ``src/lib/inbound/call-import/relatel.ts``: "Only a number's own user may hear its
+        recordings"), so the admin service token is not used for someone else's mailbox. The
+        voicemail's ``endpoint`` (``GET /voice_mails/{id}``, seed 000 ~395-413) names the mailbox:
+        an ``Employee#<id>`` mailbox is fetched with that employee's personal token from ``owners``
+        (checked to be theirs), or with the service token when they own it; with neither,
+        :class:`IdentityError` says so and no audio request is made. A reception's or group's
+        mailbox belongs to no one person and is fetched with the (admin) service token; that
+        Relatel allows it is inferred, and a refusal is reported, not retried with another token.
+        """
+        wanted = voicemail_id.strip()
+        if not wanted.isdigit():
+            raise NotFound(self.display_name, "Relatel has no such voicemail")
+        body = await self._call("voice_mail", token=self._service_token, path_params={"id": wanted})
+        mailbox = wire.text(wire.unwrap_one(body, "voice_mail"), "endpoint")
+        token = await self._mailbox_token(mailbox, owners or UserTokens())
+        try:
+            content, media_type = await self._http.fetch("voice_mail.sound", token=token, path_params={"id": wanted})
+        except VendorAuthError as exc:
+            raise VendorAuthError(
+                self.display_name,
+                f"Relatel refused to hand phonebot this recording ({exc.status_code})",
+                status_code=exc.status_code,
+            ) from exc
         return VoicemailAudio(content=content, media_type=media_type.split(";")[0].strip() or "audio/mpeg")
+
+    async def _mailbox_token(self, mailbox: str | None, owners: UserTokens) -> str:
+        """The token that may fetch recordings of ``mailbox`` (``Employee#2``, ``Reception#10``)."""
+        kind, _, owner = (mailbox or "").partition("#")
+        if kind != "Employee" or not owner:
+            return self._service_token
+        named = owners.by_user.get(owner)
+        for secret in ([named] if named is not None else []) + list(owners.unnamed):
+            token = secret.get_secret_value()
+            try:
+                holder = await self._owner_of(token)
+            except VendorAuthError:
+                log.info("a personal Relatel token was refused; skipped for a recording", extra={"vendor": self.name})
+                continue
+            if holder == owner:
+                return token
+            if secret is named:
+                log.warning(
+                    "the users: entry for Relatel employee %s holds another employee's token",
+                    owner,
+                    extra={"vendor": self.name},
+                )
+        if (await self.resolve_service_identity()).user_id == owner:
+            return self._service_token
+        raise IdentityError(NO_OWNER_TOKEN)
 
     # -- diagnostics ----------------------------------------------------------------------
     async def probe(self) -> list[ProbeResult]:

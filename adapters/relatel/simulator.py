@@ -33,7 +33,8 @@ cursor or ``Link`` header (``page``/``per_page`` are ignored like any unknown pa
 ``limit`` rows (default 30, at most 100), newest first; ``GET /calls`` honours inclusive
 ``ended_at_*`` and ``started_at_*`` bounds, so paging back with ``started_at_lt_or_eq`` returns
 the boundary call again; ``GET /voice_mails`` likewise with ``created_at_lt_or_eq``; ``PUT
-/voice_mails/{id}`` marks heard. :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
+/voice_mails/{id}`` marks heard; ``GET /voice_mails/{id}/sound`` serves a personal mailbox's audio
+only to its owner's token. :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
 exactly as Relatel signs them (``Relatel-Signature: t=<ts>,v1=<hex>`` over ``"<t>.<raw body>"``,
 ``Relatel-Delivery-Id``, the ``{"delivery_id", "event_type", "occurred_at", "payload"}`` envelope).
 """
@@ -266,17 +267,18 @@ class RelatelSimulator(SimulatorBase):
         message: str | None = None,
         contact_name: str | None = None,
         heard: bool = False,
+        employee: int | None = None,
     ) -> Json:
-        """A voicemail left on ``reception``'s mailbox at ``at`` (default now)."""
+        """A voicemail left at ``at`` (default now) on ``reception``'s mailbox, or on ``employee``'s own."""
         voicemail_id = max(self.voicemails, default=500) + 1
-        line = self.receptions[reception]
+        mailbox = self.employees[employee] if employee is not None else self.receptions[reception]
         voicemail: Json = {
             "id": voicemail_id,
             "created_at": _iso(at or self.clock()),
             "heard": heard,
             "duration": duration,
-            "endpoint": line["endpoint"],
-            "endpoint_name": line["name"],
+            "endpoint": mailbox["endpoint"],
+            "endpoint_name": mailbox["name"],
             "from_number": from_number,
             "from_contact": {"id": None, "number": from_number, "name": contact_name, "email": None},
             "message": message,
@@ -359,6 +361,7 @@ class RelatelSimulator(SimulatorBase):
             ("GET", "/receptions/{id:int}/statistics", self._statistics),
             ("GET", "/contacts", self._list_contacts),
             ("GET", "/voice_mails", self._list_voicemails),
+            ("GET", "/voice_mails/{id:int}", self._get_voicemail),
             ("PUT", "/voice_mails/{id:int}", self._put_voicemail),
             ("GET", "/voice_mails/{id:int}/sound", self._voicemail_sound),
         ]
@@ -625,11 +628,29 @@ class RelatelSimulator(SimulatorBase):
             voicemail["comment"] = fields["comment"]
         return JSONResponse({"voice_mail": copy.deepcopy(voicemail)})
 
-    async def _voicemail_sound(self, request: Request, me: Json) -> Response:
-        voicemail_id = request.path_params["id"]
-        if voicemail_id not in self.voicemails:
+    async def _get_voicemail(self, request: Request, me: Json) -> Response:
+        """One voicemail, bare as the seed shows it (000 ~395-413)."""
+        voicemail = self.voicemails.get(request.path_params["id"])
+        if voicemail is None:
             return _failure(404, "404 Not Found")
-        return Response(voicemail_audio(voicemail_id), media_type=self.sound_media_type)
+        return JSONResponse(copy.deepcopy(voicemail))
+
+    async def _voicemail_sound(self, request: Request, me: Json) -> Response:
+        """The audio, to the mailbox's owner only.
+
+        "Only a number's own user may hear its recordings" (JENSEN, live-tested): a personal
+        mailbox (``Employee#<id>``) answers only that employee's token, admin or not. A
+        reception's or group's mailbox has no one owner; it answers the company's admins
+        (inferred: no source says who may fetch those).
+        """
+        voicemail = self.voicemails.get(request.path_params["id"])
+        if voicemail is None:
+            return _failure(404, "404 Not Found")
+        mailbox = str(voicemail.get("endpoint") or "")
+        allowed = mailbox == me["endpoint"] if mailbox.startswith("Employee#") else bool(me["admin"])
+        if not allowed:
+            return _failure(403, "403 Forbidden")
+        return Response(voicemail_audio(voicemail["id"]), media_type=self.sound_media_type)
 
     # -- contacts -------------------------------------------------------------------------
     async def _list_contacts(self, request: Request, me: Json) -> Response:

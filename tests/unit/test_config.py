@@ -84,3 +84,26 @@ def test_settings_read_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.slack_bot_token.get_secret_value() == "xoxb-test-1"
     assert "xoxb-test-1" not in repr(settings)
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_user_tokens_per_vendor_by_named_user_then_unnamed() -> None:
+    config = parse_config(
+        {
+            "vendors": {
+                "relatel": {"token": "admin-token"},
+                "dstny": {"base_url": "https://d.example", "token": "d", "domain": "x", "user": "u"},
+            },
+            "users": [
+                {"slack": "U1", "vendor_user": "2", "token": "bob-own-token"},  # the first vendor: relatel
+                {"email": "carol@example.com", "vendor": "relatel", "token": "carol-own-token"},
+                {"slack": "U3", "vendor": "relatel", "vendor_user": "4"},  # no token: not listed
+                {"slack": "U4", "vendor": "dstny", "vendor_user": "d1", "token": "dstny-user-token"},
+            ],
+        },
+        source="t",
+    )
+    relatel = config.user_tokens("relatel")
+    assert {user: token.get_secret_value() for user, token in relatel.by_user.items()} == {"2": "bob-own-token"}
+    assert [token.get_secret_value() for token in relatel.unnamed] == ["carol-own-token"]
+    assert "own-token" not in repr(relatel)  # secret types: no repr or log line shows them
+    assert list(config.user_tokens("dstny").by_user) == ["d1"]
