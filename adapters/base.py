@@ -88,6 +88,9 @@ class VendorAdapter(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     #: True when the vendor API acts as the token owner, so dialling needs the user's own token.
     acts_as_token_owner: ClassVar[bool] = False
+    #: The devices a dial can be limited to (``users[].dial_device``), vendor words to plain words;
+    #: empty when the vendor rings the user's phone as it is set up.
+    dial_devices: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config

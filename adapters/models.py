@@ -63,6 +63,9 @@ class VendorIdentity(_Model):
     display_name: str | None = None
     email: str | None = None
     token: str | None = Field(default=None, repr=False)
+    #: Which of the user's devices a dial rings first, in the vendor's word (one of the adapter's
+    #: ``dial_devices``; Relatel's ``restrict_to``); ``None`` = the vendor's default.
+    dial_device: str | None = None
 
 
 class Activity(_Model):
@@ -101,6 +104,7 @@ class DialResult(_Model):
 
     target: str  # the number or id dialled, in the vendor's format
     reference: str | None = None  # vendor call id where one is returned
+    rings: str | None = None  # which of the caller's devices rings first, in words ("mobile"); None = their phone
 
 
 class QueueStatus(_Model):

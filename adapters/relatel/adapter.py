@@ -3,7 +3,7 @@
 How the contract maps onto Relatel (details in ``shared/vendors/relatel.md``):
 
 * **Tokens.** The API acts as the token's owner (``/employee``, ``PUT /employee``,
-  ``/switch/dial``, group join/leave). The *service token* (``RelatelConfig.token``, an
+  ``/switch/dial``, the 2014 group join/leave, recordings). The *service token* (``RelatelConfig.token``, an
   admin's) reads the company and may change anyone's DND; a user's *own token*
   (``VendorIdentity.token``) acts as that user. "Me" operations use the identity's own token
   when it has one, else the service token when the identity *is* its owner, else the admin
@@ -31,11 +31,14 @@ How the contract maps onto Relatel (details in ``shared/vendors/relatel.md``):
   local midnight in ``RelatelConfig.timezone`` (``None`` when the plan lacks statistics). One
   per employee group (``group:<id>``): members are the logged-in agents, free agents are
   members not on DND whose ``live_presence`` is exactly ``"available"``, waiting calls as
-  for receptions. Only groups have a login (join/leave).
+  for receptions. Only groups have a login: membership, changed by the 2014 per-user join/leave
+  where Relatel still answers it, else by the seed's admin update of the group's ``employee_ids``
+  (a bounded read-modify-write, see :meth:`RelatelAdapter._set_membership`).
 * **Alerts.** Lost calls are polled from ``GET /calls?ended_at_gt_or_eq=…`` and pushed by
   signed ``call.*`` webhooks (``Relatel-Signature``, :mod:`adapters.relatel.signature`), both
   mapped by :func:`adapters.relatel.alerts.lost_call_event`, so either path gives the same key;
   callbacks resolve them and voicemails (no webhook exists) are polled from ``GET /voice_mails``.
+  A Listen link's audio is fetched as the mailbox's owner (:meth:`RelatelAdapter.voicemail_audio`).
   The mapping and the cursor are in :mod:`adapters.relatel.alerts`. Alert reads use the service
   token; ``alert_endpoints`` filters here (the live API ignores ``endpoint``).
 * **Contacts.** The API searches contacts by number only. Names are matched here over at most
@@ -191,6 +194,10 @@ class RelatelAdapter(VendorAdapter):
         }
     )
     acts_as_token_owner = True
+    #: ``restrict_to`` of ``POST /switch/dial``, seed 000 ~660: 'Enum: "" "web_call" "mobile" Can be
+    #: empty, "web_call", or "mobile". If present, only rings on that device.' ("" = every device,
+    #: which is what leaving it out does too.)
+    dial_devices: ClassVar[Mapping[str, str]] = {"mobile": "mobile", "web_call": "Relatel web phone"}
     webhook_auth: ClassVar[Literal["signature", "url_token"]] = "signature"
     #: Pages of ``GET /calls`` one poll round reads at most (tests lower it to hit the limit).
     max_call_pages: int = MAX_CALL_PAGES
@@ -284,17 +291,25 @@ class RelatelAdapter(VendorAdapter):
     async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
         """``POST /switch/dial`` as ``identity`` (their phone rings first). Never retried.
 
+        ``identity.dial_device`` (``users[].dial_device``) is sent as ``restrict_to``, so only
+        that device rings; unset, the field is left out and Relatel rings as the user set it up.
         Raises :class:`IdentityError` before any request when the only usable token belongs
         to someone else: Relatel would ring that person's phone.
         """
         digits = wire.to_relatel_number(number)
         if digits is None:
             raise VendorRejected(self.display_name, f"\u201c{number}\u201d isn't a number Relatel can dial")
+        device = identity.dial_device or None
+        if device is not None and device not in self.dial_devices:
+            raise VendorRejected(
+                self.display_name, f"Relatel can ring only your {' or '.join(self.dial_devices.values())}"
+            )
         token = await self._own_token(identity, verify=True)
         if token is None:
             raise IdentityError(NEEDS_OWN_TOKEN)
-        await self._call("switch.dial", token=token, json={"to_number": digits})
-        return DialResult(target=digits)
+        body = {"to_number": digits} | ({"restrict_to": device} if device else {})
+        await self._call("switch.dial", token=token, json=body)
+        return DialResult(target=digits, rings=self.dial_devices[device] if device else None)
 
     # -- queues ---------------------------------------------------------------------------
     async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:

@@ -68,6 +68,8 @@ CONTACT_COUNT = 130
 #: The signing secret of the simulated company's webhook (Firmaadministration → Webhooks).
 WEBHOOK_SECRET = "relatel-webhook-secret"
 RECEPTION_NAMES = {"Reception#10": "Main line", "Reception#11": "Support"}
+#: ``restrict_to`` of ``POST /switch/dial`` (seed 000 ~660).
+RESTRICT_TO = ("", "web_call", "mobile")
 
 
 def _utcnow() -> datetime:
@@ -103,11 +105,12 @@ def _call_endpoints(call: Json) -> set[str]:
 
 @dataclass(frozen=True)
 class SimulatedDial:
-    """One ``POST /switch/dial``: whose phone rang first, and the number dialled after."""
+    """One ``POST /switch/dial``: whose phone rang first (and on which device), and the number dialled after."""
 
     employee_id: int
     to_number: str
     at: datetime
+    restrict_to: str | None = None  # as sent: "", "web_call" or "mobile"; None when left out
 
 
 @dataclass
@@ -556,7 +559,15 @@ class RelatelSimulator(SimulatorBase):
             to_number = str(to_number)
         if not isinstance(to_number, str) or not to_number.isdigit() or to_number.startswith("00"):
             return _failure(422, "to_number must be the country code and number, digits only")
-        self.dials.append(SimulatedDial(employee_id=me["id"], to_number=to_number, at=self.clock()))
+        # Seed 000 ~660: restrict_to 'Enum: "" "web_call" "mobile"', "If present, only rings on that device".
+        restrict_to: Any = body.get("restrict_to") if isinstance(body, dict) else None
+        if restrict_to is None:
+            restrict_to = request.query_params.get("restrict_to")
+        if restrict_to is not None and restrict_to not in RESTRICT_TO:
+            return _failure(422, 'restrict_to must be "", "web_call" or "mobile"')
+        self.dials.append(
+            SimulatedDial(employee_id=me["id"], to_number=to_number, at=self.clock(), restrict_to=restrict_to)
+        )
         return JSONResponse({"message": "Call initiated successfully"})
 
     # -- receptions -----------------------------------------------------------------------

@@ -222,6 +222,33 @@ async def test_dial_with_someone_elses_token_is_refused(adapter: RelatelAdapter,
     assert not sim.dials
 
 
+# Seed 000 ~660, POST /switch/dial: 'restrict_to | string Enum: "" "web_call" "mobile" Can be empty,
+# "web_call", or "mobile". If present, only rings on that device.'
+@pytest.mark.parametrize(("device", "words"), [("mobile", "mobile"), ("web_call", "Relatel web phone")])
+async def test_dial_rings_only_the_users_chosen_device(
+    adapter: RelatelAdapter, sim: RelatelSimulator, device: str, words: str
+) -> None:
+    bob = who("2", BOB_TOKEN).model_copy(update={"dial_device": device})
+    result = await adapter.dial(bob, "+4533000001")
+    assert sent(sim, "POST", "/switch/dial")[0].body == {"to_number": "4533000001", "restrict_to": device}
+    assert [(d.employee_id, d.restrict_to) for d in sim.dials] == [(2, device)]
+    assert result.rings == words
+
+
+async def test_dial_without_a_device_leaves_restrict_to_out(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+    result = await adapter.dial(who("2", BOB_TOKEN), "+4533000001")
+    assert "restrict_to" not in sent(sim, "POST", "/switch/dial")[0].body
+    assert sim.dials[0].restrict_to is None and result.rings is None
+
+
+async def test_dial_refuses_a_device_relatel_does_not_have_before_any_request(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    with pytest.raises(VendorRejected, match="can ring only your mobile or Relatel web phone"):
+        await adapter.dial(who("2", BOB_TOKEN).model_copy(update={"dial_device": "desk"}), "+4533000001")
+    assert not sim.requests and not sim.dials
+
+
 async def test_dial_rejects_what_is_not_a_number(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
     with pytest.raises(VendorRejected):
         await adapter.dial(adapter.service_identity(), "+45 71 ab")
