@@ -250,8 +250,9 @@ class PhonebotConfig(BaseModel):
     #: Seconds a command may wait for a vendor before the user is told it is slow to answer.
     slow_notice_seconds: float = Field(default=2.0, gt=0, le=30)
     #: Commands and buttons doing vendor work at once in one process; more wait their turn (and
-    #: are told "queued" after ``slow_notice_seconds``). Keep it below a vendor's pool (50 connections).
-    max_concurrent_work: int = Field(default=16, ge=1, le=1000)
+    #: are told "queued" after ``slow_notice_seconds``). Their vendor requests use at most 40 of a
+    #: vendor's 50 connections (the rest are the alert poller's), identical reads share one request.
+    max_concurrent_work: int = Field(default=64, ge=1, le=1000)
     #: Work still waiting for its turn after this long is refused with "try again" instead.
     max_queued_seconds: float = Field(default=60.0, gt=0, le=1800)
 
