@@ -30,6 +30,7 @@ from adapters.models import (
     Presence,
     PresenceChange,
     QueueStatus,
+    UserTokens,
     VendorIdentity,
     VendorUser,
     VoicemailAudio,
@@ -94,6 +95,9 @@ class VendorAdapter(ABC):
     acts_as_token_owner: ClassVar[bool] = False
     #: Every vendor operation the adapter calls (its ``paths.ENDPOINTS``).
     endpoints: ClassVar[Mapping[str, Endpoint]] = {}
+    #: The devices a dial can be limited to (``users[].dial_device``), vendor words to plain words;
+    #: empty when the vendor rings the user's phone as it is set up.
+    dial_devices: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -240,8 +244,13 @@ class VendorAdapter(ABC):
         """Mark a voicemail heard at the vendor."""
         raise self._unsupported(Capability.VOICEMAIL_HEARD)
 
-    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
-        """The recording of a voicemail, fetched with the service credential (phonebot's Listen link)."""
+    async def voicemail_audio(self, voicemail_id: str, *, owners: UserTokens | None = None) -> VoicemailAudio:
+        """The recording of a voicemail, for phonebot's Listen link.
+
+        ``owners`` are the personal tokens phonebot holds; a vendor that serves a mailbox's audio
+        only to its owner uses the owner's, and raises :class:`~adapters.errors.IdentityError`
+        (plain words, no request made) when phonebot holds none.
+        """
         raise self._unsupported(Capability.VOICEMAIL_AUDIO)
 
     # -- diagnostics ----------------------------------------------------------------------

@@ -300,6 +300,7 @@ class VendorHttpClient:
                 if response.is_success:
                     return response
                 last_error = self._error_for(response, name)
+                last_error.operation = name
                 if not isinstance(last_error, VendorUnavailable | VendorRateLimited):
                     raise last_error
             log.info(
@@ -310,6 +311,7 @@ class VendorHttpClient:
                 retry_after = last_error.retry_after if isinstance(last_error, VendorRateLimited) else None
                 await asyncio.sleep(self.retry.delay(attempt, retry_after))
         assert last_error is not None
+        last_error.operation = name
         raise last_error
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -397,7 +399,12 @@ class VendorHttpClient:
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status == 404:
-            return NotFound(self.vendor, f"{self.vendor} has no such item ({name})", status_code=status)
+            # Plain words only: the operation's name (``error.operation``) is for logs, never for users.
+            return NotFound(
+                self.vendor,
+                f"{self.vendor} couldn't find what phonebot asked for (it may have been removed)",
+                status_code=status,
+            )
         if status >= 500:
             return VendorUnavailable(self.vendor, f"{self.vendor} had an internal error ({status})", status_code=status)
         # The vendor's own words go to the log (redacted), never to the user: an error body may

@@ -24,8 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.base import AdapterConfig
+from adapters.models import UserTokens
 from adapters.path_overrides import PathOverrideError
-from adapters.registry import ADAPTERS, parse_adapter_config
+from adapters.registry import ADAPTERS, adapter_class, parse_adapter_config
 
 
 class ConfigError(Exception):
@@ -69,7 +70,9 @@ class UserMapping(BaseModel):
 
     Match by ``slack`` (user id) or ``email``; ``vendor_user`` is the vendor's id for the
     person (omit it to look the email up in the vendor directory); ``token`` is the
-    person's own vendor credential where the vendor acts as the token owner (Relatel).
+    person's own vendor credential where the vendor acts as the token owner (Relatel);
+    ``dial_device`` limits which of their devices ``/call`` rings, where the vendor offers
+    that (Relatel ``restrict_to``: ``mobile`` or ``web_call``; empty = every device).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -79,6 +82,12 @@ class UserMapping(BaseModel):
     vendor: str | None = None
     vendor_user: str | None = None
     token: SecretStr | None = None
+    dial_device: str | None = None
+
+    @field_validator("dial_device")
+    @classmethod
+    def _empty_is_every_device(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @model_validator(mode="after")
     def _needs_a_key(self) -> UserMapping:
@@ -290,6 +299,20 @@ class PhonebotConfig(BaseModel):
         for index, user in enumerate(self.users):
             if user.vendor is not None and user.vendor not in self.vendors:
                 raise ValueError(f"users[{index}].vendor {user.vendor!r} is not configured under `vendors`")
+            vendor = user.vendor or self.primary_vendor()
+            if user.dial_device is not None and vendor is not None:
+                adapter = adapter_class(vendor)
+                if not adapter.dial_devices:
+                    raise ValueError(
+                        f"users[{index}].dial_device: {adapter.display_name} rings the user's phone as it is set up; "
+                        "it has no per-user device choice"
+                    )
+                if user.dial_device not in adapter.dial_devices:
+                    allowed = ", ".join(repr(device) for device in adapter.dial_devices)
+                    raise ValueError(
+                        f"users[{index}].dial_device {user.dial_device!r} is not a {adapter.display_name} device; "
+                        f"use {allowed}, or leave it out to ring every device"
+                    )
         return self
 
     @property
@@ -301,6 +324,19 @@ class PhonebotConfig(BaseModel):
         if self.default_vendor:
             return self.default_vendor
         return next(iter(self.vendors), None)
+
+    def user_tokens(self, vendor: str) -> UserTokens:
+        """The personal ``token:`` of every ``users:`` entry for ``vendor``, by vendor user where named."""
+        by_user: dict[str, SecretStr] = {}
+        unnamed: list[SecretStr] = []
+        for user in self.users:
+            if user.token is None or (user.vendor or self.primary_vendor()) != vendor:
+                continue
+            if user.vendor_user:
+                by_user.setdefault(user.vendor_user, user.token)
+            else:
+                unnamed.append(user.token)
+        return UserTokens(by_user=by_user, unnamed=tuple(unnamed))
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
