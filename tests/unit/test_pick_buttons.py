@@ -193,3 +193,8 @@ async def test_an_expired_or_crafted_contact_pick_gets_a_kind_answer(services: S
     assert vendor.dials == []
     reply = await call_pick_action(services, user_id="U0BOB", value=tokens[1])
     assert vendor.dials == [("bob", "+4540000002")]
+
+
+async def test_a_queue_name_that_matches_nothing_is_echoed_as_plain_text(services: Services) -> None:
+    reply = await queue_command(services, user_id="U0BOB", text="status &lt;!channel&gt; `x`")
+    assert "No queue matches" in reply.text and "<!channel>" not in reply.text and "&lt;!channel&gt;" in reply.text
