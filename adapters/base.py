@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from adapters.errors import NotSupported, VendorError, WebhookAuthError
 from adapters.events import AlertEvent
+from adapters.http import Endpoint
 from adapters.models import (
     Activity,
     Capability,
@@ -33,6 +34,7 @@ from adapters.models import (
     VendorUser,
     VoicemailAudio,
 )
+from adapters.path_overrides import with_overrides
 
 
 def _known_region(value: str) -> str:
@@ -63,6 +65,9 @@ class AdapterConfig(BaseModel):
 
     base_url: HttpUrl
     timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    #: Operator corrections of vendor paths, operation name -> path template (checked against the
+    #: adapter's endpoint table when the config is read: :mod:`adapters.path_overrides`).
+    paths: dict[str, str] = Field(default_factory=dict, max_length=100)
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,16 @@ class VendorAdapter(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     #: True when the vendor API acts as the token owner, so dialling needs the user's own token.
     acts_as_token_owner: ClassVar[bool] = False
+    #: Every vendor operation the adapter calls (its ``paths.ENDPOINTS``).
+    endpoints: ClassVar[Mapping[str, Endpoint]] = {}
 
     def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.transport = transport
+
+    def operation_paths(self) -> dict[str, Endpoint]:
+        """The endpoint table in use: the adapter's own, with the config's ``paths`` overrides."""
+        return with_overrides(self.endpoints, self.config.paths)
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

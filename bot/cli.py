@@ -229,6 +229,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         for name, adapter in adapters.items():
             print(f"\n{adapter.display_name} ({name})")
+            for line in overridden_paths(adapter):
+                print(f"  {line}")
             print(f"  {'capability':<22} {'result':<8} detail")
             for row in await adapter.probe():
                 result = {True: "ok", False: "no", None: "declared"}[row.ok]
@@ -236,6 +238,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
                     failures += 1
                     result = "FAILED"
                 print(f"  {row.capability.value:<22} {result:<8} {row.detail}")
+            if args.writes:
+                failures += await _print_writes(adapter)
             backlog = await _poll_backlog(store, adapter) if store_ok else None
             if backlog is not None:
                 print(f"  {'alerts.backlog':<22} {'WARNING':<8} {backlog}")
@@ -246,6 +250,28 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         if simulators is not None:
             simulators.stop()
     return 1 if failures else 0
+
+
+async def _print_writes(adapter: VendorAdapter) -> int:
+    """Try the adapter's reversible writes (``check --writes``); returns how many failed."""
+    from bot.write_probe import probe_writes
+
+    rows = await probe_writes(adapter)
+    print("  writes (reversible, as the service user; nothing that rings or sends is tried)")
+    if not rows:
+        print("  (none: this vendor has no reversible writes)")
+    for row in rows:
+        print(f"  {row.operation:<22} {row.outcome:<8} {row.detail}")
+    return sum(row.failed for row in rows)
+
+
+def overridden_paths(adapter: VendorAdapter) -> list[str]:
+    """One line per vendor path the config overrides, for ``phonebot check``."""
+    return [
+        f"path {operation}: {endpoint.method} {endpoint.path} (config; {endpoint.note})"
+        for operation, endpoint in sorted(adapter.operation_paths().items())
+        if endpoint.source == "config"
+    ]
 
 
 async def _poll_backlog(store: RedisStore, adapter: VendorAdapter) -> str | None:
@@ -445,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate config and probe Slack and every vendor")
     check.add_argument("--config", help="YAML config file (default: $PHONEBOT_CONFIG)")
     check.add_argument("--simulate", action="store_true", help="probe the built-in simulators")
+    check.add_argument(
+        "--writes",
+        action="store_true",
+        help="also try each reversible write (presence, queue login) as the service user and restore it",
+    )
     check.set_defaults(func=cmd_check)
 
     alerts = sub.add_parser("alerts", help="inspect the alert pipeline").add_subparsers(dest="alerts", required=True)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.base import AdapterConfig
+from adapters.path_overrides import PathOverrideError
 from adapters.registry import ADAPTERS, parse_adapter_config
 
 
@@ -244,8 +245,9 @@ class PhonebotConfig(BaseModel):
     #: Seconds a command may wait for a vendor before the user is told it is slow to answer.
     slow_notice_seconds: float = Field(default=2.0, gt=0, le=30)
     #: Commands and buttons doing vendor work at once in one process; more wait their turn (and
-    #: are told "queued" after ``slow_notice_seconds``). Keep it below a vendor's pool (50 connections).
-    max_concurrent_work: int = Field(default=16, ge=1, le=1000)
+    #: are told "queued" after ``slow_notice_seconds``). Their vendor requests use at most 40 of a
+    #: vendor's 50 connections (the rest are the alert poller's), identical reads share one request.
+    max_concurrent_work: int = Field(default=64, ge=1, le=1000)
     #: Work still waiting for its turn after this long is refused with "try again" instead.
     max_queued_seconds: float = Field(default=60.0, gt=0, le=1800)
 
@@ -385,6 +387,8 @@ def _vendor_configs(raw: Any, *, source: str) -> Any:
                 parsed[name] = parse_adapter_config(name, dict(section or {}))
             except ValidationError as exc:
                 problems.append(_format_errors(exc, prefix=f"vendors.{name}."))
+            except PathOverrideError as exc:
+                problems.append(f"vendors.{name}.{exc}")
         else:
             parsed[name] = section  # the model's validator explains what is wrong
     if problems:

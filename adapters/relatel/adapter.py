@@ -167,6 +167,7 @@ class RelatelAdapter(VendorAdapter):
     name = "relatel"
     display_name = "Relatel"
     config_model = RelatelConfig
+    endpoints = ENDPOINTS
     capabilities = frozenset(
         {
             Capability.PRESENCE_READ,
@@ -209,7 +210,7 @@ class RelatelAdapter(VendorAdapter):
         self._http = VendorHttpClient(
             vendor=self.display_name,
             base_url=str(config.base_url),
-            endpoints=ENDPOINTS,
+            endpoints=self.operation_paths(),
             default_headers={"Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
             retry=retry,
