@@ -3,11 +3,10 @@
 Every click is acknowledged at once; the work runs after. Only users linked to a phone
 identity may act (others get an ephemeral explanation), and an alert someone has claimed is
 resolved or released only by its claimer or a phonebot admin (``bot.permissions``; anyone else
-is told who has it). Clicks change the subject's record
-under its lock, so repeated or concurrent clicks are idempotent (a repeated Call back rings
-once: its intent is claimed first, see ``handlers/intents.py``), and then ask the worker to
-re-render the message (in place, paced like every other alert write); what happened is
-also said in the message's thread.
+is told who has it). Clicks change the subject's record under its lock, so repeated or
+concurrent clicks are idempotent (a repeated Call back rings once: its intent is claimed
+first, see ``handlers/intents.py``), and then ask the worker to re-render the message (in
+place, paced like every other alert write); what happened is also said in the message's thread.
 """
 
 from __future__ import annotations
