@@ -194,6 +194,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preflight import admin_summary
     from bot.runtime import build_adapters, build_slack_client
     from bot.store import open_store
 
@@ -210,6 +211,7 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"config: NO VENDORS: {_config_path(args, settings)} has no vendors: section, so phonebot can do nothing")
         failures += 1
+    print(admin_summary(config))
     store = open_store(settings.redis_url)
     store_ok = await store.ping()
     print(f"store: {'ok' if store_ok else 'UNREACHABLE'} ({store.description})")

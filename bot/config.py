@@ -105,6 +105,8 @@ class IdentitySettings(BaseModel):
     cache_seconds: int = Field(default=3600, ge=0)
 
 
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_SLACK_GROUP_ID = re.compile(r"S[A-Z0-9]{2,30}")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -245,6 +247,7 @@ class PhonebotConfig(BaseModel):
     default_vendor: str | None = None
     vendors: dict[str, AdapterConfig] = Field(default_factory=dict)
     users: list[UserMapping] = Field(default_factory=list)
+    #: Slack user ids of phonebot admins (see ``bot.permissions`` for what only they may do).
     admins: list[str] = Field(default_factory=list)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
@@ -264,6 +267,26 @@ class PhonebotConfig(BaseModel):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not an ISO 3166 country code phonenumbers knows (e.g. DK, SE, LT)")
         return region
+
+    @field_validator("admins")
+    @classmethod
+    def _slack_user_ids(cls, value: list[str]) -> list[str]:
+        admins: list[str] = []
+        for entry in value:
+            user_id = entry.strip()
+            if _SLACK_GROUP_ID.fullmatch(user_id):
+                raise ValueError(
+                    f"{user_id!r} is a Slack user group; phonebot lists admins one by one, so put the "
+                    "members' user ids here instead"
+                )
+            if not _SLACK_USER_ID.fullmatch(user_id):
+                raise ValueError(
+                    f"{entry!r} is not a Slack user id; admins are listed by id, like U012ABCDEF "
+                    "(Slack: the person's profile → ⋮ → Copy member ID)"
+                )
+            if user_id not in admins:
+                admins.append(user_id)
+        return admins
 
     @field_validator("timezone")
     @classmethod
