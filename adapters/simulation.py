@@ -5,8 +5,8 @@ adds, for every simulator alike:
 
 * ``POST /_sim/faults`` — inject latency or an error status (401, 429 + Retry-After, 500)
   for the next N requests or until cleared; ``DELETE /_sim/faults`` clears it;
-* ``GET /_sim/requests`` — the requests received so far (method, path, query, JSON body),
-  so end-to-end tests can assert what an adapter really sent.
+* ``GET /_sim/requests`` — the requests received so far (method, path, query, headers, JSON
+  body), so end-to-end and contract tests can assert what an adapter really sent.
 
 :class:`LoopbackServer` runs any ASGI app with uvicorn on ``127.0.0.1`` and a free port
 in a background thread; tests, the fake Slack and ``phonebot console --simulate`` use it.
@@ -54,6 +54,8 @@ class RecordedRequest:
     query: dict[str, list[str]]
     body: Any
     authorization: str | None
+    #: Every request header, names lower-cased (a repeated header keeps its last value).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class RecordedRequest:
             "query": self.query,
             "body": self.body,
             "authorization": self.authorization,
+            "headers": dict(self.headers),
         }
 
 
@@ -136,6 +139,7 @@ class _FaultMiddleware:
                 query={k: request.query_params.getlist(k) for k in request.query_params},
                 body=parsed,
                 authorization=request.headers.get("authorization"),
+                headers={name.lower(): value for name, value in request.headers.items()},
             )
         )
         faults = self.simulator.faults

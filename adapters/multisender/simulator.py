@@ -1,12 +1,15 @@
 """A stateful Multisender API simulator, for tests and ``phonebot console --simulate``.
 
 It serves the subset :class:`~adapters.multisender.adapter.MultisenderAdapter` uses, under ``/v1``, and
-behaves like the vendor where the seed says how: the token may come as ``X-Access-Token``,
-``X-Authentication-Token`` or ``?access_token=`` (else 401); lists are bare JSON arrays; ``PUT
+behaves like the vendor where the seed (``shared/seeds/002_dc1da26ac487815e.txt``) says how: the token
+may come as ``X-Access-Token``, ``X-Authentication-Token`` or ``?access_token=`` (else 401); ``Accept``
+and ``Content-Type`` must both be ``application/json`` ("Two HTTP headers must be passed with every
+request", 002 ~10-16; else 400, a status the seed does not name); lists are bare JSON arrays; ``PUT
 /rsvp_calls/{id}`` is a full replacement that insists on the required fields, refuses receivers and a
-``startTime`` more than an hour in the past, and answers the updated object. Error bodies are not
-documented; the simulator answers ``{"message": …}``. Fault injection and request recording come from
-:class:`SimulatorBase`.
+``startTime`` more than an hour in the past, and answers the updated object. Its objects carry exactly
+the fields of the seed's examples (``tests/unit/adapters/test_multisender_contract.py`` holds it to
+them). Error bodies are not documented; the simulator answers ``{"message": …}``. Fault injection and
+request recording come from :class:`SimulatorBase`.
 
 It also plays the vendor's side of webhooks, with bodies exactly in the seed's shapes (``rsvpCallId``,
 ``state``, ``dialedCalls`` as in the example, ``rsvpReply``, ``meta`` echoed unchanged, masked
@@ -15,8 +18,9 @@ It also plays the vendor's side of webhooks, with bodies exactly in the seed's s
 * :meth:`MultisenderSimulator.state_body` / :meth:`receiver_body` / :meth:`click_to_call_body` build them;
 * :meth:`MultisenderSimulator.send_webhook` (and ``send_webhook_sync``) POST one to a URL;
 * :meth:`MultisenderSimulator.change_state` and :meth:`reply` move a campaign on *and* deliver to the
-  URLs configured on it, as Multisender does. The click-to-call body is undocumented: the simulator
-  sends the receiver body with ``clickToCallId`` in place of ``rsvpCallId``.
+  URLs configured on it, as Multisender does. A click-to-call's ``receiverWebhookUrl`` gets the Receiver
+  Webhook (002 ~267: "More info in the Receiver Webhook section"), so the simulator sends that body's
+  fields; which one carries the click-to-call's id is not documented, and it puts it in ``rsvpCallId``.
 
 Demo account (Finnish numbers): RSVP call 7 "Night shift" (active, acceptsWanted 2, receivers 808 Anna
 Virtanen, 809 Mikko Korhonen, 810 Liisa Nieminen, no webhooks yet), RSVP call 8 "Summer party"
@@ -48,6 +52,7 @@ ZONE = ZoneInfo("Europe/Helsinki")
 #: Someone else's webhook receiver (``.invalid`` never resolves).
 FOREIGN_URL = "https://crm.example.invalid/multisender"
 RSVP_REQUIRED = ("endTime", "activeFrom", "activeTo", "activeWeekdays", "voiceFiles", "actionButtons", "acceptsWanted")
+JSON = "application/json"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PEOPLE: dict[str, tuple[str, str, str]] = {
     "808": ("Anna", "Virtanen", "+358401234567"),
@@ -72,6 +77,11 @@ def _webhook_time(moment: datetime) -> str:
 def _mask(number: str) -> str:
     """``+358401234567`` -> ``xxxx34567``, like the seed's ``xxxx12342``."""
     return "xxxx" + number[-5:]
+
+
+def _media_type(value: str | None) -> str:
+    """``Application/JSON; charset=utf-8`` -> ``application/json`` (the seed writes both cases)."""
+    return (value or "").split(";", 1)[0].strip().lower()
 
 
 def _error(status: int, message: str) -> Response:
@@ -155,10 +165,10 @@ class MultisenderSimulator(SimulatorBase):
         return body
 
     def click_to_call_body(self, click_to_call_id: str, account_id: str, reply: str, **overrides: Any) -> Json:
-        """A click-to-call receiver webhook (undocumented: the RSVP form with ``clickToCallId``)."""
+        """A click-to-call's receiver webhook: the Receiver Webhook's fields, its id in ``rsvpCallId``."""
         item = self.click_to_calls[click_to_call_id]
         body: Json = {
-            "clickToCallId": click_to_call_id,
+            "rsvpCallId": click_to_call_id,
             "phoneNumber": self._shown(account_id),
             "accountId": account_id,
             "rsvpReply": reply,
@@ -192,10 +202,12 @@ class MultisenderSimulator(SimulatorBase):
         call = self.rsvp_calls[rsvp_call_id]
         stats = call["stats"]
         stats["totalDialedCalls"] += 1
+        # The webhook says noReply, the call object's receivers noAnswer (002 ~56 and ~329).
+        shown = "noAnswer" if reply == "noReply" else reply
         for receiver in call["receivers"]:
             if receiver["accountId"] == account_id:
                 receiver.update(
-                    rsvpReply=reply, answered=0 if reply == "noReply" else 1, latestCallAt=_utc(self.clock())
+                    rsvpReply=shown, answered=0 if reply == "noReply" else 1, latestCallAt=_utc(self.clock())
                 )
         if reply != "noReply":
             stats["answeredCalls"] += 1
@@ -230,6 +242,8 @@ class MultisenderSimulator(SimulatorBase):
                 )
             if token not in self.tokens:
                 return _error(401, "Invalid access token")
+            if not all(_media_type(request.headers.get(name)) == JSON for name in ("accept", "content-type")):
+                return _error(400, "Accept and Content-Type must be application/json")
             return await handler(request)
 
         return endpoint
@@ -307,7 +321,7 @@ class MultisenderSimulator(SimulatorBase):
         created = _utc(now - timedelta(days=2))
         weekdays = [{"weekday": day, "active": "1" if day not in ("saturday", "sunday") else "0"} for day in WEEKDAYS]
 
-        def receiver(account_id: str) -> Json:
+        def receiver(account_id: str, reply_field: str = "rsvpReply") -> Json:
             first, last, phone = PEOPLE[account_id]
             return {
                 "accountId": account_id,
@@ -316,10 +330,10 @@ class MultisenderSimulator(SimulatorBase):
                 "firsName": first,  # sic: the seed's spelling
                 "lastName": last,
                 "answered": 0,
-                "rsvpReply": "noAnswer",
+                reply_field: "noAnswer",  # an RSVP receiver's 'rsvpReply', a click-to-call receiver's 'reply'
                 "callDuration": 0,
                 "dialledCalls": 0,
-                "latestCallAt": None,
+                "latestCallAt": None,  # not called yet
             }
 
         def rsvp(rsvp_call_id: str, name: str, state: str, accounts: list[str], **extra: Any) -> Json:
@@ -375,9 +389,9 @@ class MultisenderSimulator(SimulatorBase):
                 "activeFrom": "00:00:00",
                 "activeTo": "23:59:59",
                 "activeWeekdays": copy.deepcopy(weekdays),
-                "voiceFileId": "vf-escalation",
+                "voiceFileId": 31,  # an int here, a string in RSVP voiceFiles: as the seed prints them
                 "actionButtons": [{"button": "1", "action": "accept"}, {"button": "2", "action": "decline"}],
-                "receivers": [receiver("809"), receiver("808")],
+                "receivers": [receiver("809", "reply"), receiver("808", "reply")],
                 "maxRedials": 2,
                 "receiverWebhookUrl": None,
                 "meta": {"name": "On-call escalation", "names": {"808": "Anna Virtanen", "809": "Mikko Korhonen"}},

@@ -101,10 +101,10 @@ class StateWebhook(_Wire):
 class ReceiverWebhook(_Wire):
     """The *receiver webhook* (``receiverWebhookUrl``): one receiver's outcome.
 
-    Sent after a successful call to a receiver or once ``maxRedials`` is used up (seed). The RSVP form
-    is documented; the click-to-call form is not ("presumably the same with a click-to-call id"), so
-    ``clickToCallId`` and the object's ``reply`` spelling are accepted too. ``phoneNumber`` may arrive
-    masked (``xxxx12342``).
+    Sent after a successful call to a receiver or once ``maxRedials`` is used up (seed). A
+    click-to-call's ``receiverWebhookUrl`` refers to the same section (002 ~267), but which field
+    carries a click-to-call's id is not said, so ``clickToCallId`` and the object's ``reply`` spelling
+    are accepted besides ``rsvpCallId`` / ``rsvpReply``. ``phoneNumber`` may arrive masked (``xxxx12342``).
     """
 
     rsvpCallId: str | None = None
