@@ -45,6 +45,12 @@ from adapters.redaction import excerpt
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
+#: Sent on every Dstny request, body or not. The User API introduction ("HTTP conventions",
+#: public:[D2] in shared/vendors/dstny.md §3) says both headers must be set to a suitable value
+#: on all requests; JSON is the only current format (XML is deprecated). 004 itself, the
+#: operations' text, does not print them.
+REQUEST_HEADERS: Mapping[str, str] = {"Accept": "application/json", "Content-Type": "application/json"}
+
 #: Page size for contact searches (the vendor's own default is 25).
 SEARCH_LIMIT = 25
 
@@ -247,7 +253,7 @@ class DstnyAdapter(VendorAdapter):
             vendor=self.display_name,
             base_url=base_url,
             endpoints=ENDPOINTS,
-            default_headers={"Accept": "application/json"},
+            default_headers=REQUEST_HEADERS,
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             retry=retry,
             transport=transport,

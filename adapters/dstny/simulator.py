@@ -8,7 +8,8 @@ Communication Log with voicemails (personal and group inbox), driven by :meth:`~
 :meth:`~DstnySimulator.answer_call`, :meth:`~DstnySimulator.handle_call`,
 :meth:`~DstnySimulator.leave_voicemail` and friends; :meth:`~DstnySimulator.set_queue` drives the
 queue figures. Every vendor route wants ``Authorization: Bearer <token>`` with a token from
-``tokens`` and answers 401 ``{"status": "failure", ...}`` otherwise. Demo data: organisation
+``tokens`` and answers 401 ``{"status": "failure", ...}`` otherwise, and ``Accept`` and
+``Content-Type`` of ``application/json`` (400 with a validation result otherwise). Demo data: organisation
 ``example.com``, service user ``phonebot``, users ``alice``/``bob``/``carol``, ACD groups
 35 "Support" and 36 "Sales", and a few external contacts (two of them "Jensen").
 
@@ -239,6 +240,25 @@ def _validation(field_name: str, code: str, description: str, *, status: int = 4
     return JSONResponse({"field": [item], "warning": [], "generated-id": ""}, status_code=status)
 
 
+def _media_type(value: str | None) -> str:
+    return (value or "").partition(";")[0].strip().lower()
+
+
+def _unsuitable_headers(request: Request) -> Response | None:
+    """400 unless ``Accept`` and ``Content-Type`` are both ``application/json``, as Dstny requires.
+
+    The User API introduction (public:[D2], shared/vendors/dstny.md §3) requires both headers
+    "set to a suitable value" on all requests, body or not, and lists 400 for an invalid header
+    (§7); JSON is the only current format, so ``*/*`` (httpx's default) is not taken as suitable.
+    """
+    accepted = {_media_type(part) for part in request.headers.get("accept", "").split(",")}
+    if "application/json" not in accepted:
+        return _validation("Accept", "header.invalid", "Accept must be application/json")
+    if _media_type(request.headers.get("content-type")) != "application/json":
+        return _validation("Content-Type", "header.invalid", "Content-Type must be application/json")
+    return None
+
+
 def _failure(status: int, message: str) -> Response:
     return JSONResponse({"status": "failure", "code": status, "message": message}, status_code=status)
 
@@ -381,6 +401,9 @@ class DstnySimulator(SimulatorBase):
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or token not in self.tokens:
                 return _failure(401, "Not authorized: unknown or missing API ticket")
+            refused = _unsuitable_headers(request)
+            if refused is not None:
+                return refused
             known = {self.domain, *(user.domain for user in self.users.values() if user.domain)}
             if request.path_params.get("domain") not in known:
                 return _validation("domain", "domain.does.not.exist", "No such organisation")
