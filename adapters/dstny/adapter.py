@@ -8,8 +8,10 @@ surprising answer becomes :class:`VendorUnavailable`, never a ``KeyError``.
 Whose id goes into ``{user}``: the seed describes ``user`` as "the user accessing the API" for
 the configuration, contact-list and (deprecated) agent-login operations, so those get the
 ticket owner (the *caller*); presence, call-back and the ACD group list are *about* someone,
-so they get the subject. Agent login follows public:[P1], which logs other agents in with its
-own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
+so they get the subject. Agent login uses the current operation (004 ~490-513: the group's
+domain, group, agent with domain, action), and the deprecated form only where an installation
+answers that one 404/405; the deprecated form follows public:[P1], which logs other agents in
+with its own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from adapters.base import AdapterConfig, VendorAdapter
 from adapters.dstny.alerts import RESOLVED_NOTE, TAKEN_NOTE
-from adapters.dstny.paths import ENDPOINTS
+from adapters.dstny.paths import AGENT_LOGIN, ENDPOINTS, MISSING_FORM_STATUSES
 from adapters.dstny.polling import AlertPolling
 from adapters.errors import NotFound, VendorAuthError, VendorRejected, VendorUnavailable
 from adapters.http import RetryPolicy, VendorHttpClient
@@ -249,6 +251,7 @@ class DstnyAdapter(VendorAdapter):
         self.settings = config
         base_url = str(config.base_url).rstrip("/")
         base_url = base_url.removesuffix("/api")  # every path in ENDPOINTS starts with /api
+        self._base_url = base_url
         self._http = VendorHttpClient(
             vendor=self.display_name,
             base_url=base_url,
@@ -399,17 +402,36 @@ class DstnyAdapter(VendorAdapter):
         group, _, group_domain = group_id.strip().partition("@")
         if not group.isdigit():
             raise VendorRejected(self.display_name, f"\u201c{group_id}\u201d isn't a {self.display_name} group id")
-        await self._http.call(
-            "acd.agent",
-            token=self._token(identity),
-            path_params={
-                **self._caller_path(identity),
-                "group": group,
-                "group_domain": group_domain or self.settings.domain,
-                "agent": self._cid(identity),
-            },
-            params={"action": "login" if logged_in else "logout"},
-        )
+        group_domain = group_domain or self.settings.domain
+        forms = AGENT_LOGIN.candidates(self._base_url)
+        for form in forms:
+            if form == "acd.agent":  # current: the group's domain, group, agent (seed 004 ~490-513)
+                where = {"domain": group_domain, "group": group, "agent": self._cid(identity)}
+            else:  # deprecated: the caller's domain and user, then the group's (seed 004 ~514-541)
+                where = {**self._caller_path(identity), "group": group, "group_domain": group_domain}
+                where["agent"] = self._cid(identity)
+            try:
+                await self._http.call(
+                    form,
+                    token=self._token(identity),
+                    path_params=where,
+                    params={"action": "login" if logged_in else "logout"},
+                )
+            except (NotFound, VendorRejected) as exc:
+                # 404/405 before any form has worked: this installation lacks the form (nothing was
+                # changed), so the next one is tried. Anything else is Dstny's answer.
+                if exc.status_code not in MISSING_FORM_STATUSES or form == forms[-1]:
+                    raise
+                log.info(
+                    "Dstny answered %s to the current agent login; trying the deprecated form",
+                    exc.status_code,
+                    extra={"vendor": self.name, "endpoint": form},
+                )
+                continue
+            if AGENT_LOGIN.working(self._base_url) != form:
+                AGENT_LOGIN.remember(self._base_url, form)
+                log.info("Dstny agent login works with %s", form, extra={"vendor": self.name})
+            return
 
     # -- alerts ---------------------------------------------------------------------------
     async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:

@@ -291,6 +291,10 @@ class DstnySimulator(SimulatorBase):
     assignments: list[SimAssignment] = field(default_factory=list)
     voicemails: list[SimVoicemail] = field(default_factory=list)
     clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
+    #: Whose ticket each token is (operations without ``{user}`` act as its owner); default: the service user.
+    token_owners: dict[str, str] = field(default_factory=dict)
+    #: Which agent login forms this installation answers: "current" (004 ~490-513) and/or "deprecated" (~514-541).
+    agent_login_forms: set[str] = field(default_factory=lambda: {"current", "deprecated"})
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001), init=False, repr=False)
     _calllog_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(15), init=False, repr=False)
     _commlog_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(370), init=False, repr=False)
@@ -381,9 +385,10 @@ class DstnySimulator(SimulatorBase):
             ("/api/configuration/{domain}/{user}/activities", self._activities, "GET"),
             ("/api/calls/current/{domain}/{user}/{aptype}/{cid}", self._callback, "POST"),
             ("/api/user/acd-attendant-group/v1/{domain}/{user}", self._acd_groups, "GET"),
+            ("/api/acd-attendant-group/v1/{domain}/{group}/agents/{agent}", self._acd_agent, "POST"),
             (
                 "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group_domain}/agents/{agent}",
-                self._acd_agent,
+                self._acd_agent_deprecated,
                 "POST",
             ),
             ("/api/queuestatistics/user/{domain}/{user}", self._queue_statistics, "GET"),
@@ -545,14 +550,27 @@ class DstnySimulator(SimulatorBase):
         return JSONResponse({"groups": groups})
 
     async def _acd_agent(self, request: Request) -> Response:
+        """The current login/logout (004 ~490-513): ``domain`` is the group's organisation, the caller the ticket's."""
+        if "current" not in self.agent_login_forms:
+            return PlainTextResponse("Not Found", status_code=404)  # an installation without this form
+        caller = self._token_owner(request)
+        return self._agent_action(request, caller, request.path_params["domain"])
+
+    async def _acd_agent_deprecated(self, request: Request) -> Response:
+        """The deprecated login/logout (004 ~514-541): the caller's ``domain``/``user``, then the group's."""
+        if "deprecated" not in self.agent_login_forms:
+            return PlainTextResponse("Not Found", status_code=404)
         caller = request.path_params["user"]
         if self._user(caller) is None:
             return self._no_user(caller)
+        return self._agent_action(request, caller, request.path_params["group_domain"])
+
+    def _agent_action(self, request: Request, caller: str, group_domain: str) -> Response:
         try:
             group = self.groups[int(request.path_params["group"])]
         except (ValueError, KeyError):
             return _failure(404, "No such ACD group")
-        if group.domain != request.path_params["group_domain"]:
+        if group.domain != group_domain:
             return _failure(404, "No such ACD group in that domain")
         agent = self._user_by_cid(request.path_params["agent"])
         if agent is None or agent.user_id not in group.members:
@@ -735,6 +753,10 @@ class DstnySimulator(SimulatorBase):
             if user.user_id == user_id and (user.domain or self.domain).lower() == wanted:
                 return self.presence_of(key)
         return None
+
+    def _token_owner(self, request: Request) -> str:
+        token = request.headers.get("authorization", "").partition(" ")[2]
+        return self.token_owners.get(token, self.service_user)
 
     def _user_by_cid(self, cid: str) -> SimUser | None:
         user_id, _, domain = cid.partition("@")

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import ProbeResult
 from adapters.dstny.adapter import DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
-from adapters.dstny.paths import ENDPOINTS
+from adapters.dstny.paths import AGENT_LOGIN, ENDPOINTS
 from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator, SimUser
 from adapters.errors import (
     VendorAuthError,
@@ -287,7 +287,7 @@ async def test_queue_login_and_logout_change_state(adapter: DstnyAdapter, sim: D
     assert (sales.me_logged_in, sales.agents_logged_in) == (True, 2)
     assert (support.me_logged_in, support.agents_logged_in) == (False, 1)
     login = next(r for r in sim.requests if r.method == "POST")
-    assert login.path == "/api/user/acd-attendant-group/example.com/phonebot/36/example.com/agents/alice@example.com"
+    assert login.path == "/api/acd-attendant-group/v1/example.com/36/agents/alice@example.com"
     assert login.query == {"action": ["login"]}
 
 
@@ -376,6 +376,9 @@ async def test_every_request_uses_the_endpoint_table(adapter: DstnyAdapter, sim:
     await adapter.dial(ALICE, "+4533000001")
     await adapter.queue_status(ALICE)
     await adapter.queue_login(ALICE, "36", logged_in=True)
+    AGENT_LOGIN.forget()
+    sim.agent_login_forms = {"deprecated"}  # an installation without the current form
+    await adapter.queue_login(ALICE, "36", logged_in=False)
     await adapter.find_user_by_email(ALICE, "carol@example.com")
     await adapter.probe()
     cursor = (await adapter.poll_alerts(None, now=datetime.now(UTC))).cursor

@@ -22,7 +22,9 @@ import httpx
 import pytest
 
 from adapters.dstny.adapter import REQUEST_HEADERS, DstnyAdapter, DstnyConfig
-from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator
+from adapters.dstny.paths import AGENT_LOGIN, ENDPOINTS
+from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator, SimUser
+from adapters.errors import NotFound, VendorAuthError, VendorRejected, VendorUnavailable
 from adapters.http import RetryPolicy
 from adapters.models import PresenceChange, VendorIdentity
 from adapters.simulation import LoopbackServer
@@ -67,7 +69,24 @@ class Quote:
 HEADERS_RULE = Quote(NOTES, 58, "[D2] says both headers must be set to a suitable value on all requests")
 HEADER_ERROR = Quote(NOTES, 240, "400 Bad Request: invalid URI, header or body")
 
-QUOTES = [HEADERS_RULE, HEADER_ERROR]
+AGENT_LOGIN_CURRENT = Quote(
+    SEED,
+    490,
+    "To log in/log out an agent or attendant of an ACD/Attendant group domain required string The domain of "
+    "the organization the ACD/Attendant group belongs to group required integer <int64> The ID of the "
+    "ACD/Attendant group agent required string The username of the agent to log in or out, including domain "
+    'part action required string Enum: "login" "logout"',
+)
+AGENT_LOGIN_DEPRECATED = Quote(
+    SEED,
+    514,
+    "To log in/log out an agent or attendant of an ACD/Attendant group NOTE: This method is DEPRECATED and "
+    "will be removed in future releases. domain required string The domain of the user's organization user "
+    "required string The user id of the user group required integer <int64> The id of the ACD/Attendant group "
+    "group-domain required string",
+)
+
+QUOTES = [HEADERS_RULE, HEADER_ERROR, AGENT_LOGIN_CURRENT, AGENT_LOGIN_DEPRECATED]
 
 
 @pytest.mark.parametrize("quote", QUOTES, ids=lambda q: f"{Path(q.source).name}:{q.line}")
@@ -175,3 +194,110 @@ async def test_the_adapter_passes_the_simulators_header_check(adapter: DstnyAdap
     """The same rule on the simulator side: every operation phonebot uses gets through it."""
     await _every_operation(adapter, sim)
     assert sim.requests and all(re.match(r"^/api/", r.path) for r in sim.requests)
+
+
+# -- point 3: ACD agent login, the current operation first ------------------------------------------
+def _logins(sim: DstnySimulator) -> list[tuple[str, dict[str, list[str]]]]:
+    return [(r.path, r.query) for r in sim.requests if r.method == "POST" and "agents" in r.path]
+
+
+CURRENT_LOGIN = "/api/acd-attendant-group/v1/example.com/36/agents/alice@example.com"
+DEPRECATED_LOGIN = "/api/user/acd-attendant-group/example.com/phonebot/36/example.com/agents/alice@example.com"
+
+
+def test_the_paths_table_names_both_agent_login_forms_and_their_seed_lines() -> None:
+    """AGENT_LOGIN_CURRENT / AGENT_LOGIN_DEPRECATED: the rows say which operation, and where in 004."""
+    current, deprecated = ENDPOINTS["acd.agent"], ENDPOINTS["acd.agent.deprecated"]
+    assert AGENT_LOGIN.forms == ("acd.agent", "acd.agent.deprecated")
+    assert re.findall(r"{(\w+)}", current.path) == ["domain", "group", "agent"]  # no {user}: 004 ~490-513
+    assert re.findall(r"{(\w+)}", deprecated.path) == ["domain", "user", "group", "group_domain", "agent"]
+    assert "seed 004 ~490-513" in current.note and "seed 004 ~514-541" in deprecated.note
+    assert "DEPRECATED" in deprecated.note and current.method == deprecated.method == "POST"
+
+
+async def test_agent_login_uses_the_current_operation(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    """AGENT_LOGIN_CURRENT: domain (the group's organisation), group, agent with domain, action."""
+    await adapter.queue_login(ALICE, "36", logged_in=True)
+    await adapter.queue_login(ALICE, "36", logged_in=False)
+
+    assert _logins(sim) == [(CURRENT_LOGIN, {"action": ["login"]}), (CURRENT_LOGIN, {"action": ["logout"]})]
+    assert not sim.is_logged_in("alice", 36)
+    assert AGENT_LOGIN.working(adapter._base_url) == "acd.agent"
+
+
+async def test_a_group_of_another_organisation_is_named_by_its_own_domain(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    """AGENT_LOGIN_CURRENT: "The domain of the organization the ACD/Attendant group belongs to"."""
+    sim.groups[36].domain = "partner.example"
+    sim.users["partner"] = SimUser("partner", "Pat", "Partner", domain="partner.example")  # makes the domain known
+
+    await adapter.queue_login(ALICE, "36@partner.example", logged_in=True)
+
+    assert _logins(sim) == [
+        ("/api/acd-attendant-group/v1/partner.example/36/agents/alice@example.com", {"action": ["login"]})
+    ]
+    assert sim.is_logged_in("alice", 36)
+
+
+@pytest.mark.parametrize("missing", [404, 405])
+async def test_an_installation_without_the_current_form_falls_back_to_the_deprecated_one(
+    adapter: DstnyAdapter, sim: DstnySimulator, missing: int
+) -> None:
+    """AGENT_LOGIN_DEPRECATED is used only where the current form is answered 404/405, then remembered."""
+    if missing == 404:
+        sim.agent_login_forms = {"deprecated"}  # no such route: 404
+    else:
+        sim.set_faults(status=405, path_prefix="/api/acd-attendant-group/v1/")
+
+    await adapter.queue_login(ALICE, "36", logged_in=True)
+    assert sim.is_logged_in("alice", 36)
+    assert _logins(sim) == [(CURRENT_LOGIN, {"action": ["login"]}), (DEPRECATED_LOGIN, {"action": ["login"]})]
+    assert AGENT_LOGIN.working(adapter._base_url) == "acd.agent.deprecated"
+
+    sim.requests.clear()
+    await adapter.queue_login(ALICE, "36", logged_in=False)  # the memo: straight to the form that works
+    assert _logins(sim) == [(DEPRECATED_LOGIN, {"action": ["logout"]})]
+    assert not sim.is_logged_in("alice", 36)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(403, VendorAuthError), (400, VendorRejected), (409, VendorRejected), (500, VendorUnavailable)],
+)
+async def test_other_refusals_of_the_current_form_are_answers_not_a_reason_to_fall_back(
+    adapter: DstnyAdapter, sim: DstnySimulator, status: int, error: type[Exception]
+) -> None:
+    sim.set_faults(status=status, path_prefix="/api/acd-attendant-group/v1/")
+
+    with pytest.raises(error):
+        await adapter.queue_login(ALICE, "36", logged_in=True)
+
+    assert _logins(sim) == [(CURRENT_LOGIN, {"action": ["login"]})]  # once, and never the deprecated form
+    assert AGENT_LOGIN.working(adapter._base_url) is None
+    assert not sim.is_logged_in("alice", 36)
+
+
+async def test_once_the_current_form_worked_a_404_is_not_retried_on_the_deprecated_one(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    await adapter.queue_login(ALICE, "36", logged_in=True)
+    sim.requests.clear()
+
+    with pytest.raises(NotFound):
+        await adapter.queue_login(ALICE, "99", logged_in=True)  # no such group
+
+    assert [path for path, _ in _logins(sim)] == ["/api/acd-attendant-group/v1/example.com/99/agents/alice@example.com"]
+
+
+async def test_the_simulator_answers_both_forms_as_004_describes(server: LoopbackServer, sim: DstnySimulator) -> None:
+    """Both operations: "action" is required with Enum "login" "logout"; the agent is named with its domain."""
+    headers = {"Authorization": f"Bearer {DEMO_TOKEN}", **REQUEST_HEADERS}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+        for path in (CURRENT_LOGIN, DEPRECATED_LOGIN):
+            assert (await client.post(path, params={"action": "login"})).status_code == 200
+            assert sim.is_logged_in("alice", 36)
+            assert (await client.post(path, params={"action": "logout"})).status_code == 200
+            assert not sim.is_logged_in("alice", 36)
+            assert (await client.post(path, params={"action": "sideways"})).status_code == 400
+            assert (await client.post(path.replace("alice@example.com", "alice"))).status_code == 400
