@@ -439,6 +439,10 @@ class DstnyAdapter(VendorAdapter):
         :mod:`adapters.dstny.alerts`), read as the configured service user."""
         return await self._alerts.poll(cursor, now=now)
 
+    def poll_backlog(self, cursor: Mapping[str, Any] | None) -> str | None:
+        """What a saved poll cursor has not read yet: group call-log ranges a full round left, or a first start's."""
+        return self._alerts.backlog(cursor)
+
     async def claim_alert(self, identity: VendorIdentity, event_detail: Mapping[str, Any], *, handled: bool) -> None:
         """Assign the lost call's group call-log item to ``identity`` (INPROGRESS), or mark it HANDLED."""
         item_id = str(event_detail.get("calllog_item_id") or "")

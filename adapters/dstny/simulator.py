@@ -30,6 +30,7 @@ Usage::
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -291,6 +292,9 @@ class DstnySimulator(SimulatorBase):
     assignments: list[SimAssignment] = field(default_factory=list)
     voicemails: list[SimVoicemail] = field(default_factory=list)
     clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
+    #: Order of group call-log answers, before ``limit`` is applied: "newest_first", "oldest_first" or
+    #: "shuffled" (004 does not document one, so phonebot must not depend on it).
+    calllog_order: str = "newest_first"
     #: Whose ticket each token is (operations without ``{user}`` act as its owner); default: the service user.
     token_owners: dict[str, str] = field(default_factory=dict)
     #: Which agent login forms this installation answers: "current" (004 ~490-513) and/or "deprecated" (~514-541).
@@ -634,7 +638,7 @@ class DstnySimulator(SimulatorBase):
         visible = {g.id for g in self.groups.values() if user.user_id in g.members or user.user_id in self.supervisors}
         items = [
             item
-            for item in sorted(self.calllog, key=lambda i: i.item_id, reverse=True)
+            for item in self._calllog_in_order()
             if item.group_id in visible
             and (not wanted or item.item_type in wanted)
             and item.item_id > since
@@ -847,6 +851,13 @@ class DstnySimulator(SimulatorBase):
         item = SimCallLogItem(next(self._calllog_ids), group_id, caller, item_type, now, agent=agent)
         self.calllog.append(item)
         return item
+
+    def _calllog_in_order(self) -> list[SimCallLogItem]:
+        """The log in :attr:`calllog_order` (004 does not say which order Dstny uses)."""
+        items = sorted(self.calllog, key=lambda i: i.item_id, reverse=self.calllog_order != "oldest_first")
+        if self.calllog_order == "shuffled":
+            random.Random(len(self.requests)).shuffle(items)  # a different order for every request
+        return items
 
     def _calllog_item(self, item_id: int) -> SimCallLogItem | None:
         return next((item for item in self.calllog if item.item_id == item_id), None)

@@ -86,7 +86,31 @@ AGENT_LOGIN_DEPRECATED = Quote(
     "group-domain required string",
 )
 
-QUOTES = [HEADERS_RULE, HEADER_ERROR, AGENT_LOGIN_CURRENT, AGENT_LOGIN_DEPRECATED]
+CALLLOG_ALL_GROUPS = Quote(
+    SEED,
+    636,
+    "Get call log items for all ACD/Attendant groups available for the user. domain required string The domain "
+    "of the user user required string The ID of the user callerNumber string If provided, only return group "
+    "call log items that originate from this number itemType Array of strings",
+)
+CALLLOG_RANGE = Quote(
+    SEED,
+    652,
+    "since string If provided, only return items with ID greater than this. olderThan string If provided, only "
+    "return group call log items with ID smaller than this. limit string If stated, return no more than this "
+    "amount of group call log items",
+)
+CALLLOG_TYPES = Quote(SEED, 649, 'Items Enum: "ALL" "ANSWERED" "FORWARDED" "MISSED"')
+
+QUOTES = [
+    HEADERS_RULE,
+    HEADER_ERROR,
+    AGENT_LOGIN_CURRENT,
+    AGENT_LOGIN_DEPRECATED,
+    CALLLOG_ALL_GROUPS,
+    CALLLOG_RANGE,
+    CALLLOG_TYPES,
+]
 
 
 @pytest.mark.parametrize("quote", QUOTES, ids=lambda q: f"{Path(q.source).name}:{q.line}")
@@ -301,3 +325,49 @@ async def test_the_simulator_answers_both_forms_as_004_describes(server: Loopbac
             assert not sim.is_logged_in("alice", 36)
             assert (await client.post(path, params={"action": "sideways"})).status_code == 400
             assert (await client.post(path.replace("alice@example.com", "alice"))).status_code == 400
+
+
+# -- point 5: the group call log, read by id range -------------------------------------------------------
+CALLLOG_PARAMETERS = {"callerNumber", "itemType", "since", "olderThan", "limit"}  # CALLLOG_ALL_GROUPS, CALLLOG_RANGE
+
+
+async def test_every_call_log_request_uses_only_documented_parameters(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    """CALLLOG_ALL_GROUPS / CALLLOG_RANGE / CALLLOG_TYPES: the parameters and values 004 lists, nothing else."""
+    cursor = (await adapter.poll_alerts(None, now=sim.clock())).cursor
+    sim.miss_call(35, "+4540000001")
+    cursor = (await adapter.poll_alerts(cursor, now=sim.clock())).cursor
+    await adapter.poll_alerts(cursor, now=sim.clock())  # follows the open alert: since and olderThan
+
+    requests = [r for r in sim.requests if r.path == "/api/user/distribution-group/example.com/phonebot/calllog"]
+    assert len(requests) >= 3
+    for request in requests:
+        assert set(request.query) <= CALLLOG_PARAMETERS, request.query
+        assert set(request.query["itemType"]) <= {"ALL", "ANSWERED", "FORWARDED", "MISSED"}
+        for name in ("since", "olderThan", "limit"):
+            assert all(value.isdigit() for value in request.query.get(name, [])), request.query
+    assert any("since" in r.query for r in requests) and any("olderThan" in r.query for r in requests)
+
+
+@pytest.mark.parametrize("order", ["newest_first", "oldest_first", "shuffled"])
+async def test_the_simulator_honours_since_older_than_and_limit(
+    server: LoopbackServer, sim: DstnySimulator, order: str
+) -> None:
+    """CALLLOG_RANGE, on the simulator: ID greater than ``since``, smaller than ``olderThan``, at most ``limit``."""
+    sim.calllog_order = order
+    ids = [sim.miss_call(35, f"+45220000{n:02d}").item_id for n in range(30)]
+    headers = {"Authorization": f"Bearer {DEMO_TOKEN}", **REQUEST_HEADERS}
+    url = f"{server.url}/api/user/distribution-group/example.com/phonebot/calllog"
+    async with httpx.AsyncClient(headers=headers) as client:
+
+        async def item_ids(**params: str) -> list[int]:
+            body = (await client.get(url, params={"itemType": "MISSED", **params})).json()
+            return [int(item["itemId"]) for item in body["callLogItem"]]
+
+        assert sorted(await item_ids()) == ids
+        assert sorted(await item_ids(since=str(ids[9]))) == ids[10:]
+        assert sorted(await item_ids(olderThan=str(ids[10]))) == ids[:10]
+        assert sorted(await item_ids(since=str(ids[4]), olderThan=str(ids[8]))) == ids[5:8]
+        limited = await item_ids(limit="7")
+        assert len(limited) == 7 and set(limited) <= set(ids)
