@@ -17,7 +17,8 @@ with its own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -52,6 +53,9 @@ M = TypeVar("M", bound=BaseModel)
 #: on all requests; JSON is the only current format (XML is deprecated). 004 itself, the
 #: operations' text, does not print them.
 REQUEST_HEADERS: Mapping[str, str] = {"Accept": "application/json", "Content-Type": "application/json"}
+
+#: Users whose discovered answer place is kept at most (expired entries go first).
+ANSWER_PLACES_CACHED = 10_000
 
 #: Page size for contact searches (the vendor's own default is 25).
 SEARCH_LIMIT = 25
@@ -92,7 +96,12 @@ class DstnyConfig(AdapterConfig):
     token: SecretStr
     domain: str = Field(min_length=1)
     user: str = Field(min_length=1)
+    #: Where call-back rings a user whose own answer places say nothing better (see ``DstnyAdapter.dial``).
     answer_place: str = Field(default="mobile", min_length=1)
+    #: Per-user answer place, by Dstny user id (``alice``, or ``jensen@partner.example``): wins over discovery.
+    answer_places: dict[str, str] = Field(default_factory=dict)
+    #: How long a user's discovered answer places are reused before they are read again.
+    answer_places_cache_seconds: float = Field(default=3600, ge=0)
     language: str = "en"
 
     @field_validator("user")
@@ -101,6 +110,14 @@ class DstnyConfig(AdapterConfig):
         if "@" in value:
             raise ValueError("give the service user's bare id, without @domain")
         return value
+
+    @field_validator("answer_places")
+    @classmethod
+    def _answer_places(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {user.strip().lower(): place.strip() for user, place in value.items()}
+        if any(not user or not place for user, place in cleaned.items()):
+            raise ValueError("each entry maps a Dstny user id to an answer place id, e.g. {alice: mobile}")
+        return cleaned
 
 
 # -- vendor payload shapes (only the fields the adapter reads) ----------------------------------
@@ -133,6 +150,15 @@ class _ActivityItem(_Vendor):
 
 class _Activities(_Vendor):
     activity: list[_ActivityItem] = Field(default_factory=list)
+
+
+class _AnswerPlace(_Vendor):
+    id: str
+    name: str | None = None
+
+
+class _AnswerPlaces(_Vendor):
+    answerplace: list[_AnswerPlace] = Field(default_factory=list)
 
 
 class _ValidationItem(_Vendor):
@@ -244,6 +270,7 @@ class DstnyAdapter(VendorAdapter):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(config, DstnyConfig):
             raise TypeError("DstnyAdapter needs a DstnyConfig")
@@ -262,6 +289,8 @@ class DstnyAdapter(VendorAdapter):
             transport=transport,
             reasons=_REASONS,
         )
+        self._monotonic = monotonic
+        self._answer_places: dict[str, tuple[float, str]] = {}  # cid -> (good until, answer place)
         self._group_names: dict[str, str] = {}
         self._groups_looked_up: set[str] = set()  # ids asked for once, so an unlisted group costs one call
         self._alerts = AlertPolling(
@@ -331,13 +360,19 @@ class DstnyAdapter(VendorAdapter):
 
     # -- calls ----------------------------------------------------------------------------
     async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
-        """Call-back: ring ``identity``'s answer place, then ``number``. Never retried."""
+        """Call-back: ring ``identity``'s answer place, then ``number``. Never retried.
+
+        ``aptype`` "should be a valid answerplace for the specified user" (004 ~1350): the user's
+        override in ``answer_places``, else one of the answer places Dstny lists for them
+        (:meth:`answer_place_of`).
+        """
+        aptype = await self.answer_place_of(identity)
         body = await self._http.call(
             "callback",
             token=self._token(identity),
             path_params={
                 **self._user_path(identity),
-                "aptype": self.settings.answer_place,
+                "aptype": aptype,
                 "cid": number,
             },
         )
@@ -353,6 +388,54 @@ class DstnyAdapter(VendorAdapter):
             worded = _REASONS.get(problem.code or "", "it did not accept the call")
             raise VendorRejected(self.display_name, f"{self.display_name} refused the call: {worded}")
         return DialResult(target=number, reference=result.generated_id or None)
+
+    async def answer_place_of(self, identity: VendorIdentity) -> str:
+        """Where call-back rings ``identity`` first.
+
+        The configured override for the user wins. Otherwise the user's answer places are read
+        (004 ~8191, "Read mapping for the possible devices the user can set up calls from"; cached
+        for ``answer_places_cache_seconds``): the organisation's ``answer_place`` when it is one of
+        them, else the first Dstny lists (the list has no default flag). When Dstny won't say
+        (refused, unknown, unreadable), the organisation's ``answer_place`` is used as before.
+        """
+        override = self._answer_place_override(identity)
+        if override is not None:
+            return override
+        key = self._cid(identity).lower()
+        now = self._monotonic()
+        cached = self._answer_places.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        places = await self._optional(self._discover_answer_places(identity))
+        ids = [place.id for place in places or []]
+        wanted = self.settings.answer_place
+        chosen = wanted if wanted in ids or not ids else ids[0]
+        if places is None:
+            log.info("Dstny did not list answer places; call-back uses %s", wanted, extra={"vendor": self.name})
+        if len(self._answer_places) >= ANSWER_PLACES_CACHED:
+            self._answer_places = {k: v for k, v in self._answer_places.items() if v[0] > now}
+        self._answer_places[key] = (now + self.settings.answer_places_cache_seconds, chosen)
+        return chosen
+
+    async def _discover_answer_places(self, identity: VendorIdentity) -> list[_AnswerPlace]:
+        body = await self._http.call(
+            "answerplaces",
+            token=self._token(identity),
+            path_params=self._user_path(identity),
+            params={"language": self.settings.language},
+        )
+        try:
+            return _AnswerPlaces.model_validate(body).answerplace
+        except ValidationError as exc:
+            raise VendorRejected(self.display_name, "unreadable answer places") from exc
+
+    def _answer_place_override(self, identity: VendorIdentity) -> str | None:
+        overrides = self.settings.answer_places
+        if not overrides:
+            return None
+        own_org = self._domain(identity).lower() == self.settings.domain.lower()
+        keys = [self._cid(identity).lower(), *([self._bare(identity).lower()] if own_org else [])]
+        return next((overrides[key] for key in keys if key in overrides), None)
 
     # -- queues ---------------------------------------------------------------------------
     async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:

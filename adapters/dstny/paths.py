@@ -38,12 +38,20 @@ ENDPOINTS: dict[str, Endpoint] = {
     "activities": Endpoint(
         "GET", "/api/configuration/{domain}/{user}/activities", "inferred", "rule R; response: seed"
     ),
+    "answerplaces": Endpoint(
+        "GET",
+        "/api/configuration/{domain}/{user}/answerplaces",
+        "inferred",
+        "rule R; op 'Read mapping for the possible devices the user can set up calls from', query language, "
+        "response {answerplace: [{id, name}]}: seed 004 ~8191-8210; {user} is the user call-back rings",
+    ),
     # -- calls ----------------------------------------------------------------------------
     "callback": Endpoint(
         "POST",
         "/api/calls/current/{domain}/{user}/{aptype}/{cid}",
         "seed",
-        "seed example URL; rings the user's answer place first",
+        "seed example URL (004 ~1333); aptype 'should be a valid answerplace for the specified user' (~1350): "
+        "from answerplaces; rings the user's answer place first",
         retry=False,
     ),
     # -- ACD / attendant groups -----------------------------------------------------------

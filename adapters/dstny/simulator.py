@@ -387,6 +387,7 @@ class DstnySimulator(SimulatorBase):
             ("/api/contacts/info/v1/{domain}/{cid}/presence/activity", self._contact_activity, "PUT"),
             ("/api/contacts/info/v1/{domain}/{cid}/presence/activity/expires", self._contact_expires, "PUT"),
             ("/api/configuration/{domain}/{user}/activities", self._activities, "GET"),
+            ("/api/configuration/{domain}/{user}/answerplaces", self._answerplaces, "GET"),
             ("/api/calls/current/{domain}/{user}/{aptype}/{cid}", self._callback, "POST"),
             ("/api/user/acd-attendant-group/v1/{domain}/{user}", self._acd_groups, "GET"),
             ("/api/acd-attendant-group/v1/{domain}/{group}/agents/{agent}", self._acd_agent, "POST"),
@@ -498,6 +499,14 @@ class DstnySimulator(SimulatorBase):
             for a in self.activities
         ]
         return JSONResponse({"activity": items})
+
+    async def _answerplaces(self, request: Request) -> Response:
+        """004 ~8191: "Read mapping for the possible devices the user can set up calls from"."""
+        user = self._user(request.path_params["user"], request.path_params["domain"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        items = [{"id": place, "name": place.replace("_", " ").capitalize()} for place in user.answer_places]
+        return JSONResponse({"answerplace": items})
 
     # -- calls ----------------------------------------------------------------------------
     async def _callback(self, request: Request) -> Response:

@@ -102,7 +102,24 @@ CALLLOG_RANGE = Quote(
 )
 CALLLOG_TYPES = Quote(SEED, 649, 'Items Enum: "ALL" "ANSWERED" "FORWARDED" "MISSED"')
 
+ANSWER_PLACES = Quote(
+    SEED,
+    8191,
+    "Read mapping for the possible devices the user can set up calls from. domain required string The domain of "
+    "the user accessing the API user required string The username of the user accessing the API language string",
+)
+ANSWER_PLACES_EXAMPLE = Quote(SEED, 8204, '{- "answerplace": [ - { - "id": "mobile", - "name": "Mobile" } ] }')
+CALLBACK_APTYPE = Quote(
+    SEED,
+    1346,
+    "aptype required string The 'aptype' defines where the callback will be connected. It should be a valid "
+    "answerplace for the specified user.",
+)
+
 QUOTES = [
+    ANSWER_PLACES,
+    ANSWER_PLACES_EXAMPLE,
+    CALLBACK_APTYPE,
     HEADERS_RULE,
     HEADER_ERROR,
     AGENT_LOGIN_CURRENT,
@@ -371,3 +388,49 @@ async def test_the_simulator_honours_since_older_than_and_limit(
         assert sorted(await item_ids(since=str(ids[4]), olderThan=str(ids[8]))) == ids[5:8]
         limited = await item_ids(limit="7")
         assert len(limited) == 7 and set(limited) <= set(ids)
+
+
+# -- point 6: call-back rings one of the user's own answer places -------------------------------------------
+ANSWER_PLACES_JSON = {"answerplace": [{"id": "mobile", "name": "Mobile"}]}  # ANSWER_PLACES_EXAMPLE, verbatim
+
+
+async def test_the_documents_answer_places_example_is_read_and_its_place_rung() -> None:
+    """ANSWER_PLACES_EXAMPLE parsed by the adapter; CALLBACK_APTYPE: the place rung is one the user has."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/answerplaces"):
+            return httpx.Response(200, json=ANSWER_PLACES_JSON)
+        return httpx.Response(200, json={"field": [], "warning": [], "generated-id": "cb-1"})
+
+    config = DstnyConfig(
+        base_url="https://bc.dstny.se", token="t0ken", domain="foo.com", user="svc", answer_place="softphone"
+    )
+    adapter = DstnyAdapter(config, transport=httpx.MockTransport(handler), retry=RetryPolicy(attempts=1))
+    await adapter.dial(VendorIdentity(vendor="dstny", user_id="alice"), "+468123456789")
+    await adapter.aclose()
+
+    lookup, call = seen
+    assert (lookup.method, lookup.url.path) == ("GET", "/api/configuration/foo.com/alice/answerplaces")
+    assert lookup.url.params.get("language") == "en"
+    # The seed's own example URL shape: POST .../calls/current/foo.com/alice/mobile/%2B468123456789
+    assert (call.method, call.url.raw_path.decode()) == (
+        "POST",
+        "/api/calls/current/foo.com/alice/mobile/%2B468123456789",
+    )
+
+
+async def test_the_simulator_lists_answer_places_in_the_documents_shape(
+    server: LoopbackServer, sim: DstnySimulator
+) -> None:
+    """ANSWER_PLACES on the simulator: {answerplace: [{id, name}]}, and only those are valid aptypes."""
+    sim.users["alice"].answer_places = ("mobile", "softphone")
+    headers = {"Authorization": f"Bearer {DEMO_TOKEN}", **REQUEST_HEADERS}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+        body = (await client.get("/api/configuration/example.com/alice/answerplaces")).json()
+        assert set(body) == set(ANSWER_PLACES_JSON)
+        assert [set(place) for place in body["answerplace"]] == [{"id", "name"}] * 2
+        assert [place["id"] for place in body["answerplace"]] == ["mobile", "softphone"]
+        refused = await client.post("/api/calls/current/example.com/alice/deskphone/%2B4540000001")
+        assert refused.status_code == 400 and refused.json()["field"][0]["fieldName"] == "aptype"
