@@ -161,6 +161,10 @@ class _AnswerPlaces(_Vendor):
     answerplace: list[_AnswerPlace] = Field(default_factory=list)
 
 
+class _Diversion(_Vendor):
+    diversion_number: str | None = Field(default=None, alias="diversion-number")
+
+
 class _ValidationItem(_Vendor):
     fieldName: str | None = None
     code: str | None = None
@@ -236,7 +240,7 @@ class _ContactList(_Vendor):
 
 
 class DstnyAdapter(VendorAdapter):
-    """Dstny Core via its User API: presence, call-back, ACD queues and contact search.
+    """Dstny Core via its User API: presence, call forwarding, call-back, ACD queues and contact search.
 
     Args:
         config: a :class:`DstnyConfig`.
@@ -254,6 +258,7 @@ class DstnyAdapter(VendorAdapter):
             Capability.PRESENCE_WRITE,
             Capability.PRESENCE_ACTIVITIES,
             Capability.DIAL,
+            Capability.CALL_FORWARD,
             Capability.QUEUE_STATUS,
             Capability.QUEUE_LOGIN,
             Capability.CONTACT_SEARCH,
@@ -357,6 +362,35 @@ class DstnyAdapter(VendorAdapter):
             Activity(id=item.id, name=item.name or item.stateName or item.id, available=item.available)
             for item in parsed.activity
         ]
+
+    # -- call forwarding ------------------------------------------------------------------
+    async def set_forwarding(self, identity: VendorIdentity, number: str, *, until: datetime | None) -> Presence:
+        """Divert ``identity``'s calls to ``number`` while they show *away* (until ``until``, else no end).
+
+        The Diversion API's active diversion number (004 ~7862) has no end time and no documented
+        delete, but ``activityScoped=true`` clears it "after a change of presence activity". So
+        the activity is set first (away, ending at ``until``), then the scoped diversion: when the
+        activity ends, or the user sets another one (``/presence available``), Dstny clears it.
+        The order matters, because setting the activity after the diversion would clear it.
+        """
+        presence = await self.set_presence(identity, PresenceChange(activity="away", until=until))
+        await self._http.call(
+            "diversion.active.set",
+            token=self._token(identity),
+            path_params=self._user_path(identity),
+            params={"phoneNumber": number, "activityScoped": "true"},
+        )
+        return presence
+
+    async def get_forwarding(self, identity: VendorIdentity) -> str | None:
+        """The active diversion number (004 ~7849), or ``None`` when there is none."""
+        body = await self._http.call(
+            "diversion.active", token=self._token(identity), path_params=self._user_path(identity)
+        )
+        if body is None or (isinstance(body, str) and not body.strip()):
+            return None
+        number = self._parse(_Diversion, body, "diversion number").diversion_number
+        return number.strip() if number and number.strip() else None
 
     # -- calls ----------------------------------------------------------------------------
     async def dial(self, identity: VendorIdentity, number: str) -> DialResult:

@@ -45,6 +45,21 @@ ENDPOINTS: dict[str, Endpoint] = {
         "rule R; op 'Read mapping for the possible devices the user can set up calls from', query language, "
         "response {answerplace: [{id, name}]}: seed 004 ~8191-8210; {user} is the user call-back rings",
     ),
+    # -- call forwarding (Diversion API) ---------------------------------------------------
+    "diversion.active": Endpoint(
+        "GET",
+        "/api/diversion/{domain}/{user}/active",
+        "inferred",
+        "notes 5.1 rule R; op 'Retrieves a user's active diversion number', response {diversion-number}: "
+        "seed 004 ~7849-7861",
+    ),
+    "diversion.active.set": Endpoint(
+        "PUT",
+        "/api/diversion/{domain}/{user}/active",
+        "inferred",
+        "notes 5.1 rule R; op 'Sets a user's active diversion number. Both POST and PUT can be used', query "
+        "phoneNumber (required), activityScoped ('cleared after a change of presence activity'): seed 004 ~7862-7885",
+    ),
     # -- calls ----------------------------------------------------------------------------
     "callback": Endpoint(
         "POST",

@@ -71,6 +71,8 @@ class SimUser:
     expires: datetime | None = None
     note: str | None = None
     answer_places: tuple[str, ...] = ("mobile",)
+    diversion: str | None = None  # the active diversion number (004 ~7862)
+    diversion_scoped: bool = False  # cleared on the next change of activity (activityScoped)
     favourite: bool = True
     domain: str | None = None  # a partner organisation's user; None = the simulator's own domain
 
@@ -228,6 +230,13 @@ def _demo_contacts() -> list[SimContact]:
     ]
 
 
+def _change_activity(user: SimUser, activity: str) -> None:
+    """Set ``user``'s activity; a change clears an ``activityScoped`` diversion (004 ~7881)."""
+    if activity != user.activity and user.diversion_scoped:
+        user.diversion, user.diversion_scoped = None, False
+    user.activity = activity
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -308,7 +317,8 @@ class DstnySimulator(SimulatorBase):
         """``user``'s record with the current presence (an expired activity has lapsed)."""
         record = self.users[user]
         if record.expires is not None and record.expires <= self.clock():
-            record.activity, record.available, record.expires = "available", True, None
+            _change_activity(record, "available")
+            record.available, record.expires = True, None
         return record
 
     def is_logged_in(self, user: str, group: int) -> bool:
@@ -389,6 +399,9 @@ class DstnySimulator(SimulatorBase):
             ("/api/configuration/{domain}/{user}/activities", self._activities, "GET"),
             ("/api/configuration/{domain}/{user}/answerplaces", self._answerplaces, "GET"),
             ("/api/calls/current/{domain}/{user}/{aptype}/{cid}", self._callback, "POST"),
+            ("/api/diversion/{domain}/{user}/active", self._diversion, "GET"),
+            ("/api/diversion/{domain}/{user}/active", self._set_diversion, "PUT"),
+            ("/api/diversion/{domain}/{user}/active", self._set_diversion, "POST"),
             ("/api/user/acd-attendant-group/v1/{domain}/{user}", self._acd_groups, "GET"),
             ("/api/acd-attendant-group/v1/{domain}/{group}/agents/{agent}", self._acd_agent, "POST"),
             (
@@ -469,7 +482,7 @@ class DstnySimulator(SimulatorBase):
         available = request.query_params.get("available")
         if available not in (None, "true", "false"):
             return _validation("available", "boolean.invalid", "available must be true or false")
-        user.activity = activity.id
+        _change_activity(user, activity.id)
         user.available = activity.available if available is None else available == "true"
         user.expires = None
         return PlainTextResponse(str(user.available).lower())
@@ -507,6 +520,29 @@ class DstnySimulator(SimulatorBase):
             return self._no_user(request.path_params["user"])
         items = [{"id": place, "name": place.replace("_", " ").capitalize()} for place in user.answer_places]
         return JSONResponse({"answerplace": items})
+
+    # -- diversion ------------------------------------------------------------------------
+    async def _diversion(self, request: Request) -> Response:
+        """004 ~7849 "Retrieves a user's active diversion number"."""
+        user = self._user(request.path_params["user"], request.path_params["domain"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        return JSONResponse({"diversion-number": user.diversion or ""})
+
+    async def _set_diversion(self, request: Request) -> Response:
+        """004 ~7862 "Sets a user's active diversion number" (POST or PUT): phoneNumber, activityScoped."""
+        user = self._user(request.path_params["user"], request.path_params["domain"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        number = request.query_params.get("phoneNumber", "").strip()
+        digits = number.removeprefix("+")
+        if not (digits.isdigit() and 3 <= len(digits) <= 15):
+            return _validation("phoneNumber", "number.invalid", f"Not a diversion number: {number}")
+        scoped = request.query_params.get("activityScoped", "false")
+        if scoped not in ("true", "false"):
+            return _validation("activityScoped", "boolean.invalid", "activityScoped must be true or false")
+        user.diversion, user.diversion_scoped = number, scoped == "true"
+        return JSONResponse({"diversion-number": number})
 
     # -- calls ----------------------------------------------------------------------------
     async def _callback(self, request: Request) -> Response:

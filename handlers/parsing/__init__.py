@@ -18,6 +18,7 @@ from handlers.parsing.phonebot import Help, PhonebotCommand, WhoAmI, parse_phone
 from handlers.parsing.presence import (
     NEUTRAL_ACTIVITIES,
     ClearPresence,
+    ForwardCalls,
     PresenceCommand,
     SetPresence,
     ShowPresence,
@@ -34,6 +35,7 @@ __all__ = [
     "CallNumber",
     "CallUser",
     "ClearPresence",
+    "ForwardCalls",
     "Help",
     "PhonebotCommand",
     "PresenceCommand",

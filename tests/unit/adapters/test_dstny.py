@@ -216,6 +216,39 @@ async def test_dial_validation_error_is_rejected(adapter: DstnyAdapter, sim: Dst
     assert sim.dials == []
 
 
+# -- call forwarding (issue 10 point 16) --------------------------------------------------------
+async def test_forwarding_shows_away_and_sets_a_diversion_scoped_to_that_activity(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    until = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+
+    presence = await adapter.set_forwarding(ALICE, "+4540000001", until=until)
+
+    assert presence.activity is not None and presence.activity.id == "away" and presence.until == until
+    alice = sim.presence_of("alice")
+    assert (alice.activity, alice.diversion, alice.diversion_scoped) == ("away", "+4540000001", True)
+    assert await adapter.get_forwarding(ALICE) == "+4540000001"
+    puts = [(r.path, r.query) for r in sim.requests if r.method == "PUT"]
+    assert puts[-1] == (
+        "/api/diversion/example.com/alice/active",
+        {"phoneNumber": ["+4540000001"], "activityScoped": ["true"]},
+    )  # after the activity: setting the activity later would clear it
+
+    await adapter.set_presence(ALICE, PresenceChange(activity="available"))
+    assert sim.presence_of("alice").diversion is None
+    assert await adapter.get_forwarding(ALICE) is None
+
+
+async def test_forwarding_ends_when_its_activity_lapses(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    sim.clock = lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await adapter.set_forwarding(ALICE, "+4540000001", until=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    assert await adapter.get_forwarding(ALICE) == "+4540000001"
+
+    sim.clock = lambda: datetime(2026, 12, 1, 10, 0, 1, tzinfo=UTC)
+    assert await adapter.get_forwarding(ALICE) is None
+    assert sim.presence_of("alice").activity == "available"
+
+
 # -- answer places (issue 10 point 6) -----------------------------------------------------------
 def _answerplace_reads(sim: DstnySimulator) -> list[str]:
     return [r.path for r in sim.requests if r.path.endswith("/answerplaces")]
@@ -453,7 +486,7 @@ async def test_probe(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
     results = {r.capability: r for r in await adapter.probe()}
 
     readers = {Capability.PRESENCE_READ, Capability.PRESENCE_ACTIVITIES, Capability.QUEUE_STATUS}
-    readers |= {Capability.CONTACT_SEARCH, Capability.DIRECTORY}
+    readers |= {Capability.CONTACT_SEARCH, Capability.DIRECTORY, Capability.CALL_FORWARD}
     assert {c for c, r in results.items() if r.ok} == readers
     assert results[Capability.DIAL] == ProbeResult(Capability.DIAL, None, "not probed: it would change state")
     assert all(r.method == "GET" for r in sim.requests)
@@ -469,6 +502,8 @@ async def test_every_request_uses_the_endpoint_table(adapter: DstnyAdapter, sim:
     await adapter.set_presence(ALICE, PresenceChange(activity="lunch"))
     await adapter.set_presence(ALICE_OWN, PresenceChange(activity="available"))
     await adapter.dial(ALICE, "+4533000001")
+    await adapter.set_forwarding(ALICE, "+4533000001", until=None)
+    await adapter.get_forwarding(ALICE)
     await adapter.queue_status(ALICE)
     await adapter.queue_login(ALICE, "36", logged_in=True)
     AGENT_LOGIN.forget()

@@ -116,7 +116,28 @@ CALLBACK_APTYPE = Quote(
     "answerplace for the specified user.",
 )
 
+DIVERSION_GET = Quote(
+    SEED,
+    7849,
+    "Retrieves a user's active diversion number. userId required string The username of the user accessing the "
+    'API domain required string The domain of the user accessing the API {- "diversion-number": "+14423455" }',
+)
+DIVERSION_SET = Quote(
+    SEED,
+    7862,
+    "Sets a user's active diversion number. Both POST and PUT can be used in the request.",
+)
+DIVERSION_PARAMETERS = Quote(
+    SEED,
+    7875,
+    "phoneNumber required string The diversion number activityScoped boolean Set to true if the diversion number "
+    "should be cleared after a change of presence activity.",
+)
+
 QUOTES = [
+    DIVERSION_GET,
+    DIVERSION_SET,
+    DIVERSION_PARAMETERS,
     ANSWER_PLACES,
     ANSWER_PLACES_EXAMPLE,
     CALLBACK_APTYPE,
@@ -434,3 +455,51 @@ async def test_the_simulator_lists_answer_places_in_the_documents_shape(
         assert [place["id"] for place in body["answerplace"]] == ["mobile", "softphone"]
         refused = await client.post("/api/calls/current/example.com/alice/deskphone/%2B4540000001")
         assert refused.status_code == 400 and refused.json()["field"][0]["fieldName"] == "aptype"
+
+
+# -- point 16: call forwarding through the active diversion number ----------------------------------------
+DIVERSION_JSON = {"diversion-number": "+14423455"}  # DIVERSION_GET's example, verbatim
+
+
+async def test_the_adapter_reads_the_documents_diversion_example_and_sends_the_documented_parameters() -> None:
+    """DIVERSION_GET parsed; DIVERSION_SET / DIVERSION_PARAMETERS: phoneNumber and activityScoped=true."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        path = request.url.path
+        if path.endswith("/activities"):
+            return httpx.Response(200, json={"activity": [{"id": "away", "name": "Away", "available": False}]})
+        if path.startswith("/api/contacts/info/v1/"):
+            presence = {"activity": {"id": "away", "expiration": "never", "available": False}, "available": False}
+            return httpx.Response(200, json={"presence": presence})
+        return httpx.Response(200, json=DIVERSION_JSON)
+
+    config = DstnyConfig(base_url="https://bc.dstny.se", token="t0ken", domain="example.com", user="svc")
+    adapter = DstnyAdapter(config, transport=httpx.MockTransport(handler), retry=RetryPolicy(attempts=1))
+    assert await adapter.get_forwarding(ALICE) == "+14423455"
+    await adapter.set_forwarding(ALICE, "+14423455", until=None)
+    await adapter.aclose()
+
+    diversion = [r for r in seen if r.url.path == "/api/diversion/example.com/alice/active"]
+    assert [r.method for r in diversion] == ["GET", "PUT"]
+    assert dict(diversion[1].url.params) == {"phoneNumber": "+14423455", "activityScoped": "true"}
+    assert seen[-1] is diversion[1]  # after the activity write, which would clear a scoped diversion
+
+
+async def test_the_simulator_keeps_the_active_diversion_number_as_documented(
+    server: LoopbackServer, sim: DstnySimulator
+) -> None:
+    """DIVERSION_SET (POST or PUT), DIVERSION_GET's shape, and activityScoped cleared by an activity change."""
+    headers = {"Authorization": f"Bearer {DEMO_TOKEN}", **REQUEST_HEADERS}
+    path = "/api/diversion/example.com/alice/active"
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+        for method in ("POST", "PUT"):
+            answer = await client.request(method, path, params={"phoneNumber": "+14423455"})
+            assert answer.status_code == 200 and set(answer.json()) == set(DIVERSION_JSON)
+        assert (await client.get(path)).json() == DIVERSION_JSON
+        assert (await client.put(path)).status_code == 400  # phoneNumber is required
+
+        await client.put(path, params={"phoneNumber": "+14423455", "activityScoped": "true"})
+        await client.put("/api/contacts/info/v1/example.com/alice@example.com/presence/activity?activity=lunch")
+        assert (await client.get(path)).json() == {"diversion-number": ""}
