@@ -172,7 +172,7 @@ class AlertPolling:
         self, previous: _Cursor | None, *, now: datetime
     ) -> tuple[list[AlertEvent], dict[str, list[Any]], dict[str, Any]]:
         """The group call log's events, followed items and cursor part for one round."""
-        state = self._calllog_cursor(previous, now)
+        state = self._calllog_cursor(previous)
         followed = self._followed(previous, now) if previous is not None else None
         if followed is None or state.catching_up:
             # Find the present: read upwards to the highest id, alerting nothing.
@@ -197,9 +197,10 @@ class AlertPolling:
             return [], lost, {"high": high, "pending": [], "catching_up": not read.complete}
 
         pending = [Span.from_json(span) for span in state.pending]
+        # A range left open upwards starts at the highest id read, so the first range covers it already.
         fresh = await read_spans(
             self._calllog_page,
-            [Span(state.high, None), *pending],
+            [Span(state.high, None), *(span for span in pending if span.below is not None)],
             limit=alerts.CALLLOG_LIMIT,
             max_pages=alerts.CALLLOG_PAGES,
         )
@@ -252,7 +253,7 @@ class AlertPolling:
         )
         return self._parse(CallLog, body, "group call log").callLogItem
 
-    def _calllog_cursor(self, previous: _Cursor | None, now: datetime) -> _CallLogCursor:
+    def _calllog_cursor(self, previous: _Cursor | None) -> _CallLogCursor:
         if previous is None:
             return _CallLogCursor()
         if previous.calllog is not None:
