@@ -152,6 +152,18 @@ class VendorAdapter(ABC):
         """Ring ``identity``'s own phone, then ``number`` (E.164 with '+'). Never retried."""
         raise self._unsupported(Capability.DIAL)
 
+    async def set_forwarding(self, identity: VendorIdentity, number: str, *, until: datetime | None) -> Presence:
+        """Forward ``identity``'s calls to ``number`` (E.164 with '+') until ``until``.
+
+        ``until`` ``None``: until the user's presence next changes (``/presence available``).
+        Returns the presence the vendor now shows, since a vendor may tie forwarding to it.
+        """
+        raise self._unsupported(Capability.CALL_FORWARD)
+
+    async def get_forwarding(self, identity: VendorIdentity) -> str | None:
+        """The number ``identity``'s calls are forwarded to now, or ``None``."""
+        raise self._unsupported(Capability.CALL_FORWARD)
+
     # -- queues ---------------------------------------------------------------------------
     async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:
         """Every queue/group ``identity`` belongs to or may see."""
@@ -263,6 +275,7 @@ class VendorAdapter(ABC):
             Capability.QUEUE_STATUS: lambda: self.queue_status(me),
             Capability.CONTACT_SEARCH: lambda: self.search_contacts(me, "a"),
             Capability.DIRECTORY: lambda: self.list_users(me),
+            Capability.CALL_FORWARD: lambda: self.get_forwarding(me),
         }
         results: list[ProbeResult] = []
         for capability in Capability:

@@ -18,6 +18,7 @@ class Capability(StrEnum):
     PRESENCE_WRITE = "presence.write"
     PRESENCE_ACTIVITIES = "presence.activities"  # named activities (lunch, meeting, ...) beyond plain DND
     DIAL = "call.dial"
+    CALL_FORWARD = "call.forward"  # forward the user's calls to another number (``/presence forward to``)
     QUEUE_STATUS = "queue.status"
     QUEUE_LOGIN = "queue.login"
     CONTACT_SEARCH = "contacts.search"
@@ -34,6 +35,7 @@ CAPABILITY_LABELS: dict[Capability, str] = {
     Capability.PRESENCE_WRITE: "setting presence",
     Capability.PRESENCE_ACTIVITIES: "named presence activities",
     Capability.DIAL: "click-to-dial",
+    Capability.CALL_FORWARD: "call forwarding",
     Capability.QUEUE_STATUS: "queue status",
     Capability.QUEUE_LOGIN: "queue login/logout",
     Capability.CONTACT_SEARCH: "contact search",

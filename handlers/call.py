@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-from adapters.errors import IdentityError, VendorError
+from adapters.errors import VendorError
 from adapters.models import Capability, Contact
 from bot import mrkdwn
 from bot.identity import Linked
 from handlers.choices import Choices
+from handlers.colleagues import colleague_number
 from handlers.context import Services
 from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.parsing import CallContact, CallNumber, CallUser, UsageError, format_display, parse_call
@@ -93,20 +94,10 @@ def _who(services: Services, e164: str, name: str | None) -> str:
 
 
 async def _call_colleague(services: Services, linked: Linked, target_id: str) -> Reply:
-    try:
-        target = await services.identities.resolve(target_id)
-    except IdentityError:
-        return Reply(text=f"<@{target_id}> isn't linked to a phone-system user, so I don't know their number.")
-    number = target.vendor_user.number if target.vendor_user else None
-    if number is None and target.adapter is linked.adapter:
-        linked.adapter.require(Capability.DIRECTORY)
-        for user in await linked.adapter.list_users(linked.adapter.service_identity()):
-            if user.user_id == target.identity.user_id:
-                number = user.number
-                break
-    if not number:
-        return Reply(text=f"I couldn't find a phone number for <@{target_id}> in {target.adapter.display_name}.")
-    return await dial(services, linked, number, name=f"<@{target_id}>")
+    found = await colleague_number(services, linked, target_id)
+    if found.number is None:
+        return Reply(text=found.problem)
+    return await dial(services, linked, found.number, name=f"<@{target_id}>")
 
 
 async def _call_contact(services: Services, linked: Linked, query: str) -> Reply:

@@ -3,6 +3,10 @@
 When the vendor doesn't confirm a change in time, the presence is read back once and the
 user is told what the phone really shows; phonebot's own label (Relatel keeps only DND) is
 kept only when the read-back shows the change landed.
+
+``/presence forward to <number | @user> [until …]`` forwards the user's calls where the vendor
+offers it (:attr:`~adapters.models.Capability.CALL_FORWARD`); ``/presence`` shows an active
+forwarding and ``/presence available`` ends it.
 """
 
 from __future__ import annotations
@@ -14,15 +18,19 @@ from zoneinfo import ZoneInfo
 from adapters.base import VendorAdapter
 from adapters.errors import IdentityError, VendorError, VendorRejected, VendorTimeout
 from adapters.models import Capability, Presence, PresenceChange, VendorIdentity
+from bot.identity import Linked
 from bot.mrkdwn import escape
+from handlers.colleagues import colleague_number
 from handlers.context import Services
 from handlers.parsing import (
     NEUTRAL_ACTIVITIES,
     ClearPresence,
+    ForwardCalls,
     SetPresence,
     ShowPresence,
     UsageError,
     describe_until,
+    format_display,
     parse_presence,
 )
 from handlers.reply import Reply, usage
@@ -37,13 +45,15 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
     slack_user = await services.users.get(user_id)
     tz = services.tz_for(slack_user)
     now = services.clock()
-    parsed = parse_presence(text, now=now, tz=tz)
+    parsed = parse_presence(text, now=now, tz=tz, default_country=services.config.default_country)
     if isinstance(parsed, UsageError):
         return usage(parsed.message, parsed.example)
     if isinstance(parsed, ShowPresence):
         return await _show(services, user_id=user_id, target=parsed.user_id, now=now)
     linked = await services.identities.resolve(user_id)
     adapter, identity = linked.adapter, linked.identity
+    if isinstance(parsed, ForwardCalls):
+        return await _forward(services, linked, parsed, user_id=user_id, tz=tz, now=now)
     adapter.require(Capability.PRESENCE_WRITE)
     key = LABEL_KEY.format(vendor=adapter.name, user=identity.user_id)
     if isinstance(parsed, ClearPresence):
@@ -53,12 +63,13 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
             return await _not_landed(services, adapter, identity, presence, unconfirmed, tz=tz, now=now)
         await services.store.delete(key)
         state = "available" if presence.available else _describe_state(presence, None)
+        still = await _still_forwarding(services, adapter, identity)
         if unconfirmed is not None:
             return Reply(
                 text=f":white_check_mark: {adapter.display_name} didn't confirm in time, "
-                f"but your phone now shows you {state} again."
+                f"but your phone now shows you {state} again.{still}"
             )
-        return Reply(text=f":white_check_mark: You're {state} again on {adapter.display_name}.")
+        return Reply(text=f":white_check_mark: You're {state} again on {adapter.display_name}.{still}")
     assert isinstance(parsed, SetPresence)
     if not adapter.supports(Capability.PRESENCE_ACTIVITIES) and parsed.activity not in NEUTRAL_ACTIVITIES:
         raise VendorRejected(
@@ -89,6 +100,63 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
         )
     until = describe_until(parsed.until, tz, now)
     return Reply(text=f":white_check_mark: Your phone presence is now *{label}* {until}{note}.")
+
+
+async def _forward(
+    services: Services, linked: Linked, parsed: ForwardCalls, *, user_id: str, tz: ZoneInfo, now: datetime
+) -> Reply:
+    """Forward the user's calls to a number or a colleague, where the vendor offers it."""
+    adapter, identity = linked.adapter, linked.identity
+    if not adapter.supports(Capability.CALL_FORWARD):
+        return Reply(
+            text=f":no_entry_sign: Call forwarding isn't available on {adapter.display_name} through phonebot, "
+            f"so I can't forward your calls from Slack. {adapter.display_name}'s own app may offer it."
+        )
+    if parsed.user_id is not None:
+        if parsed.user_id == user_id:
+            return usage("Your calls already reach you; forward them to someone else.", "/presence forward to @alice")
+        found = await colleague_number(services, linked, parsed.user_id)
+        if found.number is None:
+            return Reply(text=found.problem)
+        number = found.number
+        who = f"<@{parsed.user_id}> ({format_display(number, services.config.default_country)})"
+    else:
+        assert parsed.number is not None
+        number = parsed.number
+        who = escape(parsed.display or number)
+    presence = await adapter.set_forwarding(identity, number, until=parsed.until)
+    await services.store.delete(LABEL_KEY.format(vendor=adapter.name, user=identity.user_id))
+    state = _describe_state(presence, None)
+    if parsed.until is not None:
+        return Reply(
+            text=f":arrow_right_hook: Your calls now forward to {who} {describe_until(parsed.until, tz, now)}, "
+            f"and {adapter.display_name} shows you *{state}* until then. `/presence available` ends both sooner."
+        )
+    return Reply(
+        text=f":arrow_right_hook: Your calls now forward to {who}, and {adapter.display_name} shows you *{state}* "
+        "with no end time. `/presence available` ends both."
+    )
+
+
+async def _forwarding(services: Services, adapter: VendorAdapter, identity: VendorIdentity) -> str | None:
+    """Where the user's calls are forwarded now, as people write it; ``None`` when not, or unknown."""
+    if not adapter.supports(Capability.CALL_FORWARD):
+        return None
+    try:
+        number = await adapter.get_forwarding(identity)
+    except VendorError:
+        return None  # the presence answer stands without it
+    return format_display(number, services.config.default_country) if number else None
+
+
+async def _still_forwarding(services: Services, adapter: VendorAdapter, identity: VendorIdentity) -> str:
+    number = await _forwarding(services, adapter, identity)
+    if number is None:
+        return ""
+    return (
+        f" Your calls still forward to {escape(number)}: that forwarding wasn't tied to your presence, "
+        f"so end it in {adapter.display_name}'s own app."
+    )
 
 
 async def _write(
@@ -153,7 +221,8 @@ async def _not_landed(
 async def _show(services: Services, *, user_id: str, target: str | None, now: datetime) -> Reply:
     viewer = await services.users.get(user_id)
     tz = services.tz_for(viewer)
-    if target is None or target == user_id:
+    own = target is None or target == user_id
+    if target is None or own:
         linked = await services.identities.resolve(user_id)
         subject = "You are"
     else:
@@ -169,7 +238,11 @@ async def _show(services: Services, *, user_id: str, target: str | None, now: da
     state = _describe_state(presence, label)
     until = describe_until(presence.until, tz, now) if (presence.until or not presence.available) else ""
     tail = f" {until}" if until else ""
-    return Reply(text=f"{subject} *{state}*{tail} on {adapter.display_name}.")
+    forwarded = ""
+    if own:  # someone else's forwarding number is theirs to share
+        number = await _forwarding(services, adapter, linked.identity)
+        forwarded = f" Your calls forward to {escape(number)}." if number else ""
+    return Reply(text=f"{subject} *{state}*{tail} on {adapter.display_name}.{forwarded}")
 
 
 async def _stored_label(

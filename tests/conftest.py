@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.dstny.paths import AGENT_LOGIN
 from tests.fakes.fixtures import *  # noqa: F403
 
 _SECRET_ENV = (
@@ -26,3 +27,11 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     yield
     assert "SLACK_BOT_TOKEN" not in os.environ or os.environ["SLACK_BOT_TOKEN"].startswith("xoxb-test")
+
+
+@pytest.fixture(autouse=True)
+def fresh_dstny_form_memo() -> Iterator[None]:
+    """Each test starts as a fresh process would: no Dstny agent-login form remembered yet."""
+    AGENT_LOGIN.forget()
+    yield
+    AGENT_LOGIN.forget()

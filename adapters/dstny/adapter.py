@@ -8,14 +8,17 @@ surprising answer becomes :class:`VendorUnavailable`, never a ``KeyError``.
 Whose id goes into ``{user}``: the seed describes ``user`` as "the user accessing the API" for
 the configuration, contact-list and (deprecated) agent-login operations, so those get the
 ticket owner (the *caller*); presence, call-back and the ACD group list are *about* someone,
-so they get the subject. Agent login follows public:[P1], which logs other agents in with its
-own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
+so they get the subject. Agent login uses the current operation (004 ~490-513: the group's
+domain, group, agent with domain, action), and the deprecated form only where an installation
+answers that one 404/405; the deprecated form follows public:[P1], which logs other agents in
+with its own user id in ``{user}`` and the agent (with domain) in ``{agent}``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -24,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from adapters.base import AdapterConfig, VendorAdapter
 from adapters.dstny.alerts import RESOLVED_NOTE, TAKEN_NOTE
-from adapters.dstny.paths import ENDPOINTS
+from adapters.dstny.paths import AGENT_LOGIN, ENDPOINTS, MISSING_FORM_STATUSES
 from adapters.dstny.polling import AlertPolling
 from adapters.errors import NotFound, VendorAuthError, VendorRejected, VendorUnavailable
 from adapters.http import RetryPolicy, VendorHttpClient
@@ -44,6 +47,15 @@ from adapters.redaction import excerpt
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+
+#: Sent on every Dstny request, body or not. The User API introduction ("HTTP conventions",
+#: public:[D2] in shared/vendors/dstny.md §3) says both headers must be set to a suitable value
+#: on all requests; JSON is the only current format (XML is deprecated). 004 itself, the
+#: operations' text, does not print them.
+REQUEST_HEADERS: Mapping[str, str] = {"Accept": "application/json", "Content-Type": "application/json"}
+
+#: Users whose discovered answer place is kept at most (expired entries go first).
+ANSWER_PLACES_CACHED = 10_000
 
 #: Page size for contact searches (the vendor's own default is 25).
 SEARCH_LIMIT = 25
@@ -84,7 +96,12 @@ class DstnyConfig(AdapterConfig):
     token: SecretStr
     domain: str = Field(min_length=1)
     user: str = Field(min_length=1)
+    #: Where call-back rings a user whose own answer places say nothing better (see ``DstnyAdapter.dial``).
     answer_place: str = Field(default="mobile", min_length=1)
+    #: Per-user answer place, by Dstny user id (``alice``, or ``jensen@partner.example``): wins over discovery.
+    answer_places: dict[str, str] = Field(default_factory=dict)
+    #: How long a user's discovered answer places are reused before they are read again.
+    answer_places_cache_seconds: float = Field(default=3600, ge=0)
     language: str = "en"
 
     @field_validator("user")
@@ -93,6 +110,14 @@ class DstnyConfig(AdapterConfig):
         if "@" in value:
             raise ValueError("give the service user's bare id, without @domain")
         return value
+
+    @field_validator("answer_places")
+    @classmethod
+    def _answer_places(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {user.strip().lower(): place.strip() for user, place in value.items()}
+        if any(not user or not place for user, place in cleaned.items()):
+            raise ValueError("each entry maps a Dstny user id to an answer place id, e.g. {alice: mobile}")
+        return cleaned
 
 
 # -- vendor payload shapes (only the fields the adapter reads) ----------------------------------
@@ -125,6 +150,19 @@ class _ActivityItem(_Vendor):
 
 class _Activities(_Vendor):
     activity: list[_ActivityItem] = Field(default_factory=list)
+
+
+class _AnswerPlace(_Vendor):
+    id: str
+    name: str | None = None
+
+
+class _AnswerPlaces(_Vendor):
+    answerplace: list[_AnswerPlace] = Field(default_factory=list)
+
+
+class _Diversion(_Vendor):
+    diversion_number: str | None = Field(default=None, alias="diversion-number")
 
 
 class _ValidationItem(_Vendor):
@@ -202,7 +240,7 @@ class _ContactList(_Vendor):
 
 
 class DstnyAdapter(VendorAdapter):
-    """Dstny Core via its User API: presence, call-back, ACD queues and contact search.
+    """Dstny Core via its User API: presence, call forwarding, call-back, ACD queues and contact search.
 
     Args:
         config: a :class:`DstnyConfig`.
@@ -221,6 +259,7 @@ class DstnyAdapter(VendorAdapter):
             Capability.PRESENCE_WRITE,
             Capability.PRESENCE_ACTIVITIES,
             Capability.DIAL,
+            Capability.CALL_FORWARD,
             Capability.QUEUE_STATUS,
             Capability.QUEUE_LOGIN,
             Capability.CONTACT_SEARCH,
@@ -237,6 +276,7 @@ class DstnyAdapter(VendorAdapter):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(config, DstnyConfig):
             raise TypeError("DstnyAdapter needs a DstnyConfig")
@@ -244,16 +284,19 @@ class DstnyAdapter(VendorAdapter):
         self.settings = config
         base_url = str(config.base_url).rstrip("/")
         base_url = base_url.removesuffix("/api")  # every path in ENDPOINTS starts with /api
+        self._base_url = base_url
         self._http = VendorHttpClient(
             vendor=self.display_name,
             base_url=base_url,
             endpoints=self.operation_paths(),
-            default_headers={"Accept": "application/json"},
+            default_headers=REQUEST_HEADERS,
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             retry=retry,
             transport=transport,
             reasons=_REASONS,
         )
+        self._monotonic = monotonic
+        self._answer_places: dict[str, tuple[float, str]] = {}  # cid -> (good until, answer place)
         self._group_names: dict[str, str] = {}
         self._groups_looked_up: set[str] = set()  # ids asked for once, so an unlisted group costs one call
         self._alerts = AlertPolling(
@@ -321,15 +364,50 @@ class DstnyAdapter(VendorAdapter):
             for item in parsed.activity
         ]
 
+    # -- call forwarding ------------------------------------------------------------------
+    async def set_forwarding(self, identity: VendorIdentity, number: str, *, until: datetime | None) -> Presence:
+        """Divert ``identity``'s calls to ``number`` while they show *away* (until ``until``, else no end).
+
+        The Diversion API's active diversion number (004 ~7862) has no end time and no documented
+        delete, but ``activityScoped=true`` clears it "after a change of presence activity". So
+        the activity is set first (away, ending at ``until``), then the scoped diversion: when the
+        activity ends, or the user sets another one (``/presence available``), Dstny clears it.
+        The order matters, because setting the activity after the diversion would clear it.
+        """
+        presence = await self.set_presence(identity, PresenceChange(activity="away", until=until))
+        await self._http.call(
+            "diversion.active.set",
+            token=self._token(identity),
+            path_params=self._user_path(identity),
+            params={"phoneNumber": number, "activityScoped": "true"},
+        )
+        return presence
+
+    async def get_forwarding(self, identity: VendorIdentity) -> str | None:
+        """The active diversion number (004 ~7849), or ``None`` when there is none."""
+        body = await self._http.call(
+            "diversion.active", token=self._token(identity), path_params=self._user_path(identity)
+        )
+        if body is None or (isinstance(body, str) and not body.strip()):
+            return None
+        number = self._parse(_Diversion, body, "diversion number").diversion_number
+        return number.strip() if number and number.strip() else None
+
     # -- calls ----------------------------------------------------------------------------
     async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
-        """Call-back: ring ``identity``'s answer place, then ``number``. Never retried."""
+        """Call-back: ring ``identity``'s answer place, then ``number``. Never retried.
+
+        ``aptype`` "should be a valid answerplace for the specified user" (004 ~1350): the user's
+        override in ``answer_places``, else one of the answer places Dstny lists for them
+        (:meth:`answer_place_of`).
+        """
+        aptype = await self.answer_place_of(identity)
         body = await self._http.call(
             "callback",
             token=self._token(identity),
             path_params={
                 **self._user_path(identity),
-                "aptype": self.settings.answer_place,
+                "aptype": aptype,
                 "cid": number,
             },
         )
@@ -345,6 +423,54 @@ class DstnyAdapter(VendorAdapter):
             worded = _REASONS.get(problem.code or "", "it did not accept the call")
             raise VendorRejected(self.display_name, f"{self.display_name} refused the call: {worded}")
         return DialResult(target=number, reference=result.generated_id or None)
+
+    async def answer_place_of(self, identity: VendorIdentity) -> str:
+        """Where call-back rings ``identity`` first.
+
+        The configured override for the user wins. Otherwise the user's answer places are read
+        (004 ~8191, "Read mapping for the possible devices the user can set up calls from"; cached
+        for ``answer_places_cache_seconds``): the organisation's ``answer_place`` when it is one of
+        them, else the first Dstny lists (the list has no default flag). When Dstny won't say
+        (refused, unknown, unreadable), the organisation's ``answer_place`` is used as before.
+        """
+        override = self._answer_place_override(identity)
+        if override is not None:
+            return override
+        key = self._cid(identity).lower()
+        now = self._monotonic()
+        cached = self._answer_places.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        places = await self._optional(self._discover_answer_places(identity))
+        ids = [place.id for place in places or []]
+        wanted = self.settings.answer_place
+        chosen = wanted if wanted in ids or not ids else ids[0]
+        if places is None:
+            log.info("Dstny did not list answer places; call-back uses %s", wanted, extra={"vendor": self.name})
+        if len(self._answer_places) >= ANSWER_PLACES_CACHED:
+            self._answer_places = {k: v for k, v in self._answer_places.items() if v[0] > now}
+        self._answer_places[key] = (now + self.settings.answer_places_cache_seconds, chosen)
+        return chosen
+
+    async def _discover_answer_places(self, identity: VendorIdentity) -> list[_AnswerPlace]:
+        body = await self._http.call(
+            "answerplaces",
+            token=self._token(identity),
+            path_params=self._user_path(identity),
+            params={"language": self.settings.language},
+        )
+        try:
+            return _AnswerPlaces.model_validate(body).answerplace
+        except ValidationError as exc:
+            raise VendorRejected(self.display_name, "unreadable answer places") from exc
+
+    def _answer_place_override(self, identity: VendorIdentity) -> str | None:
+        overrides = self.settings.answer_places
+        if not overrides:
+            return None
+        own_org = self._domain(identity).lower() == self.settings.domain.lower()
+        keys = [self._cid(identity).lower(), *([self._bare(identity).lower()] if own_org else [])]
+        return next((overrides[key] for key in keys if key in overrides), None)
 
     # -- queues ---------------------------------------------------------------------------
     async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:
@@ -394,23 +520,46 @@ class DstnyAdapter(VendorAdapter):
         group, _, group_domain = group_id.strip().partition("@")
         if not group.isdigit():
             raise VendorRejected(self.display_name, f"\u201c{group_id}\u201d isn't a {self.display_name} group id")
-        await self._http.call(
-            "acd.agent",
-            token=self._token(identity),
-            path_params={
-                **self._caller_path(identity),
-                "group": group,
-                "group_domain": group_domain or self.settings.domain,
-                "agent": self._cid(identity),
-            },
-            params={"action": "login" if logged_in else "logout"},
-        )
+        group_domain = group_domain or self.settings.domain
+        forms = AGENT_LOGIN.candidates(self._base_url)
+        for form in forms:
+            if form == "acd.agent":  # current: the group's domain, group, agent (seed 004 ~490-513)
+                where = {"domain": group_domain, "group": group, "agent": self._cid(identity)}
+            else:  # deprecated: the caller's domain and user, then the group's (seed 004 ~514-541)
+                where = {**self._caller_path(identity), "group": group, "group_domain": group_domain}
+                where["agent"] = self._cid(identity)
+            try:
+                await self._http.call(
+                    form,
+                    token=self._token(identity),
+                    path_params=where,
+                    params={"action": "login" if logged_in else "logout"},
+                )
+            except (NotFound, VendorRejected) as exc:
+                # 404/405 before any form has worked: this installation lacks the form (nothing was
+                # changed), so the next one is tried. Anything else is Dstny's answer.
+                if exc.status_code not in MISSING_FORM_STATUSES or form == forms[-1]:
+                    raise
+                log.info(
+                    "Dstny answered %s to the current agent login; trying the deprecated form",
+                    exc.status_code,
+                    extra={"vendor": self.name, "endpoint": form},
+                )
+                continue
+            if AGENT_LOGIN.working(self._base_url) != form:
+                AGENT_LOGIN.remember(self._base_url, form)
+                log.info("Dstny agent login works with %s", form, extra={"vendor": self.name})
+            return
 
     # -- alerts ---------------------------------------------------------------------------
     async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
         """Lost calls from the group call log and voicemails from the Communication Log (see
         :mod:`adapters.dstny.alerts`), read as the configured service user."""
         return await self._alerts.poll(cursor, now=now)
+
+    def poll_backlog(self, cursor: Mapping[str, Any] | None) -> str | None:
+        """What a saved poll cursor has not read yet: group call-log ranges a full round left, or a first start's."""
+        return self._alerts.backlog(cursor)
 
     async def claim_alert(self, identity: VendorIdentity, event_detail: Mapping[str, Any], *, handled: bool) -> None:
         """Assign the lost call's group call-log item to ``identity`` (INPROGRESS), or mark it HANDLED."""

@@ -6,12 +6,15 @@ these functions decide which neutral events the difference means and what the ne
 
 Lost calls (group call log)
     Items are aggregated per group, caller and type, so a repeat call raises ``callCount`` on
-    the same ``itemId`` instead of adding an item. The cursor keeps ``itemId -> [callCount,
-    closed, subject]`` for the MISSED items of the last answer. A new item opens an alert, a higher
-    count updates it, and it is resolved when its ``handledStatus.state`` becomes HANDLED, when
-    an ANSWERED item for the same group and caller is newer than the miss (the same request
-    returns both types), or when it vanished from the list while it still falls inside the
-    window that was fetched. Items that are already closed when first seen alert nothing.
+    the same ``itemId`` instead of adding an item. Each round reads (see
+    :mod:`adapters.dstny.polling`) every item above the highest id seen so far, and the id range
+    of the open alerts it follows. The cursor keeps ``itemId -> [callCount, closed, subject,
+    last call]`` for the followed MISSED items. A new item opens an alert, a higher count
+    updates it, and it is resolved when its ``handledStatus.state`` becomes HANDLED, when an
+    ANSWERED item for the same group and caller is newer than the miss (the same requests
+    return both types), or when it is gone from a complete read of its range. Items that are
+    already closed when first seen alert nothing; an open one is followed for
+    :data:`FOLLOW_FOR` after its last attempt.
 
 Voicemails (personal Communication Log and group inbox)
     The cursor keeps the highest voicemail id seen and ``itemId -> heard`` for the newest
@@ -20,14 +23,14 @@ Voicemails (personal Communication Log and group inbox)
 
 Idempotency keys are built from the facts alone (item id and count, or item id and state), so
 re-polling with an older cursor repeats the very same keys and the sink drops the duplicates.
-The cursor is plain JSON and bounded (the call-log window, :data:`VOICEMAILS_TRACKED`).
+The cursor is plain JSON and bounded (:data:`TRACKED`, :data:`PENDING_MAX`, :data:`VOICEMAILS_TRACKED`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -38,8 +41,19 @@ from adapters.events import AlertEvent, AlertKind
 VENDOR = "dstny"
 #: Cursor layout version; a cursor of another version is treated like a first run.
 CURSOR_VERSION = 1
-#: Call-log items fetched per poll (newest first); the window the diff can see.
+#: ``limit`` of each group call-log request (one page).
 CALLLOG_LIMIT = 100
+#: Pages one round reads at most for items above the cursor (and for a first run finding the
+#: present); a burst beyond it is left in the cursor and read first thing next round.
+CALLLOG_PAGES = 10
+#: Pages one round reads at most to follow the open alerts (counts, HANDLED, answered, gone).
+REFRESH_PAGES = 5
+#: Unread call-log ranges a cursor keeps at most (beyond it the oldest two are merged).
+PENDING_MAX = 32
+#: Followed call-log items the cursor keeps at most (newest ids).
+TRACKED = 500
+#: An open lost call is followed this long after its caller's last attempt, then left as it is.
+FOLLOW_FOR = timedelta(hours=24)
 #: The notes phonebot writes with a claim; an item HANDLED with :data:`RESOLVED_NOTE` was resolved
 #: from Slack already, so polling it back must not edit the message a second time.
 TAKEN_NOTE = "Taken in Slack (phonebot)"
@@ -80,9 +94,11 @@ def lost_call_subject(caller: str | None, group: str) -> str:
     return f"lost:{caller or 'unknown'}:{group}"
 
 
-def missed_callers(items: Sequence[CallLogItem], previous: Mapping[str, Any]) -> list[str]:
-    """E.164 numbers of callers on MISSED items the cursor does not know yet (for a directory look-up)."""
-    numbers = {e164(item.callerNumber) for item in _missed(items) if item.itemId not in previous}
+def missed_callers(
+    items: Sequence[CallLogItem], previous: Mapping[str, Any], is_new: Callable[[str], bool]
+) -> list[str]:
+    """E.164 numbers of callers on new MISSED items the cursor does not know yet (for a directory look-up)."""
+    numbers = {e164(i.callerNumber) for i in _missed(items) if i.itemId not in previous and is_new(i.itemId)}
     return sorted(n for n in numbers if n and n.startswith("+"))
 
 
@@ -90,31 +106,42 @@ def diff_calllog(
     items: Sequence[CallLogItem],
     previous: Mapping[str, Any] | None,
     *,
-    window_full: bool,
+    is_new: Callable[[str], bool],
+    complete: bool,
     names: LostCallNames,
     now: datetime,
 ) -> tuple[list[AlertEvent], dict[str, list[Any]]]:
-    """Events for the change from ``previous`` (cursor part, ``None`` on first run) to ``items``.
+    """Events for the change from ``previous`` (cursor part, ``None``: remember silently) to ``items``.
 
     Args:
-        items: one call-log answer (MISSED and ANSWERED items).
-        previous: ``itemId -> [callCount, closed, subject]`` from last time.
-        window_full: the answer hit the fetch limit, so older items may simply be out of sight.
+        items: the call-log items read this round (MISSED and ANSWERED), each once.
+        previous: ``itemId -> [callCount, closed, subject, last call]`` followed so far; ``None``
+            on a first run, which records the open misses of the last :data:`FOLLOW_FOR` and
+            alerts nothing.
+        is_new: whether an item id was never read before (above the cursor's highest id, or in
+            a range a full round left unread); only such items open alerts.
+        complete: every followed item's id range was read, so a followed item missing from
+            ``items`` is gone at the vendor.
         names: group and caller names for display.
         now: the poll time (for facts the vendor gives no time for).
     """
     answered = _latest_answered(items)
-    missed = _missed(items)
     state: dict[str, list[Any]] = {}
     events: list[AlertEvent] = []
-    for item in missed:
+    for item in _missed(items):
         closed, who, at = _closed_by(item, answered.get((item.groupId, e164(item.callerNumber))))
         before = previous.get(item.itemId) if previous is not None else None
+        if previous is not None and before is None and not is_new(item.itemId):
+            continue  # read before and no longer followed (or never open): nothing of ours to change
         # An item keeps the subject it was first seen with, even if its group is renamed later.
         subject = str(before[2]) if before else lost_call_subject(e164(item.callerNumber), _group(item, names)[0])
-        state[item.itemId] = [item.callCount, int(closed), subject]
+        last_call = parse_time(item.startTime) or now
+        entry = [item.callCount, int(closed), subject, _stamp(last_call)]
         if previous is None:
+            if not closed and now - last_call <= FOLLOW_FOR:
+                state[item.itemId] = entry
             continue
+        state[item.itemId] = entry
         if before is None:
             if not closed:
                 events.append(_lost_event(item, AlertKind.LOST_CALL_OPENED, subject, names, now))
@@ -124,13 +151,49 @@ def diff_calllog(
             events.append(_lost_event(item, AlertKind.LOST_CALL_UPDATED, subject, names, now))
         if closed and not was_closed and not _resolved_from_slack(item):
             events.append(_resolved(item, subject, names, at or now, who))
-    if previous is not None:
-        oldest = min((_id_order(i.itemId) for i in items), default=None)
-        for item_id, (count, was_closed, subject) in previous.items():
-            in_sight = not window_full or oldest is None or _id_order(item_id) > oldest
-            if item_id not in state and not was_closed and in_sight:
-                events.append(_vanished(item_id, int(count), str(subject), now))
-    return events, state
+    for item_id, before in (previous or {}).items():
+        if item_id in state or bool(before[1]):
+            continue  # seen this round, or closed already: nothing to carry over
+        if complete:
+            events.append(_vanished(item_id, int(before[0]), str(before[2]), now))
+        else:
+            state[item_id] = list(before)  # its range wasn't read this round: still followed as it was
+    return events, followed(state, now)
+
+
+def followed_entry(raw: Any, now: datetime) -> list[Any] | None:
+    """A cursor entry as ``[callCount, closed, subject, last call]``; older cursors lack the last call."""
+    if not isinstance(raw, list | tuple) or len(raw) < 3:
+        return None
+    try:
+        count, closed, subject = int(raw[0]), int(bool(raw[1])), str(raw[2])
+    except (TypeError, ValueError):
+        return None
+    last = parse_time(str(raw[3])) if len(raw) > 3 and raw[3] else None
+    return [count, closed, subject, _stamp(last or now)]
+
+
+def open_items(previous: Mapping[str, Any]) -> list[str]:
+    """Ids of the followed items whose alert is still open."""
+    return [item_id for item_id, entry in previous.items() if not bool(entry[1])]
+
+
+def followed(state: dict[str, list[Any]], now: datetime) -> dict[str, list[Any]]:
+    """``state`` less open items whose last call is older than :data:`FOLLOW_FOR`, capped at :data:`TRACKED`.
+
+    An item no longer followed keeps its Slack message as it is; nothing resolves it automatically.
+    """
+    kept = {
+        item_id: entry
+        for item_id, entry in state.items()
+        if bool(entry[1]) or now - (parse_time(str(entry[3])) or now) <= FOLLOW_FOR
+    }
+    newest = sorted(kept, key=_id_order)[-TRACKED:]
+    return {item_id: kept[item_id] for item_id in newest}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def _closed_by(item: CallLogItem, answer: CallLogItem | None) -> tuple[bool, str | None, datetime | None]:

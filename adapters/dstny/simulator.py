@@ -8,7 +8,8 @@ Communication Log with voicemails (personal and group inbox), driven by :meth:`~
 :meth:`~DstnySimulator.answer_call`, :meth:`~DstnySimulator.handle_call`,
 :meth:`~DstnySimulator.leave_voicemail` and friends; :meth:`~DstnySimulator.set_queue` drives the
 queue figures. Every vendor route wants ``Authorization: Bearer <token>`` with a token from
-``tokens`` and answers 401 ``{"status": "failure", ...}`` otherwise. Demo data: organisation
+``tokens`` and answers 401 ``{"status": "failure", ...}`` otherwise, and ``Accept`` and
+``Content-Type`` of ``application/json`` (400 with a validation result otherwise). Demo data: organisation
 ``example.com``, service user ``phonebot``, users ``alice``/``bob``/``carol``, ACD groups
 35 "Support" and 36 "Sales", and a few external contacts (two of them "Jensen").
 
@@ -29,6 +30,7 @@ Usage::
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +71,8 @@ class SimUser:
     expires: datetime | None = None
     note: str | None = None
     answer_places: tuple[str, ...] = ("mobile",)
+    diversion: str | None = None  # the active diversion number (004 ~7862)
+    diversion_scoped: bool = False  # cleared on the next change of activity (activityScoped)
     favourite: bool = True
     domain: str | None = None  # a partner organisation's user; None = the simulator's own domain
 
@@ -226,6 +230,13 @@ def _demo_contacts() -> list[SimContact]:
     ]
 
 
+def _change_activity(user: SimUser, activity: str) -> None:
+    """Set ``user``'s activity; a change clears an ``activityScoped`` diversion (004 ~7881)."""
+    if activity != user.activity and user.diversion_scoped:
+        user.diversion, user.diversion_scoped = None, False
+    user.activity = activity
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -237,6 +248,25 @@ def _stamp(moment: datetime | None) -> str:
 def _validation(field_name: str, code: str, description: str, *, status: int = 400) -> Response:
     item = {"fieldName": field_name, "code": code, "description": description, "name": field_name}
     return JSONResponse({"field": [item], "warning": [], "generated-id": ""}, status_code=status)
+
+
+def _media_type(value: str | None) -> str:
+    return (value or "").partition(";")[0].strip().lower()
+
+
+def _unsuitable_headers(request: Request) -> Response | None:
+    """400 unless ``Accept`` and ``Content-Type`` are both ``application/json``, as Dstny requires.
+
+    The User API introduction (public:[D2], shared/vendors/dstny.md §3) requires both headers
+    "set to a suitable value" on all requests, body or not, and lists 400 for an invalid header
+    (§7); JSON is the only current format, so ``*/*`` (httpx's default) is not taken as suitable.
+    """
+    accepted = {_media_type(part) for part in request.headers.get("accept", "").split(",")}
+    if "application/json" not in accepted:
+        return _validation("Accept", "header.invalid", "Accept must be application/json")
+    if _media_type(request.headers.get("content-type")) != "application/json":
+        return _validation("Content-Type", "header.invalid", "Content-Type must be application/json")
+    return None
 
 
 def _failure(status: int, message: str) -> Response:
@@ -271,6 +301,13 @@ class DstnySimulator(SimulatorBase):
     assignments: list[SimAssignment] = field(default_factory=list)
     voicemails: list[SimVoicemail] = field(default_factory=list)
     clock: Callable[[], datetime] = field(default_factory=lambda: _utcnow)
+    #: Order of group call-log answers, before ``limit`` is applied: "newest_first", "oldest_first" or
+    #: "shuffled" (004 does not document one, so phonebot must not depend on it).
+    calllog_order: str = "newest_first"
+    #: Whose ticket each token is (operations without ``{user}`` act as its owner); default: the service user.
+    token_owners: dict[str, str] = field(default_factory=dict)
+    #: Which agent login forms this installation answers: "current" (004 ~490-513) and/or "deprecated" (~514-541).
+    agent_login_forms: set[str] = field(default_factory=lambda: {"current", "deprecated"})
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001), init=False, repr=False)
     _calllog_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(15), init=False, repr=False)
     _commlog_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(370), init=False, repr=False)
@@ -280,7 +317,8 @@ class DstnySimulator(SimulatorBase):
         """``user``'s record with the current presence (an expired activity has lapsed)."""
         record = self.users[user]
         if record.expires is not None and record.expires <= self.clock():
-            record.activity, record.available, record.expires = "available", True, None
+            _change_activity(record, "available")
+            record.available, record.expires = True, None
         return record
 
     def is_logged_in(self, user: str, group: int) -> bool:
@@ -359,11 +397,16 @@ class DstnySimulator(SimulatorBase):
             ("/api/contacts/info/v1/{domain}/{cid}/presence/activity", self._contact_activity, "PUT"),
             ("/api/contacts/info/v1/{domain}/{cid}/presence/activity/expires", self._contact_expires, "PUT"),
             ("/api/configuration/{domain}/{user}/activities", self._activities, "GET"),
+            ("/api/configuration/{domain}/{user}/answerplaces", self._answerplaces, "GET"),
             ("/api/calls/current/{domain}/{user}/{aptype}/{cid}", self._callback, "POST"),
+            ("/api/diversion/{domain}/{user}/active", self._diversion, "GET"),
+            ("/api/diversion/{domain}/{user}/active", self._set_diversion, "PUT"),
+            ("/api/diversion/{domain}/{user}/active", self._set_diversion, "POST"),
             ("/api/user/acd-attendant-group/v1/{domain}/{user}", self._acd_groups, "GET"),
+            ("/api/acd-attendant-group/v1/{domain}/{group}/agents/{agent}", self._acd_agent, "POST"),
             (
                 "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group_domain}/agents/{agent}",
-                self._acd_agent,
+                self._acd_agent_deprecated,
                 "POST",
             ),
             ("/api/queuestatistics/user/{domain}/{user}", self._queue_statistics, "GET"),
@@ -381,6 +424,9 @@ class DstnySimulator(SimulatorBase):
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or token not in self.tokens:
                 return _failure(401, "Not authorized: unknown or missing API ticket")
+            refused = _unsuitable_headers(request)
+            if refused is not None:
+                return refused
             known = {self.domain, *(user.domain for user in self.users.values() if user.domain)}
             if request.path_params.get("domain") not in known:
                 return _validation("domain", "domain.does.not.exist", "No such organisation")
@@ -436,7 +482,7 @@ class DstnySimulator(SimulatorBase):
         available = request.query_params.get("available")
         if available not in (None, "true", "false"):
             return _validation("available", "boolean.invalid", "available must be true or false")
-        user.activity = activity.id
+        _change_activity(user, activity.id)
         user.available = activity.available if available is None else available == "true"
         user.expires = None
         return PlainTextResponse(str(user.available).lower())
@@ -466,6 +512,37 @@ class DstnySimulator(SimulatorBase):
             for a in self.activities
         ]
         return JSONResponse({"activity": items})
+
+    async def _answerplaces(self, request: Request) -> Response:
+        """004 ~8191: "Read mapping for the possible devices the user can set up calls from"."""
+        user = self._user(request.path_params["user"], request.path_params["domain"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        items = [{"id": place, "name": place.replace("_", " ").capitalize()} for place in user.answer_places]
+        return JSONResponse({"answerplace": items})
+
+    # -- diversion ------------------------------------------------------------------------
+    async def _diversion(self, request: Request) -> Response:
+        """004 ~7849 "Retrieves a user's active diversion number"."""
+        user = self._user(request.path_params["user"], request.path_params["domain"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        return JSONResponse({"diversion-number": user.diversion or ""})
+
+    async def _set_diversion(self, request: Request) -> Response:
+        """004 ~7862 "Sets a user's active diversion number" (POST or PUT): phoneNumber, activityScoped."""
+        user = self._user(request.path_params["user"], request.path_params["domain"])
+        if user is None:
+            return self._no_user(request.path_params["user"])
+        number = request.query_params.get("phoneNumber", "").strip()
+        digits = number.removeprefix("+")
+        if not (digits.isdigit() and 3 <= len(digits) <= 15):
+            return _validation("phoneNumber", "number.invalid", f"Not a diversion number: {number}")
+        scoped = request.query_params.get("activityScoped", "false")
+        if scoped not in ("true", "false"):
+            return _validation("activityScoped", "boolean.invalid", "activityScoped must be true or false")
+        user.diversion, user.diversion_scoped = number, scoped == "true"
+        return JSONResponse({"diversion-number": number})
 
     # -- calls ----------------------------------------------------------------------------
     async def _callback(self, request: Request) -> Response:
@@ -522,14 +599,27 @@ class DstnySimulator(SimulatorBase):
         return JSONResponse({"groups": groups})
 
     async def _acd_agent(self, request: Request) -> Response:
+        """The current login/logout (004 ~490-513): ``domain`` is the group's organisation, the caller the ticket's."""
+        if "current" not in self.agent_login_forms:
+            return PlainTextResponse("Not Found", status_code=404)  # an installation without this form
+        caller = self._token_owner(request)
+        return self._agent_action(request, caller, request.path_params["domain"])
+
+    async def _acd_agent_deprecated(self, request: Request) -> Response:
+        """The deprecated login/logout (004 ~514-541): the caller's ``domain``/``user``, then the group's."""
+        if "deprecated" not in self.agent_login_forms:
+            return PlainTextResponse("Not Found", status_code=404)
         caller = request.path_params["user"]
         if self._user(caller) is None:
             return self._no_user(caller)
+        return self._agent_action(request, caller, request.path_params["group_domain"])
+
+    def _agent_action(self, request: Request, caller: str, group_domain: str) -> Response:
         try:
             group = self.groups[int(request.path_params["group"])]
         except (ValueError, KeyError):
             return _failure(404, "No such ACD group")
-        if group.domain != request.path_params["group_domain"]:
+        if group.domain != group_domain:
             return _failure(404, "No such ACD group in that domain")
         agent = self._user_by_cid(request.path_params["agent"])
         if agent is None or agent.user_id not in group.members:
@@ -593,7 +683,7 @@ class DstnySimulator(SimulatorBase):
         visible = {g.id for g in self.groups.values() if user.user_id in g.members or user.user_id in self.supervisors}
         items = [
             item
-            for item in sorted(self.calllog, key=lambda i: i.item_id, reverse=True)
+            for item in self._calllog_in_order()
             if item.group_id in visible
             and (not wanted or item.item_type in wanted)
             and item.item_id > since
@@ -713,6 +803,10 @@ class DstnySimulator(SimulatorBase):
                 return self.presence_of(key)
         return None
 
+    def _token_owner(self, request: Request) -> str:
+        token = request.headers.get("authorization", "").partition(" ")[2]
+        return self.token_owners.get(token, self.service_user)
+
     def _user_by_cid(self, cid: str) -> SimUser | None:
         user_id, _, domain = cid.partition("@")
         return self._user(user_id, domain) if domain else None
@@ -802,6 +896,13 @@ class DstnySimulator(SimulatorBase):
         item = SimCallLogItem(next(self._calllog_ids), group_id, caller, item_type, now, agent=agent)
         self.calllog.append(item)
         return item
+
+    def _calllog_in_order(self) -> list[SimCallLogItem]:
+        """The log in :attr:`calllog_order` (004 does not say which order Dstny uses)."""
+        items = sorted(self.calllog, key=lambda i: i.item_id, reverse=self.calllog_order != "oldest_first")
+        if self.calllog_order == "shuffled":
+            random.Random(len(self.requests)).shuffle(items)  # a different order for every request
+        return items
 
     def _calllog_item(self, item_id: int) -> SimCallLogItem | None:
         return next((item for item in self.calllog if item.item_id == item_id), None)

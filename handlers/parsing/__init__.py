@@ -18,6 +18,7 @@ from handlers.parsing.phonebot import DeadLetters, Help, PhonebotCommand, Replay
 from handlers.parsing.presence import (
     NEUTRAL_ACTIVITIES,
     ClearPresence,
+    ForwardCalls,
     PresenceCommand,
     SetPresence,
     ShowPresence,
@@ -35,6 +36,7 @@ __all__ = [
     "CallUser",
     "ClearPresence",
     "DeadLetters",
+    "ForwardCalls",
     "Help",
     "PhonebotCommand",
     "PresenceCommand",

@@ -16,6 +16,7 @@ __all__ = [
     "CallContact",
     "CallNumber",
     "CallUser",
+    "example_number",
     "format_display",
     "parse_call",
     "to_vendor_digits",
@@ -72,7 +73,7 @@ def parse_call(text: str, *, default_country: str) -> CallCommand | UsageError:
         for a valid number, else a ``UsageError`` saying why the number isn't one.
     """
     region = default_country.strip().upper()
-    example = f"/call {_example_number(region)}"
+    example = f"/call {example_number(region)}"
     stripped = text.strip()
     if not stripped:
         return UsageError(
@@ -196,7 +197,9 @@ def _region_words(country_code: int | None) -> str:
     return f"country code +{country_code}"
 
 
-def _example_number(region: str) -> str:
+def example_number(region: str) -> str:
+    """A valid number of ``region`` in international format, for examples in messages."""
+    region = region.strip().upper()
     example = phonenumbers.example_number(region) if region else None
     if example is None:
         return _FALLBACK_EXAMPLE

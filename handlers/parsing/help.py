@@ -23,7 +23,9 @@ _PRESENCE = """\
 • `/presence vacation until friday`, `/presence sick until monday`, `/presence vacation until 1 dec` (or `1.12.`): \
 a day without a time means you're back at the start of that working day.
 • `/presence dnd` sets it with no end time.
-• `/presence back` (or `available`, `clear`, `online`) makes you available again.
+• `/presence forward to +45 71 99 99 99`, `/presence forward to @alice until 14:00` or `… for 2h` forwards \
+your calls (where your phone system offers it) and shows you away meanwhile; `/presence` shows where they go.
+• `/presence back` (or `available`, `clear`, `online`) makes you available again and ends forwarding.
 {activities} Times are in your Slack time zone, up to 90 days ahead. \
 A time that has passed today means tomorrow (`until 8:00` at 10:00)."""
 

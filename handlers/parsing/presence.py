@@ -5,6 +5,8 @@ Grammar (words are case-insensitive)::
     (empty) | show | status                      -> ShowPresence(None)
     @user | show @user                           -> ShowPresence(user)
     available | back | clear | online | reset    -> ClearPresence()
+    forward [to] <number | @user> [for <duration> | until <when>]
+                                                 -> ForwardCalls(...)
     <activity> [[for] <duration> | until <when>] -> SetPresence(...)
 
 Durations are read with a small regex (``45m``, ``1h30``, ``1.5h``, ``2 days``); they
@@ -24,11 +26,13 @@ from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
 
+from handlers.parsing.call import CallContact, CallNumber, CallUser, example_number, parse_call
 from handlers.parsing.common import UsageError, contains_user_mention, parse_user_mention, quote
 
 __all__ = [
     "NEUTRAL_ACTIVITIES",
     "ClearPresence",
+    "ForwardCalls",
     "PresenceCommand",
     "SetPresence",
     "ShowPresence",
@@ -70,13 +74,32 @@ class SetPresence:
     label: str
 
 
-PresenceCommand: TypeAlias = ShowPresence | ClearPresence | SetPresence
+@dataclass(frozen=True, slots=True)
+class ForwardCalls:
+    """Forward the caller's calls to a number or to a colleague, optionally until a time.
+
+    Attributes:
+        number: The number in E.164 (``+4571999999``), when one was typed.
+        display: That number as people write it.
+        user_id: The Slack user id of the colleague, when an @-mention was given.
+        until: When forwarding ends, an aware UTC datetime, or ``None`` for no end.
+    """
+
+    number: str | None
+    display: str | None
+    user_id: str | None
+    until: datetime | None
+
+
+PresenceCommand: TypeAlias = ShowPresence | ClearPresence | SetPresence | ForwardCalls
 
 _SHOW_WORDS = frozenset({"show", "status"})
 _CLEAR_WORDS = frozenset({"available", "back", "clear", "online", "reset"})
 _HELP_WORDS = frozenset({"help", "?"})
 _UNTIL_WORDS = frozenset({"until", "till", "til", "untill"})
 _FOR_WORDS = frozenset({"for"})
+_FORWARD_WORDS = frozenset({"forward", "fwd", "divert"})
+_FORWARD_OFF_WORDS = frozenset({"off", "stop", "none", "cancel", "clear"})
 
 # Letters first, so "45m" or "14:00" typed without an activity gets a pointed message.
 _ACTIVITY_RE = re.compile(r"[^\W\d_][\w-]{0,39}")
@@ -149,6 +172,7 @@ def parse_presence(
     *,
     now: datetime,
     tz: ZoneInfo,
+    default_country: str = "",
     workday_start: time = time(8, 0),
     max_span: timedelta = timedelta(days=90),
 ) -> PresenceCommand | UsageError:
@@ -158,6 +182,7 @@ def parse_presence(
         text: What the user typed after ``/presence`` (Slack-escaped).
         now: The current instant, timezone-aware.
         tz: The user's time zone; ``until`` expressions are read in it.
+        default_country: ISO 3166 region for a ``forward to`` number typed without a country code.
         workday_start: Local time someone is back when they give only a day
             (``until friday`` = Friday at this time).
         max_span: The furthest an end time may lie in the future.
@@ -172,6 +197,10 @@ def parse_presence(
     key = first.lower()
     if key in _SHOW_WORDS:
         return _parse_show(first, rest)
+    if key in _FORWARD_WORDS:
+        return _parse_forward(
+            first, rest, now=now, tz=tz, default_country=default_country, workday_start=workday_start, max_span=max_span
+        )
     mentioned = parse_user_mention(text)
     if mentioned is not None:
         return ShowPresence(mentioned)
@@ -218,6 +247,54 @@ def _parse_show(first: str, rest: list[str]) -> ShowPresence | UsageError:
         "Pick the person from the @-mention list.",
         "/presence @alice",
     )
+
+
+def _parse_forward(
+    first: str,
+    rest: list[str],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    default_country: str,
+    workday_start: time,
+    max_span: timedelta,
+) -> ForwardCalls | UsageError:
+    """``forward [to] <number | @user> [for <duration> | until <when>]``; the end reads as for activities."""
+    example = f"/presence forward to {example_number(default_country)}"
+    if rest and rest[0].lower() == "to":
+        rest = rest[1:]
+    if rest and rest[0].lower() in _FORWARD_OFF_WORDS:
+        return UsageError(
+            "`/presence available` ends forwarding, together with the presence it came with.", "/presence available"
+        )
+    cut = next((i for i, word in enumerate(rest) if word.lower() in _UNTIL_WORDS | _FOR_WORDS), len(rest))
+    target, end = " ".join(rest[:cut]), rest[cut:]
+    if not target:
+        return UsageError(
+            f"{quote(first)} needs a phone number or a colleague's @-mention to forward your calls to.", example
+        )
+    if (target[:1].isdigit() or target[:1] in "+(") and any(char.isalpha() for char in target):
+        return UsageError(
+            f"I read {quote(target)} as a number with something after it. Put {quote('for')} or "
+            f"{quote('until')} before when forwarding should end.",
+            f"{example} for 2h",
+        )
+    parsed = parse_call(target, default_country=default_country)
+    if isinstance(parsed, CallContact):
+        return UsageError(
+            f"I can forward your calls to a phone number or to a colleague's @-mention, not to {quote(target)}.",
+            example,
+        )
+    if isinstance(parsed, UsageError):
+        return UsageError(parsed.message, example)
+    label = f"forward to {target}"
+    until = _parse_end(end, label=label, now=now, tz=tz, workday_start=workday_start, max_span=max_span)
+    if isinstance(until, UsageError):
+        return until
+    if isinstance(parsed, CallUser):
+        return ForwardCalls(number=None, display=None, user_id=parsed.user_id, until=until)
+    assert isinstance(parsed, CallNumber)
+    return ForwardCalls(number=parsed.e164, display=parsed.display, user_id=None, until=until)
 
 
 def _check_activity(first: str) -> UsageError | None:

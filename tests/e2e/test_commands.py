@@ -41,6 +41,21 @@ def test_presence_lunch_sets_dstny_activity_with_expiry(app: RunningApp) -> None
     assert app.phones.dstny.presence_of("alice").activity == "available"
 
 
+def test_presence_forward_to_a_colleague_shows_and_ends_with_available(app: RunningApp) -> None:
+    """Issue 10 point 16: Dstny's active diversion number, tied to the presence it sets."""
+    _, url = app.command("/presence", "forward to <@U0BOB|bob> for 1h")
+    assert "Your calls now forward to <@U0BOB> (+4571000002) until " in _text(app.reply(url))
+    alice = app.phones.dstny.presence_of("alice")
+    assert (alice.diversion, alice.diversion_scoped, alice.activity) == ("+4571000002", True, "away")
+
+    _, url = app.command("/presence", "")
+    assert "Your calls forward to +4571000002." in _text(app.reply(url))
+
+    _, url = app.command("/presence", "available")
+    assert "available again" in _text(app.reply(url))
+    assert app.phones.dstny.presence_of("alice").diversion is None
+
+
 def test_presence_of_a_colleague_and_of_an_unlinked_user(app: RunningApp) -> None:
     _, url = app.command("/presence", "<@U0BOB|bob>")
     assert "<@U0BOB> is *Meeting*" in _text(app.reply(url))

@@ -14,6 +14,7 @@ METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.PRESENCE_WRITE: ("set_presence",),
     Capability.PRESENCE_ACTIVITIES: ("list_activities",),
     Capability.DIAL: ("dial",),
+    Capability.CALL_FORWARD: ("set_forwarding", "get_forwarding"),
     Capability.QUEUE_STATUS: ("queue_status",),
     Capability.QUEUE_LOGIN: ("queue_login",),
     Capability.CONTACT_SEARCH: ("search_contacts",),

@@ -76,7 +76,7 @@ def test_every_command_is_handled_and_posts_to_the_events_url(manifest: dict[str
         assert command["should_escape"] is True, command["command"]
         assert command["usage_hint"], command["command"]
     hints = {c["command"]: c["usage_hint"] for c in commands}
-    assert hints["/presence"] == "[lunch 45m | away until 14:00 | available | @user]"
+    assert hints["/presence"] == "[lunch 45m | away until 14:00 | forward to +4571999999 | available | @user]"
     assert hints["/call"] == "[+4571999999 | name | @user]"
     assert hints["/queue"] == "[status | login | logout] [group]"
     assert hints["/phonebot"] == "[help | whoami]"

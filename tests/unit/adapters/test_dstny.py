@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import ProbeResult
 from adapters.dstny.adapter import DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
-from adapters.dstny.paths import ENDPOINTS
+from adapters.dstny.paths import AGENT_LOGIN, ENDPOINTS
 from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator, SimUser
 from adapters.errors import (
     VendorAuthError,
@@ -69,15 +69,23 @@ def sim(loopback: tuple[LoopbackServer, _Swappable]) -> DstnySimulator:
 async def make_adapter(loopback: tuple[LoopbackServer, _Swappable]) -> AsyncIterator[MakeAdapter]:
     created: list[DstnyAdapter] = []
 
-    def make(*, token: str = DEMO_TOKEN, timeout: float = 2.0, retry: RetryPolicy = FAST) -> DstnyAdapter:
+    def make(
+        *,
+        token: str = DEMO_TOKEN,
+        timeout: float = 2.0,
+        retry: RetryPolicy = FAST,
+        monotonic: Callable[[], float] = time.monotonic,
+        **settings: Any,
+    ) -> DstnyAdapter:
         config = DstnyConfig(
             base_url=loopback[0].url,
             token=token,
             domain="example.com",
             user="phonebot",
             timeout_seconds=timeout,
+            **settings,
         )
-        adapter = DstnyAdapter(config, retry=retry)
+        adapter = DstnyAdapter(config, retry=retry, monotonic=monotonic)
         created.append(adapter)
         return adapter
 
@@ -189,12 +197,12 @@ async def test_dial_encodes_plus_and_returns_reference(adapter: DstnyAdapter, si
 
 
 async def test_dial_is_never_retried(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
-    sim.set_faults(status=500)
+    sim.set_faults(status=500, path_prefix="/api/calls/")
 
     with pytest.raises(VendorUnavailable):
         await adapter.dial(ALICE, "+4540000001")
 
-    assert len(sim.requests) == 1
+    assert [r.method for r in sim.requests if r.path.startswith("/api/calls/")] == ["POST"]
     assert ENDPOINTS["callback"].retry is False
 
 
@@ -206,6 +214,126 @@ async def test_dial_validation_error_is_rejected(adapter: DstnyAdapter, sim: Dst
     assert "+12" not in caught.value.message  # the vendor's own text (which echoes input) is not shown
     assert caught.value.status_code == 400
     assert sim.dials == []
+
+
+# -- call forwarding (issue 10 point 16) --------------------------------------------------------
+async def test_forwarding_shows_away_and_sets_a_diversion_scoped_to_that_activity(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    until = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+
+    presence = await adapter.set_forwarding(ALICE, "+4540000001", until=until)
+
+    assert presence.activity is not None and presence.activity.id == "away" and presence.until == until
+    alice = sim.presence_of("alice")
+    assert (alice.activity, alice.diversion, alice.diversion_scoped) == ("away", "+4540000001", True)
+    assert await adapter.get_forwarding(ALICE) == "+4540000001"
+    puts = [(r.path, r.query) for r in sim.requests if r.method == "PUT"]
+    assert puts[-1] == (
+        "/api/diversion/example.com/alice/active",
+        {"phoneNumber": ["+4540000001"], "activityScoped": ["true"]},
+    )  # after the activity: setting the activity later would clear it
+
+    await adapter.set_presence(ALICE, PresenceChange(activity="available"))
+    assert sim.presence_of("alice").diversion is None
+    assert await adapter.get_forwarding(ALICE) is None
+
+
+async def test_forwarding_ends_when_its_activity_lapses(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    sim.clock = lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await adapter.set_forwarding(ALICE, "+4540000001", until=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    assert await adapter.get_forwarding(ALICE) == "+4540000001"
+
+    sim.clock = lambda: datetime(2026, 12, 1, 10, 0, 1, tzinfo=UTC)
+    assert await adapter.get_forwarding(ALICE) is None
+    assert sim.presence_of("alice").activity == "available"
+
+
+# -- answer places (issue 10 point 6) -----------------------------------------------------------
+def _answerplace_reads(sim: DstnySimulator) -> list[str]:
+    return [r.path for r in sim.requests if r.path.endswith("/answerplaces")]
+
+
+async def test_call_back_rings_an_answer_place_the_user_really_has(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
+    """004 ~1350: aptype "should be a valid answerplace for the specified user"; Carol has no mobile."""
+    sim.users["carol"].answer_places = ("softphone", "deskphone")
+
+    await adapter.dial(VendorIdentity(vendor="dstny", user_id="carol"), "+4540000001")
+
+    assert (sim.dials[-1].user, sim.dials[-1].aptype) == ("carol", "softphone")  # the first Dstny lists
+    assert _answerplace_reads(sim) == ["/api/configuration/example.com/carol/answerplaces"]
+
+
+async def test_the_organisations_answer_place_is_kept_where_the_user_has_it(
+    adapter: DstnyAdapter, sim: DstnySimulator
+) -> None:
+    sim.users["alice"].answer_places = ("softphone", "mobile")
+    await adapter.dial(ALICE, "+4540000001")
+    assert sim.dials[-1].aptype == "mobile"
+
+
+async def test_a_per_user_answer_place_in_the_config_wins_and_needs_no_lookup(
+    make_adapter: MakeAdapter, sim: DstnySimulator
+) -> None:
+    sim.users["alice"].answer_places = ("mobile", "deskphone")
+    adapter = make_adapter(answer_places={"Alice": "deskphone"})
+
+    await adapter.dial(ALICE, "+4540000001")
+    await adapter.dial(VendorIdentity(vendor="dstny", user_id="bob"), "+4540000001")
+
+    assert [(d.user, d.aptype) for d in sim.dials] == [("alice", "deskphone"), ("bob", "mobile")]
+    assert _answerplace_reads(sim) == ["/api/configuration/example.com/bob/answerplaces"]
+
+
+async def test_discovered_answer_places_are_cached_for_their_ttl(
+    make_adapter: MakeAdapter, sim: DstnySimulator
+) -> None:
+    now = [1000.0]
+    adapter = make_adapter(monotonic=lambda: now[0], answer_places_cache_seconds=600)
+    sim.users["alice"].answer_places = ("softphone",)
+
+    await adapter.dial(ALICE, "+4540000001")
+    now[0] += 599
+    sim.users["alice"].answer_places = ("deskphone", "softphone")  # changed in Dstny; still cached
+    await adapter.dial(ALICE, "+4540000001")
+    now[0] += 2
+    await adapter.dial(ALICE, "+4540000001")
+
+    assert [d.aptype for d in sim.dials] == ["softphone", "softphone", "deskphone"]
+    assert len(_answerplace_reads(sim)) == 2
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_when_dstny_wont_list_answer_places_the_organisations_default_is_used(
+    make_adapter: MakeAdapter, sim: DstnySimulator, status: int
+) -> None:
+    adapter = make_adapter(retry=ONCE)
+    sim.set_faults(status=status, path_prefix="/api/configuration/")
+
+    await adapter.dial(ALICE, "+4540000001")
+
+    assert sim.dials[-1].aptype == "mobile"
+
+
+async def test_an_outage_while_looking_up_the_answer_place_rings_nothing(
+    make_adapter: MakeAdapter, sim: DstnySimulator
+) -> None:
+    adapter = make_adapter(retry=ONCE)
+    sim.set_faults(status=503, path_prefix="/api/configuration/")
+
+    with pytest.raises(VendorUnavailable):
+        await adapter.dial(ALICE, "+4540000001")
+
+    assert sim.dials == [] and not [r for r in sim.requests if r.path.startswith("/api/calls/")]
+
+
+def test_answer_places_config_is_validated() -> None:
+    base = {"base_url": "https://x", "token": "t", "domain": "d", "user": "svc"}
+    assert DstnyConfig.model_validate({**base, "answer_places": {" Bob ": " softphone "}}).answer_places == {
+        "bob": "softphone"
+    }
+    with pytest.raises(ValueError, match="answer place"):
+        DstnyConfig.model_validate({**base, "answer_places": {"bob": " "}})
 
 
 # -- HTTP failure mapping -----------------------------------------------------------------------
@@ -287,7 +415,7 @@ async def test_queue_login_and_logout_change_state(adapter: DstnyAdapter, sim: D
     assert (sales.me_logged_in, sales.agents_logged_in) == (True, 2)
     assert (support.me_logged_in, support.agents_logged_in) == (False, 1)
     login = next(r for r in sim.requests if r.method == "POST")
-    assert login.path == "/api/user/acd-attendant-group/example.com/phonebot/36/example.com/agents/alice@example.com"
+    assert login.path == "/api/acd-attendant-group/v1/example.com/36/agents/alice@example.com"
     assert login.query == {"action": ["login"]}
 
 
@@ -358,7 +486,7 @@ async def test_probe(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
     results = {r.capability: r for r in await adapter.probe()}
 
     readers = {Capability.PRESENCE_READ, Capability.PRESENCE_ACTIVITIES, Capability.QUEUE_STATUS}
-    readers |= {Capability.CONTACT_SEARCH, Capability.DIRECTORY}
+    readers |= {Capability.CONTACT_SEARCH, Capability.DIRECTORY, Capability.CALL_FORWARD}
     assert {c for c, r in results.items() if r.ok} == readers
     assert results[Capability.DIAL] == ProbeResult(Capability.DIAL, None, "not probed: it would change state")
     assert all(r.method == "GET" for r in sim.requests)
@@ -374,8 +502,13 @@ async def test_every_request_uses_the_endpoint_table(adapter: DstnyAdapter, sim:
     await adapter.set_presence(ALICE, PresenceChange(activity="lunch"))
     await adapter.set_presence(ALICE_OWN, PresenceChange(activity="available"))
     await adapter.dial(ALICE, "+4533000001")
+    await adapter.set_forwarding(ALICE, "+4533000001", until=None)
+    await adapter.get_forwarding(ALICE)
     await adapter.queue_status(ALICE)
     await adapter.queue_login(ALICE, "36", logged_in=True)
+    AGENT_LOGIN.forget()
+    sim.agent_login_forms = {"deprecated"}  # an installation without the current form
+    await adapter.queue_login(ALICE, "36", logged_in=False)
     await adapter.find_user_by_email(ALICE, "carol@example.com")
     await adapter.probe()
     cursor = (await adapter.poll_alerts(None, now=datetime.now(UTC))).cursor
@@ -428,9 +561,9 @@ async def test_config_and_headers() -> None:
     assert "Number barred" not in caught.value.message  # the vendor's text goes to the log only
     await adapter.aclose()
 
-    assert str(seen[0].url) == "https://bc.dstny.se/api/calls/current/example.org/alice/mobile/%2B4690000000"
-    assert seen[0].headers["accept"] == "application/json"
-    assert seen[0].headers["authorization"] == "Bearer t0ken"
+    assert str(seen[-1].url) == "https://bc.dstny.se/api/calls/current/example.org/alice/mobile/%2B4690000000"
+    assert seen[-1].headers["accept"] == "application/json"
+    assert seen[-1].headers["authorization"] == "Bearer t0ken"
     assert "t0ken" not in repr(adapter.settings)
     with pytest.raises(ValueError, match="bare id"):
         DstnyConfig.model_validate({"base_url": "https://x", "token": "t", "domain": "d", "user": "svc@d"})

@@ -188,28 +188,181 @@ async def test_a_vanished_item_resolves_its_alert(
     assert (event.kind, event.subject) == (AlertKind.LOST_CALL_RESOLVED, f"lost:{STRANGER}:Support")
 
 
-async def test_items_pushed_out_of_the_window_are_not_resolved_and_the_cursor_stays_bounded(
-    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(alerts, "CALLLOG_LIMIT", 2)
-    cursor = (await poll(adapter, None, clock)).cursor
-    sim.miss_call(35, "+4522000001")
-    sim.miss_call(35, "+4522000002")
-    cursor = (await poll(adapter, cursor, clock)).cursor
-    sim.miss_call(35, "+4522000003")  # the oldest item drops out of the two-item window
-
-    result = await poll(adapter, cursor, clock)
-    assert [(e.kind, e.caller_number) for e in result.events] == [(AlertKind.LOST_CALL_OPENED, "+4522000003")]
-    assert len(result.cursor["lost"]) == 2
-
-
-async def test_the_call_log_request_asks_for_misses_and_answers_with_a_limit(
+async def test_the_call_log_requests_ask_for_misses_and_answers_with_a_limit_and_a_range(
     adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
 ) -> None:
-    await poll(adapter, None, clock)
-    [request] = [r for r in sim.requests if r.path.endswith("/calllog")]
-    assert request.path == "/api/user/distribution-group/example.com/phonebot/calllog"
-    assert request.query == {"itemType": ["MISSED", "ANSWERED"], "limit": [str(CALLLOG_LIMIT)]}
+    cursor = (await poll(adapter, None, clock)).cursor
+    [first] = [r for r in sim.requests if r.path.endswith("/calllog")]
+    assert first.path == "/api/user/distribution-group/example.com/phonebot/calllog"
+    assert first.query == {"itemType": ["MISSED", "ANSWERED"], "limit": [str(CALLLOG_LIMIT)]}
+    item = sim.miss_call(35, CALLER)
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    assert cursor["calllog"]["high"] == item.item_id
+    sim.requests.clear()
+
+    await poll(adapter, cursor, clock)
+    queries = [r.query for r in sim.requests if r.path.endswith("/calllog")]
+    assert queries == [
+        {"itemType": ["MISSED", "ANSWERED"], "since": [str(item.item_id)], "limit": [str(CALLLOG_LIMIT)]},
+        {  # the range of the one open alert
+            "itemType": ["MISSED", "ANSWERED"],
+            "since": [str(item.item_id - 1)],
+            "olderThan": [str(item.item_id + 1)],
+            "limit": [str(CALLLOG_LIMIT)],
+        },
+    ]
+
+
+async def test_the_cursor_stays_bounded(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alerts, "TRACKED", 2)
+    cursor = (await poll(adapter, None, clock)).cursor
+    for n in (1, 2, 3):
+        sim.miss_call(35, f"+452200000{n}")
+
+    result = await poll(adapter, cursor, clock)
+    assert [e.caller_number for e in result.events] == ["+4522000001", "+4522000002", "+4522000003"]
+    assert len(result.cursor["lost"]) == 2  # the newest two are followed
+
+
+async def test_an_open_miss_is_followed_for_a_day_after_its_last_attempt_then_left_as_it_is(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
+) -> None:
+    cursor = (await poll(adapter, None, clock)).cursor
+    sim.miss_call(35, STRANGER)
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    clock.tick(alerts.FOLLOW_FOR.total_seconds() - 60)
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    assert list(cursor["lost"]) == [str(sim.calllog[0].item_id)]
+
+    clock.tick(120)
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    assert cursor["lost"] == {}
+    sim.calllog.clear()
+    assert (await poll(adapter, cursor, clock)).events == []  # no longer followed: not "resolved"
+
+
+ORDERS = ["newest_first", "oldest_first", "shuffled"]
+
+
+def _fill(sim: DstnySimulator, count: int, *, prefix: str) -> list[int]:
+    """``count`` misses from distinct callers with an answered call after every second one; the miss ids."""
+    misses = []
+    for n in range(count):
+        misses.append(sim.miss_call(35 + n % 2, f"+45{prefix}{n:06d}").item_id)
+        if n % 2:
+            sim.answer_call(35, f"+4529{prefix}{n:04d}")
+    return misses
+
+
+def _opened(result: PollResult) -> list[str]:
+    return [str(e.detail["calllog_item_id"]) for e in result.events if e.kind == AlertKind.LOST_CALL_OPENED]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+async def test_every_new_miss_is_seen_once_whatever_the_logs_size_and_order(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, order: str
+) -> None:
+    """Issue 10 point 5: 004 documents since/olderThan but no order; >100 items must not hide new misses."""
+    sim.calllog_order = order
+    _fill(sim, 150, prefix="21")  # the log phonebot finds on its first start
+    first = await poll(adapter, None, clock)
+    assert first.events == [] and first.cursor["calllog"]["catching_up"] is False
+    clock.tick()
+    new_misses = _fill(sim, 130, prefix="22")  # more than a page between two rounds
+
+    opened: list[str] = []
+    cursor = first.cursor
+    for _ in range(3):
+        result = await poll(adapter, cursor, clock)
+        opened += _opened(result)
+        cursor = result.cursor
+    assert sorted(opened, key=int) == [str(item_id) for item_id in new_misses]  # each one, once
+    assert cursor["calllog"]["pending"] == []
+
+
+@pytest.mark.parametrize("order", ORDERS)
+async def test_a_burst_beyond_one_rounds_pages_is_read_in_the_next_rounds_once(
+    adapter: DstnyAdapter,
+    sim: DstnySimulator,
+    clock: SettableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    order: str,
+) -> None:
+    monkeypatch.setattr(alerts, "CALLLOG_LIMIT", 5)
+    monkeypatch.setattr(alerts, "CALLLOG_PAGES", 3)
+    sim.calllog_order = order
+    _fill(sim, 4, prefix="21")
+    cursor = (await poll(adapter, None, clock)).cursor
+    new_misses = _fill(sim, 24, prefix="22")
+
+    opened: list[str] = []
+    rounds = 0
+    while True:
+        rounds += 1
+        result = await poll(adapter, cursor, clock)
+        opened += _opened(result)
+        cursor = result.cursor
+        if adapter.poll_backlog(cursor) is None:
+            break
+        assert rounds < 40
+    assert sorted(opened, key=int) == [str(item_id) for item_id in new_misses]
+    assert rounds > 2  # it took several rounds of at most three requests each
+    assert _opened(await poll(adapter, cursor, clock)) == []
+
+
+async def test_a_round_that_hits_its_page_limit_says_so_in_the_backlog(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alerts, "CALLLOG_LIMIT", 5)
+    monkeypatch.setattr(alerts, "CALLLOG_PAGES", 2)
+    cursor = (await poll(adapter, None, clock)).cursor
+    _fill(sim, 40, prefix="22")
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    backlog = adapter.poll_backlog(cursor)
+    assert backlog is not None and "still to be read" in backlog and "nothing is skipped" in backlog
+
+
+async def test_a_first_start_on_a_large_log_reads_up_to_the_present_before_alerting(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alerts, "CALLLOG_LIMIT", 5)
+    monkeypatch.setattr(alerts, "CALLLOG_PAGES", 2)
+    sim.calllog_order = "oldest_first"  # the worst case: each page is the oldest rest
+    _fill(sim, 30, prefix="21")
+
+    result = await poll(adapter, None, clock)
+    assert result.events == [] and result.cursor["calllog"]["catching_up"] is True
+    assert "first start" in (adapter.poll_backlog(result.cursor) or "")
+    while result.cursor["calllog"]["catching_up"]:
+        result = await poll(adapter, result.cursor, clock)
+        assert result.events == []  # old misses never alert
+    [item] = _fill(sim, 1, prefix="22")
+    [event] = (await poll(adapter, result.cursor, clock)).events
+    assert (event.kind, event.detail["calllog_item_id"]) == (AlertKind.LOST_CALL_OPENED, str(item))
+
+
+async def test_a_cursor_from_before_ranges_were_kept_resumes_above_its_highest_item(
+    adapter: DstnyAdapter, sim: DstnySimulator, clock: SettableClock
+) -> None:
+    cursor = (await poll(adapter, None, clock)).cursor
+    old = sim.miss_call(35, STRANGER)
+    cursor = (await poll(adapter, cursor, clock)).cursor
+    legacy = {
+        "v": 1,
+        "lost": {str(old.item_id): [1, 0, f"lost:{STRANGER}:Support"]},  # as phonebot wrote it before
+        "voicemail": cursor["voicemail"],
+        "inbox": cursor["inbox"],
+    }
+    new = sim.miss_call(36, CALLER)
+    sim.miss_call(35, STRANGER)  # another attempt on the followed item
+
+    result = await poll(adapter, legacy, clock)
+    assert [(e.kind, e.detail["calllog_item_id"]) for e in result.events] == [
+        (AlertKind.LOST_CALL_UPDATED, str(old.item_id)),
+        (AlertKind.LOST_CALL_OPENED, str(new.item_id)),
+    ]
 
 
 async def test_an_unreadable_cursor_counts_as_a_first_run(
