@@ -7,6 +7,7 @@ override raises :class:`~adapters.errors.NotSupported` (the Libcloud habit), and
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from adapters.models import (
     VoicemailAudio,
 )
 from adapters.path_overrides import with_overrides
+
+log = logging.getLogger(__name__)
 
 
 def _known_region(value: str) -> str:
@@ -102,6 +105,15 @@ class VendorAdapter(ABC):
     def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.transport = transport
+        #: Parts of a working capability the vendor refuses (a licence, a right), capability -> what:
+        #: the capability answers without them; ``phonebot check`` shows them on its row.
+        self.left_out: dict[Capability, str] = {}
+
+    def leave_out(self, capability: Capability, what: str) -> None:
+        """The vendor refused ``what`` (part of ``capability``): say so once, then answer without it."""
+        if self.left_out.get(capability) != what:
+            log.warning("%s refused %s: %s is answered without it", self.display_name, what, capability.value)
+            self.left_out[capability] = what
 
     def operation_paths(self) -> dict[str, Endpoint]:
         """The endpoint table in use: the adapter's own, with the config's ``paths`` overrides."""
@@ -292,5 +304,6 @@ class VendorAdapter(ABC):
             except VendorError as exc:
                 results.append(ProbeResult(capability, False, exc.message))
             else:
-                results.append(ProbeResult(capability, True, "ok"))
+                missing = self.left_out.get(capability)
+                results.append(ProbeResult(capability, True, f"ok, without {missing}" if missing else "ok"))
         return results

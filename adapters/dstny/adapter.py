@@ -48,6 +48,9 @@ from adapters.redaction import excerpt
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
+#: What ``/queue status`` goes without when Dstny refuses queue statistics (no Supervisor licence).
+STATISTICS_LEFT_OUT = "queue statistics (longest wait, answered/missed: the Supervisor licence)"
+
 #: Sent on every Dstny request, body or not. The User API introduction ("HTTP conventions",
 #: public:[D2] in shared/vendors/dstny.md §3) says both headers must be set to a suitable value
 #: on all requests; JSON is the only current format (XML is deprecated). 004 itself, the
@@ -489,6 +492,8 @@ class DstnyAdapter(VendorAdapter):
         groups = self._parse(_Groups, body, "ACD groups").groups
         self._group_names.update({str(g.id): g.name for g in groups})
         stats = await self._optional(self._queue_statistics(identity)) if groups else None
+        if groups and stats is None:
+            self.leave_out(Capability.QUEUE_STATUS, STATISTICS_LEFT_OUT)
         agent = self._cid(identity).lower()
         result: list[QueueStatus] = []
         for group in groups:

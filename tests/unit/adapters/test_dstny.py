@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,7 +15,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import ProbeResult
-from adapters.dstny.adapter import DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
+from adapters.dstny.adapter import STATISTICS_LEFT_OUT, DstnyAdapter, DstnyConfig, format_expiry, resolve_activity
 from adapters.dstny.paths import AGENT_LOGIN, ENDPOINTS
 from adapters.dstny.simulator import DEMO_TOKEN, DstnySimulator, SimUser
 from adapters.errors import (
@@ -575,3 +576,21 @@ async def test_dial_with_odd_success_body_still_succeeds(content: bytes) -> None
 
     assert await adapter.dial(ALICE, "+4690000000") == DialResult(target="+4690000000")
     await adapter.aclose()
+
+
+async def test_queue_status_without_the_supervisor_licence_warns_once_and_check_says_what_is_missing(
+    adapter: DstnyAdapter, sim: DstnySimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10, point 12: a refused part of a capability is one clear line and a check row, not silence."""
+    sim.supervisors.clear()  # 004: queue statistics need the Supervisor licence
+    for group in sim.groups.values():
+        group.members.append("phonebot")  # a plain agent of every group
+    with caplog.at_level(logging.WARNING, logger="adapters.base"):
+        for _ in range(3):
+            queues = await adapter.queue_status(adapter.service_identity())
+    assert queues and all(queue.longest_wait_seconds is None for queue in queues)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Dstny refused {STATISTICS_LEFT_OUT}: queue.status is answered without it"
+    ]
+    row = next(row for row in await adapter.probe() if row.capability is Capability.QUEUE_STATUS)
+    assert row.ok is True and row.detail == f"ok, without {STATISTICS_LEFT_OUT}"
