@@ -64,14 +64,15 @@ def config_file(tmp_path: Path, tele2: tuple[Tele2Simulator, str]) -> Path:
 
 
 class Replica:
-    """One ``phonebot serve`` process."""
+    """One ``phonebot serve`` process; ``token`` tells its Slack calls from another replica's in the fake."""
 
-    def __init__(self, config: Path, redis_url: str, slack: FakeSlack) -> None:
+    def __init__(self, config: Path, redis_url: str, slack: FakeSlack, *, token: str = "xoxb-test-token") -> None:
+        self.token = token
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "PHONEBOT_"))}
         env.update(
-            SLACK_BOT_TOKEN="xoxb-test-token",
+            SLACK_BOT_TOKEN=token,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=slack.url,
             REDIS_URL=redis_url,

@@ -7,6 +7,7 @@ import time
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alerts.ledger import SubjectRecord
 from bot.alerts.recovery import FOLLOW_UP_EVENT_TYPE, LookupPending, PostFinder, alert_metadata, post_metadata
 from tests.fakes.slack_api import FakeSlack
 
@@ -136,8 +137,6 @@ async def test_replies_read_one_thread_parent_first_oldest_first(fake_slack: Fak
 
 
 def test_records_saved_before_follow_ups_were_numbered_still_load() -> None:
-    from bot.alerts.ledger import SubjectRecord
-
     raw = '{"key": "tele2|lost:1", "targets": {"C1": {"channel": "C1", "ts": "1.2", "notes": ["Resolved at 10:00."]}}}'
     note = SubjectRecord.model_validate_json(raw).targets["C1"].notes[0]
     assert (note.text, note.seq, note.posting) == ("Resolved at 10:00.", 0, None)
