@@ -177,7 +177,11 @@ class PostFinder:
             raise LookupPending("more history to read", retry_in=max(0.0, retry_in))
 
     def _done(self, place: Place, nonce: str, ts: str | None) -> str | None:
-        self._wanted.get(place, {}).pop(nonce, None)
+        wanted = self._wanted.get(place, {})
+        wanted.pop(nonce, None)
+        if not wanted and place[1] is not None:  # threads are many: keep nothing for one no longer asked about
+            self._wanted.pop(place, None)
+            self._scans.pop(place, None)
         where = place[0] if place[1] is None else f"{place[0]} thread {place[1]}"
         log.info("unconfirmed post %s in %s: %s", nonce, where, f"found ({ts})" if ts else "not posted")
         return ts

@@ -64,9 +64,14 @@ def config_file(tmp_path: Path, tele2: tuple[Tele2Simulator, str]) -> Path:
 
 
 class Replica:
-    """One ``phonebot serve`` process; ``token`` tells its Slack calls from another replica's in the fake."""
+    """One ``phonebot serve`` process; ``token`` tells its Slack calls from another replica's in the fake.
 
-    def __init__(self, config: Path, redis_url: str, slack: FakeSlack, *, token: str = "xoxb-test-token") -> None:
+    Started with ``ready=False`` it is not waited for: call :meth:`wait_ready` (to start several at once).
+    """
+
+    def __init__(
+        self, config: Path, redis_url: str, slack: FakeSlack, *, token: str = "xoxb-test-token", ready: bool = True
+    ) -> None:
         self.token = token
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -86,6 +91,11 @@ class Replica:
             stderr=subprocess.PIPE,
             text=True,
         )
+        if ready:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until it answers ``/healthz``."""
         deadline = time.monotonic() + 30
         while True:
             try:

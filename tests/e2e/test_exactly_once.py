@@ -68,16 +68,26 @@ def replicas(
     fake_slack.rate_limit("conversations.history", per_seconds=1)
     fake_slack.rate_limit("conversations.replies", per_seconds=1)
 
-    def start(redis_url: str, slack_timeout: float, routes: list[dict[str, Any]] | None = None) -> Replica:
+    def start(
+        redis_url: str, slack_timeout: float, routes: list[dict[str, Any]] | None = None, *, ready: bool = True
+    ) -> Replica:
         config = tmp_path / f"phonebot-{len(started)}.yml"
         config.write_text(yaml.safe_dump(_config(tele2[1], slack_timeout, routes)), encoding="utf-8")
-        replica = Replica(config, redis_url, fake_slack, token=f"xoxb-replica-{len(started)}")
+        replica = Replica(config, redis_url, fake_slack, token=f"xoxb-replica-{len(started)}", ready=ready)
         started.append(replica)
         return replica
 
     yield start
     for replica in started:
         replica.stop()
+
+
+def _two(start: StartReplica, *args: Any) -> tuple[Replica, Replica]:
+    """Two replicas, started side by side."""
+    a, b = start(*args, ready=False), start(*args, ready=False)
+    a.wait_ready()
+    b.wait_ready()
+    return a, b
 
 
 def _config(tele2_url: str, slack_timeout: float, routes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -211,7 +221,7 @@ def test_two_replicas_one_sigkilled_while_slack_is_slow_post_each_alert_once(
     redis_url: str, replicas: StartReplica, fake_slack: FakeSlack, tele2: tuple[Tele2Simulator, str]
 ) -> None:
     fake_slack.answer_late("chat.postMessage", SLOW_SLACK)
-    a, b = replicas(redis_url, 1.5), replicas(redis_url, 1.5)
+    a, b = _two(replicas, redis_url, 1.5)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     _hold_channel(client, 2)
     callers = [f"+37069940{n:04d}" for n in range(10)]
@@ -378,7 +388,7 @@ def test_two_replicas_one_sigkilled_while_slack_is_slow_post_each_once(
     kind: Kind, redis_url: str, replicas: StartReplica, fake_slack: FakeSlack, tele2: tuple[Tele2Simulator, str]
 ) -> None:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    a, b = replicas(redis_url, 1.5, [kind.route]), replicas(redis_url, 1.5, [kind.route])
+    a, b = _two(replicas, redis_url, 1.5, [kind.route])
     callers = kind.prepare(a, tele2[0], client, fake_slack)
     fake_slack.answer_late("chat.postMessage", SLOW_SLACK)
     kind.send([a, b], tele2[0], client, callers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -93,8 +94,9 @@ async def test_a_follow_up_is_looked_for_in_its_thread_one_read_per_thread(
     replies = {f"r{i}": await _reply(client, first, i, f"r{i}") for i in range(3)}
     other = await _reply(client, second, 1, "o1")
 
-    found = {nonce: await finder.find(CHANNEL, nonce, since, thread_ts=first) for nonce in [*replies, "lost"]}
-    assert found == {**replies, "lost": None}  # one read of the thread answered all four
+    nonces = [*replies, "lost"]
+    found = await asyncio.gather(*(finder.find(CHANNEL, nonce, since, thread_ts=first) for nonce in nonces))
+    assert dict(zip(nonces, found, strict=True)) == {**replies, "lost": None}  # one read answered all four
     reads = fake_slack.calls_to("conversations.replies")
     assert len(reads) == 1 and reads[0].args["ts"] == first and reads[0].args["include_all_metadata"] == "1"
     assert not fake_slack.calls_to("conversations.history")  # a channel read never shows thread replies
