@@ -72,14 +72,9 @@ def new_nonce() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def post_metadata(event_type: str, payload: dict[str, Any], nonce: str | None) -> dict[str, Any]:
+def post_metadata(event_type: str, payload: dict[str, Any], nonce: str) -> dict[str, Any]:
     """The ``metadata`` phonebot sends with a message: what it is (``payload``) and which post (``nonce``)."""
-    return {"event_type": event_type, "event_payload": {**payload, **({"post": nonce} if nonce else {})}}
-
-
-def alert_metadata(subject_key: str, nonce: str | None) -> dict[str, Any]:
-    """The ``metadata`` phonebot sends with an alert message: which subject, which post."""
-    return post_metadata(ALERT_EVENT_TYPE, {"subject": subject_key}, nonce)
+    return {"event_type": event_type, "event_payload": {**payload, "post": nonce}}
 
 
 class LookupPending(DeliveryFailed):

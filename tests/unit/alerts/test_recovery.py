@@ -9,14 +9,22 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.ledger import SubjectRecord
-from bot.alerts.recovery import FOLLOW_UP_EVENT_TYPE, LookupPending, PostFinder, alert_metadata, post_metadata
+from bot.alerts.recovery import (
+    ALERT_EVENT_TYPE,
+    FOLLOW_UP_EVENT_TYPE,
+    LookupPending,
+    PostFinder,
+    post_metadata,
+)
 from tests.fakes.slack_api import FakeSlack
 
 CHANNEL = "C0REC"
 
 
 async def _post(client: AsyncWebClient, subject: str, nonce: str) -> str:
-    response = await client.chat_postMessage(channel=CHANNEL, text=subject, metadata=alert_metadata(subject, nonce))
+    response = await client.chat_postMessage(
+        channel=CHANNEL, text=subject, metadata=post_metadata(ALERT_EVENT_TYPE, {"subject": subject}, nonce)
+    )
     return str(response["ts"])
 
 
