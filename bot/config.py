@@ -216,8 +216,9 @@ class DeliverySettings(BaseModel):
     ready_max_pending_age_seconds: float = Field(default=300, gt=0, le=24 * 3600)
     #: How long one Slack Web API call may take before phonebot stops waiting for the answer.
     slack_timeout_seconds: float = Field(default=10, gt=0, le=120)
-    #: Least time between two ``conversations.history`` reads (looking for a post whose outcome was
-    #: unknown). Slack allows apps outside the Marketplace about one per minute per workspace.
+    #: Least time between two ``conversations.history`` reads, and between two ``conversations.replies``
+    #: reads (looking for a post whose outcome was unknown: in a channel, in a thread). Slack allows
+    #: apps outside the Marketplace about one per minute per method and workspace.
     history_interval_seconds: float = Field(default=60, ge=0, le=3600)
 
 

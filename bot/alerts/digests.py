@@ -17,9 +17,10 @@ members changed meanwhile, the digest stays scheduled for then, so 180 folded al
 handful of edits rather than 180. Taking a digest off the schedule is conditional on it being
 current, in one script, so a change racing a write is never dropped.
 
-A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced)
-and a sorted set of member subject keys ranked by arrival in the queue (read newest first). Adding a
-member is idempotent.
+A digest lives in Redis: a hash (channel, kind, title, not_before, ts, version, synced, and
+while its message's first post has no known outcome the intent ``posting``/``posting_since``,
+see :mod:`bot.alerts.recovery`) and a sorted set of member subject keys ranked by arrival in
+the queue (read newest first). Adding a member is idempotent.
 
 Lifetime: the hash and its members expire :data:`DIGEST_TTL_SECONDS` after the digest last
 changed, and every change refreshes both, so they live at least as long as the subject records
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from bot.alerts.ledger import PostIntent
 from bot.alerts.queue import AlertKeys
 
 OPEN_BURST_SECONDS = 120  # a burst digest keeps collecting until this long after its last member
@@ -64,11 +66,26 @@ if redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
   return 0
 end
 redis.call('HSET', KEYS[1], 'ts', ARGV[2], 'synced', ARGV[3], 'not_before', ARGV[4])
+redis.call('HDEL', KEYS[1], 'posting', 'posting_since')
 if tonumber(redis.call('HGET', KEYS[1], 'version') or '0') > tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
 end
+return 1
+"""
+# KEYS: digest hash; ARGV: intent nonce and time ('' clears the intent), ts found ('' for none).
+# Never recreates an expired digest.
+_POSTING = """
+if redis.call('HEXISTS', KEYS[1], 'channel') == 0 then
+  return 0
+end
+if ARGV[1] ~= '' then
+  redis.call('HSET', KEYS[1], 'posting', ARGV[1], 'posting_since', ARGV[2])
+else
+  redis.call('HDEL', KEYS[1], 'posting', 'posting_since')
+end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'ts', ARGV[3]) end
 return 1
 """
 # KEYS: digest hash, releases; ARGV: digest id. Off the schedule only if nothing is left to write.
@@ -93,6 +110,7 @@ class Digest:
     ts: str | None
     version: int
     synced: int
+    posting: PostIntent | None = None  # a post of its message with no known outcome yet
 
 
 def arrival_rank(entry_id: str) -> float:
@@ -110,6 +128,7 @@ class Digests:
         self._touch = redis.register_script(_TOUCH)
         self._mark_synced = redis.register_script(_MARK_SYNCED)
         self._release_if_current = redis.register_script(_RELEASE_IF_CURRENT)
+        self._posting = redis.register_script(_POSTING)
 
     async def burst(self, channel: str) -> str:
         """The channel's open burst digest, started if there is none."""
@@ -155,6 +174,9 @@ class Digests:
         raw: dict[str, str] = dict(await self.redis.hgetall(self.keys.digest(digest_id)))  # type: ignore[arg-type]
         if "channel" not in raw or "kind" not in raw:
             return None
+        posting = None
+        if raw.get("posting"):
+            posting = PostIntent(nonce=raw["posting"], since=float(raw.get("posting_since") or 0))
         return Digest(
             id=digest_id,
             channel=raw["channel"],
@@ -164,6 +186,7 @@ class Digests:
             ts=raw.get("ts") or None,
             version=int(raw.get("version", 0)),
             synced=int(raw.get("synced", 0)),
+            posting=posting,
         )
 
     async def members(self, digest_id: str) -> list[str]:
@@ -174,11 +197,21 @@ class Digests:
         """Record the write of ``version``; the next edit waits until ``next_edit_at`` (unix time).
 
         If members changed while ``version`` was being written, the digest stays scheduled for that
-        next edit. A digest that expired meanwhile is not recreated.
+        next edit. Any post intent is cleared (the message is known). A digest that expired
+        meanwhile is not recreated.
         """
         await self._mark_synced(
             keys=[self.keys.digest(digest_id), self.keys.releases], args=[digest_id, ts, version, next_edit_at]
         )
+
+    async def intend(self, digest_id: str, intent: PostIntent | None) -> None:
+        """Save the intent of posting the digest's message before the post (``None`` clears it)."""
+        args = [intent.nonce, repr(intent.since)] if intent is not None else ["", ""]
+        await self._posting(keys=[self.keys.digest(digest_id)], args=[*args, ""])
+
+    async def adopted(self, digest_id: str, ts: str) -> None:
+        """An earlier post of the digest's message was found: it is the digest's message now."""
+        await self._posting(keys=[self.keys.digest(digest_id)], args=["", "", ts])
 
     async def schedule(self, digest_id: str, at: float) -> None:
         """Have the worker sync the digest at ``at`` (unix time), when it may be written again."""

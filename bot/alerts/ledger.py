@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 import redis.asyncio as aioredis
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from redis.exceptions import LockError, RedisError
 
 from adapters.events import AlertEvent
@@ -34,6 +34,15 @@ class PostIntent(BaseModel):
     since: float  # wall-clock seconds when the post was started
 
 
+class Note(BaseModel):
+    """A follow-up still to be posted in the thread of a subject's message."""
+
+    text: str
+    seq: int = 0  # its number among the thread's follow-ups (0: queued before they were numbered)
+    #: Saved before ``chat.postMessage``; while set, the reply may be in the thread and is looked for first.
+    posting: PostIntent | None = None
+
+
 class Target(BaseModel):
     """One channel an alert is shown in: its own message, or a line in a digest message."""
 
@@ -46,7 +55,16 @@ class Target(BaseModel):
     #: post's outcome is unknown (timeout, crash, Redis gone) and the message is looked for first.
     posting: PostIntent | None = None
     synced: int = 0  # record version the channel shows
-    notes: list[str] = Field(default_factory=list)  # thread replies still to post
+    notes: list[Note] = Field(default_factory=list)  # thread replies still to post, oldest first
+    follow_ups: int = 0  # follow-ups queued for this message's thread so far
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _plain_notes(cls, value: object) -> object:
+        """Records saved before notes were numbered hold their text only."""
+        if isinstance(value, list):
+            return [{"text": note} if isinstance(note, str) else note for note in value]
+        return value
 
 
 class SubjectRecord(BaseModel):
@@ -78,7 +96,8 @@ class SubjectRecord(BaseModel):
         """A follow-up for the thread of every message already posted."""
         for target in self.targets.values():
             if target.mode == "message" and target.ts is not None:
-                target.notes.append(note)
+                target.follow_ups += 1
+                target.notes.append(Note(text=note, seq=target.follow_ups))
 
 
 class Ledger:

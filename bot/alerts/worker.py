@@ -19,9 +19,10 @@ Failure handling, per subject:
   a Block Kit limit…) → its entries are dead-lettered with the reason, logged with the
   traceback, and the worker goes on with the others;
 * Redis unreachable → the entries stay pending; the loop waits Redis out;
-* a post with no certain outcome (timeout, crash, Redis gone mid-post) → the intent saved before
-  it is looked up in the channel (:mod:`bot.alerts.recovery`) before anything is posted again;
-  while that lookup has to wait, the entries stay pending without counting as failed;
+* a post with no certain outcome (timeout, crash, Redis gone mid-post) — an alert's message, a
+  follow-up in its thread or a digest → the intent saved before it is looked up in the channel
+  or the thread (:mod:`bot.alerts.recovery`) before anything is posted again; while that lookup
+  has to wait, the entries (or the digest) stay pending without counting as failed;
 * this process dies → another replica takes the entries over after ``take_over_after_seconds``.
 
 Anything that escapes the loop itself is left to the supervisor (:mod:`bot.supervisor`), which
@@ -47,9 +48,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from adapters.events import AlertEvent
 from bot.alerts.delivery import DeliveryFailed, PostUncertain, SlackDelivery
 from bot.alerts.digests import Digests, arrival_rank
-from bot.alerts.ledger import Ledger, PostIntent, SubjectRecord, Target
+from bot.alerts.ledger import Ledger, Note, PostIntent, SubjectRecord, Target
 from bot.alerts.queue import AlertQueue, QueueEntry
-from bot.alerts.recovery import LookupPending, PostFinder, alert_metadata, new_nonce
+from bot.alerts.recovery import (
+    ALERT_EVENT_TYPE,
+    DIGEST_EVENT_TYPE,
+    FOLLOW_UP_EVENT_TYPE,
+    LookupPending,
+    OncePoster,
+    PostFinder,
+    Remember,
+)
 from bot.alerts.tally import EntryTally
 from bot.config import AlertRoute, AlertSettings
 from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
@@ -94,7 +103,7 @@ class AlertWorker:
         self.digests = Digests(self.redis, self.keys)
         self.tally = EntryTally(self.redis, self.keys)
         self.delivery = delivery
-        self.finder = finder or PostFinder(delivery.client)
+        self.poster = OncePoster(delivery, finder or PostFinder(delivery.client))
         self.settings = settings
         self.tz = tz
         self.consumer = consumer or consumer_name()
@@ -311,7 +320,9 @@ class AlertWorker:
             shown = state.model_copy(update={"listen_url": link}) if link else state
             message = render(shown, tz=self.tz, snooze_minutes=self.settings.snooze_minutes)
             if target.ts is None and target.posting is not None:
-                await self._recover_post(record, target)
+                target.ts = await self.poster.adopt(target.channel, target.posting)  # the update brings it up to date
+                target.posting = None
+                await self.ledger.save(record)
             if target.ts is not None:
                 try:
                     await self.delivery.update(target.channel, target.ts, text=message.text, blocks=message.blocks)
@@ -320,38 +331,39 @@ class AlertWorker:
                         raise
                     target.ts = None  # someone deleted it: post it again
             if target.ts is None:
-                # The intent is saved first: if no answer comes back, the next attempt looks before posting.
-                target.posting = PostIntent(nonce=new_nonce(), since=self.finder.now())
-                await self.ledger.save(record)
-                try:
-                    target.ts = await self.delivery.post(
-                        target.channel,
-                        text=message.text,
-                        blocks=message.blocks,
-                        metadata=alert_metadata(record.key, target.posting.nonce),
-                    )
-                except PostUncertain:
-                    raise  # the intent stays: looked for next time
-                except DeliveryFailed:
-                    target.posting = None  # Slack answered no (or was never reached): nothing to look for
-                    await self.ledger.save(record)
-                    raise
+                target.ts = await self.poster.post(
+                    target.channel,
+                    self._remember(record, target),
+                    event_type=ALERT_EVENT_TYPE,
+                    payload={"subject": record.key},
+                    text=message.text,
+                    blocks=message.blocks,
+                )
                 target.posting = None
             target.synced = record.version
             await self.ledger.save(record)
         while target.notes:
-            await self.delivery.post(target.channel, text=target.notes[0], thread_ts=target.ts)
+            note, thread = target.notes[0], target.ts
+            if note.posting is None or await self.poster.adopt(target.channel, note.posting, thread_ts=thread) is None:
+                await self.poster.post(
+                    target.channel,
+                    self._remember(record, note),
+                    event_type=FOLLOW_UP_EVENT_TYPE,
+                    payload={"subject": record.key, "follow_up": note.seq},
+                    text=note.text,
+                    thread_ts=thread,
+                )
             target.notes.pop(0)
             await self.ledger.save(record)
 
-    async def _recover_post(self, record: SubjectRecord, target: Target) -> None:
-        """An earlier post of this message has no known outcome: adopt it if Slack shows it."""
-        assert target.posting is not None
-        ts = await self.finder.find(target.channel, target.posting.nonce, target.posting.since)
-        target.posting = None
-        if ts is not None:
-            target.ts = ts  # the update below brings it up to date
-        await self.ledger.save(record)
+    def _remember(self, record: SubjectRecord, holder: Target | Note) -> Remember:
+        """Keeps a post's intent with the channel or follow-up it is for, saved in the subject's record."""
+
+        async def remember(intent: PostIntent | None) -> None:
+            holder.posting = intent
+            await self.ledger.save(record)
+
+        return remember
 
     # -- digests ----------------------------------------------------------------------------
     async def sync_digest(self, digest_id: str) -> None:
@@ -381,11 +393,22 @@ class AlertWorker:
             else:
                 title = f":zzz: {digest.title}: *{count_phrase(states)}*"
             message = render_digest(title, states, tz=self.tz, digest_id=digest_id)
-            if digest.ts:
-                await self.delivery.update(digest.channel, digest.ts, text=message.text, blocks=message.blocks)
-                ts = digest.ts
+            ts = digest.ts
+            if ts is None and digest.posting is not None:
+                ts = await self.poster.adopt(digest.channel, digest.posting)  # the update brings it up to date
+                if ts is not None:
+                    await self.digests.adopted(digest_id, ts)
+            if ts is not None:
+                await self.delivery.update(digest.channel, ts, text=message.text, blocks=message.blocks)
             else:
-                ts = await self.delivery.post(digest.channel, text=message.text, blocks=message.blocks)
+                ts = await self.poster.post(
+                    digest.channel,
+                    lambda intent: self.digests.intend(digest_id, intent),
+                    event_type=DIGEST_EVENT_TYPE,
+                    payload={"digest": digest_id},
+                    text=message.text,
+                    blocks=message.blocks,
+                )
             next_edit_at = self.clock().timestamp() + self.settings.delivery.digest_refresh_seconds
             await self.digests.mark_synced(digest_id, ts=ts, version=digest.version, next_edit_at=next_edit_at)
 
@@ -409,8 +432,11 @@ class AlertWorker:
             try:
                 await self.sync_digest(digest_id)  # takes it off the schedule once written
                 self._retry_at.pop(digest_id, None)
+            except LookupPending as exc:  # an earlier post is to be looked for first: not a failure
+                self._retry_at[digest_id] = time.monotonic() + exc.retry_in
             except DeliveryFailed as exc:
-                self._retry_at[digest_id] = time.monotonic() + 5
+                # An uncertain post is looked for as soon as that can tell (the lookup says when).
+                self._retry_at[digest_id] = time.monotonic() + (0 if isinstance(exc, PostUncertain) else 5)
                 log.warning("digest %s not written yet: %s", digest_id, exc.reason)
             except _REDIS_AWAY:
                 raise

@@ -64,14 +64,20 @@ def config_file(tmp_path: Path, tele2: tuple[Tele2Simulator, str]) -> Path:
 
 
 class Replica:
-    """One ``phonebot serve`` process."""
+    """One ``phonebot serve`` process; ``token`` tells its Slack calls from another replica's in the fake.
 
-    def __init__(self, config: Path, redis_url: str, slack: FakeSlack) -> None:
+    Started with ``ready=False`` it is not waited for: call :meth:`wait_ready` (to start several at once).
+    """
+
+    def __init__(
+        self, config: Path, redis_url: str, slack: FakeSlack, *, token: str = "xoxb-test-token", ready: bool = True
+    ) -> None:
+        self.token = token
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "PHONEBOT_"))}
         env.update(
-            SLACK_BOT_TOKEN="xoxb-test-token",
+            SLACK_BOT_TOKEN=token,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=slack.url,
             REDIS_URL=redis_url,
@@ -85,6 +91,11 @@ class Replica:
             stderr=subprocess.PIPE,
             text=True,
         )
+        if ready:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until it answers ``/healthz``."""
         deadline = time.monotonic() + 30
         while True:
             try:

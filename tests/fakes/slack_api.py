@@ -14,9 +14,12 @@ Point any Slack client at :attr:`FakeSlack.url` (``AsyncWebClient(base_url=fake.
   :meth:`FakeSlack.error` (HTTP 200 with ``ok: false``) and :meth:`FakeSlack.delay`.
 * Late answers (:meth:`FakeSlack.answer_late`): the call takes effect at once (a message is
   posted) but the answer is held, so a client that times out never learns the ``ts``.
-* ``conversations.history`` over the posted messages, honouring ``oldest``/``latest``/
-  ``inclusive``/``limit``/``cursor`` (at most :attr:`FakeSlack.history_page_max` per page) and
-  returning ``metadata`` only with ``include_all_metadata``; :meth:`FakeSlack.rate_limit` makes
+* ``conversations.history`` over the posted messages (never thread replies; a parent carries
+  ``reply_count``/``latest_reply``), honouring ``oldest``/``latest``/``inclusive``/``limit``/
+  ``cursor`` (at most :attr:`FakeSlack.history_page_max` per page) and returning ``metadata``
+  only with ``include_all_metadata``; ``conversations.replies`` reads one thread (``ts`` of its
+  parent or of a reply; ``thread_not_found`` otherwise) the same way, oldest first, the parent
+  heading the first page whatever the time window; :meth:`FakeSlack.rate_limit` makes
   any method answer 429 + ``Retry-After`` to more than one call per interval (Slack's one
   history read per minute for apps outside the Marketplace).
 * Slack's hard Block Kit limits are checked on every message, ephemeral, Home tab view and
@@ -498,6 +501,16 @@ class FakeSlack:
             found = [m for (c, ts), m in self.messages.items() if c == channel and m.get("thread_ts", ts) == ts]
         return sorted(found, key=lambda m: float(m["ts"]))
 
+    def thread_replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """Replies in the thread of ``channel``'s message ``thread_ts`` (not the message itself), oldest first."""
+        with self._lock:
+            found = [
+                m
+                for (c, ts), m in self.messages.items()
+                if c == channel and ts != thread_ts and m.get("thread_ts") == thread_ts
+            ]
+        return sorted(found, key=lambda m: float(m["ts"]))
+
     def set_response(self, method: str, answer: Mapping[str, Any] | Handler) -> None:
         """Replace the default answer for ``method``: a fixed body, or a function of the call's args.
 
@@ -789,6 +802,24 @@ class FakeSlack:
         body = {"ok": False, "error": "ratelimited"}
         return _Fault(status=429, body=body, headers={"Retry-After": wait}, remaining=1)
 
+    def _with_thread_fields(self, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+        """A thread's parent as Slack returns it: with ``reply_count``, ``latest_reply`` and who replied."""
+        ts = str(message["ts"])
+        if message.get("thread_ts", ts) != ts:
+            return dict(message)  # a reply
+        replies = self.thread_replies(channel, ts)
+        if not replies:
+            return dict(message)
+        users = sorted({str(m.get("user") or m.get("bot_id")) for m in replies})
+        return {
+            **message,
+            "thread_ts": ts,
+            "reply_count": len(replies),
+            "reply_users_count": len(users),
+            "reply_users": users,
+            "latest_reply": replies[-1]["ts"],
+        }
+
     def _next_ts(self) -> str:
         # Like Slack's: the clock's time in microseconds (so ``oldest``/``latest`` work), unique and rising.
         micros = max(int(self.clock() * 1_000_000), self._last_ts_micros + 100)
@@ -892,11 +923,13 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in ("1", "true")
 
 
-def _conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
-    """Newest first within ``oldest``..``latest``; the cursor is the offset of the next page."""
-    channel = str(args.get("channel") or "")
-    if not channel:
-        return {"ok": False, "error": "channel_not_found"}
+def _read_window(
+    fake: FakeSlack, args: dict[str, Any], channel: str, pick: Callable[[Callable[[float], bool]], list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """One page of the messages ``pick`` selects with the ``oldest``/``latest``/``inclusive`` test it is given.
+
+    The cursor is the offset of the next page; ``metadata`` is left out unless ``include_all_metadata``.
+    """
     try:
         oldest = float(args.get("oldest") or 0)
         latest = float(args.get("latest") or math.inf)
@@ -910,7 +943,7 @@ def _conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, A
     def inside(ts: float) -> bool:
         return oldest <= ts <= latest if inclusive else oldest < ts < latest
 
-    found = [m for m in reversed(fake.channel_messages(channel)) if inside(float(m["ts"]))]
+    found = [fake._with_thread_fields(channel, m) for m in pick(inside)]
     page = found[offset : offset + limit]
     if not _truthy(args.get("include_all_metadata")):
         page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
@@ -919,9 +952,45 @@ def _conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, A
         "ok": True,
         "messages": page,
         "has_more": has_more,
-        "pin_count": 0,
         "response_metadata": {"next_cursor": f"next:{offset + limit}" if has_more else ""},
     }
+
+
+def _conversations_history(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """A channel's messages (no thread replies), newest first within ``oldest``..``latest``."""
+    channel = str(args.get("channel") or "")
+    if not channel:
+        return {"ok": False, "error": "channel_not_found"}
+
+    def pick(inside: Callable[[float], bool]) -> list[dict[str, Any]]:
+        return [m for m in reversed(fake.channel_messages(channel)) if inside(float(m["ts"]))]
+
+    answer = _read_window(fake, args, channel, pick)
+    return {**answer, "pin_count": 0} if answer["ok"] else answer
+
+
+def _conversations_replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """One thread: its parent first, then the replies within ``oldest``..``latest``, oldest first."""
+    channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+    if not channel:
+        return {"ok": False, "error": "channel_not_found"}
+    if not ts:
+        return {"ok": False, "error": "invalid_arguments"}
+    with fake._lock:
+        message = fake.messages.get((channel, ts))
+    if message is None:
+        return {"ok": False, "error": "thread_not_found"}
+    parent_ts = str(message.get("thread_ts") or ts)
+    with fake._lock:
+        parent = fake.messages.get((channel, parent_ts))
+    if parent is None:
+        return {"ok": False, "error": "thread_not_found"}
+
+    def pick(inside: Callable[[float], bool]) -> list[dict[str, Any]]:
+        replies = fake.thread_replies(channel, parent_ts)
+        return [parent, *(m for m in replies if inside(float(m["ts"])))]
+
+    return _read_window(fake, args, channel, pick)
 
 
 def _views_publish(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
@@ -1018,6 +1087,7 @@ _DEFAULTS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.update": _update,
     "chat.postEphemeral": _post_ephemeral,
     "conversations.history": _conversations_history,
+    "conversations.replies": _conversations_replies,
     "views.publish": _views_publish,
     "views.open": _views_open,
     "views.push": _views_open,

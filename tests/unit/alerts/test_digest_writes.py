@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
+from bot.alerts.ledger import PostIntent
 from bot.alerts.worker import AlertWorker
 from bot.config import AlertSettings, DeliverySettings
 from tests.fakes.slack_api import FakeSlack
@@ -96,3 +97,23 @@ async def test_alerts_no_route_shows_leave_no_subject_records(redis: aioredis.Re
     await pipe.drain(worker)
     assert [key async for key in redis.scan_iter(match=f"{pipe.keys.prefix}:subject:*")] == []
     assert not fake_slack.calls
+
+
+async def test_a_digest_post_intent_is_kept_until_written_and_never_revives_a_gone_digest(
+    redis: aioredis.Redis, fake_slack: FakeSlack
+) -> None:
+    pipe = Pipeline(redis, fake_slack, settings(digest_after_per_minute=1))
+    digests = pipe.worker().digests
+    digest_id = await digests.burst(CHANNEL)
+    await digests.intend(digest_id, PostIntent(nonce="n1", since=1700000000.25))
+    digest = await digests.get(digest_id)
+    assert digest is not None and digest.posting == PostIntent(nonce="n1", since=1700000000.25)
+
+    await digests.mark_synced(digest_id, ts="1700000000.000100", version=0, next_edit_at=0)
+    digest = await digests.get(digest_id)
+    assert digest is not None and digest.posting is None and digest.ts == "1700000000.000100"
+
+    await redis.delete(pipe.keys.digest(digest_id))  # expired
+    await digests.intend(digest_id, PostIntent(nonce="n2", since=1700000001.0))
+    await digests.adopted(digest_id, "1700000001.000100")
+    assert not await redis.exists(pipe.keys.digest(digest_id))
