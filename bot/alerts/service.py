@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -35,7 +36,7 @@ from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
 from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
 from bot.slack_http import SlackSession
-from bot.store import Store
+from bot.store import Store, VendorState
 from bot.supervisor import Supervisor
 from bot.webhook_auth import UrlTokens
 from bot.webhooks import WebhookRouter
@@ -86,8 +87,12 @@ class AlertService:
         )
         self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
         self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
+        for name, adapter in adapters.items():  # what an adapter must remember across restarts (Tele2: webhook ids)
+            adapter.use_state(VendorState(store, name))
         self.tokens: UrlTokens | None = None
         self.listen: ListenLinks | None = None  # once started
+        #: What the webhook sync at startup reported per vendor, once it finished (``None`` before).
+        self.startup_sync: dict[str, str] | None = None
         self._stop = asyncio.Event()
         self.supervisor = Supervisor(self._stop)
 
@@ -116,17 +121,42 @@ class AlertService:
 
     async def sync_webhooks(self, public_url: str) -> dict[str, str]:
         """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor."""
+        return await self._each_url_token_vendor(
+            public_url, lambda adapter, url, calls: adapter.subscribe_webhooks(url, include_call_events=calls)
+        )
+
+    async def prune_webhooks(self, public_url: str, *, everything: bool = False) -> dict[str, str]:
+        """Remove phonebot's own stale webhook subscriptions (by the ids it recorded); a summary per vendor."""
+        return await self._each_url_token_vendor(
+            public_url,
+            lambda adapter, url, calls: adapter.prune_webhooks(url, include_call_events=calls, everything=everything),
+        )
+
+    async def webhook_url(self, public_url: str, vendor: str) -> str:
+        """The callback URL ``sync`` gives ``vendor`` (``{event}`` stands for the event name)."""
+        tokens = await self._tokens()
+        return f"{public_url.rstrip('/')}/webhooks/{vendor}/{tokens.token_for(vendor, 'account')}/{{event}}"
+
+    @property
+    def wants_call_events(self) -> bool:
+        """True when a route asks for ``call`` events, so the call feed is subscribed too."""
+        return any("call" in route.kinds for route in self.config.alerts.routes)
+
+    async def _tokens(self) -> UrlTokens:
         if self.tokens is None:
             secret = self.settings.phonebot_webhook_secret
             self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
-        wants_calls = any("call" in route.kinds for route in self.config.alerts.routes)
+        return self.tokens
+
+    async def _each_url_token_vendor(
+        self, public_url: str, act: Callable[[VendorAdapter, str, bool], Awaitable[str]]
+    ) -> dict[str, str]:
         results: dict[str, str] = {}
         for name, adapter in self.adapters.items():
             if adapter.webhook_auth != "url_token":
                 continue
-            url = f"{public_url.rstrip('/')}/webhooks/{name}/{self.tokens.token_for(name, 'account')}/{{event}}"
             try:
-                results[name] = await adapter.subscribe_webhooks(url, include_call_events=wants_calls)
+                results[name] = await act(adapter, await self.webhook_url(public_url, name), self.wants_call_events)
             except NotSupported:
                 continue
             except VendorError as exc:
@@ -135,8 +165,10 @@ class AlertService:
 
     async def _sync_at_startup(self, public_url: str) -> None:
         # A vendor's refusal is reported per vendor; anything else is the supervisor's (retried with backoff).
-        for vendor, summary in (await self.sync_webhooks(public_url)).items():
+        results = await self.sync_webhooks(public_url)
+        for vendor, summary in results.items():
             log.info("webhooks for %s: %s", vendor, summary)
+        self.startup_sync = results
 
     # -- health -----------------------------------------------------------------------------
     async def queue_stats(self) -> QueueStats:
