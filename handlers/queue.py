@@ -42,10 +42,10 @@ async def queue_login_pick_action(services: Services, *, user_id: str, value: st
     return Reply(text=f":white_check_mark: You're logged {verb} *{escape(name)}*.", replace_original=True)
 
 
-async def _login_button(services: Services, queue: QueueStatus, *, login: bool) -> Button:
-    choice = {"group_id": queue.group_id, "login": login, "name": queue.name[:200]}
+async def _login_button(services: Services, queue: QueueStatus, shown: str, *, login: bool) -> Button:
+    choice = {"group_id": queue.group_id, "login": login, "name": shown[:200]}
     token = await Choices(services.store, LOGIN_PICK_ACTION).offer(choice)
-    return Button(label=queue.name, action_id=f"{LOGIN_PICK_ACTION}:{token}", value=token)
+    return Button(label=shown, action_id=f"{LOGIN_PICK_ACTION}:{token}", value=token)
 
 
 async def _status(linked: Linked, group: str | None) -> Reply:
@@ -53,18 +53,21 @@ async def _status(linked: Linked, group: str | None) -> Reply:
     queues = await linked.adapter.queue_status(linked.identity)
     if not queues:
         return Reply(text=f"You aren't in any queue on {linked.adapter.display_name}.")
+    names = queue_names(queues)
     if group is not None:
         matches = match_groups(queues, group)
         if not matches:
             return _no_such_group(group, queues)
         queues = matches
-    lines = [format_queue(queue) for queue in queues]
+    lines = [format_queue(queue, name=names[queue.group_id]) for queue in queues]
     return Reply(text="\n".join(lines), context=f"Queue status from {linked.adapter.display_name}")
 
 
 async def _login(services: Services, linked: Linked, group: str | None, *, login: bool) -> Reply:
     linked.adapter.require(Capability.QUEUE_LOGIN)
-    queues = [q for q in await linked.adapter.queue_status(linked.identity) if q.me_logged_in is not None]
+    everything = await linked.adapter.queue_status(linked.identity)
+    names = queue_names(everything)
+    queues = [q for q in everything if q.me_logged_in is not None]
     verb = "in to" if login else "out of"
     if not queues:
         return Reply(text=f"You have no queues on {linked.adapter.display_name} that you can log {verb}.")
@@ -77,17 +80,40 @@ async def _login(services: Services, linked: Linked, group: str | None, *, login
         candidates = [q for q in queues if q.me_logged_in != login]
         if not candidates:
             state = "in to" if login else "out of"
-            return Reply(text=f"You're already logged {state} all your queues: {_names(queues)}.")
+            return Reply(text=f"You're already logged {state} all your queues: {_names(queues, names)}.")
     if len(candidates) > 1:
         return Reply(
             text=f"Which queue should I log you {verb}?",
-            buttons=[await _login_button(services, queue, login=login) for queue in candidates[:MAX_BUTTONS]],
+            buttons=[
+                await _login_button(services, queue, names[queue.group_id], login=login)
+                for queue in candidates[:MAX_BUTTONS]
+            ],
         )
     queue = candidates[0]
+    shown = escape(names[queue.group_id])
     if queue.me_logged_in == login:
-        return Reply(text=f"You're already logged {verb} *{escape(queue.name)}*.")
+        return Reply(text=f"You're already logged {verb} *{shown}*.")
     await linked.adapter.queue_login(linked.identity, queue.group_id, logged_in=login)
-    return Reply(text=f":white_check_mark: You're logged {verb} *{escape(queue.name)}*.")
+    return Reply(text=f":white_check_mark: You're logged {verb} *{shown}*.")
+
+
+def queue_names(queues: list[QueueStatus]) -> dict[str, str]:
+    """Each queue's name as replies show it: with its id after it when another queue has the same name.
+
+    A Relatel reception and an employee group may both be called "Support"; ``Support (reception:10)``
+    and ``Support (group:5)`` tell them apart in every line, button and confirmation, and the id is
+    what ``/queue login <id>`` matches exactly.
+    """
+    seen: dict[str, int] = {}
+    for queue in queues:
+        key = queue.name.strip().casefold()
+        seen[key] = seen.get(key, 0) + 1
+    return {
+        queue.group_id: f"{queue.name.strip()} ({queue.group_id})"
+        if seen[queue.name.strip().casefold()] > 1
+        else queue.name
+        for queue in queues
+    }
 
 
 def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
@@ -99,8 +125,9 @@ def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
     return [q for q in queues if needle in q.name.lower()]
 
 
-def _names(queues: list[QueueStatus]) -> str:
-    return ", ".join(f"*{escape(q.name)}*" for q in queues)
+def _names(queues: list[QueueStatus], names: dict[str, str] | None = None) -> str:
+    shown = names or queue_names(queues)
+    return ", ".join(f"*{escape(shown.get(q.group_id, q.name))}*" for q in queues)
 
 
 def _no_such_group(group: str, queues: list[QueueStatus]) -> Reply:
@@ -109,8 +136,8 @@ def _no_such_group(group: str, queues: list[QueueStatus]) -> Reply:
     )
 
 
-def format_queue(queue: QueueStatus) -> str:
-    """One mrkdwn line per queue with whatever figures the vendor gives."""
+def format_queue(queue: QueueStatus, *, name: str | None = None) -> str:
+    """One mrkdwn line per queue with whatever figures the vendor gives (``name``: as :func:`queue_names` shows it)."""
     facts: list[str] = []
     if queue.calls_waiting is not None:
         icon = ":red_circle:" if queue.calls_waiting else ":large_green_circle:"
@@ -124,8 +151,8 @@ def format_queue(queue: QueueStatus) -> str:
         facts.append(f"today {queue.answered_today or 0} answered / {queue.missed_today or 0} missed")
     if queue.me_logged_in is not None:
         facts.append("you: logged in" if queue.me_logged_in else "you: logged out")
-    name = escape(queue.name)
-    return f"*{name}* — " + " · ".join(facts) if facts else f"*{name}*"
+    shown = escape(name or queue.name)
+    return f"*{shown}* — " + " · ".join(facts) if facts else f"*{shown}*"
 
 
 def format_seconds(seconds: int) -> str:

@@ -1,4 +1,4 @@
-"""``phonebot webhooks url``: exactly the URL(s) to paste into a vendor's panel, one per event where the path carries it."""
+"""``phonebot webhooks url``: exactly the URL(s) to paste into a vendor's panel, one per event if the path has it."""
 
 from __future__ import annotations
 
