@@ -244,7 +244,17 @@ class Tele2Adapter(VendorAdapter):
         if destination is None:
             raise VendorRejected(self.display_name, f"\u201c{number}\u201d isn't a number Tele2 can dial")
         sent = wire.dial_number(destination, self.settings.dial_format, self.settings.default_country)
-        await self._call("dial", json={"destination": sent, "contactID": int(contact_id)})
+        try:
+            await self._call("dial", json={"destination": sent, "contactID": int(contact_id)})
+        except VendorRejected as exc:
+            if exc.status_code != 422:
+                raise
+            raise VendorRejected(
+                self.display_name,
+                f"{self.display_name} refused to dial {destination} (422). If it refuses every number, a phonebot "
+                f"admin can try another `dial_format` for Tele2 (now {self.settings.dial_format}; see the README).",
+                status_code=422,
+            ) from exc
         return DialResult(target=destination)
 
     # -- directory ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from adapters.errors import VendorRejected
 from adapters.events import AlertEvent, AlertKind
 from adapters.http import RetryPolicy
 from adapters.models import Capability, VendorIdentity
@@ -222,6 +223,14 @@ async def test_dial_format_spells_the_destination(
     [request] = [r for r in sim.requests if r.path == "/api/v2/dial"]
     assert request.body == {"destination": sent, "contactID": 101}
     assert result.target.startswith("+")  # what phonebot tells the user is always E.164
+
+
+async def test_a_refused_number_points_the_admin_at_dial_format(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.respond_with("POST", "/dial", {"statusCode": 422, "message": "Unprocessable Entity"}, status=422)
+    with pytest.raises(VendorRejected) as caught:
+        await adapter.dial(VendorIdentity(vendor="tele2", user_id="101"), "+37069912345")
+    assert "refused to dial +37069912345 (422)" in caught.value.message
+    assert "dial_format" in caught.value.message and "Unprocessable" not in caught.value.message
 
 
 def test_dial_format_is_validated_with_a_clear_error() -> None:
