@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from adapters.errors import NotSupported, VendorError, WebhookAuthError
 from adapters.events import AlertEvent
+from adapters.http import Endpoint
 from adapters.models import (
     Activity,
     Capability,
@@ -29,10 +30,12 @@ from adapters.models import (
     Presence,
     PresenceChange,
     QueueStatus,
+    UserTokens,
     VendorIdentity,
     VendorUser,
     VoicemailAudio,
 )
+from adapters.path_overrides import with_overrides
 
 
 def _known_region(value: str) -> str:
@@ -63,6 +66,9 @@ class AdapterConfig(BaseModel):
 
     base_url: HttpUrl
     timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    #: Operator corrections of vendor paths, operation name -> path template (checked against the
+    #: adapter's endpoint table when the config is read: :mod:`adapters.path_overrides`).
+    paths: dict[str, str] = Field(default_factory=dict, max_length=100)
 
 
 class AdapterState(Protocol):
@@ -105,6 +111,11 @@ class VendorAdapter(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     #: True when the vendor API acts as the token owner, so dialling needs the user's own token.
     acts_as_token_owner: ClassVar[bool] = False
+    #: Every vendor operation the adapter calls (its ``paths.ENDPOINTS``).
+    endpoints: ClassVar[Mapping[str, Endpoint]] = {}
+    #: The devices a dial can be limited to (``users[].dial_device``), vendor words to plain words;
+    #: empty when the vendor rings the user's phone as it is set up.
+    dial_devices: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
@@ -114,6 +125,10 @@ class VendorAdapter(ABC):
     def use_state(self, state: AdapterState) -> None:
         """Give the adapter durable state (see :class:`AdapterState`); phonebot does it before any sync or poll."""
         self.state = state
+
+    def operation_paths(self) -> dict[str, Endpoint]:
+        """The endpoint table in use: the adapter's own, with the config's ``paths`` overrides."""
+        return with_overrides(self.endpoints, self.config.paths)
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -268,8 +283,13 @@ class VendorAdapter(ABC):
         """Mark a voicemail heard at the vendor."""
         raise self._unsupported(Capability.VOICEMAIL_HEARD)
 
-    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
-        """The recording of a voicemail, fetched with the service credential (phonebot's Listen link)."""
+    async def voicemail_audio(self, voicemail_id: str, *, owners: UserTokens | None = None) -> VoicemailAudio:
+        """The recording of a voicemail, for phonebot's Listen link.
+
+        ``owners`` are the personal tokens phonebot holds; a vendor that serves a mailbox's audio
+        only to its owner uses the owner's, and raises :class:`~adapters.errors.IdentityError`
+        (plain words, no request made) when phonebot holds none.
+        """
         raise self._unsupported(Capability.VOICEMAIL_AUDIO)
 
     # -- diagnostics ----------------------------------------------------------------------

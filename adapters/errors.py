@@ -45,6 +45,9 @@ class VendorError(PhonebotError):
         self.status_code = status_code
         #: The vendor's own reason, redacted and bounded: for logs only, never shown to users.
         self.vendor_detail = ""
+        #: phonebot's name for the vendor operation that failed (``employee_group.leave``): for logs
+        #: only. Users never see operation or endpoint names; ``message`` is plain words.
+        self.operation = ""
         #: True when a write reached the vendor but no answer came back: it may have happened.
         self.outcome_unknown = outcome_unknown
 

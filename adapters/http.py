@@ -17,10 +17,12 @@ pool times out anyway, which can then only mean slots held by requests that no l
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -38,16 +40,36 @@ from adapters.errors import (
     VendorUnavailable,
 )
 from adapters.redaction import SECRETS, excerpt
+from adapters.shared_reads import SharedReads
 
 log = logging.getLogger(__name__)
 
 Method = Literal["GET", "POST", "PUT", "DELETE"]
-Source = Literal["seed", "public", "inferred"]
+Source = Literal["seed", "public", "inferred", "config"]
 
 IDEMPOTENT: frozenset[str] = frozenset({"GET", "PUT", "DELETE"})
 
 #: Connections per vendor client (httpx pool size); at most this many requests are in flight.
 DEFAULT_MAX_CONNECTIONS = 50
+#: Of those, how many interactive work (commands, buttons) can never take: the alert poller's.
+RESERVED_FOR_BACKGROUND = 10
+
+_INTERACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("phonebot_interactive", default=False)
+
+
+@contextlib.contextmanager
+def interactive() -> Iterator[None]:
+    """Vendor requests made inside (and in tasks started inside) are interactive work.
+
+    Interactive requests share all but :data:`RESERVED_FOR_BACKGROUND` of a client's
+    connections, so a burst of slash commands can never starve the alert poller.
+    """
+    token = _INTERACTIVE.set(True)
+    try:
+        yield
+    finally:
+        _INTERACTIVE.reset(token)
+
 
 POOL_REBUILDS = Counter(
     "phonebot_vendor_pool_rebuilds_total",
@@ -153,7 +175,9 @@ class VendorHttpClient:
         }
         self._current = _Generation(httpx.AsyncClient(**self._client_options))
         self._slots = asyncio.Semaphore(max_connections)
+        self._interactive_slots = asyncio.Semaphore(max(1, max_connections - RESERVED_FOR_BACKGROUND))
         self._requests: set[asyncio.Task[httpx.Response]] = set()
+        self._reads = SharedReads(vendor)
 
     @property
     def in_flight(self) -> int:
@@ -224,13 +248,35 @@ class VendorHttpClient:
         auth_header: str,
         auth_scheme: str,
     ) -> httpx.Response:
-        """The successful response of endpoint ``name``, retried where that is safe."""
+        """The successful response of endpoint ``name``, retried where that is safe.
+
+        Identical reads in flight at once share one request (:class:`SharedReads`).
+        """
         endpoint = self.endpoints[name]
         url = endpoint.render(path_params or {})
         headers: dict[str, str] = {}
         if token:
             SECRETS.add(token)  # whatever carries it back (an echoing error body, a log line) masks it
             headers[auth_header] = f"{auth_scheme} {token}" if auth_scheme else token
+        if endpoint.method != "GET" or json is not None:
+            self._reads.wrote()
+            return await self._send_once_or_retried(endpoint, name, url, params, json, headers)
+        key = (url, repr(params), tuple(sorted(headers.items())))
+
+        def read() -> Awaitable[httpx.Response]:
+            return self._send_once_or_retried(endpoint, name, url, params, None, headers)
+
+        return await self._reads.run(key, read)
+
+    async def _send_once_or_retried(
+        self,
+        endpoint: Endpoint,
+        name: str,
+        url: str,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        json: Any,
+        headers: dict[str, str],
+    ) -> httpx.Response:
         retryable = endpoint.retry and endpoint.method in IDEMPOTENT
         attempts = self.retry.attempts if retryable else 1
         last_error: VendorError | None = None
@@ -254,6 +300,7 @@ class VendorHttpClient:
                 if response.is_success:
                     return response
                 last_error = self._error_for(response, name)
+                last_error.operation = name
                 if not isinstance(last_error, VendorUnavailable | VendorRateLimited):
                     raise last_error
             log.info(
@@ -264,6 +311,7 @@ class VendorHttpClient:
                 retry_after = last_error.retry_after if isinstance(last_error, VendorRateLimited) else None
                 await asyncio.sleep(self.retry.delay(attempt, retry_after))
         assert last_error is not None
+        last_error.operation = name
         raise last_error
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -273,20 +321,33 @@ class VendorHttpClient:
         stops waiting for it, but never cancels it inside the pool (encode/httpcore#1093).
         """
         pool_wait = self._timeout.pool
+        lane = self._interactive_slots if _INTERACTIVE.get() else None
         try:
             async with asyncio.timeout(pool_wait):
-                await self._slots.acquire()
+                if lane is not None:
+                    await lane.acquire()
+                try:
+                    await self._slots.acquire()
+                except BaseException:
+                    if lane is not None:
+                        lane.release()
+                    raise
         except TimeoutError:
             raise httpx.PoolTimeout(f"all {self.max_connections} connections to {self.vendor} are busy") from None
         generation = self._current
         generation.in_flight += 1
-        task = asyncio.ensure_future(self._on_the_wire(generation, method, url, kwargs))
+        task = asyncio.ensure_future(self._on_the_wire(generation, method, url, kwargs, lane))
         self._requests.add(task)
         task.add_done_callback(self._request_done)
         return await asyncio.shield(task)
 
     async def _on_the_wire(
-        self, generation: _Generation, method: str, url: str, kwargs: dict[str, Any]
+        self,
+        generation: _Generation,
+        method: str,
+        url: str,
+        kwargs: dict[str, Any],
+        lane: asyncio.Semaphore | None = None,
     ) -> httpx.Response:
         try:
             return await generation.client.request(method, url, **kwargs)
@@ -298,6 +359,8 @@ class VendorHttpClient:
         finally:
             generation.in_flight -= 1
             self._slots.release()
+            if lane is not None:
+                lane.release()
             if generation.retired and generation.in_flight == 0:
                 await generation.client.aclose()
 
@@ -336,7 +399,12 @@ class VendorHttpClient:
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status == 404:
-            return NotFound(self.vendor, f"{self.vendor} has no such item ({name})", status_code=status)
+            # Plain words only: the operation's name (``error.operation``) is for logs, never for users.
+            return NotFound(
+                self.vendor,
+                f"{self.vendor} couldn't find what phonebot asked for (it may have been removed)",
+                status_code=status,
+            )
         if status >= 500:
             return VendorUnavailable(self.vendor, f"{self.vendor} had an internal error ({status})", status_code=status)
         # The vendor's own words go to the log (redacted), never to the user: an error body may

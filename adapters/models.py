@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from adapters.events import AlertEvent
 
@@ -63,6 +63,9 @@ class VendorIdentity(_Model):
     display_name: str | None = None
     email: str | None = None
     token: str | None = Field(default=None, repr=False)
+    #: Which of the user's devices a dial rings first, in the vendor's word (one of the adapter's
+    #: ``dial_devices``; Relatel's ``restrict_to``); ``None`` = the vendor's default.
+    dial_device: str | None = None
 
 
 class Activity(_Model):
@@ -101,6 +104,7 @@ class DialResult(_Model):
 
     target: str  # the number or id dialled, in the vendor's format
     reference: str | None = None  # vendor call id where one is returned
+    rings: str | None = None  # which of the caller's devices rings first, in words ("mobile"); None = their phone
 
 
 class QueueStatus(_Model):
@@ -152,3 +156,16 @@ class VoicemailAudio(_Model):
 
     content: bytes
     media_type: str = "audio/mpeg"
+
+
+class UserTokens(_Model):
+    """The personal vendor tokens phonebot holds (``users[].token``), for what only an owner may do.
+
+    Some vendors serve a resource only to its owner's own token (Relatel: a personal mailbox's
+    recordings). ``by_user`` maps the vendor user id a ``users:`` entry names to that person's
+    token; ``unnamed`` are tokens whose entry names no vendor user (matched by email), whose owner
+    the adapter asks the vendor for. Secret types throughout, so no repr or log shows them.
+    """
+
+    by_user: dict[str, SecretStr] = Field(default_factory=dict)
+    unnamed: tuple[SecretStr, ...] = ()

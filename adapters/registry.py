@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from adapters.base import AdapterConfig, VendorAdapter
+from adapters.path_overrides import check_overrides
 
 #: vendor name -> (module, adapter class). Adding a vendor: one line here plus its package.
 ADAPTERS: dict[str, tuple[str, str]] = {
@@ -26,8 +27,14 @@ def adapter_class(vendor: str) -> type[VendorAdapter]:
 
 
 def parse_adapter_config(vendor: str, raw: dict[str, Any]) -> AdapterConfig:
-    """Validate a vendor's config section with that adapter's own model."""
-    return adapter_class(vendor).config_model.model_validate(raw)
+    """Validate a vendor's config section with that adapter's own model (path overrides included).
+
+    Raises ``pydantic.ValidationError`` or :class:`~adapters.path_overrides.PathOverrideError`.
+    """
+    cls = adapter_class(vendor)
+    config = cls.config_model.model_validate(raw)
+    check_overrides(cls.endpoints, config.paths)
+    return config
 
 
 def build_adapter(

@@ -112,6 +112,26 @@ def answered_count(slack: Any, ran_requests: list[Any]) -> int:
     return count
 
 
+def wait_answered(slack: Any, requests: list[Any], timeout: float) -> int:
+    """How many of ``requests`` got their answer, waiting up to ``timeout`` for all of them."""
+    deadline = time.monotonic() + timeout
+    while (answered := answered_count(slack, requests)) < len(requests) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return answered
+
+
+def _cpu(app: ServedApp) -> float | None:
+    return app.cpu_seconds()
+
+
+def _minus(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
+def _per(seconds: float | None, count: int) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000 / count:.2f} ms"
+
+
 def _phase(name: str, ran: Ran, floor: Latency | None, connections: int) -> list[str]:
     """A phase's ack row, the client's send lag in it, and what the client managed."""
     return [
@@ -158,12 +178,16 @@ def run(
             load.run(Job(slash_commands(slack, bare.url, "/queue", "status", warm), concurrency=1))
             load.run(Job(slash_commands(slack, phonebot.url, "/phonebot", "help", warm), concurrency=1))
             client_floor = burst(gets(trivial.url + "/", count))
+            bare_cpu = _cpu(bare)
             bare_ran = burst(slash_commands(slack, bare.url, "/queue", "status", count))
+            bare_cpu = _minus(_cpu(bare), bare_cpu)
             httpx.post(dstny.url + "/_sim/faults", json={"latency": vendor_latency}).raise_for_status()
             burst_requests = slash_commands(slack, phonebot.url, "/queue", "status", count)
+            phonebot_cpu = _cpu(phonebot)
             burst_ran = burst(burst_requests)
             after = after_burst_command(slack, load, phonebot.url, answer_timeout)
-            answered = answered_count(slack, burst_requests)
+            answered = wait_answered(slack, burst_requests, answer_timeout)
+            phonebot_cpu = _minus(_cpu(phonebot), phonebot_cpu)
         floor = Latency.of(bare_ran.latencies())
         acks = Latency.of(burst_ran.latencies())
         lines = [
@@ -181,6 +205,8 @@ def run(
                 " saturated (the load came later and bunched up); compare the ratios, not the absolute figures"
             )
         lines += [
+            f"server CPU per command: bare Bolt {_per(bare_cpu, count)}, phonebot {_per(phonebot_cpu, count + 1)}"
+            " (phonebot's: ack and all the work after it, until every burst command was answered)",
             f"burst commands answered by the end: {answered} of {count}",
             f"after-burst /queue status: ack {after.ack_ms:.1f} ms (HTTP {after.ack_status}), answer "
             + (

@@ -23,11 +23,13 @@ import importlib
 import logging
 import math
 import multiprocessing
+import os
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -363,6 +365,14 @@ class ServedApp:
     def start(self) -> ServedApp:
         self._process.start()
         return self
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the app's process has used so far; ``None`` where /proc is missing."""
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def wait(self, timeout: float = 30.0) -> ServedApp:
         if not self._conn.poll(timeout):

@@ -194,6 +194,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preflight import admin_summary
     from bot.runtime import build_adapters, build_slack_client
     from bot.store import open_store
 
@@ -210,6 +211,7 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"config: NO VENDORS: {_config_path(args, settings)} has no vendors: section, so phonebot can do nothing")
         failures += 1
+    print(admin_summary(config))
     store = open_store(settings.redis_url)
     store_ok = await store.ping()
     print(f"store: {'ok' if store_ok else 'UNREACHABLE'} ({store.description})")
@@ -227,6 +229,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         for name, adapter in adapters.items():
             print(f"\n{adapter.display_name} ({name})")
+            for line in overridden_paths(adapter):
+                print(f"  {line}")
             print(f"  {'capability':<22} {'result':<8} detail")
             for row in await adapter.probe():
                 result = {True: "ok", False: "no", None: "declared"}[row.ok]
@@ -234,6 +238,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
                     failures += 1
                     result = "FAILED"
                 print(f"  {row.capability.value:<22} {result:<8} {row.detail}")
+            if args.writes:
+                failures += await _print_writes(adapter)
             backlog = await _poll_backlog(store, adapter) if store_ok else None
             if backlog is not None:
                 print(f"  {'alerts.backlog':<22} {'WARNING':<8} {backlog}")
@@ -244,6 +250,28 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         if simulators is not None:
             simulators.stop()
     return 1 if failures else 0
+
+
+async def _print_writes(adapter: VendorAdapter) -> int:
+    """Try the adapter's reversible writes (``check --writes``); returns how many failed."""
+    from bot.write_probe import probe_writes
+
+    rows = await probe_writes(adapter)
+    print("  writes (reversible, as the service user; nothing that rings or sends is tried)")
+    if not rows:
+        print("  (none: this vendor has no reversible writes)")
+    for row in rows:
+        print(f"  {row.operation:<22} {row.outcome:<8} {row.detail}")
+    return sum(row.failed for row in rows)
+
+
+def overridden_paths(adapter: VendorAdapter) -> list[str]:
+    """One line per vendor path the config overrides, for ``phonebot check``."""
+    return [
+        f"path {operation}: {endpoint.method} {endpoint.path} (config; {endpoint.note})"
+        for operation, endpoint in sorted(adapter.operation_paths().items())
+        if endpoint.source == "config"
+    ]
 
 
 async def _poll_backlog(store: RedisStore, adapter: VendorAdapter) -> str | None:
@@ -494,6 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate config and probe Slack and every vendor")
     check.add_argument("--config", help="YAML config file (default: $PHONEBOT_CONFIG)")
     check.add_argument("--simulate", action="store_true", help="probe the built-in simulators")
+    check.add_argument(
+        "--writes",
+        action="store_true",
+        help="also try each reversible write (presence, queue login) as the service user and restore it",
+    )
     check.set_defaults(func=cmd_check)
 
     alerts = sub.add_parser("alerts", help="inspect the alert pipeline").add_subparsers(dest="alerts", required=True)

@@ -24,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.base import AdapterConfig
-from adapters.registry import ADAPTERS, parse_adapter_config
+from adapters.models import UserTokens
+from adapters.path_overrides import PathOverrideError
+from adapters.registry import ADAPTERS, adapter_class, parse_adapter_config
 
 
 class ConfigError(Exception):
@@ -68,7 +70,9 @@ class UserMapping(BaseModel):
 
     Match by ``slack`` (user id) or ``email``; ``vendor_user`` is the vendor's id for the
     person (omit it to look the email up in the vendor directory); ``token`` is the
-    person's own vendor credential where the vendor acts as the token owner (Relatel).
+    person's own vendor credential where the vendor acts as the token owner (Relatel);
+    ``dial_device`` limits which of their devices ``/call`` rings, where the vendor offers
+    that (Relatel ``restrict_to``: ``mobile`` or ``web_call``; empty = every device).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -78,6 +82,12 @@ class UserMapping(BaseModel):
     vendor: str | None = None
     vendor_user: str | None = None
     token: SecretStr | None = None
+    dial_device: str | None = None
+
+    @field_validator("dial_device")
+    @classmethod
+    def _empty_is_every_device(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @model_validator(mode="after")
     def _needs_a_key(self) -> UserMapping:
@@ -95,6 +105,8 @@ class IdentitySettings(BaseModel):
     cache_seconds: int = Field(default=3600, ge=0)
 
 
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_SLACK_GROUP_ID = re.compile(r"S[A-Z0-9]{2,30}")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -235,14 +247,16 @@ class PhonebotConfig(BaseModel):
     default_vendor: str | None = None
     vendors: dict[str, AdapterConfig] = Field(default_factory=dict)
     users: list[UserMapping] = Field(default_factory=list)
+    #: Slack user ids of phonebot admins (see ``bot.permissions`` for what only they may do).
     admins: list[str] = Field(default_factory=list)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     #: Seconds a command may wait for a vendor before the user is told it is slow to answer.
     slow_notice_seconds: float = Field(default=2.0, gt=0, le=30)
     #: Commands and buttons doing vendor work at once in one process; more wait their turn (and
-    #: are told "queued" after ``slow_notice_seconds``). Keep it below a vendor's pool (50 connections).
-    max_concurrent_work: int = Field(default=16, ge=1, le=1000)
+    #: are told "queued" after ``slow_notice_seconds``). Their vendor requests use at most 40 of a
+    #: vendor's 50 connections (the rest are the alert poller's), identical reads share one request.
+    max_concurrent_work: int = Field(default=64, ge=1, le=1000)
     #: Work still waiting for its turn after this long is refused with "try again" instead.
     max_queued_seconds: float = Field(default=60.0, gt=0, le=1800)
 
@@ -253,6 +267,26 @@ class PhonebotConfig(BaseModel):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not an ISO 3166 country code phonenumbers knows (e.g. DK, SE, LT)")
         return region
+
+    @field_validator("admins")
+    @classmethod
+    def _slack_user_ids(cls, value: list[str]) -> list[str]:
+        admins: list[str] = []
+        for entry in value:
+            user_id = entry.strip()
+            if _SLACK_GROUP_ID.fullmatch(user_id):
+                raise ValueError(
+                    f"{user_id!r} is a Slack user group; phonebot lists admins one by one, so put the "
+                    "members' user ids here instead"
+                )
+            if not _SLACK_USER_ID.fullmatch(user_id):
+                raise ValueError(
+                    f"{entry!r} is not a Slack user id; admins are listed by id, like U012ABCDEF "
+                    "(Slack: the person's profile → ⋮ → Copy member ID)"
+                )
+            if user_id not in admins:
+                admins.append(user_id)
+        return admins
 
     @field_validator("timezone")
     @classmethod
@@ -288,6 +322,20 @@ class PhonebotConfig(BaseModel):
         for index, user in enumerate(self.users):
             if user.vendor is not None and user.vendor not in self.vendors:
                 raise ValueError(f"users[{index}].vendor {user.vendor!r} is not configured under `vendors`")
+            vendor = user.vendor or self.primary_vendor()
+            if user.dial_device is not None and vendor is not None:
+                adapter = adapter_class(vendor)
+                if not adapter.dial_devices:
+                    raise ValueError(
+                        f"users[{index}].dial_device: {adapter.display_name} rings the user's phone as it is set up; "
+                        "it has no per-user device choice"
+                    )
+                if user.dial_device not in adapter.dial_devices:
+                    allowed = ", ".join(repr(device) for device in adapter.dial_devices)
+                    raise ValueError(
+                        f"users[{index}].dial_device {user.dial_device!r} is not a {adapter.display_name} device; "
+                        f"use {allowed}, or leave it out to ring every device"
+                    )
         return self
 
     @property
@@ -299,6 +347,19 @@ class PhonebotConfig(BaseModel):
         if self.default_vendor:
             return self.default_vendor
         return next(iter(self.vendors), None)
+
+    def user_tokens(self, vendor: str) -> UserTokens:
+        """The personal ``token:`` of every ``users:`` entry for ``vendor``, by vendor user where named."""
+        by_user: dict[str, SecretStr] = {}
+        unnamed: list[SecretStr] = []
+        for user in self.users:
+            if user.token is None or (user.vendor or self.primary_vendor()) != vendor:
+                continue
+            if user.vendor_user:
+                by_user.setdefault(user.vendor_user, user.token)
+            else:
+                unnamed.append(user.token)
+        return UserTokens(by_user=by_user, unnamed=tuple(unnamed))
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -362,6 +423,8 @@ def _vendor_configs(raw: Any, *, source: str) -> Any:
                 parsed[name] = parse_adapter_config(name, dict(section or {}))
             except ValidationError as exc:
                 problems.append(_format_errors(exc, prefix=f"vendors.{name}."))
+            except PathOverrideError as exc:
+                problems.append(f"vendors.{name}.{exc}")
         else:
             parsed[name] = section  # the model's validator explains what is wrong
     if problems:

@@ -40,6 +40,8 @@ _EMOJI = {
     ":no_entry_sign:": "⛔",
     ":link:": "🔗",
     ":closed_lock_with_key:": "🔐",
+    ":lock:": "🔒",
+    ":repeat:": "🔁",
     ":mag:": "🔍",
     ":red_circle:": "🔴",
     ":large_green_circle:": "🟢",

@@ -104,6 +104,7 @@ class IdentityResolver:
                 display_name=slack_user.name if slack_user else None,
                 email=mapping.email or (slack_user.email if slack_user else None),
                 token=token,
+                dial_device=mapping.dial_device,
             )
             return Linked(slack_user_id, adapter, identity, "config")
         email = mapping.email or (slack_user.email if slack_user else None)
@@ -114,7 +115,8 @@ class IdentityResolver:
         user = await adapter.find_user_by_email(adapter.service_identity(), email)
         if user is None:
             raise IdentityError(f"{adapter.display_name} has no user with the email {email}. " + HOW_TO_LINK)
-        return Linked(slack_user_id, adapter, adapter.identity_for(user, token=token), "config", user)
+        identity = adapter.identity_for(user, token=token).model_copy(update={"dial_device": mapping.dial_device})
+        return Linked(slack_user_id, adapter, identity, "config", user)
 
     async def _by_email(self, slack_user_id: str, email: str) -> Linked | None:
         cache_key = f"identity:email:{slack_user_id}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _MENTION = re.compile(r"<@[UWB][A-Z0-9]{2,30}>")
+_SLACK_USER_ID = re.compile(r"[UWB][A-Z0-9]{2,30}")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -28,3 +29,8 @@ def code_span(text: str) -> str:
 def name(text: str) -> str:
     """A display name: phonebot's own ``<@U…>`` mention stays one, anything else is escaped text."""
     return text if _MENTION.fullmatch(text) else escape(text)
+
+
+def mention(user_id: str) -> str:
+    """``<@U…>`` for a Slack user id; anything that is not one is shown as plain text."""
+    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else escape(user_id)

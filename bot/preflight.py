@@ -12,6 +12,8 @@ traceback.
 * **Redis reachable.** :func:`redis_unreachable` pings once with a short-lived client (its own
   event loop, so no connection leaks into the server's).
 * **Where alerts go.** :func:`alert_destination` says it in one line at startup.
+* **Who the admins are.** :func:`admin_summary` counts ``admins:`` for ``phonebot check``, and warns
+  when there is none (then nobody can do what only admins may, see ``bot.permissions``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from redis.exceptions import RedisError
 from bot.config import PhonebotConfig, Settings
 from bot.store.redis import redact_url
 
-__all__ = ["alert_destination", "redis_unreachable", "store_refusal"]
+__all__ = ["admin_summary", "alert_destination", "redis_unreachable", "store_refusal"]
 
 NO_REDIS = (
     "REDIS_URL is not set: alerts, dedupe and poll cursors would live in memory and be lost on restart. "
@@ -82,3 +84,14 @@ def alert_destination(settings: Settings, config: PhonebotConfig) -> str:
     if settings.slack_bot_token is None:
         return f"alerts: routed to {named}, but SLACK_BOT_TOKEN is not set, so they cannot be posted"
     return f"alerts: posted to Slack channel(s) {named} via {settings.slack_api_url or 'https://slack.com/api/'}"
+
+
+def admin_summary(config: PhonebotConfig) -> str:
+    """One line for ``phonebot check``: how many phonebot admins there are, or a warning when none."""
+    if not config.admins:
+        return (
+            "admins: WARNING: none listed under admins:, so nobody can resolve or release an alert someone "
+            "else claimed, replay dead letters from Slack or act on another person's queues"
+        )
+    shown = ", ".join(config.admins[:5]) + (f" and {len(config.admins) - 5} more" if len(config.admins) > 5 else "")
+    return f"admins: {len(config.admins)} ({shown})"

@@ -21,6 +21,7 @@ from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
 from bot.installation import InstallationGuard
+from bot.permissions import AdminPolicy
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
@@ -91,7 +92,15 @@ def build_services(
     """The handlers' dependency bundle."""
     identities = IdentityResolver(config=config, adapters=adapters, users=users, store=store)
     work = WorkLimiter(config.max_concurrent_work, max_wait=config.max_queued_seconds)
-    return Services(config=config, adapters=adapters, store=store, users=users, identities=identities, work=work)
+    return Services(
+        config=config,
+        adapters=adapters,
+        store=store,
+        users=users,
+        identities=identities,
+        work=work,
+        permissions=AdminPolicy.from_config(config),
+    )
 
 
 def redis_pools(settings: Settings) -> RedisPools:
@@ -134,6 +143,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
     )
+    services.alert_queue = alerts.queue
     register(
         app, services, installation=InstallationGuard(team_id=settings.slack_team_id, app_id=settings.slack_app_id)
     )

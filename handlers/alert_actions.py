@@ -1,11 +1,12 @@
-"""The buttons on alert messages: Call back, I'll take it, Resolve, Mark heard, Snooze.
+"""The buttons on alert messages: Call back, I'll take it, Release, Resolve, Mark heard, Snooze.
 
 Every click is acknowledged at once; the work runs after. Only users linked to a phone
-identity may act (others get an ephemeral explanation). Clicks change the subject's record
-under its lock, so repeated or concurrent clicks are idempotent (a repeated Call back rings
-once: its intent is claimed first, see ``handlers/intents.py``), and then ask the worker to
-re-render the message (in place, paced like every other alert write); what happened is
-also said in the message's thread.
+identity may act (others get an ephemeral explanation), and an alert someone has claimed is
+resolved or released only by its claimer or a phonebot admin (``bot.permissions``; anyone else
+is told who has it). Clicks change the subject's record under its lock, so repeated or
+concurrent clicks are idempotent (a repeated Call back rings once: its intent is claimed
+first, see ``handlers/intents.py``), and then ask the worker to re-render the message (in
+place, paced like every other alert write); what happened is also said in the message's thread.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger, SubjectRecord
 from bot.alerts.queue import AlertQueue, subject_key
 from bot.identity import Linked
+from bot.mrkdwn import mention
 from handlers.alert_view import (
     CALLBACK_ACTION,
     CLAIM_ACTION,
     HEARD_ACTION,
+    RELEASE_ACTION,
     RESOLVE_ACTION,
     SNOOZE_ACTION,
     hearer,
-    mention,
     resolver,
 )
 from handlers.call import already_calling, dial
@@ -36,7 +38,7 @@ from handlers.context import Services
 from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.reply import Reply
 
-ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
+ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RELEASE_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class AlertActions:
                 reply = await self._call_back(record, linked, click)
             elif click.action_id == CLAIM_ACTION:
                 reply = await self._claim(record, linked, click)
+            elif click.action_id == RELEASE_ACTION:
+                reply = self._release(record, click)
             elif click.action_id == RESOLVE_ACTION:
                 reply = await self._resolve(record, linked, click)
             else:
@@ -133,7 +137,9 @@ class AlertActions:
         if state.owner == click.user_id:
             return Reply(text="You already have this one.")
         if state.owner is not None:
-            return Reply(text=f"{mention(state.owner)} already took this one.")
+            return Reply(
+                text=f"{mention(state.owner)} already took this one (they or a phonebot admin can release it)."
+            )
         vendor_note = await self._write_back(record, linked, handled=False)
         record.state = state.model_copy(update={"owner": click.user_id})
         record.touch()
@@ -146,14 +152,38 @@ class AlertActions:
         if state.status != "open":
             by = resolver(state)
             return Reply(text=f"This alert is already {state.status}{f' by {by}' if by else ''}.")
+        allowed = self.services.permissions.change_claimed_alert(click.user_id, state.owner, verb="resolve")
+        if not allowed:
+            return Reply(text=allowed.reason)
         vendor_note = await self._write_back(record, linked, handled=True)
         now = self.services.clock()
         record.state = state.model_copy(
             update={"status": "resolved", "resolved_by": None, "resolved_by_user": click.user_id, "resolved_at": now}
         )
         record.touch()
-        record.add_note(f":white_check_mark: Resolved by <@{click.user_id}> ({self._now_text()}).")
+        for_whom = f", who had taken it from {mention(state.owner)}" if state.owner not in (None, click.user_id) else ""
+        record.add_note(f":white_check_mark: Resolved by <@{click.user_id}>{for_whom} ({self._now_text()}).")
         return Reply(text=f":white_check_mark: Marked resolved.{vendor_note}")
+
+    def _release(self, record: SubjectRecord, click: Click) -> Reply:
+        """Un-claim: the alert is nobody's again (shown in Slack only; a vendor's record is left as it is)."""
+        state = record.state
+        assert state is not None
+        if state.owner is None:
+            return Reply(text="Nobody has this one; anyone can take it.")
+        allowed = self.services.permissions.change_claimed_alert(click.user_id, state.owner, verb="release")
+        if not allowed:
+            return Reply(text=allowed.reason)
+        record.state = state.model_copy(update={"owner": None})
+        record.touch()
+        if state.owner == click.user_id:
+            record.add_note(f":wave: <@{click.user_id}> let it go; anyone can take it ({self._now_text()}).")
+            return Reply(text=":wave: You let it go; anyone can take it now.")
+        at = self._now_text()
+        record.add_note(
+            f":wave: <@{click.user_id}> released it from {mention(state.owner)}; anyone can take it ({at})."
+        )
+        return Reply(text=f":wave: Released from {mention(state.owner)}; anyone can take it now.")
 
     async def _heard(self, record: SubjectRecord, linked: Linked, click: Click) -> Reply:
         state = record.state

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -28,11 +27,13 @@ from slack_sdk.models.blocks import (
 
 from adapters.events import AlertEvent, AlertKind
 from bot.config import AlertFamily
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, mention
 from bot.routing import family_of
 
 CALLBACK_ACTION = "alert_callback"
 CLAIM_ACTION = "alert_claim"
+#: Un-claims a lost call (the claimer or a phonebot admin may), so someone else can take it.
+RELEASE_ACTION = "alert_release"
 RESOLVE_ACTION = "alert_resolve"
 HEARD_ACTION = "alert_heard"
 SNOOZE_ACTION = "alert_snooze"
@@ -43,7 +44,6 @@ ENTRY_TOTALS = "entry_totals"
 
 log = logging.getLogger(__name__)
 
-_SLACK_USER_ID = re.compile(r"[UWB][A-Z0-9]{2,30}")
 #: AlertState fields holding text from outside phonebot (vendors, callers), escaped by :func:`shown`.
 _OUTSIDE_TEXT = ("caller_number", "caller_name", "line", "group_id", "mailbox", "transcript", "text")
 
@@ -169,11 +169,6 @@ class RenderedMessage:
 SNOOZABLE: frozenset[AlertFamily] = frozenset({"lost_call", "queue"})
 
 
-def mention(user_id: str) -> str:
-    """``<@U…>`` for a Slack user id; anything that is not one is shown as plain text."""
-    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else escape(user_id)
-
-
 def resolver(state: AlertState) -> str | None:
     """Who resolved the alert, as safe mrkdwn: the Slack user, else the vendor's name for them."""
     if state.resolved_by_user:
@@ -238,16 +233,8 @@ def _lost_call(state: AlertState, tz: ZoneInfo) -> tuple[str, list[str], list[Bu
     if state.status == "resolved":
         title = f"~Lost call~ from *{_who(state)}*{line} — resolved"
     lines = [title, f"{attempts} · last at {_time(state.last_at, tz)}"]
-    buttons = _buttons(
-        state,
-        [
-            (CALLBACK_ACTION, "Call back", "primary"),
-            (CLAIM_ACTION, "I'll take it", None),
-            (RESOLVE_ACTION, "Resolve", None),
-        ],
-    )
-    if state.owner:
-        buttons = [b for b in buttons if b.action_id != CLAIM_ACTION]
+    claim = (RELEASE_ACTION, "Release", None) if state.owner else (CLAIM_ACTION, "I'll take it", None)
+    buttons = _buttons(state, [(CALLBACK_ACTION, "Call back", "primary"), claim, (RESOLVE_ACTION, "Resolve", None)])
     return f"Lost call from {_who(state)}{' on ' + state.line if state.line else ''}", lines, buttons
 
 

@@ -28,7 +28,14 @@ from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
 from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
-from handlers.digest_modal import DIGEST_CALLBACK_ACTION, DIGEST_PAGE_ACTION, DigestBrowser, ModalPlace, digest_modal
+from handlers.digest_modal import (
+    DIGEST_CALLBACK_ACTION,
+    DIGEST_PAGE_ACTION,
+    NOT_THIS_LIST,
+    DigestBrowser,
+    ModalPlace,
+    digest_modal,
+)
 from handlers.errors import explain
 from handlers.home import home_view
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
@@ -342,15 +349,25 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
-        page = await browser.page(str(action.get("value") or ""), 0)
-        await client.views_open(trigger_id=str(body.get("trigger_id")), view=digest_modal(page, tz=tz))
+        container = body.get("container") or {}
+        opened = await browser.opened(
+            str(action.get("value") or ""),
+            channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        )
+        view = digest_modal(None, tz=tz, status=opened) if isinstance(opened, str) else digest_modal(opened, tz=tz)
+        await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
         COMMANDS.labels(SHOW_ALL_ACTION, "ok").inc()
 
     async def turn_page(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        place = ModalPlace.load(str(action.get("value") or ""))
+        view = body.get("view") or {}
+        here = ModalPlace.load(str(view.get("private_metadata") or ""))
+        there = here.turned_to(str(action.get("value") or "")) if here else None
+        status = None if there is not None else NOT_THIS_LIST
+        place = there or here
         page = await browser.page(place.digest_id, place.page) if place else None
-        await client.views_update(view_id=str((body.get("view") or {}).get("id")), view=digest_modal(page, tz=tz))
+        await client.views_update(view_id=str(view.get("id")), view=digest_modal(page, tz=tz, status=status))
         COMMANDS.labels(DIGEST_PAGE_ACTION, "ok").inc()
 
     async def call_back(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
@@ -366,9 +383,11 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
             await client.views_update(view_id=view_id, view=digest_modal(page, tz=tz, status=status))
 
         async def work() -> Reply:
-            value = await browser.alert_button_value(str(action.get("value") or ""))
+            if place is None:
+                return Reply(text=NOT_THIS_LIST)
+            value = await browser.alert_button_value(place.digest_id, str(action.get("value") or ""))
             if value is None:
-                return Reply(text="I no longer have that alert (it is older than 30 days).")
+                return Reply(text="That alert isn't in this list any more (or I no longer have it); it is unchanged.")
             user_id = str((body.get("user") or {}).get("id"))
             channel = page.channel if page else None
             click = Click(

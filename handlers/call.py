@@ -63,7 +63,7 @@ async def dial(services: Services, linked: Linked, e164: str, *, name: str | Non
     is told so, and nothing is retried.
     """
     try:
-        await linked.adapter.dial(linked.identity, e164)
+        result = await linked.adapter.dial(linked.identity, e164)
     except VendorError as exc:
         if not exc.outcome_unknown:
             raise
@@ -72,8 +72,9 @@ async def dial(services: Services, linked: Linked, e164: str, *, name: str | Non
             "\u2014 your phone may still ring. I won't retry, so it can't ring twice; "
             "if nothing rings within a minute, try again."
         )
+    device = f"{mrkdwn.escape(result.rings)} rings" if result.rings else "own phone rings"
     return Reply(
-        text=f":telephone_receiver: Calling {_who(services, e164, name)}. Your own phone rings first "
+        text=f":telephone_receiver: Calling {_who(services, e164, name)}. Your {device} first "
         f"({linked.adapter.display_name}); pick up and you'll be connected."
     )
 

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.base import VendorAdapter
+from bot.alerts.queue import AlertQueue
 from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
+from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
 from handlers.limits import WorkLimiter
@@ -31,6 +33,10 @@ class Services:
     clock: Callable[[], datetime] = field(default=utc_now)
     #: Bounds the vendor work done after acks, per process (``max_concurrent_work``).
     work: WorkLimiter = field(default_factory=WorkLimiter)
+    #: What only admins may do (``admins:``); without one, nobody is an admin.
+    permissions: AdminPolicy = field(default_factory=lambda: AdminPolicy(()))
+    #: The alert pipeline's queue (its dead letters), where one runs (not in ``phonebot console``).
+    alert_queue: AlertQueue | None = None
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
         """The user's own Slack time zone, else the configured default."""

@@ -8,11 +8,17 @@ subject key), which does exactly what the alert's own Call back does (``AlertAct
 outcome is shown at the top of the page the user is on.
 
 The modal carries the digest id and page in its ``private_metadata``; nothing about it is stored.
+Button values are the clicker's to edit, so each is checked before it is used: **Show all**
+opens a digest only on that digest's own message (its channel and ``ts``); a page button
+carries only a page number, the digest being the one the modal already shows; a Call back
+acts only on a member of that digest. A value that fails these checks gets a kind line in
+the modal, never another digest's alerts.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +44,11 @@ CALLBACK_ID = "alert_digest"
 PAGE_SIZE = 50
 BUTTON_VALUE_MAX = 2000
 _CALLABLE = frozenset({"lost_call", "voicemail"})
+#: What ``bot.alerts.digests`` names digests: ``burst:<channel>:<hex>``, ``quiet:<channel>:<unix time>``.
+_DIGEST_ID = re.compile(r"(burst|quiet):[A-Za-z0-9#_.-]{1,80}:[0-9a-f]{1,32}")
+_PAGE = re.compile(r"\d{1,6}")
+NOT_THIS_MESSAGE = "That button doesn't belong to this digest's message, so I can't show its alerts."
+NOT_THIS_LIST = "That button doesn't belong to this list; click *Show all* on the digest again."
 
 
 @dataclass(frozen=True)
@@ -62,8 +73,24 @@ class DigestBrowser:
         self.digests = Digests(queue.redis, queue.keys)
         self.ledger = Ledger(queue.redis, queue.keys)
 
+    async def opened(self, digest_id: str, *, channel: str | None, message_ts: str | None) -> DigestPage | str | None:
+        """The first page for a **Show all** click on message ``message_ts`` in ``channel``.
+
+        A refusal (str) unless ``digest_id`` is the digest that message shows; ``None`` if it is gone.
+        """
+        if not _DIGEST_ID.fullmatch(digest_id):
+            return NOT_THIS_MESSAGE
+        digest = await self.digests.get(digest_id)
+        if digest is None:
+            return None
+        if digest.channel != channel or digest.ts is None or digest.ts != message_ts:
+            return NOT_THIS_MESSAGE
+        return await self.page(digest_id, 0)
+
     async def page(self, digest_id: str, page: int) -> DigestPage | None:
         """Page ``page`` (0 = newest), clamped to the pages there are; ``None`` if the digest is gone."""
+        if not _DIGEST_ID.fullmatch(digest_id):
+            return None
         digest = await self.digests.get(digest_id)
         if digest is None:
             return None
@@ -74,8 +101,10 @@ class DigestBrowser:
         members = [(key, record.state if record else None) for key, record in zip(shown, records, strict=True)]
         return DigestPage(digest_id=digest_id, channel=digest.channel, page=page, total=len(keys), members=members)
 
-    async def alert_button_value(self, subject_key: str) -> str | None:
-        """The value the subject's own alert buttons carry, or ``None`` if phonebot no longer has it."""
+    async def alert_button_value(self, digest_id: str, subject_key: str) -> str | None:
+        """The value the subject's own alert buttons carry, or ``None`` unless it is a member phonebot still has."""
+        if len(subject_key) > BUTTON_VALUE_MAX or not await self.digests.has_member(digest_id, subject_key):
+            return None
         record = await self.ledger.load(subject_key)
         return button_value(record.state) if record.state is not None else None
 
@@ -92,20 +121,36 @@ class ModalPlace:
 
     @classmethod
     def load(cls, raw: str) -> ModalPlace | None:
+        """The place ``raw`` (from :meth:`dump`) names; ``None`` for anything else (no guessing, no coercion)."""
         try:
             data = json.loads(raw)
-            return cls(digest_id=str(data["digest"]), page=int(data["page"]))
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
             return None
+        if not isinstance(data, dict):
+            return None
+        digest_id, page = data.get("digest"), data.get("page")
+        if not isinstance(digest_id, str) or not _DIGEST_ID.fullmatch(digest_id):
+            return None
+        if not isinstance(page, int) or isinstance(page, bool) or not 0 <= page < 10**6:
+            return None
+        return cls(digest_id=digest_id, page=page)
+
+    def turned_to(self, value: str) -> ModalPlace | None:
+        """Where a page button's ``value`` leads from here: a page of *this* digest, else ``None``."""
+        if _PAGE.fullmatch(value):
+            return ModalPlace(self.digest_id, int(value))
+        legacy = ModalPlace.load(value)  # a modal opened before page buttons carried only the number
+        return legacy if legacy is not None and legacy.digest_id == self.digest_id else None
 
 
 def digest_modal(page: DigestPage | None, *, tz: ZoneInfo, status: str | None = None) -> dict[str, Any]:
-    """The modal view for ``page`` (``None``: the digest is gone), ``status`` (a click's outcome) on top."""
+    """The modal view for ``page`` (``None``: the digest is gone, or ``status`` says why not), ``status`` on top."""
     blocks: list[Block] = []
     if status:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=status[:3000])))
     if page is None:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="This digest is no longer available.")))
+        if not status:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="This digest is no longer available.")))
         return _view(blocks, title="Alerts", metadata="")
     states = [state for _, state in page.members if state is not None]
     first = page.page * PAGE_SIZE + 1
@@ -115,9 +160,9 @@ def digest_modal(page: DigestPage | None, *, tz: ZoneInfo, status: str | None = 
         blocks.append(_member(key, state, tz))
     navigation = []
     if page.page > 0:
-        navigation.append(_page_button("Newer", page.digest_id, page.page - 1))
+        navigation.append(_page_button("Newer", page.page - 1))
     if page.page + 1 < page.pages:
-        navigation.append(_page_button("Older", page.digest_id, page.page + 1))
+        navigation.append(_page_button("Older", page.page + 1))
     if navigation:
         blocks.append(ActionsBlock(block_id="pages", elements=navigation))
     title = "Lost calls" if states and all(s.family == "lost_call" for s in states) else "Alerts"
@@ -134,8 +179,9 @@ def _member(key: str, state: AlertState | None, tz: ZoneInfo) -> SectionBlock:
     return SectionBlock(text=text, accessory=button)
 
 
-def _page_button(label: str, digest_id: str, page: int) -> ButtonElement:
-    return ButtonElement(text=label, action_id=DIGEST_PAGE_ACTION, value=ModalPlace(digest_id, page).dump())
+def _page_button(label: str, page: int) -> ButtonElement:
+    """Only the page number: the digest is the one in the modal's ``private_metadata``."""
+    return ButtonElement(text=label, action_id=DIGEST_PAGE_ACTION, value=str(page))
 
 
 def _view(blocks: list[Block], *, title: str, metadata: str) -> dict[str, Any]:

@@ -4,8 +4,10 @@ A burst of slash commands must not turn into an unbounded pile of concurrent ven
 requests: at most ``limit`` pieces of work run at once, the rest wait their turn in
 arrival order (``asyncio.Semaphore`` is FIFO), and work that waits longer than
 ``max_wait`` is refused with a kind answer instead of running long after the user gave up.
-The default limit stays well below a vendor client's connection pool (50), so the alert
-poller always finds free connections during a burst.
+Work in a slot is *interactive* (:func:`adapters.http.interactive`): its vendor requests can
+use all but a few of a vendor client's connections, so the alert poller always finds free ones
+during a burst, and identical reads in flight share one request — so the limit is about how
+many commands may wait on vendors at once, not about vendor connections.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from collections.abc import AsyncIterator
 
 from prometheus_client import Counter, Gauge
 
+from adapters.http import interactive
+
 WORK_RUNNING = Gauge("phonebot_work_running", "Command and button work running after its ack")
 WORK_QUEUED = Gauge("phonebot_work_queued", "Command and button work waiting for a free slot")
 WORK_REFUSED = Counter("phonebot_work_refused_total", "Command and button work refused after waiting too long")
 
-DEFAULT_MAX_CONCURRENT_WORK = 16
+DEFAULT_MAX_CONCURRENT_WORK = 64
 DEFAULT_MAX_QUEUED_SECONDS = 60.0
 
 
@@ -55,7 +59,8 @@ class WorkLimiter:
         self.running += 1
         WORK_RUNNING.inc()
         try:
-            yield
+            with interactive():
+                yield
         finally:
             self.running -= 1
             WORK_RUNNING.dec()

@@ -1,4 +1,4 @@
-"""``/phonebot help | whoami``."""
+"""``/phonebot help | whoami | dead | replay``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,23 @@ from adapters.errors import PhonebotError, VendorError
 from adapters.models import CAPABILITY_LABELS, Capability
 from bot.mrkdwn import escape
 from handlers.context import Services
-from handlers.parsing import Help, UsageError, WhoAmI, activities_sentence, help_text, help_topic, parse_phonebot
+from handlers.dead_letters import dead_letters_command, replay_command
+from handlers.parsing import (
+    DeadLetters,
+    Help,
+    Replay,
+    UsageError,
+    WhoAmI,
+    activities_sentence,
+    help_text,
+    help_topic,
+    parse_phonebot,
+)
 from handlers.reply import Reply, usage
 
 
 async def phonebot_command(services: Services, *, user_id: str, text: str) -> Reply:
-    """Handle ``/phonebot <help [topic] | whoami>``."""
+    """Handle ``/phonebot <help [topic] | whoami | dead | replay <id…|all>>``."""
     parsed = parse_phonebot(text)
     if isinstance(parsed, UsageError):
         return usage(parsed.message, parsed.example)
@@ -19,6 +30,10 @@ async def phonebot_command(services: Services, *, user_id: str, text: str) -> Re
         if help_topic(parsed.topic) == "presence":
             return Reply(text=help_text("presence", activities=await _own_activities(services, user_id=user_id)))
         return Reply(text=help_text(parsed.topic))
+    if isinstance(parsed, DeadLetters):
+        return await dead_letters_command(services, user_id=user_id)
+    if isinstance(parsed, Replay):
+        return await replay_command(services, user_id=user_id, ids=parsed.ids, every=parsed.every)
     assert isinstance(parsed, WhoAmI)
     return await whoami(services, user_id=user_id)
 

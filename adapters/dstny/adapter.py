@@ -213,6 +213,7 @@ class DstnyAdapter(VendorAdapter):
     name = "dstny"
     display_name = "Dstny"
     config_model = DstnyConfig
+    endpoints = ENDPOINTS
     acts_as_token_owner = False
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
@@ -246,7 +247,7 @@ class DstnyAdapter(VendorAdapter):
         self._http = VendorHttpClient(
             vendor=self.display_name,
             base_url=base_url,
-            endpoints=ENDPOINTS,
+            endpoints=self.operation_paths(),
             default_headers={"Accept": "application/json"},
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             retry=retry,

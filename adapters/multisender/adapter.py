@@ -121,6 +121,7 @@ class MultisenderAdapter(VendorAdapter):
     name = "multisender"
     display_name = "Multisender"
     config_model = MultisenderConfig
+    endpoints = ENDPOINTS
     capabilities = frozenset({Capability.ALERT_WEBHOOKS})
     webhook_auth = "url_token"
 
@@ -143,7 +144,7 @@ class MultisenderAdapter(VendorAdapter):
         self._http = VendorHttpClient(
             vendor=self.display_name,
             base_url=str(config.base_url),
-            endpoints=ENDPOINTS,
+            endpoints=self.operation_paths(),
             default_headers={
                 "Accept": "application/json",
                 "Content-Type": "application/json",

@@ -3,7 +3,7 @@
 How the contract maps onto Relatel (details in ``shared/vendors/relatel.md``):
 
 * **Tokens.** The API acts as the token's owner (``/employee``, ``PUT /employee``,
-  ``/switch/dial``, group join/leave). The *service token* (``RelatelConfig.token``, an
+  ``/switch/dial``, the 2014 group join/leave, recordings). The *service token* (``RelatelConfig.token``, an
   admin's) reads the company and may change anyone's DND; a user's *own token*
   (``VendorIdentity.token``) acts as that user. "Me" operations use the identity's own token
   when it has one, else the service token when the identity *is* its owner, else the admin
@@ -31,11 +31,14 @@ How the contract maps onto Relatel (details in ``shared/vendors/relatel.md``):
   local midnight in ``RelatelConfig.timezone`` (``None`` when the plan lacks statistics). One
   per employee group (``group:<id>``): members are the logged-in agents, free agents are
   members not on DND whose ``live_presence`` is exactly ``"available"``, waiting calls as
-  for receptions. Only groups have a login (join/leave).
+  for receptions. Only groups have a login: membership, changed by the 2014 per-user join/leave
+  where Relatel still answers it, else by the seed's admin update of the group's ``employee_ids``
+  (a bounded read-modify-write, see :meth:`RelatelAdapter._set_membership`).
 * **Alerts.** Lost calls are polled from ``GET /calls?ended_at_gt_or_eq=…`` and pushed by
   signed ``call.*`` webhooks (``Relatel-Signature``, :mod:`adapters.relatel.signature`), both
   mapped by :func:`adapters.relatel.alerts.lost_call_event`, so either path gives the same key;
   callbacks resolve them and voicemails (no webhook exists) are polled from ``GET /voice_mails``.
+  A Listen link's audio is fetched as the mailbox's owner (:meth:`RelatelAdapter.voicemail_audio`).
   The mapping and the cursor are in :mod:`adapters.relatel.alerts`. Alert reads use the service
   token; ``alert_endpoints`` filters here (the live API ignores ``endpoint``).
 * **Contacts.** The API searches contacts by number only. Names are matched here over at most
@@ -75,6 +78,7 @@ from adapters.models import (
     Presence,
     PresenceChange,
     QueueStatus,
+    UserTokens,
     VendorIdentity,
     VendorUser,
     VoicemailAudio,
@@ -98,6 +102,8 @@ MAX_CONTACT_PAGES = 5
 #: Pages of 100 calls one poll round reads at most (5,000 calls); the rest waits in the cursor's backlog.
 MAX_CALL_PAGES = 50
 VOICEMAIL_LIMIT = 50
+#: Writes of a group's ``employee_ids`` one login makes at most when concurrent writes undo it.
+MEMBERSHIP_TRIES = 3
 SIGNATURE_HEADER = "relatel-signature"
 DELIVERY_HEADER = "relatel-delivery-id"
 DANISH_PREFIX = "45"
@@ -106,6 +112,11 @@ NEEDS_OWN_TOKEN = (
     "Relatel rings whoever owns the API token, and phonebot's shared Relatel token belongs to "
     "someone else, so calling from here would ring the wrong phone. Link your personal Relatel "
     "token to phonebot first (see the README, \u201cPer-user Relatel tokens\u201d)."
+)
+NO_OWNER_TOKEN = (
+    "Relatel plays a personal voicemail only to its owner, and phonebot holds no Relatel token of "
+    "this mailbox's owner. Listen to it in Relatel, or ask a phonebot admin to add the owner's "
+    "personal token to their `users:` entry (see the README, \u201cPer-user Relatel tokens\u201d)."
 )
 WRONG_OWN_TOKEN = (
     "The Relatel token linked to your Slack account belongs to a different Relatel employee, so "
@@ -167,6 +178,7 @@ class RelatelAdapter(VendorAdapter):
     name = "relatel"
     display_name = "Relatel"
     config_model = RelatelConfig
+    endpoints = ENDPOINTS
     capabilities = frozenset(
         {
             Capability.PRESENCE_READ,
@@ -183,6 +195,10 @@ class RelatelAdapter(VendorAdapter):
         }
     )
     acts_as_token_owner = True
+    #: ``restrict_to`` of ``POST /switch/dial``, seed 000 ~660: 'Enum: "" "web_call" "mobile" Can be
+    #: empty, "web_call", or "mobile". If present, only rings on that device.' ("" = every device,
+    #: which is what leaving it out does too.)
+    dial_devices: ClassVar[Mapping[str, str]] = {"mobile": "mobile", "web_call": "Relatel web phone"}
     webhook_auth: ClassVar[Literal["signature", "url_token"]] = "signature"
     #: Pages of ``GET /calls`` one poll round reads at most (tests lower it to hit the limit).
     max_call_pages: int = MAX_CALL_PAGES
@@ -204,12 +220,15 @@ class RelatelAdapter(VendorAdapter):
         self._service_token = config.token.get_secret_value()
         self._service: VendorIdentity | None = None
         self._owners: dict[str, str] = {}  # token fingerprint -> owner's employee id
+        #: Whether the 2014 per-user join/leave answers: None until tried, False once it 404/405s.
+        self._join_leave_works: bool | None = None
+        self._group_locks: dict[str, asyncio.Lock] = {}
         self._alert_endpoints = frozenset(e.strip() for e in config.alert_endpoints if e.strip())
         timeout = config.timeout_seconds
         self._http = VendorHttpClient(
             vendor=self.display_name,
             base_url=str(config.base_url),
-            endpoints=ENDPOINTS,
+            endpoints=self.operation_paths(),
             default_headers={"Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
             retry=retry,
@@ -273,17 +292,25 @@ class RelatelAdapter(VendorAdapter):
     async def dial(self, identity: VendorIdentity, number: str) -> DialResult:
         """``POST /switch/dial`` as ``identity`` (their phone rings first). Never retried.
 
+        ``identity.dial_device`` (``users[].dial_device``) is sent as ``restrict_to``, so only
+        that device rings; unset, the field is left out and Relatel rings as the user set it up.
         Raises :class:`IdentityError` before any request when the only usable token belongs
         to someone else: Relatel would ring that person's phone.
         """
         digits = wire.to_relatel_number(number)
         if digits is None:
             raise VendorRejected(self.display_name, f"\u201c{number}\u201d isn't a number Relatel can dial")
+        device = identity.dial_device or None
+        if device is not None and device not in self.dial_devices:
+            raise VendorRejected(
+                self.display_name, f"Relatel can ring only your {' or '.join(self.dial_devices.values())}"
+            )
         token = await self._own_token(identity, verify=True)
         if token is None:
             raise IdentityError(NEEDS_OWN_TOKEN)
-        await self._call("switch.dial", token=token, json={"to_number": digits})
-        return DialResult(target=digits)
+        body = {"to_number": digits} | ({"restrict_to": device} if device else {})
+        await self._call("switch.dial", token=token, json=body)
+        return DialResult(target=digits, rings=self.dial_devices[device] if device else None)
 
     # -- queues ---------------------------------------------------------------------------
     async def queue_status(self, identity: VendorIdentity) -> list[QueueStatus]:
@@ -335,8 +362,11 @@ class RelatelAdapter(VendorAdapter):
     async def queue_login(self, identity: VendorIdentity, group_id: str, *, logged_in: bool) -> None:
         """Join or leave employee group ``group:<id>``; receptions have no login.
 
-        With a token that acts as ``identity``: ``POST /employee_groups/{id}/join|leave``.
-        Otherwise the admin service token rewrites the employee's ``employee_group_ids``.
+        With a token that acts as ``identity``, the 2014 ``POST /employee_groups/{id}/join|leave``
+        (FF-DOCS) is tried first: it changes only this person's membership. The v2.1.2 seed no
+        longer prints it; once it answers 404/405 for a group that exists, phonebot remembers
+        that and from then on (and without an own token) uses the seed's admin update of the
+        group's ``employee_ids`` (:meth:`_set_membership`).
         """
         kind, _, raw_id = group_id.partition(":")
         if kind == "reception":
@@ -344,22 +374,83 @@ class RelatelAdapter(VendorAdapter):
                 self.display_name, "receptions have no agent login on Relatel; log in to a group instead"
             )
         if kind != "group" or not raw_id.isdigit():
-            raise NotFound(self.display_name, f"Relatel has no queue {group_id!r}")
+            raise NotFound(self.display_name, "Relatel has no such queue")
         token = await self._own_token(identity, verify=True)
-        if token is not None:
+        employee_id = identity.user_id or await self._owner_of(identity.token or self._service_token)
+        route_missing = False
+        if token is not None and self._join_leave_works is not False:
             name = "employee_group.join" if logged_in else "employee_group.leave"
-            await self._call(name, token=token, path_params={"id": raw_id})
-            return
-        body = await self._call("employee", token=self._service_token, path_params={"id": identity.user_id})
-        current = wire.parse_employee(wire.unwrap_one(body, "employee")).group_ids
-        wanted = [g for g in current if g != raw_id] + ([raw_id] if logged_in else [])
-        update = {"employee": {"employee_group_ids": [int(g) if g.isdigit() else g for g in wanted]}}
-        try:
-            await self._call(
-                "employee.update", token=self._service_token, path_params={"id": identity.user_id}, json=update
+            try:
+                await self._call(name, token=token, path_params={"id": raw_id})
+            except (NotFound, VendorRejected) as exc:
+                if exc.status_code not in (404, 405):
+                    raise
+                route_missing = True
+            else:
+                self._join_leave_works = True
+                return
+        await self._set_membership(raw_id, employee_id, member=logged_in)
+        if route_missing and self._join_leave_works is None:
+            self._join_leave_works = False
+            log.info(
+                "Relatel has no per-user group join/leave (the 2014 route is gone); "
+                "group logins use the admin update of the group's members",
+                extra={"vendor": self.name},
             )
-        except VendorAuthError as exc:
-            raise self._admin_needed(exc, "change a colleague's groups") from exc
+
+    async def _set_membership(self, group_id: str, employee_id: str, *, member: bool) -> None:
+        """Add ``employee_id`` to (or remove it from) group ``group_id``'s ``employee_ids``, as admin.
+
+        Relatel documents only a whole-list update (seed 000 ~299-311, ``{"employee_group":
+        {"employee_ids": [...]}}``) and no conditional write (no ETag, version or add/remove
+        operation), so this is a read-modify-write, and it has a race: a membership change made
+        elsewhere (Relatel's app, another phonebot replica) between phonebot's read and its write
+        is overwritten by phonebot's list. phonebot bounds it: one process changes a group one
+        login at a time (a per-group lock), it writes only when the membership must change, the
+        window is one read-to-write round trip, and after each write it reads the group back and
+        applies its change again (at most :data:`MEMBERSHIP_TRIES` writes) when a concurrent write
+        undid it. It cannot notice that it undid someone else's change; the per-user join/leave
+        route, where Relatel still has it, has no such race.
+        """
+        lock = self._group_locks.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            for writes in range(MEMBERSHIP_TRIES + 1):
+                members = await self._group_members(group_id)
+                if (employee_id in members) == member:
+                    return
+                if writes == MEMBERSHIP_TRIES:
+                    break
+                wanted = [m for m in members if m != employee_id] + ([employee_id] if member else [])
+                body = {"employee_group": {"employee_ids": [int(m) if m.isdigit() else m for m in wanted]}}
+                try:
+                    await self._call(
+                        "employee_group.update", token=self._service_token, path_params={"id": group_id}, json=body
+                    )
+                except VendorAuthError as exc:
+                    raise VendorAuthError(
+                        self.display_name,
+                        f"Relatel refused to change the group's members ({exc.status_code}): "
+                        "that needs an admin's service token",
+                        status_code=exc.status_code,
+                    ) from exc
+        log.warning(
+            "relatel group membership change undone by concurrent writes",
+            extra={"vendor": self.name, "group": group_id, "tries": MEMBERSHIP_TRIES},
+        )
+        raise VendorRejected(
+            self.display_name,
+            "Relatel didn't keep the change because the group was being changed at the same moment; try again",
+            status_code=409,
+        )
+
+    async def _group_members(self, group_id: str) -> tuple[str, ...]:
+        """``employee_ids`` of group ``group_id``, read now from ``GET /employee_groups``."""
+        body = await self._call("employee_groups", token=self._service_token)
+        for raw in wire.unwrap_list(body, "employee_groups"):
+            group = wire.parse_group(raw)
+            if group.id == group_id:
+                return group.employee_ids
+        raise NotFound(self.display_name, "Relatel has no such employee group (it may have been deleted)")
 
     # -- directory ------------------------------------------------------------------------
     async def search_contacts(self, identity: VendorIdentity, query: str) -> list[Contact]:
@@ -470,14 +561,59 @@ class RelatelAdapter(VendorAdapter):
             json={"voice_mail": {"heard": True}},
         )
 
-    async def voicemail_audio(self, voicemail_id: str) -> VoicemailAudio:
-        """``GET /voice_mails/{id}/sound`` with the service token: the MP3 behind phonebot's Listen link."""
-        if not voicemail_id.strip().isdigit():
-            raise NotFound(self.display_name, f"Relatel has no voicemail {voicemail_id!r}")
-        content, media_type = await self._http.fetch(
-            "voice_mail.sound", token=self._service_token, path_params={"id": voicemail_id.strip()}
-        )
+    async def voicemail_audio(self, voicemail_id: str, *, owners: UserTokens | None = None) -> VoicemailAudio:
+        """``GET /voice_mails/{id}/sound``, the MP3 behind phonebot's Listen link, with the mailbox owner's token.
+
+        Only a number's own user may fetch its recordings (JENSEN,
+        ``src/lib/inbound/call-import/relatel.ts``: "Only a number's own user may hear its
+        recordings"), so the admin service token is not used for someone else's mailbox. The
+        voicemail's ``endpoint`` (``GET /voice_mails/{id}``, seed 000 ~395-413) names the mailbox:
+        an ``Employee#<id>`` mailbox is fetched with that employee's personal token from ``owners``
+        (checked to be theirs), or with the service token when they own it; with neither,
+        :class:`IdentityError` says so and no audio request is made. A reception's or group's
+        mailbox belongs to no one person and is fetched with the (admin) service token; that
+        Relatel allows it is inferred, and a refusal is reported, not retried with another token.
+        """
+        wanted = voicemail_id.strip()
+        if not wanted.isdigit():
+            raise NotFound(self.display_name, "Relatel has no such voicemail")
+        body = await self._call("voice_mail", token=self._service_token, path_params={"id": wanted})
+        mailbox = wire.text(wire.unwrap_one(body, "voice_mail"), "endpoint")
+        token = await self._mailbox_token(mailbox, owners or UserTokens())
+        try:
+            content, media_type = await self._http.fetch("voice_mail.sound", token=token, path_params={"id": wanted})
+        except VendorAuthError as exc:
+            raise VendorAuthError(
+                self.display_name,
+                f"Relatel refused to hand phonebot this recording ({exc.status_code})",
+                status_code=exc.status_code,
+            ) from exc
         return VoicemailAudio(content=content, media_type=media_type.split(";")[0].strip() or "audio/mpeg")
+
+    async def _mailbox_token(self, mailbox: str | None, owners: UserTokens) -> str:
+        """The token that may fetch recordings of ``mailbox`` (``Employee#2``, ``Reception#10``)."""
+        kind, _, owner = (mailbox or "").partition("#")
+        if kind != "Employee" or not owner:
+            return self._service_token
+        named = owners.by_user.get(owner)
+        for secret in ([named] if named is not None else []) + list(owners.unnamed):
+            token = secret.get_secret_value()
+            try:
+                holder = await self._owner_of(token)
+            except VendorAuthError:
+                log.info("a personal Relatel token was refused; skipped for a recording", extra={"vendor": self.name})
+                continue
+            if holder == owner:
+                return token
+            if secret is named:
+                log.warning(
+                    "the users: entry for Relatel employee %s holds another employee's token",
+                    owner,
+                    extra={"vendor": self.name},
+                )
+        if (await self.resolve_service_identity()).user_id == owner:
+            return self._service_token
+        raise IdentityError(NO_OWNER_TOKEN)
 
     # -- diagnostics ----------------------------------------------------------------------
     async def probe(self) -> list[ProbeResult]:

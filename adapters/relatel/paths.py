@@ -38,17 +38,31 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     # -- employee groups (hunt groups) ------------------------------------------------------
     "employee_groups": Endpoint("GET", "/employee_groups", "public", "FF-DOCS; fields: seed"),
+    # Membership. The 2014 per-user join/leave routes are tried first with the user's own token
+    # (no read-modify-write, so no race); the v2.1.2 seed doesn't print them, and where they answer
+    # 404/405 the adapter remembers that and uses the seed's admin update of the group instead.
     "employee_group.join": Endpoint(
         "POST",
         "/employee_groups/{id}/join",
         "public",
-        "FF-DOCS 2014 only, acts as the token owner; NOT in the v2.1.2 seed: MAY BE GONE",
+        "FF-DOCS 2014 only, acts as the token owner; NOT in the v2.1.2 seed: "
+        "a 404/405 falls back to employee_group.update",
     ),
     "employee_group.leave": Endpoint(
         "POST",
         "/employee_groups/{id}/leave",
         "public",
-        "FF-DOCS 2014 only, acts as the token owner; NOT in the v2.1.2 seed: MAY BE GONE",
+        "FF-DOCS 2014 only, acts as the token owner; NOT in the v2.1.2 seed: "
+        "a 404/405 falls back to employee_group.update",
+    ),
+    "employee_group.update": Endpoint(
+        "PUT",
+        "/employee_groups/{id}",
+        "inferred",
+        "operation: seed 000 ~299-311 ('id required | integer Employee group ID', body {employee_group: {}}, answer "
+        "{id, name, live_presence, speed_dial, employee_ids} unwrapped); employee_ids as a writable field: the seed's "
+        "create body (000 ~283-289); path: REST form of FF-DOCS 'GET /employee_groups/:id', not printed by the seed; "
+        "admin token (membership of others, FF-DOCS)",
     ),
     # -- calls ----------------------------------------------------------------------------
     "calls": Endpoint(
@@ -63,7 +77,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         "POST",
         "/switch/dial",
         "public",
-        "CHROME (shipped), ZALYE initiateCall(), DESKBOX; body + caution: seed; rings the token owner first",
+        "CHROME (shipped), ZALYE initiateCall(), DESKBOX; body + caution: seed 000 ~658-667 (to_number; "
+        "restrict_to Enum '' 'web_call' 'mobile', 'If present, only rings on that device'); "
+        "rings the token owner first",
         retry=False,
     ),
     # -- voicemails ------------------------------------------------------------------------
@@ -72,6 +88,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         "/voice_mails",
         "public",
         "FF-DOCS, CHROME, JENSEN (live); params + fields: seed; newest first, limit <= 100, no lower time bound",
+    ),
+    "voice_mail": Endpoint(
+        "GET",
+        "/voice_mails/{id}",
+        "public",
+        "FF-DOCS 'GET voice_mails/:id'; answer: seed 000 ~395-413 (one voicemail, unwrapped; FF-DOCS wraps it); "
+        "its `endpoint` names the mailbox, whose owner alone may fetch the sound",
     ),
     "voice_mail.update": Endpoint(
         "PUT",
@@ -83,7 +106,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         "GET",
         "/voice_mails/{id}/sound",
         "public",
-        "JENSEN adapter + probe (live): audio/mpeg with Bearer auth; ELTA's /voicemails/{id}/download is contradicted",
+        "JENSEN adapter + probe (live): audio/mpeg with Bearer auth; ELTA's /voicemails/{id}/download is contradicted; "
+        "only the number's own user may fetch it (JENSEN src/lib/inbound/call-import/relatel.ts header)",
     ),
     # -- receptions and statistics ----------------------------------------------------------
     "receptions": Endpoint("GET", "/receptions", "public", "FF-DOCS; Java v1 client"),

@@ -4,7 +4,8 @@ It serves the subset :class:`~adapters.relatel.adapter.RelatelAdapter` uses, und
 and behaves like the real API where it matters: every token belongs to an employee and the
 "me" endpoints act as that employee; DND set with ``PUT`` reads back and ends at
 ``dnd_timeout_at``; ``POST /switch/dial`` rings the token owner (recorded in :attr:`dials`);
-joining or leaving a group changes its ``employee_ids``; ``GET /calls`` ignores the
+group membership changes through the seed's admin update of the group's ``employee_ids`` (the
+2014 per-user join/leave routes answer 404 unless :attr:`legacy_group_routes`); ``GET /calls`` ignores the
 ``endpoint`` filter as the live API does; errors use Relatel's ``{"status": "failure",
 "message": ...}`` body. Fault injection and request recording come from :class:`SimulatorBase`.
 
@@ -32,7 +33,8 @@ cursor or ``Link`` header (``page``/``per_page`` are ignored like any unknown pa
 ``limit`` rows (default 30, at most 100), newest first; ``GET /calls`` honours inclusive
 ``ended_at_*`` and ``started_at_*`` bounds, so paging back with ``started_at_lt_or_eq`` returns
 the boundary call again; ``GET /voice_mails`` likewise with ``created_at_lt_or_eq``; ``PUT
-/voice_mails/{id}`` marks heard. :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
+/voice_mails/{id}`` marks heard; ``GET /voice_mails/{id}/sound`` serves a personal mailbox's audio
+only to its owner's token. :meth:`~RelatelSimulator.send_webhook` POSTs a webhook signed
 exactly as Relatel signs them (``Relatel-Signature: t=<ts>,v1=<hex>`` over ``"<t>.<raw body>"``,
 ``Relatel-Delivery-Id``, the ``{"delivery_id", "event_type", "occurred_at", "payload"}`` envelope).
 """
@@ -66,6 +68,8 @@ CONTACT_COUNT = 130
 #: The signing secret of the simulated company's webhook (Firmaadministration → Webhooks).
 WEBHOOK_SECRET = "relatel-webhook-secret"
 RECEPTION_NAMES = {"Reception#10": "Main line", "Reception#11": "Support"}
+#: ``restrict_to`` of ``POST /switch/dial`` (seed 000 ~660).
+RESTRICT_TO = ("", "web_call", "mobile")
 
 
 def _utcnow() -> datetime:
@@ -101,11 +105,12 @@ def _call_endpoints(call: Json) -> set[str]:
 
 @dataclass(frozen=True)
 class SimulatedDial:
-    """One ``POST /switch/dial``: whose phone rang first, and the number dialled after."""
+    """One ``POST /switch/dial``: whose phone rang first (and on which device), and the number dialled after."""
 
     employee_id: int
     to_number: str
     at: datetime
+    restrict_to: str | None = None  # as sent: "", "web_call" or "mobile"; None when left out
 
 
 @dataclass
@@ -131,6 +136,12 @@ class RelatelSimulator(SimulatorBase):
     canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict, init=False)
     #: What the voicemail sound endpoint calls its body (tests: a vendor sending text/html).
     sound_media_type: str = "audio/mpeg"
+    #: Serve the 2014 ``POST /employee_groups/{id}/join|leave`` (FF-DOCS). Off by default: the
+    #: v2.1.2 documents don't have them, so they answer 404 like any unknown route.
+    legacy_group_routes: bool = False
+    #: Called after each successful ``PUT /employee_groups/{id}`` with the group (tests: a
+    #: concurrent writer changing the group right after phonebot's write).
+    after_group_update: Callable[[Json], None] | None = None
 
     def __post_init__(self) -> None:
         self._seed()
@@ -142,6 +153,8 @@ class RelatelSimulator(SimulatorBase):
         self.requests.clear()
         self.canned.clear()
         self.clear_faults()
+        self.legacy_group_routes = False
+        self.after_group_update = None
         self._seed()
 
     def employee(self, employee_id: int) -> Json:
@@ -257,17 +270,18 @@ class RelatelSimulator(SimulatorBase):
         message: str | None = None,
         contact_name: str | None = None,
         heard: bool = False,
+        employee: int | None = None,
     ) -> Json:
-        """A voicemail left on ``reception``'s mailbox at ``at`` (default now)."""
+        """A voicemail left at ``at`` (default now) on ``reception``'s mailbox, or on ``employee``'s own."""
         voicemail_id = max(self.voicemails, default=500) + 1
-        line = self.receptions[reception]
+        mailbox = self.employees[employee] if employee is not None else self.receptions[reception]
         voicemail: Json = {
             "id": voicemail_id,
             "created_at": _iso(at or self.clock()),
             "heard": heard,
             "duration": duration,
-            "endpoint": line["endpoint"],
-            "endpoint_name": line["name"],
+            "endpoint": mailbox["endpoint"],
+            "endpoint_name": mailbox["name"],
             "from_number": from_number,
             "from_contact": {"id": None, "number": from_number, "name": contact_name, "email": None},
             "message": message,
@@ -341,6 +355,7 @@ class RelatelSimulator(SimulatorBase):
             ("GET", "/employees/{id:int}", self._get_employee),
             ("PUT", "/employees/{id:int}", self._put_employee),
             ("GET", "/employee_groups", self._list_groups),
+            ("PUT", "/employee_groups/{id:int}", self._put_group),
             ("POST", "/employee_groups/{id:int}/join", self._join),
             ("POST", "/employee_groups/{id:int}/leave", self._leave),
             ("GET", "/calls", self._list_calls),
@@ -349,6 +364,7 @@ class RelatelSimulator(SimulatorBase):
             ("GET", "/receptions/{id:int}/statistics", self._statistics),
             ("GET", "/contacts", self._list_contacts),
             ("GET", "/voice_mails", self._list_voicemails),
+            ("GET", "/voice_mails/{id:int}", self._get_voicemail),
             ("PUT", "/voice_mails/{id:int}", self._put_voicemail),
             ("GET", "/voice_mails/{id:int}/sound", self._voicemail_sound),
         ]
@@ -447,6 +463,41 @@ class RelatelSimulator(SimulatorBase):
     async def _list_groups(self, request: Request, me: Json) -> Response:
         return JSONResponse({"employee_groups": copy.deepcopy(list(self.groups.values()))})
 
+    async def _put_group(self, request: Request, me: Json) -> Response:
+        """The seed's group update (000 ~299-311): ``{"employee_group": {...}}``, answered unwrapped.
+
+        Membership of others is an admin's to change (FF-DOCS), so a non-admin gets 403.
+        ``employee_ids`` replaces the whole list, as the seed's create body (000 ~283-289) sets it.
+        """
+        group = self.groups.get(request.path_params["id"])
+        if group is None:
+            return _failure(404, "404 Not Found")
+        if not me["admin"]:
+            return _failure(403, "403 Forbidden")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        fields = body.get("employee_group") if isinstance(body, dict) else None
+        if not isinstance(fields, dict):
+            return _failure(422, "param is missing or the value is empty: employee_group")
+        if "name" in fields and (not isinstance(fields["name"], str) or not fields["name"].strip()):
+            return _failure(422, "name can't be blank")
+        wanted = fields.get("employee_ids", group["employee_ids"])
+        if not isinstance(wanted, list) or not all(
+            isinstance(e, int) and not isinstance(e, bool) and e in self.employees for e in wanted
+        ):
+            return _failure(422, "employee_ids must list existing employee ids")
+        if "name" in fields:
+            group["name"] = fields["name"]
+        for employee in self.employees.values():
+            self._set_member(group, employee, employee["id"] in wanted)
+        group["employee_ids"] = list(dict.fromkeys(wanted))
+        answer = copy.deepcopy(group)
+        if self.after_group_update is not None:
+            self.after_group_update(group)
+        return JSONResponse(answer)
+
     async def _join(self, request: Request, me: Json) -> Response:
         return self._membership(request, me, member=True)
 
@@ -454,6 +505,8 @@ class RelatelSimulator(SimulatorBase):
         return self._membership(request, me, member=False)
 
     def _membership(self, request: Request, me: Json, *, member: bool) -> Response:
+        if not self.legacy_group_routes:
+            return _failure(404, "404 Not Found")
         group = self.groups.get(request.path_params["id"])
         if group is None:
             return _failure(404, "404 Not Found")
@@ -506,7 +559,15 @@ class RelatelSimulator(SimulatorBase):
             to_number = str(to_number)
         if not isinstance(to_number, str) or not to_number.isdigit() or to_number.startswith("00"):
             return _failure(422, "to_number must be the country code and number, digits only")
-        self.dials.append(SimulatedDial(employee_id=me["id"], to_number=to_number, at=self.clock()))
+        # Seed 000 ~660: restrict_to 'Enum: "" "web_call" "mobile"', "If present, only rings on that device".
+        restrict_to: Any = body.get("restrict_to") if isinstance(body, dict) else None
+        if restrict_to is None:
+            restrict_to = request.query_params.get("restrict_to")
+        if restrict_to is not None and restrict_to not in RESTRICT_TO:
+            return _failure(422, 'restrict_to must be "", "web_call" or "mobile"')
+        self.dials.append(
+            SimulatedDial(employee_id=me["id"], to_number=to_number, at=self.clock(), restrict_to=restrict_to)
+        )
         return JSONResponse({"message": "Call initiated successfully"})
 
     # -- receptions -----------------------------------------------------------------------
@@ -578,11 +639,29 @@ class RelatelSimulator(SimulatorBase):
             voicemail["comment"] = fields["comment"]
         return JSONResponse({"voice_mail": copy.deepcopy(voicemail)})
 
-    async def _voicemail_sound(self, request: Request, me: Json) -> Response:
-        voicemail_id = request.path_params["id"]
-        if voicemail_id not in self.voicemails:
+    async def _get_voicemail(self, request: Request, me: Json) -> Response:
+        """One voicemail, bare as the seed shows it (000 ~395-413)."""
+        voicemail = self.voicemails.get(request.path_params["id"])
+        if voicemail is None:
             return _failure(404, "404 Not Found")
-        return Response(voicemail_audio(voicemail_id), media_type=self.sound_media_type)
+        return JSONResponse(copy.deepcopy(voicemail))
+
+    async def _voicemail_sound(self, request: Request, me: Json) -> Response:
+        """The audio, to the mailbox's owner only.
+
+        "Only a number's own user may hear its recordings" (JENSEN, live-tested): a personal
+        mailbox (``Employee#<id>``) answers only that employee's token, admin or not. A
+        reception's or group's mailbox has no one owner; it answers the company's admins
+        (inferred: no source says who may fetch those).
+        """
+        voicemail = self.voicemails.get(request.path_params["id"])
+        if voicemail is None:
+            return _failure(404, "404 Not Found")
+        mailbox = str(voicemail.get("endpoint") or "")
+        allowed = mailbox == me["endpoint"] if mailbox.startswith("Employee#") else bool(me["admin"])
+        if not allowed:
+            return _failure(403, "403 Forbidden")
+        return Response(voicemail_audio(voicemail["id"]), media_type=self.sound_media_type)
 
     # -- contacts -------------------------------------------------------------------------
     async def _list_contacts(self, request: Request, me: Json) -> Response:

@@ -180,6 +180,7 @@ class Tele2Adapter(VendorAdapter):
     name = "tele2"
     display_name = "Tele2 Mobili Stotele"
     config_model = Tele2Config
+    endpoints = ENDPOINTS
     capabilities = frozenset(
         {
             Capability.DIAL,
@@ -208,7 +209,7 @@ class Tele2Adapter(VendorAdapter):
         self._http = _Tele2Http(
             vendor=self.display_name,
             base_url=str(config.base_url),
-            endpoints=ENDPOINTS,
+            endpoints=self.operation_paths(),
             default_headers={"Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
             retry=retry,

@@ -29,11 +29,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from adapters.base import VendorAdapter
-from adapters.errors import NotFound, VendorError, WebhookAuthError
-from adapters.models import Capability, VoicemailAudio
+from adapters.errors import IdentityError, NotFound, VendorAuthError, VendorError, WebhookAuthError
+from adapters.models import Capability, UserTokens, VoicemailAudio
 from bot.store import Store
 from bot.webhook_auth import UrlTokens
 from handlers.alert_view import AlertState
@@ -70,7 +70,10 @@ class AudioCache:
         self._kept: OrderedDict[tuple[str, str], tuple[float, VoicemailAudio]] = OrderedDict()
         self._fetching: dict[tuple[str, str], asyncio.Task[VoicemailAudio]] = {}
 
-    async def get(self, adapter: VendorAdapter, voicemail_id: str) -> VoicemailAudio:
+    async def get(
+        self, adapter: VendorAdapter, voicemail_id: str, *, owners: UserTokens | None = None
+    ) -> VoicemailAudio:
+        """The recording, fetched (with ``owners``' tokens where the vendor wants the owner's) or kept."""
         key = (adapter.name, voicemail_id)
         kept = self._kept.get(key)
         if kept is not None and kept[0] > self.clock():
@@ -78,7 +81,7 @@ class AudioCache:
             return kept[1]
         task = self._fetching.get(key)
         if task is None:
-            task = asyncio.create_task(adapter.voicemail_audio(voicemail_id))
+            task = asyncio.create_task(adapter.voicemail_audio(voicemail_id, owners=owners))
             self._fetching[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
         return await asyncio.shield(task)  # one requester hanging up must not cancel the others' fetch
@@ -113,10 +116,13 @@ class ListenLinks:
         store: Store | None = None,
         lifetime_seconds: float = 7 * 24 * 3600,
         clock: Callable[[], float] = time.time,
+        owner_tokens: Mapping[str, UserTokens] | None = None,
     ) -> None:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.tokens = tokens
         self.adapters = adapters
+        #: Per vendor, the personal tokens phonebot holds: a mailbox's audio is fetched as its owner.
+        self.owner_tokens = dict(owner_tokens or {})
         self.store = store
         self.lifetime_seconds = lifetime_seconds
         self.clock = clock
@@ -137,23 +143,40 @@ class ListenLinks:
         return f"{self.public_url}/voicemails/{state.vendor}/{token}"
 
     async def serve(self, request: Request) -> Response:
-        """``GET /voicemails/{vendor}/{token}``: the recording, or 404 for anything not valid now."""
+        """``GET /voicemails/{vendor}/{token}``: the recording, or a short page saying plainly why not.
+
+        The page is phonebot's own words (never the vendor's body): an invalid, expired or revoked
+        link and a deleted voicemail are 404; a recording phonebot may not fetch (no token of the
+        mailbox's owner, or the vendor refused it) is 403; a vendor that failed or sent something
+        other than audio is 502.
+        """
         vendor = request.path_params["vendor"]
         adapter = self.adapters.get(vendor)
         voicemail_id = await self._valid(vendor, request.path_params["token"])
         if adapter is None or voicemail_id is None or not adapter.supports(Capability.VOICEMAIL_AUDIO):
-            return JSONResponse({"ok": False, "error": "no such voicemail link, or it has expired"}, status_code=404)
+            return _page(
+                404,
+                "This Listen link isn't valid any more: Listen links expire after a few days and can be "
+                "revoked. Listen to the voicemail in your phone system instead.",
+            )
+        name = adapter.display_name
         try:
-            audio = await self.audio.get(adapter, voicemail_id)
+            audio = await self.audio.get(adapter, voicemail_id, owners=self.owner_tokens.get(vendor))
+        except IdentityError as exc:  # phonebot's own words: whose token it would need
+            log.info("voicemail %s from %s not fetched: no token of its mailbox's owner", voicemail_id, vendor)
+            return _page(403, f"phonebot can't play this voicemail. {exc}")
         except NotFound:
-            return JSONResponse({"ok": False, "error": "the voicemail is gone"}, status_code=404)
+            return _page(404, f"This voicemail isn't in {name} any more (it may have been deleted).")
+        except VendorAuthError as exc:
+            log.warning("voicemail %s from %s refused (%s)", voicemail_id, vendor, exc.status_code)
+            return _page(403, f"{name} refused to hand phonebot this recording. Listen to it in {name} instead.")
         except VendorError as exc:
             log.warning("voicemail %s from %s not fetched (%s)", voicemail_id, vendor, type(exc).__name__)
-            return JSONResponse({"ok": False, "error": f"{adapter.display_name} did not answer"}, status_code=502)
+            return _page(502, f"{name} didn't hand over the recording just now. Try the link again in a minute.")
         media_type = audio.media_type.split(";", 1)[0].strip().lower()
         if not media_type.startswith("audio/"):
             log.warning("voicemail %s from %s is not audio (%s): not served", voicemail_id, vendor, media_type[:40])
-            return JSONResponse({"ok": False, "error": "the recording is not audio"}, status_code=502)
+            return _page(502, f"{name} sent something that isn't a recording, so phonebot won't play it.")
         extension = "mp3" if media_type == "audio/mpeg" else "audio"
         return Response(
             audio.content,
@@ -161,9 +184,7 @@ class ListenLinks:
             headers={
                 "Cache-Control": "private, max-age=300",
                 "Content-Disposition": f'inline; filename="voicemail-{voicemail_id}.{extension}"',
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-                "Referrer-Policy": "no-referrer",
+                **_SAFE_HEADERS,
             },
         )
 
@@ -186,3 +207,15 @@ class ListenLinks:
             if await self.store.get(_revoked_key(vendor, voicemail_id)) is not None:
                 return None
         return voicemail_id
+
+
+_SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _page(status: int, text: str) -> Response:
+    """A plain-text answer for a person who opened a Listen link: phonebot's words, nothing of the vendor's."""
+    return PlainTextResponse(text + "\n", status_code=status, headers={"Cache-Control": "no-store", **_SAFE_HEADERS})

@@ -17,7 +17,8 @@ its events, so nothing is lost; the price is a re-poll after a crash.
 Failures stay with their vendor: a :class:`~adapters.errors.VendorError` (or anything else)
 is logged without secrets and retried next round, with exponential backoff after repeated
 failures (capped at :data:`MAX_BACKOFF_SECONDS`, longer if the vendor sent ``Retry-After``).
-The loop itself never dies.
+The loop itself never dies. A 404 from a poll switches that capability off for an hour with
+one warning (:mod:`bot.alerts.capability_gate`) instead of failing every round.
 
 With several replicas only one polls a vendor at a time: each round a replica takes or renews
 a lease ``poll:lease:<vendor>`` in the store (``set_if_absent`` with a TTL of two intervals)
@@ -45,9 +46,10 @@ from typing import Any
 from prometheus_client import Counter
 
 from adapters.base import VendorAdapter
-from adapters.errors import VendorError, VendorRateLimited
+from adapters.errors import NotFound, VendorError, VendorRateLimited
 from adapters.events import AlertEvent
 from adapters.models import Capability
+from bot.alerts.capability_gate import CapabilityGate
 from bot.alerts.sink import EventSink
 from bot.alerts.thresholds import evaluate, thresholds_for
 from bot.config import AlertSettings
@@ -120,6 +122,8 @@ class AlertPoller:
         self.clock = clock
         self.owner_id = owner_id
         self._backoff: dict[str, _Backoff] = {}
+        #: Polled capabilities the vendor answered 404 for, switched off for a while.
+        self.gate = CapabilityGate()
 
     @property
     def interval(self) -> float:
@@ -188,17 +192,23 @@ class AlertPoller:
             return 0
         submitted = 0
         failure: Exception | None = None
-        steps: list[Callable[[str, VendorAdapter, datetime], Awaitable[int]]] = []
+        steps: list[tuple[Capability, Callable[[str, VendorAdapter, datetime], Awaitable[int]]]] = []
         if self._wants_alerts(adapter):
-            steps.append(self._poll_alerts)
+            steps.append((Capability.ALERT_POLLING, self._poll_alerts))
         if self._wants_queues(vendor, adapter):
-            steps.append(self._check_queues)
-        for step in steps:  # independent: a failing alert poll does not stop the queue check
+            steps.append((Capability.QUEUE_STATUS, self._check_queues))
+        for capability, step in steps:  # independent: a failing alert poll does not stop the queue check
+            if self.gate.is_off(vendor, capability, now):
+                continue
             try:
                 submitted += await step(vendor, adapter, now)
+            except NotFound:
+                self.gate.not_found(vendor, adapter.display_name, capability, now)
             except Exception as exc:
                 failure = exc
                 self._log_failure(vendor, exc)
+            else:
+                self.gate.worked(vendor, adapter.display_name, capability)
         if failure is None:
             self._backoff[vendor] = _Backoff()
             POLLS.labels(vendor, "ok").inc()

@@ -107,6 +107,7 @@ class AlertService:
             self.adapters,
             store=self.store,
             lifetime_seconds=self.config.alerts.listen_link_days * 24 * 3600,
+            owner_tokens={name: self.config.user_tokens(name) for name in self.adapters},
         )
         self.worker.listen_link = self.listen.url_for
         await self.queue.ensure_group()

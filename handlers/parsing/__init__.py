@@ -14,7 +14,7 @@ from handlers.parsing.call import (
 )
 from handlers.parsing.common import UsageError, parse_user_mention
 from handlers.parsing.help import HELP, activities_sentence, help_text, help_topic
-from handlers.parsing.phonebot import Help, PhonebotCommand, WhoAmI, parse_phonebot
+from handlers.parsing.phonebot import DeadLetters, Help, PhonebotCommand, Replay, WhoAmI, parse_phonebot
 from handlers.parsing.presence import (
     NEUTRAL_ACTIVITIES,
     ClearPresence,
@@ -34,6 +34,7 @@ __all__ = [
     "CallNumber",
     "CallUser",
     "ClearPresence",
+    "DeadLetters",
     "Help",
     "PhonebotCommand",
     "PresenceCommand",
@@ -41,6 +42,7 @@ __all__ = [
     "QueueHelp",
     "QueueLoginCmd",
     "QueueStatusCmd",
+    "Replay",
     "SetPresence",
     "ShowPresence",
     "UsageError",

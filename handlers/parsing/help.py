@@ -40,13 +40,17 @@ _QUEUE = """\
 • `/queue` or `/queue status` shows every queue you're in; `/queue status customer support` shows one.
 • `/queue login` / `/queue in` logs you in; `/queue login customer support` picks the queue.
 • `/queue logout` / `/queue out` logs you out; `/queue logout sales` picks the queue.
-Queue names match on any part of the name, case doesn't matter."""
+Queue names match on any part of the name, case doesn't matter.
+Phonebot admins can act on someone else's queues: `/queue login @alice sales`, `/queue logout @alice`, \
+`/queue status @alice` (or `/queue @alice`)."""
 
 _PHONEBOT = """\
 *`/phonebot`* is about phonebot itself.
 • `/phonebot help` lists the commands; `/phonebot help presence` (or `call`, `queue`) explains one.
 • `/phonebot whoami` (or `me`) shows which phone-system user you are and what your phone system \
-lets phonebot do."""
+lets phonebot do.
+• Phonebot admins: `/phonebot dead` lists the alerts Slack never accepted; `/phonebot replay <id>` \
+(or `all`) sends them again."""
 
 _OVERVIEW = """\
 *phonebot* puts your phone system into Slack:

@@ -227,3 +227,33 @@ def test_listen_link_plays_the_voicemail_through_phonebot(app: RunningApp, store
     assert httpx.get(forged).status_code == 404  # a link phonebot did not issue plays nothing
     other_vendor = listen.replace("/voicemails/relatel/", "/voicemails/dstny/")
     assert httpx.get(other_vendor).status_code == 404
+
+
+def _listen_url(post: Any) -> str:
+    [url] = [
+        element["url"]
+        for block in post.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "alert_listen"
+    ]
+    return str(url)
+
+
+@pytest.mark.phonebot(default_vendor="relatel", overrides=ALERTS, public_url=True)
+def test_a_personal_voicemail_plays_only_with_its_owners_token(app: RunningApp, store: redis.Redis) -> None:
+    """Relatel serves a personal mailbox's audio to its own user only (JENSEN relatel.ts, live-tested)."""
+    first_round_done(store)
+    bobs = app.phones.relatel.add_voicemail(CALLER, employee=2)  # phonebot holds Bob's token (users:)
+    app.phones.relatel.add_voicemail("4520000002", employee=3)  # Carol's entry has no token
+    wait_until(lambda: len(writes(app.slack)) == 2)
+    bob_post, carol_post = sorted(writes(app.slack), key=lambda call: "+4520000002" in call.args["text"])
+    audio = httpx.get(_listen_url(bob_post))
+    assert audio.status_code == 200 and audio.content == voicemail_audio(bobs["id"])
+    page = httpx.get(_listen_url(carol_post))
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/plain")
+    assert "phonebot can't play this voicemail" in page.text and "owner" in page.text
+    sounds = [r for r in app.phones.relatel.requests if r.path.endswith("/sound")]
+    assert [(r.path, r.authorization) for r in sounds] == [
+        (f"/api/v2/voice_mails/{bobs['id']}/sound", f"Bearer {RELATEL_BOB_TOKEN}")
+    ]  # Carol's recording (voicemail {carols["id"]}) was never asked for with anyone else's token

@@ -58,6 +58,7 @@ def test_check_simulate_prints_the_capability_table() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "config: ok (" in out and " vendor(s): dstny, relatel, tele2" in out
+    assert "\nadmins: 1 (U0ALICE)\n" in out
     assert "store: ok (embedded in-process store" in out
     assert "slack: skipped" in out
     assert "Dstny (dstny)" in out and "Relatel (relatel)" in out and "Multisender (multisender)" in out
@@ -292,6 +293,7 @@ def test_check_without_a_config_says_what_is_missing(tmp_path: Path) -> None:
     assert missing.stdout.startswith("config: MISSING: pass --config FILE or set PHONEBOT_CONFIG")
     empty = run("check", "--config", _config(tmp_path, {}))
     assert empty.returncode == 1 and "config: NO VENDORS" in empty.stdout
+    assert "admins: WARNING: none listed under admins:" in empty.stdout
 
 
 def test_check_shows_a_relatel_poll_backlog(tmp_path: Path, phones: SimulatedPhoneSystems, redis_url: str) -> None:

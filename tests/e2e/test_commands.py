@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from bot.simulate import RELATEL_BOB_TOKEN
 from tests.e2e.conftest import RunningApp
 
 ACK_BUDGET = 1.0  # seconds; Slack allows 3
@@ -231,6 +232,39 @@ def test_relatel_dial_uses_the_callers_own_token(app: RunningApp) -> None:
     assert "Your own phone rings first (Relatel)" in _text(app.reply(url))
     dial = app.phones.relatel.dials[-1]
     assert dial.employee_id == 2 and dial.to_number == "4571999999"
+
+
+BOB_ON_MOBILE = {
+    "users": [
+        {"slack": "U0BOB", "vendor": "relatel", "vendor_user": "2", "token": RELATEL_BOB_TOKEN, "dial_device": "mobile"}
+    ]
+}
+
+
+@pytest.mark.phonebot(default_vendor="relatel", overrides=BOB_ON_MOBILE)
+def test_relatel_dial_rings_only_the_device_the_user_chose(app: RunningApp) -> None:
+    """``users[].dial_device: mobile`` is sent as ``restrict_to`` (seed 000 ~660, "only rings on that device")."""
+    _, url = app.command("/call", "+45 71 99 99 99", user="U0BOB")
+    assert "Your mobile rings first (Relatel)" in _text(app.reply(url))
+    [dial] = app.phones.relatel.dials
+    assert (dial.employee_id, dial.to_number, dial.restrict_to) == (2, "4571999999", "mobile")
+
+
+@pytest.mark.phonebot(default_vendor="relatel")
+def test_relatel_queue_login_and_logout_work_on_the_documented_api(app: RunningApp) -> None:
+    """The 2014 join/leave routes answer 404 (not in the v2.1.2 documents): the admin group update does it."""
+    relatel = app.phones.relatel
+    _, url = app.command("/queue", "login sales", user="U0BOB")
+    assert "You're logged in to *Sales*" in _text(app.reply(url))
+    assert relatel.group(21)["employee_ids"] == [3, 2]
+    _, url = app.command("/queue", "logout support team", user="U0BOB")
+    assert "You're logged out of *Support team*" in _text(app.reply(url))
+    assert relatel.group(20)["employee_ids"] == [1]
+    relatel.respond_with("PUT", "/employee_groups/21", {"status": "failure", "message": "404 Not Found"}, status=404)
+    _, url = app.command("/queue", "logout sales", user="U0BOB")
+    text = _text(app.reply(url))
+    assert "Relatel couldn't find what phonebot asked for" in text
+    assert not re.search(r"employee_group|/join|/leave|\.update", text)  # no operation or endpoint names
 
 
 @pytest.mark.phonebot(default_vendor="relatel")

@@ -137,3 +137,46 @@ def test_show_all_reaches_every_digest_subject_newest_first_and_calls_back(app: 
     after = app.slack.views[view["id"]]
     line = next(b for b in after["blocks"] if b["type"] == "section" and oldest in b["text"]["text"])
     assert "<@U0ALICE> is on it" in line["text"]["text"]
+
+
+def test_crafted_show_all_page_and_call_back_values_get_a_kind_line_never_another_digest(app: RunningApp) -> None:
+    """Issue 9 point 10: a modal's button values are checked; a crafted one can't open or page another digest."""
+    import redis
+
+    from bot.alerts.queue import AlertKeys
+    from handlers.digest_modal import ModalPlace
+
+    not_this_message, not_this_list = "doesn't belong to this digest's message", "doesn't belong to this list"
+
+    keys = AlertKeys()
+    ours, ts = f"burst:{CHANNEL}:00000000000a", "1700000000.000100"
+    theirs = "burst:C0PRIVATE:00000000000b"  # another channel's digest, with three members
+    with redis.Redis.from_url(app.runtime.settings.redis_url or "", decode_responses=True) as client:
+        for digest_id, channel, members in ((ours, CHANNEL, 2), (theirs, "C0PRIVATE", 3)):
+            client.hset(keys.digest(digest_id), mapping={"channel": channel, "kind": "burst", "ts": ts})
+            client.zadd(f"{keys.digest(digest_id)}:members", {f"tele2|{digest_id}:{n}": n for n in range(members)})
+
+    def show_all(value: str) -> dict[str, Any]:
+        body, headers = app.signer.block_action(
+            SHOW_ALL_ACTION, value, user_id="U0ALICE", response_url=app.slack.new_response_url(),
+            channel_id=CHANNEL, message_ts=ts,
+        )  # fmt: skip
+        count = len(ok_view_calls(app))
+        assert app.client.send_sync(body, headers).status_code == 200
+        return modal_after(app, count + 1)
+
+    refused = show_all(theirs)  # the other digest's id, on our digest's message
+    assert not_this_message in json.dumps(refused["blocks"]) and refused["private_metadata"] == ""
+    view = show_all(ours)
+    assert view["title"]["text"] == "Alerts (2)" and ModalPlace.load(view["private_metadata"]) == ModalPlace(ours, 0)
+
+    for crafted in (json.dumps({"digest": theirs, "page": 0}), "false", "-1", "1e3"):
+        count = len(ok_view_calls(app))
+        assert click_in_modal(app, view, DIGEST_PAGE_ACTION, crafted).status_code == 200
+        paged = modal_after(app, count + 1)
+        assert not_this_list in json.dumps(paged["blocks"]) and paged["title"]["text"] == "Alerts (2)"
+
+    count = len(ok_view_calls(app))
+    assert click_in_modal(app, view, DIGEST_CALLBACK_ACTION, f"tele2|{theirs}:0").status_code == 200
+    called = modal_after(app, count + 1)
+    assert "isn't in this list" in json.dumps(called["blocks"]) and app.phones.dstny.dials == []

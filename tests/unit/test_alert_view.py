@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.events import AlertEvent, AlertKind
-from handlers.alert_view import CLAIM_ACTION, merge, render
+from handlers.alert_view import CLAIM_ACTION, RELEASE_ACTION, merge, render
 from tests.fakes.slack_api import check_blocks
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -69,7 +69,7 @@ def test_vendor_attempt_count_wins_and_resolution_removes_buttons() -> None:
 def test_claimed_message_shows_the_owner_and_hides_claim() -> None:
     state = merge(None, lost(AlertKind.LOST_CALL_OPENED, 0)).model_copy(update={"owner": "U0BOB"})
     message = render(state, tz=VILNIUS)
-    assert CLAIM_ACTION not in _actions(message.blocks)
+    assert _actions(message.blocks) == ["alert_callback", RELEASE_ACTION, "alert_resolve", "alert_snooze"]
     assert "<@U0BOB> is on it" in str(message.blocks)
 
 

@@ -84,3 +84,49 @@ def test_settings_read_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.slack_bot_token.get_secret_value() == "xoxb-test-1"
     assert "xoxb-test-1" not in repr(settings)
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_user_tokens_per_vendor_by_named_user_then_unnamed() -> None:
+    config = parse_config(
+        {
+            "vendors": {
+                "relatel": {"token": "admin-token"},
+                "dstny": {"base_url": "https://d.example", "token": "d", "domain": "x", "user": "u"},
+            },
+            "users": [
+                {"slack": "U1", "vendor_user": "2", "token": "bob-own-token"},  # the first vendor: relatel
+                {"email": "carol@example.com", "vendor": "relatel", "token": "carol-own-token"},
+                {"slack": "U3", "vendor": "relatel", "vendor_user": "4"},  # no token: not listed
+                {"slack": "U4", "vendor": "dstny", "vendor_user": "d1", "token": "dstny-user-token"},
+            ],
+        },
+        source="t",
+    )
+    relatel = config.user_tokens("relatel")
+    assert {user: token.get_secret_value() for user, token in relatel.by_user.items()} == {"2": "bob-own-token"}
+    assert [token.get_secret_value() for token in relatel.unnamed] == ["carol-own-token"]
+    assert "own-token" not in repr(relatel)  # secret types: no repr or log line shows them
+    assert list(config.user_tokens("dstny").by_user) == ["d1"]
+
+
+def test_dial_device_is_checked_against_the_users_vendor() -> None:
+    vendors = {"relatel": {"token": "t"}, "multisender": {"api_token": "m"}}
+
+    def users(*entries: dict[str, str]) -> dict[str, object]:
+        return {"vendors": vendors, "users": list(entries)}
+
+    config = parse_config(
+        users(
+            {"slack": "U1", "vendor_user": "2", "dial_device": "mobile"},
+            {"slack": "U2", "vendor_user": "3", "dial_device": "web_call"},
+            {"slack": "U3", "vendor_user": "4", "dial_device": ""},  # empty: every device, as Relatel's ""
+        ),
+        source="t",
+    )
+    assert [user.dial_device for user in config.users] == ["mobile", "web_call", None]
+    with pytest.raises(
+        ConfigError, match=r"users\[0\]\.dial_device 'desk' is not a Relatel device; use 'mobile', 'web_call'"
+    ):
+        parse_config(users({"slack": "U1", "dial_device": "desk"}), source="t")
+    with pytest.raises(ConfigError, match=r"users\[0\]\.dial_device: Multisender .* no per-user device choice"):
+        parse_config(users({"slack": "U1", "vendor": "multisender", "dial_device": "mobile"}), source="t")

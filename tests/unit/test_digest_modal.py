@@ -57,11 +57,13 @@ def test_a_full_page_fits_the_view_limits_with_a_bounded_call_back_per_alert() -
     [pager] = [b for b in view["blocks"] if b["type"] == "actions"]
     assert [e["text"]["text"] for e in pager["elements"]] == ["Newer", "Older"]
     assert {e["action_id"] for e in pager["elements"]} == {DIGEST_PAGE_ACTION}
-    assert [ModalPlace.load(e["value"]) for e in pager["elements"]] == [
+    assert [e["value"] for e in pager["elements"]] == ["0", "2"]  # the page only: the digest is the modal's own
+    here = ModalPlace.load(view["private_metadata"])
+    assert here == ModalPlace("burst:C1:abc", 1)
+    assert [here.turned_to(e["value"]) for e in pager["elements"]] == [
         ModalPlace("burst:C1:abc", 0),
         ModalPlace("burst:C1:abc", 2),
     ]
-    assert ModalPlace.load(view["private_metadata"]) == ModalPlace("burst:C1:abc", 1)
     assert len(view["title"]["text"]) <= 24
 
 
@@ -99,3 +101,29 @@ async def test_fake_slack_opens_updates_and_checks_modals(fake_slack: FakeSlack)
         await client.api_call("views.open", json={"view": view})  # no trigger_id
     assert [v.path for v in fake_slack.violations] == ["trigger_id"]
     fake_slack.violations.clear()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"digest": "burst:C1:abc", "page": "false"}',
+        '{"digest": "burst:C1:abc", "page": true}',
+        '{"digest": "burst:C1:abc", "page": "1"}',
+        '{"digest": "burst:C1:abc", "page": -1}',
+        '{"digest": "lists:C1:abc", "page": 0}',
+        '{"digest": ["burst:C1:abc"], "page": 0}',
+        '["burst:C1:abc", 0]',
+        "false",
+        "",
+    ],
+)
+def test_a_modal_place_is_read_strictly_never_coerced(raw: str) -> None:
+    assert ModalPlace.load(raw) is None
+
+
+def test_a_page_button_turns_only_this_modals_digest() -> None:
+    here = ModalPlace("burst:C1:abc", 1)
+    assert here.turned_to("2") == ModalPlace("burst:C1:abc", 2)
+    assert here.turned_to(ModalPlace("burst:C1:abc", 0).dump()) == ModalPlace("burst:C1:abc", 0)  # an older modal
+    for crafted in (ModalPlace("burst:C9:def", 0).dump(), "false", "true", "-1", "1e3", " 1", ""):
+        assert here.turned_to(crafted) is None

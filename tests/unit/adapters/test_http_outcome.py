@@ -90,3 +90,25 @@ async def test_a_retried_write_stays_unknown_once_any_attempt_may_have_landed() 
     failure, seen = await _failure("set", fail)
     assert isinstance(failure, VendorTimeout) and failure.outcome_unknown
     assert seen == ["PUT"] * 3
+
+
+@pytest.mark.parametrize("status", [404, 403, 405, 422, 429, 500])
+async def test_a_refusal_never_names_the_operation_to_users(status: int) -> None:
+    """The message is for users (plain words); the operation's name is kept for logs only."""
+    client = VendorHttpClient(
+        vendor="Relatel",
+        base_url="http://vendor.invalid",
+        endpoints={"employee_group.leave": Endpoint("POST", "/employee_groups/{id}/leave", "public")},
+        retry=RetryPolicy(attempts=1, base_delay=0, max_delay=0),
+        transport=httpx.MockTransport(lambda _: httpx.Response(status, json={"message": f"{status} Not Found"})),
+    )
+    try:
+        with pytest.raises(VendorError) as caught:
+            await client.call("employee_group.leave", token="t", path_params={"id": "20"})
+    finally:
+        await client.aclose()
+    for leak in ("employee_group", "leave", "/employee_groups"):
+        assert leak not in caught.value.message and leak not in str(caught.value)
+    assert caught.value.operation == "employee_group.leave"
+    if status == 404:
+        assert caught.value.message == "Relatel couldn't find what phonebot asked for (it may have been removed)"

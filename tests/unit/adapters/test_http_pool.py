@@ -20,7 +20,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters.errors import VendorError
-from adapters.http import Endpoint, RetryPolicy, VendorHttpClient
+from adapters.http import (
+    DEFAULT_MAX_CONNECTIONS,
+    RESERVED_FOR_BACKGROUND,
+    Endpoint,
+    RetryPolicy,
+    VendorHttpClient,
+    interactive,
+)
 from adapters.simulation import LoopbackServer
 
 ENDPOINTS = {"ping": Endpoint("GET", "/ping", "inferred"), "slow": Endpoint("GET", "/slow", "inferred")}
@@ -113,3 +120,30 @@ async def test_a_cancelled_caller_does_not_cancel_its_request(server: LoopbackSe
         assert client.in_flight == 0
     finally:
         await client.aclose()
+
+
+async def test_a_flood_of_interactive_requests_leaves_the_background_its_reserved_connections() -> None:
+    """Commands (interactive) can take all but RESERVED_FOR_BACKGROUND connections: the poller's stay free."""
+
+    async def held(request: Request) -> JSONResponse:
+        await asyncio.sleep(1.0)
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/ping", _ping), Route("/slow", held)])
+    with LoopbackServer(app) as slow_server:
+        client = _client(slow_server, pool=3.0)
+        try:
+            with interactive():
+                flood = [
+                    asyncio.ensure_future(client.call("slow", token=None, params={"n": n}))
+                    for n in range(DEFAULT_MAX_CONNECTIONS + 20)
+                ]
+            await asyncio.sleep(0.2)  # the interactive lane is full, the rest of the flood waits for it
+            assert client.in_flight == DEFAULT_MAX_CONNECTIONS - RESERVED_FOR_BACKGROUND
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            assert await client.call("ping", token=None) == {"ok": True}  # the poller, outside interactive()
+            assert loop.time() - started < 0.5
+            assert await asyncio.gather(*flood) == [{"ok": True}] * (DEFAULT_MAX_CONNECTIONS + 20)
+        finally:
+            await client.aclose()

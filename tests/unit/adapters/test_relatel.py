@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from adapters.http import RetryPolicy
 from adapters.models import Capability, PresenceChange, VendorIdentity
 from adapters.registry import adapter_class, parse_adapter_config
 from adapters.relatel import wire
-from adapters.relatel.adapter import NEEDS_OWN_TOKEN, RelatelAdapter, RelatelConfig
+from adapters.relatel.adapter import MEMBERSHIP_TRIES, NEEDS_OWN_TOKEN, RelatelAdapter, RelatelConfig
 from adapters.relatel.simulator import ADMIN_TOKEN, BOB_TOKEN, RelatelSimulator
 from adapters.simulation import LoopbackServer
 from tests.fakes.clock import SettableClock
@@ -221,6 +222,33 @@ async def test_dial_with_someone_elses_token_is_refused(adapter: RelatelAdapter,
     assert not sim.dials
 
 
+# Seed 000 ~660, POST /switch/dial: 'restrict_to | string Enum: "" "web_call" "mobile" Can be empty,
+# "web_call", or "mobile". If present, only rings on that device.'
+@pytest.mark.parametrize(("device", "words"), [("mobile", "mobile"), ("web_call", "Relatel web phone")])
+async def test_dial_rings_only_the_users_chosen_device(
+    adapter: RelatelAdapter, sim: RelatelSimulator, device: str, words: str
+) -> None:
+    bob = who("2", BOB_TOKEN).model_copy(update={"dial_device": device})
+    result = await adapter.dial(bob, "+4533000001")
+    assert sent(sim, "POST", "/switch/dial")[0].body == {"to_number": "4533000001", "restrict_to": device}
+    assert [(d.employee_id, d.restrict_to) for d in sim.dials] == [(2, device)]
+    assert result.rings == words
+
+
+async def test_dial_without_a_device_leaves_restrict_to_out(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+    result = await adapter.dial(who("2", BOB_TOKEN), "+4533000001")
+    assert "restrict_to" not in sent(sim, "POST", "/switch/dial")[0].body
+    assert sim.dials[0].restrict_to is None and result.rings is None
+
+
+async def test_dial_refuses_a_device_relatel_does_not_have_before_any_request(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    with pytest.raises(VendorRejected, match="can ring only your mobile or Relatel web phone"):
+        await adapter.dial(who("2", BOB_TOKEN).model_copy(update={"dial_device": "desk"}), "+4533000001")
+    assert not sim.requests and not sim.dials
+
+
 async def test_dial_rejects_what_is_not_a_number(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
     with pytest.raises(VendorRejected):
         await adapter.dial(adapter.service_identity(), "+45 71 ab")
@@ -292,21 +320,107 @@ async def test_queue_status_without_statistics_plan(adapter: RelatelAdapter, sim
     assert queues["group:20"].me_logged_in is True
 
 
-async def test_join_and_leave_with_own_token(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+# Seed 000 ~299-311, the employee-group update: "id required | integer Employee group ID |
+# employee_group | object |" {"employee_group": { }} answered with the bare group {id, name,
+# live_presence, speed_dial, employee_ids}; employee_ids is the field the create body (~283-289) sets.
+async def test_join_and_leave_fall_back_to_the_documented_admin_group_update(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
     bob = who("2", BOB_TOKEN)
     await adapter.queue_login(bob, "group:21", logged_in=True)
     assert sim.group(21)["employee_ids"] == [3, 2]
-    assert sent(sim, "POST", "/employee_groups/21/join")[0].authorization == f"Bearer {BOB_TOKEN}"
+    assert sent(sim, "POST", "/employee_groups/21/join")[0].authorization == f"Bearer {BOB_TOKEN}"  # 404: gone
+    [put] = sent(sim, "PUT", "/employee_groups/21")
+    assert put.body == {"employee_group": {"employee_ids": [3, 2]}}
+    assert put.authorization == f"Bearer {ADMIN_TOKEN}"
     await adapter.queue_login(bob, "group:20", logged_in=False)
+    assert not sent(sim, "POST", "/employee_groups/20/leave")  # remembered: the 2014 route is not tried again
+    assert sent(sim, "PUT", "/employee_groups/20")[0].body == {"employee_group": {"employee_ids": [1]}}
     assert sim.group(20)["employee_ids"] == [1]
     assert sim.employee(2)["employee_group_ids"] == [21]
 
 
-async def test_login_without_own_token_uses_the_admin_update(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+async def test_the_2014_join_route_is_used_where_relatel_still_answers_it(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    sim.legacy_group_routes = True
+    await adapter.queue_login(who("2", BOB_TOKEN), "group:21", logged_in=True)
+    assert sim.group(21)["employee_ids"] == [3, 2]
+    assert sent(sim, "POST", "/employee_groups/21/join")[0].authorization == f"Bearer {BOB_TOKEN}"
+    assert not sent(sim, "PUT", "/employee_groups/21")
+
+
+async def test_login_without_own_token_uses_the_admin_group_update(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
     await adapter.queue_login(who("3"), "group:20", logged_in=True)
-    assert sent(sim, "PUT", "/employees/3")[0].body == {"employee": {"employee_group_ids": [21, 20]}}
-    assert 3 in sim.group(20)["employee_ids"]
+    assert sent(sim, "PUT", "/employee_groups/20")[0].body == {"employee_group": {"employee_ids": [1, 2, 3]}}
+    assert sim.group(20)["employee_ids"] == [1, 2, 3] and sim.employee(3)["employee_group_ids"] == [21, 20]
     assert not sent(sim, "POST", "/employee_groups/20/join")
+
+
+async def test_login_that_changes_nothing_writes_nothing(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+    await adapter.queue_login(who("3"), "group:21", logged_in=True)  # Carol is in Sales already
+    await adapter.queue_login(who("3"), "group:20", logged_in=False)  # and not in the support team
+    assert not [r for r in sim.requests if r.method == "PUT"]
+
+
+async def test_group_update_refused_to_a_non_admin_says_it_needs_an_admin(
+    server: LoopbackServer, clock: SettableClock, sim: RelatelSimulator
+) -> None:
+    relatel = make_adapter(server, clock, token=BOB_TOKEN)  # Bob is not an admin
+    try:
+        with pytest.raises(VendorAuthError, match="needs an admin's service token"):
+            await relatel.queue_login(who("3"), "group:20", logged_in=True)
+    finally:
+        await relatel.aclose()
+    assert sim.group(20)["employee_ids"] == [1, 2]
+
+
+async def test_a_concurrent_write_that_undoes_the_login_is_applied_again(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    undone: list[int] = []
+
+    def someone_else_writes(group: dict[str, Any]) -> None:  # another writer's stale list lands after ours
+        if not undone:
+            undone.append(1)
+            group["employee_ids"] = [3]
+
+    sim.after_group_update = someone_else_writes
+    await adapter.queue_login(who("2", BOB_TOKEN), "group:21", logged_in=True)
+    assert sim.group(21)["employee_ids"] == [3, 2]
+    assert len(sent(sim, "PUT", "/employee_groups/21")) == 2
+
+
+async def test_a_login_undone_every_time_gives_up_after_a_bounded_number_of_writes(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    sim.after_group_update = lambda group: group.update(employee_ids=[3])
+    with pytest.raises(VendorRejected, match="changed at the same moment; try again") as caught:
+        await adapter.queue_login(who("2", BOB_TOKEN), "group:21", logged_in=True)
+    assert "employee_group" not in caught.value.message
+    assert len(sent(sim, "PUT", "/employee_groups/21")) == MEMBERSHIP_TRIES
+
+
+async def test_concurrent_logins_to_one_group_in_one_process_all_land(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    await asyncio.gather(
+        adapter.queue_login(who("1"), "group:21", logged_in=True),
+        adapter.queue_login(who("2", BOB_TOKEN), "group:21", logged_in=True),
+    )
+    assert sorted(sim.group(21)["employee_ids"]) == [1, 2, 3]
+
+
+async def test_a_missing_group_is_plain_words_and_keeps_trying_the_2014_route(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        await adapter.queue_login(who("2", BOB_TOKEN), "group:99", logged_in=True)
+    assert caught.value.message == "Relatel has no such employee group (it may have been deleted)"
+    await adapter.queue_login(who("2", BOB_TOKEN), "group:21", logged_in=True)
+    assert sent(sim, "POST", "/employee_groups/21/join")  # a 404 for a missing group proves nothing about the route
 
 
 async def test_receptions_and_unknown_ids_have_no_login(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from adapters.errors import NotFound, VendorRejected, WebhookAuthError
+from adapters.errors import IdentityError, NotFound, VendorAuthError, VendorRejected, WebhookAuthError
 from adapters.events import AlertEvent, AlertKind
 from adapters.http import RetryPolicy
-from adapters.models import Capability, VendorIdentity
-from adapters.relatel.adapter import RelatelAdapter, RelatelConfig
+from adapters.models import Capability, UserTokens, VendorIdentity
+from adapters.relatel.adapter import NO_OWNER_TOKEN, RelatelAdapter, RelatelConfig
 from adapters.relatel.simulator import ADMIN_TOKEN, BOB_TOKEN, WEBHOOK_SECRET, RelatelSimulator, voicemail_audio
 from adapters.simulation import LoopbackServer
 from tests.fakes.clock import SettableClock
@@ -501,13 +502,71 @@ async def test_probe_reads_the_alert_sources_and_reports_the_webhook_secret(
     assert not [r for r in sim.requests if r.method != "GET"]
 
 
-async def test_voicemail_audio_uses_the_service_token(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
-    voicemail = sim.add_voicemail(CALLER)
+def _sound_requests(sim: RelatelSimulator) -> list[Any]:
+    return [r for r in sim.requests if r.path.endswith("/sound")]
+
+
+async def test_a_reception_mailbox_is_fetched_with_the_service_token(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    voicemail = sim.add_voicemail(CALLER)  # on Reception#10: a company line, no one person's
     audio = await adapter.voicemail_audio(str(voicemail["id"]))
     assert audio.media_type == "audio/mpeg" and audio.content == voicemail_audio(voicemail["id"])
-    [request] = [r for r in sim.requests if r.path.endswith("/sound")]
+    [request] = _sound_requests(sim)
     assert request.authorization == f"Bearer {ADMIN_TOKEN}"
     with pytest.raises(NotFound):
         await adapter.voicemail_audio("999999")
     with pytest.raises(NotFound):
         await adapter.voicemail_audio("../employees")
+
+
+# "Only a number's own user may hear its recordings" (GoatSmile/jensen-fms,
+# src/lib/inbound/call-import/relatel.ts, live-tested): the simulator answers a personal
+# mailbox's sound only to its owner, so the admin token must not be what phonebot sends.
+async def test_a_personal_mailbox_is_fetched_with_its_owners_own_token(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    voicemail = sim.add_voicemail(CALLER, employee=2)
+    owners = UserTokens(by_user={"2": SecretStr(BOB_TOKEN)})
+    audio = await adapter.voicemail_audio(str(voicemail["id"]), owners=owners)
+    assert audio.content == voicemail_audio(voicemail["id"])
+    assert [r.authorization for r in _sound_requests(sim)] == [f"Bearer {BOB_TOKEN}"]
+    [lookup] = [r for r in sim.requests if r.path == f"/api/v2/voice_mails/{voicemail['id']}"]
+    assert lookup.method == "GET" and lookup.authorization == f"Bearer {ADMIN_TOKEN}"  # reading the mailbox is fine
+
+
+async def test_an_owner_matched_by_email_is_found_among_the_unnamed_tokens(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    voicemail = sim.add_voicemail(CALLER, employee=2)
+    owners = UserTokens(unnamed=(SecretStr("relatel-revoked-token"), SecretStr(BOB_TOKEN)))
+    audio = await adapter.voicemail_audio(str(voicemail["id"]), owners=owners)
+    assert audio.content == voicemail_audio(voicemail["id"])
+    assert [r.authorization for r in _sound_requests(sim)] == [f"Bearer {BOB_TOKEN}"]
+
+
+async def test_without_the_owners_token_no_audio_is_requested_and_the_reason_is_plain(
+    adapter: RelatelAdapter, sim: RelatelSimulator
+) -> None:
+    voicemail = sim.add_voicemail(CALLER, employee=3)  # Carol's mailbox; phonebot has no token of hers
+    misfiled = UserTokens(by_user={"3": SecretStr(BOB_TOKEN)})  # an entry for Carol holding Bob's token
+    for owners in (None, misfiled):
+        with pytest.raises(IdentityError) as caught:
+            await adapter.voicemail_audio(str(voicemail["id"]), owners=owners)
+        assert caught.value.args[0] == NO_OWNER_TOKEN
+    assert not _sound_requests(sim)  # neither the admin's nor Bob's token was tried on her mailbox
+
+
+async def test_the_service_tokens_owner_hears_their_own_mailbox(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+    voicemail = sim.add_voicemail(CALLER, employee=1)  # Alice owns the service token
+    audio = await adapter.voicemail_audio(str(voicemail["id"]))
+    assert audio.content == voicemail_audio(voicemail["id"])
+    assert [r.authorization for r in _sound_requests(sim)] == [f"Bearer {ADMIN_TOKEN}"]
+
+
+async def test_a_refused_recording_is_plain_words(adapter: RelatelAdapter, sim: RelatelSimulator) -> None:
+    voicemail = sim.add_voicemail(CALLER, employee=2)
+    sim.respond_with("GET", f"/voice_mails/{voicemail['id']}/sound", {"status": "failure", "message": "x"}, status=403)
+    with pytest.raises(VendorAuthError) as caught:
+        await adapter.voicemail_audio(str(voicemail["id"]), owners=UserTokens(by_user={"2": SecretStr(BOB_TOKEN)}))
+    assert caught.value.message == "Relatel refused to hand phonebot this recording (403)"

@@ -8,15 +8,18 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from adapters.models import UserTokens
 from adapters.relatel.adapter import RelatelAdapter, RelatelConfig
 from adapters.relatel.simulator import RelatelSimulator, voicemail_audio
 from adapters.simulation import LoopbackServer
 from adapters.tele2.adapter import Tele2Adapter, Tele2Config
 from bot.alerts.listen import ListenLinks, revoke_all_links, revoke_link
 from bot.simulate import RELATEL_ADMIN_TOKEN as RELATEL_ADMIN
+from bot.simulate import RELATEL_BOB_TOKEN as RELATEL_BOB
 from bot.store.memory import MemoryStore
 from bot.webhook_auth import UrlTokens
 from handlers.alert_view import AlertState
@@ -72,7 +75,10 @@ async def served(
     adapter = RelatelAdapter(RelatelConfig(base_url=url + "/api/v2", token=RELATEL_ADMIN))
     store = MemoryStore()
     clock = _Clock(T0.timestamp())
-    links = ListenLinks("https://pb.example.com", TOKENS, {"relatel": adapter}, store=store, clock=clock)
+    owners = {"relatel": UserTokens(by_user={"2": SecretStr(RELATEL_BOB)})}
+    links = ListenLinks(
+        "https://pb.example.com", TOKENS, {"relatel": adapter}, store=store, clock=clock, owner_tokens=owners
+    )
     app = Starlette(routes=[Route("/voicemails/{vendor}/{token}", links.serve)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://pb.example.com") as client:
         yield links, client, sim, clock
@@ -80,9 +86,18 @@ async def served(
     await store.close()
 
 
-def _voicemail(sim: RelatelSimulator) -> tuple[str, AlertState]:
-    voicemail = sim.add_voicemail("+4520000001")
+def _voicemail(sim: RelatelSimulator, *, employee: int | None = None) -> tuple[str, AlertState]:
+    voicemail = sim.add_voicemail("+4520000001", employee=employee)
     return str(voicemail["id"]), state("relatel", voicemail_id=str(voicemail["id"]))
+
+
+def _plain_page(answer: httpx.Response, status: int) -> str:
+    """The answer is phonebot's own short text page, safe to show on phonebot's origin."""
+    assert answer.status_code == status
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in answer.headers["content-security-policy"]
+    return answer.text
 
 
 def _sound_calls(sim: RelatelSimulator) -> int:
@@ -116,8 +131,7 @@ async def test_a_vendor_body_that_is_not_audio_is_never_served(
     sim.sound_media_type = "text/html"
     _, alert = _voicemail(sim)
     answer = await client.get(links.url_for(alert) or "")
-    assert answer.status_code == 502
-    assert "html" not in answer.headers["content-type"]
+    assert "isn't a recording" in _plain_page(answer, 502)
 
 
 async def test_links_expire_and_are_revocable_without_rotating_the_secret(
@@ -144,3 +158,46 @@ async def test_links_expire_and_are_revocable_without_rotating_the_secret(
     assert (await client.get(newer)).status_code == 404
     _, other = _voicemail(sim)
     assert (await client.get(links.url_for(other) or "")).status_code == 200  # only that voicemail
+
+
+# -- a personal mailbox plays only with its owner's token (Relatel: "Only a number's own user may
+# -- hear its recordings", GoatSmile/jensen-fms src/lib/inbound/call-import/relatel.ts) -----------
+async def test_a_personal_voicemail_plays_with_its_owners_token(
+    served: tuple[ListenLinks, httpx.AsyncClient, RelatelSimulator, _Clock],
+) -> None:
+    links, client, sim, _ = served
+    voicemail_id, alert = _voicemail(sim, employee=2)
+    answer = await client.get(links.url_for(alert) or "")
+    assert answer.status_code == 200 and answer.content == voicemail_audio(int(voicemail_id))
+    assert [r.authorization for r in sim.requests if r.path.endswith("/sound")] == [f"Bearer {RELATEL_BOB}"]
+
+
+async def test_without_the_owners_token_the_page_says_so_and_no_audio_is_fetched(
+    served: tuple[ListenLinks, httpx.AsyncClient, RelatelSimulator, _Clock],
+) -> None:
+    links, client, sim, _ = served
+    _, alert = _voicemail(sim, employee=3)  # Carol's mailbox: phonebot holds no token of hers
+    text = _plain_page(await client.get(links.url_for(alert) or ""), 403)
+    assert text.startswith("phonebot can't play this voicemail. Relatel plays a personal voicemail only to its owner")
+    assert "Listen to it in Relatel" in text
+    assert not [r for r in sim.requests if r.path.endswith("/sound")]
+
+
+async def test_every_failure_is_a_plain_page_in_phonebots_words(
+    served: tuple[ListenLinks, httpx.AsyncClient, RelatelSimulator, _Clock],
+) -> None:
+    links, client, sim, clock = served
+    voicemail_id, alert = _voicemail(sim)
+    url = links.url_for(alert) or ""
+    leak = {"status": "failure", "message": "internal: mailbox acl row 77 for Reception#10"}
+    sim.respond_with("GET", f"/voice_mails/{voicemail_id}/sound", leak, status=500)
+    down = _plain_page(await client.get(url), 502)
+    assert down.startswith("Relatel didn't hand over the recording just now") and "acl" not in down
+    sim.respond_with("GET", f"/voice_mails/{voicemail_id}/sound", leak, status=403)
+    links.audio.forget("relatel", voicemail_id)
+    refused = _plain_page(await client.get(url), 403)
+    assert refused.startswith("Relatel refused to hand phonebot this recording") and "acl" not in refused
+    sim.delete_voicemail(int(voicemail_id))
+    assert "isn't in Relatel any more" in _plain_page(await client.get(url), 404)
+    clock.now += 8 * 24 * 3600
+    assert "isn't valid any more" in _plain_page(await client.get(url), 404)

@@ -449,3 +449,42 @@ async def test_run_forever_survives_errors_and_hands_back_the_lease(store: Store
     assert calllog.polls == 3  # two failures, then the event
     assert [e.caller_number for e in sink.accepted] == ["+4522222222"]
     assert await store.get(lease_key("calllog")) is None
+
+
+# -- a capability the vendor doesn't have (issue 10, point 12) ---------------------------------
+
+
+async def test_a_404_switches_the_polled_capability_off_with_one_warning_and_rechecks_hourly(
+    calllog: CallLogVendor, caplog: pytest.LogCaptureFixture
+) -> None:
+    from prometheus_client import REGISTRY
+
+    from adapters.errors import NotFound
+    from bot.alerts.capability_gate import RECHECK_AFTER
+
+    store = MemoryStore()
+    clock = SettableClock(T0)
+    poller = make_poller({"calllog": CallLogAdapter(calllog)}, store, RecordingSink(store), clock=clock)
+    calllog.fail = NotFound("Call Log", "Call Log has no such item")
+    with caplog.at_level(logging.INFO):
+        for _ in range(10):
+            await poller.run_once()
+            clock.now += RECHECK_AFTER / 20
+    # Asked once, warned once: not a failure (and a backoff) per round.
+    assert calllog.polls == 1
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "Call Log answered 404 for alerts.polling: switched off until Call Log has the path or licence"
+        " (checked again hourly; `phonebot check` shows the row, vendors.calllog.paths can correct a path)"
+    ]
+    off = {"vendor": "calllog", "capability": "alerts.polling"}
+    assert REGISTRY.get_sample_value("phonebot_capability_off", off) == 1
+    assert poller.gate.switched_off() == [("calllog", Capability.ALERT_POLLING)]
+    # An hour on, it is asked again; once it works it is back on for good.
+    calllog.fail = None
+    clock.now = T0 + RECHECK_AFTER
+    await poller.run_once()
+    await poller.run_once()
+    assert calllog.polls == 3
+    assert poller.gate.switched_off() == []
+    assert REGISTRY.get_sample_value("phonebot_capability_off", off) == 0

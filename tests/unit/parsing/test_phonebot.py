@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.parsing import HELP, Help, UsageError, WhoAmI, activities_sentence, help_text, parse_phonebot
+from handlers.parsing import (
+    HELP,
+    DeadLetters,
+    Help,
+    Replay,
+    UsageError,
+    WhoAmI,
+    activities_sentence,
+    help_text,
+    parse_phonebot,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,6 +32,11 @@ from handlers.parsing import HELP, Help, UsageError, WhoAmI, activities_sentence
         ("whoami", WhoAmI()),
         ("me", WhoAmI()),
         ("WhoAmI", WhoAmI()),
+        ("dead", DeadLetters()),
+        ("replay all", Replay(every=True)),
+        ("replay ALL", Replay(every=True)),
+        ("replay 1733100000000-0", Replay(ids=("1733100000000-0",))),
+        ("replay 1-0 2-1 1-0", Replay(ids=("1-0", "2-1"))),
     ],
 )
 def test_commands(text: str, command: object) -> None:
@@ -34,6 +49,11 @@ def test_commands(text: str, command: object) -> None:
         ("dance", "/phonebot help", "/phonebot help"),
         ("help dance", "Topics: call, phonebot, presence, queue", "/phonebot help presence"),
         ("whoami now", "takes nothing after it", "/phonebot whoami"),
+        ("dead letters", "takes nothing after it", "/phonebot dead"),
+        ("replay", "Give their ids", "/phonebot replay 1733100000000-0"),
+        ("replay <!channel>", "isn't a dead letter id", "/phonebot replay 1733100000000-0"),
+        ("replay all 1-0", "isn't a dead letter id", "/phonebot replay 1733100000000-0"),
+        ("replay " + " ".join(f"{n}-0" for n in range(51)), "At most 50", "/phonebot replay all"),
     ],
 )
 def test_usage_errors(text: str, fragment: str, example: str) -> None:

@@ -53,3 +53,25 @@ def test_overlong_group_name() -> None:
     result = parse_queue("login " + "x" * 200)
     assert isinstance(result, UsageError)
     assert result.example == "/queue login sales"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("login <@U0BOB|bob> sales", QueueLoginCmd("sales", login=True, user="U0BOB")),
+        ("logout <@U0BOB>", QueueLoginCmd(None, login=False, user="U0BOB")),
+        ("log out <@W0GRID|grid> customer support", QueueLoginCmd("customer support", login=False, user="W0GRID")),
+        ("status <@U0BOB|bob>", QueueStatusCmd(None, user="U0BOB")),
+        ("<@U0BOB|bob>", QueueStatusCmd(None, user="U0BOB")),
+        ("<@U0BOB|bob> sales", QueueStatusCmd("sales", user="U0BOB")),
+    ],
+)
+def test_a_mention_after_the_verb_names_whose_queues(text: str, command: object) -> None:
+    assert parse_queue(text) == command
+
+
+@pytest.mark.parametrize("text", ["login sales <@U0BOB|bob>", "logout <@U0BOB> <@U0CAROL>"])
+def test_a_mention_anywhere_else_is_a_usage_error(text: str) -> None:
+    result = parse_queue(text)
+    assert isinstance(result, UsageError)
+    assert result.example.startswith("/queue ") and "@alice" in result.example
