@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -44,6 +46,9 @@ from bot.webhooks import WebhookRouter
 log = logging.getLogger(__name__)
 
 WORKER_TASK = "alert-worker"
+#: One webhook sync or prune at a time, across replicas and the CLI.
+WEBHOOK_LOCK_KEY = "phonebot:webhooks:sync-lock"
+WEBHOOK_LOCK_SECONDS = 120
 #: How often the queue gauges are refreshed.
 QUEUE_GAUGE_SECONDS = 5.0
 
@@ -121,17 +126,42 @@ class AlertService:
         log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
 
     async def sync_webhooks(self, public_url: str) -> dict[str, str]:
-        """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor."""
-        return await self._each_url_token_vendor(
-            public_url, lambda adapter, url, calls: adapter.subscribe_webhooks(url, include_call_events=calls)
-        )
+        """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor.
+
+        One sync at a time across replicas and ``phonebot webhooks sync`` (a lock in the store): two
+        replicas starting together would otherwise both find nothing recorded and both subscribe.
+        """
+        async with self._webhook_lock():
+            return await self._each_url_token_vendor(
+                public_url, lambda adapter, url, calls: adapter.subscribe_webhooks(url, include_call_events=calls)
+            )
 
     async def prune_webhooks(self, public_url: str, *, everything: bool = False) -> dict[str, str]:
         """Remove phonebot's own stale webhook subscriptions (by the ids it recorded); a summary per vendor."""
-        return await self._each_url_token_vendor(
-            public_url,
-            lambda adapter, url, calls: adapter.prune_webhooks(url, include_call_events=calls, everything=everything),
-        )
+        async with self._webhook_lock():
+            return await self._each_url_token_vendor(
+                public_url,
+                lambda adapter, url, calls: adapter.prune_webhooks(
+                    url, include_call_events=calls, everything=everything
+                ),
+            )
+
+    @contextlib.asynccontextmanager
+    async def _webhook_lock(self) -> AsyncIterator[None]:
+        """Hold ``phonebot:webhooks:sync-lock`` (waiting up to its lifetime for another holder to finish)."""
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + WEBHOOK_LOCK_SECONDS
+        while not await self.store.set_if_absent(WEBHOOK_LOCK_KEY, token, ttl=WEBHOOK_LOCK_SECONDS):
+            if time.monotonic() > deadline:  # a holder that died keeps it no longer than its TTL
+                log.warning("webhook sync: another sync held the lock for %d s; going ahead", WEBHOOK_LOCK_SECONDS)
+                break
+            await asyncio.sleep(0.2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                if await self.store.get(WEBHOOK_LOCK_KEY) == token:
+                    await self.store.delete(WEBHOOK_LOCK_KEY)
 
     async def webhook_url(self, public_url: str, vendor: str) -> str:
         """The callback URL ``sync`` gives ``vendor`` (``{event}`` stands for the event name)."""
