@@ -20,8 +20,9 @@ Mapping (``caller``/``line`` are E.164 with '+', national numbers read in the co
 ===================  ====================  ==========================  ==========================================
 event                kind                  subject                     idempotency key (after ``tele2:<event>:``)
 ===================  ====================  ==========================  ==========================================
-LostCallerAdded      LOST_CALL_OPENED      ``lost:<caller>:<line>``    caller, line, attempts, last_contact
-LostCallerUpdated    LOST_CALL_UPDATED     ``lost:<caller>:<line>``    caller, line, attempts, last_contact
+LostCallerAdded      LOST_CALL_OPENED      ``lost:<caller>:<line>``    ``tele2:lost:`` caller, line, attempts,
+                                                                       last_contact (UTC; shared, see below)
+LostCallerUpdated    LOST_CALL_UPDATED     ``lost:<caller>:<line>``    the same ``tele2:lost:`` key
 LostCallerRemoved    LOST_CALL_RESOLVED    ``lost:<caller>:<line>``    caller, line, minute of receipt (see below)
 VoicemailCreated     VOICEMAIL_NEW         ``voicemail:<voicemailID>`` voicemailID
 VoicemailDeleted     VOICEMAIL_REMOVED     ``voicemail:<voicemailID>`` voicemailID
@@ -33,11 +34,14 @@ CallRecorded         CALL_EVENT            ``call:<callID>``           recording
 ===================  ====================  ==========================  ==========================================
 
 Callbacks carry no event id, so a key is built from the fact itself: a redelivery repeats it, a new
-failed attempt changes ``attempts`` and ``last_contact``. ``LostCallerRemoved`` has nothing but the
-caller and the line, so only the time of receipt tells a redelivery from the removal of a later
-lost call by the same caller: removals received within the same minute share a key. The cost of a
-redelivery across a minute boundary is a second, harmless "resolved"; the cost of a too-wide window
-would be a lost call that never shows as resolved.
+failed attempt changes ``attempts`` and ``last_contact``. Added and Updated share one key,
+``tele2:lost:<caller>:<line>:<attempts>:<last_contact as UTC>``, which ``GET /lost_calls`` rows
+get too (:func:`lost_caller_event`), so a lost caller pushed and listed is queued once.
+``LostCallerRemoved`` has nothing but the caller and the line, so only the time of receipt tells a
+redelivery from the removal of a later lost call by the same caller: removals received within the
+same minute share a key. The cost of a redelivery across a minute boundary is a second, harmless
+"resolved" (a close told twice keeps the first); the cost of a too-wide window would be a lost
+call that never shows as resolved.
 
 ``occurred_at`` is the vendor's time where the payload has one (``last_contact``, ``callStarted``,
 ``callConnected``; a time without an offset is local time in the configured zone), else the time of
