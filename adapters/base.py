@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -74,6 +74,24 @@ class AdapterConfig(BaseModel):
     paths: dict[str, str] = Field(default_factory=dict, max_length=100)
 
 
+class AdapterState(Protocol):
+    """Durable key-value state an adapter may keep between runs (phonebot's store, namespaced per vendor).
+
+    An adapter that must remember something the vendor cannot tell it again (Tele2: the ids of the
+    webhooks it registered) gets one through :meth:`VendorAdapter.use_state`; keys are the
+    adapter's own, the store keeps them apart from every other vendor's and phonebot's.
+    """
+
+    #: False when the state is lost on restart (the embedded store).
+    durable: bool
+
+    async def get(self, key: str) -> str | None:
+        """The value at ``key``, or ``None``."""
+
+    async def set(self, key: str, value: str) -> None:
+        """Store ``value`` at ``key`` (no expiry)."""
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """One row of ``phonebot check``: did a capability work with these credentials."""
@@ -105,6 +123,7 @@ class VendorAdapter(ABC):
     def __init__(self, config: AdapterConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self.transport = transport
+        self.state: AdapterState | None = None
         #: Parts of a working capability the vendor refuses (a licence, a right), capability -> what:
         #: the capability answers without them; ``phonebot check`` shows them on its row.
         self.left_out: dict[Capability, str] = {}
@@ -114,6 +133,10 @@ class VendorAdapter(ABC):
         if self.left_out.get(capability) != what:
             log.warning("%s refused %s: %s is answered without it", self.display_name, what, capability.value)
             self.left_out[capability] = what
+
+    def use_state(self, state: AdapterState) -> None:
+        """Give the adapter durable state (see :class:`AdapterState`); phonebot does it before any sync or poll."""
+        self.state = state
 
     def operation_paths(self) -> dict[str, Endpoint]:
         """The endpoint table in use: the adapter's own, with the config's ``paths`` overrides."""
@@ -208,6 +231,11 @@ class VendorAdapter(ABC):
     #: nothing; phonebot issues an unguessable token per resource and the URL carries it).
     webhook_auth: ClassVar[Literal["signature", "url_token"]] = "url_token"
 
+    @classmethod
+    def manual_webhook_events(cls, *, include_call_events: bool = False) -> tuple[str, ...]:
+        """The events whose name ends the webhook path, one URL each (``phonebot webhooks url``); ``()``: one URL."""
+        return ()
+
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
         """Raise :class:`~adapters.errors.WebhookAuthError` unless the vendor signed ``body``.
 
@@ -248,6 +276,17 @@ class VendorAdapter(ABC):
         Vendors whose webhooks are set up by hand raise :class:`NotSupported`.
         """
         raise NotSupported(self.display_name, "registering webhooks through its API")
+
+    async def prune_webhooks(
+        self, target_url: str, *, include_call_events: bool = False, everything: bool = False
+    ) -> str:
+        """Delete phonebot's own stale vendor-side subscriptions (all of them with ``everything``).
+
+        Stale: phonebot made them for another ``target_url`` or an event it no longer wants.
+        Returns a one-line summary for ``phonebot webhooks prune``; vendors without
+        :meth:`subscribe_webhooks` raise :class:`NotSupported`.
+        """
+        raise NotSupported(self.display_name, "removing webhooks through its API")
 
     async def poll_alerts(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
         """Events since ``cursor`` (``None`` on first run: remember the present, alert on nothing old)."""

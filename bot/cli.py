@@ -1,4 +1,4 @@
-"""The ``phonebot`` command: ``serve``, ``console`` and ``check``."""
+"""The ``phonebot`` command: ``serve``, ``console``, ``check``, ``alerts …`` and ``webhooks sync|prune|url``."""
 
 from __future__ import annotations
 
@@ -399,6 +399,48 @@ async def _webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
             simulators.stop()
 
 
+def cmd_webhooks_prune(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_webhooks_prune(args, settings))
+
+
+async def _webhooks_prune(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.alerts.service import AlertService
+    from bot.runtime import DEFAULT_SLACK_API_URL, build_adapters
+    from bot.store import open_store
+
+    public_url = args.public_url or settings.phonebot_public_url
+    if not public_url and not args.all:
+        print(
+            "phonebot: pass --public-url or set PHONEBOT_PUBLIC_URL (phonebot keeps the subscriptions for that "
+            "URL and removes its others), or --all to remove every subscription phonebot made.",
+            file=sys.stderr,
+        )
+        return 2
+    config, simulators = _config_and_simulators(args, settings)
+    store = open_store(settings.redis_url)
+    adapters = build_adapters(config)
+    service = AlertService(settings, config, store, store.client, adapters, DEFAULT_SLACK_API_URL)
+    try:
+        results = await service.prune_webhooks(public_url or "https://unused.invalid", everything=args.all)
+        for vendor, summary in results.items():
+            print(f"{vendor}: {summary}")
+        if not results:
+            print("no configured vendor has webhooks phonebot registered through its API")
+        if not store.durable:
+            print(
+                "phonebot: note: without REDIS_URL phonebot keeps no record of the webhooks it made, so there is "
+                "nothing to prune; delete them in the vendor's panel.",
+                file=sys.stderr,
+            )
+        return 1 if any(summary.startswith("failed") for summary in results.values()) else 0
+    finally:
+        for adapter in adapters.values():
+            await adapter.aclose()
+        await store.close()
+        if simulators is not None:
+            simulators.stop()
+
+
 def cmd_webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_webhooks_url(args, settings))
 
@@ -429,7 +471,16 @@ async def _webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as exc:
             print(f"phonebot: {exc}", file=sys.stderr)
             return 2
-        print(f"{public_url}/webhooks/{args.vendor}/{token}")
+        events = adapter_class(args.vendor).manual_webhook_events(include_call_events=args.call_events)
+        for event in events or ("",):  # one URL per event when the vendor's path carries the event
+            print(f"{public_url}/webhooks/{args.vendor}/{token}" + (f"/{event}" if event else ""))
+        if events:
+            print(
+                f"phonebot: note: {len(events)} URLs, one per {adapter_class(args.vendor).display_name} webhook "
+                "event: paste each as the webhook of the event its path ends with (Mobili Stotele panel: "
+                "API \u2192 WEB HOOKS). `phonebot webhooks sync` registers them for you through the API.",
+                file=sys.stderr,
+            )
         if not store.durable and not secret:
             print(
                 "phonebot: note: without REDIS_URL or PHONEBOT_WEBHOOK_SECRET this URL changes every run.",
@@ -493,10 +544,21 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--public-url", help="where vendors reach phonebot (default: $PHONEBOT_PUBLIC_URL)")
     sync.add_argument("--simulate", action="store_true", help="register with the built-in simulators")
     sync.set_defaults(func=cmd_webhooks_sync)
-    url = hooks.add_parser("url", help="print the secret webhook URL for a vendor resource (manual setup)")
+    prune = hooks.add_parser("prune", help="remove phonebot's own stale webhook subscriptions (by their stored ids)")
+    prune.add_argument("--config", help="YAML config file (default: $PHONEBOT_CONFIG)")
+    prune.add_argument("--public-url", help="the current public URL, whose subscriptions are kept")
+    prune.add_argument("--all", action="store_true", help="remove every subscription phonebot made, current ones too")
+    prune.add_argument("--simulate", action="store_true", help="prune at the built-in simulators")
+    prune.set_defaults(func=cmd_webhooks_prune)
+    url = hooks.add_parser(
+        "url", help="print the secret webhook URL(s) for a vendor resource (manual setup; Tele2: one per event)"
+    )
     url.add_argument("vendor")
     url.add_argument("resource", nargs="?", default="account", help="e.g. account, rsvp-42 (default: account)")
     url.add_argument("--public-url", help="where vendors reach phonebot (default: $PHONEBOT_PUBLIC_URL)")
+    url.add_argument(
+        "--call-events", action="store_true", help="Tele2: also the call events (for routes that ask for `call`)"
+    )
     url.set_defaults(func=cmd_webhooks_url)
     return parser
 

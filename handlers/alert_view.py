@@ -137,9 +137,14 @@ def merge(state: AlertState | None, event: AlertEvent) -> AlertState:
     if event.kind == AlertKind.QUEUE_BREACHED:
         changes.update(status="open", figures=dict(event.detail), last_at=event.occurred_at)
     if event.kind in _CLOSING:
-        changes.update(status=_CLOSING[event.kind], resolved_at=event.occurred_at)
-        if event.resolved_by:
+        closing = _CLOSING[event.kind]
+        if state.status != closing:
+            changes.update(status=closing, resolved_at=event.occurred_at)
+            if event.resolved_by:
+                changes["resolved_by"] = event.resolved_by
+        elif event.resolved_by and not (state.resolved_by or state.resolved_by_user):
             changes["resolved_by"] = event.resolved_by
+        # else: the same close told again (a webhook and a poll both saw it): the first one stands
         if event.kind == AlertKind.QUEUE_RECOVERED:
             changes["figures"] = dict(event.detail)
     return state.model_copy(update=changes)

@@ -114,16 +114,18 @@ def _log_for_other(actor: str, whose: Whose, *, login: bool) -> None:
         )
 
 
-async def _login_button(services: Services, queue: QueueStatus, whose: Whose, *, login: bool, actor: str) -> Button:
+async def _login_button(
+    services: Services, queue: QueueStatus, shown: str, whose: Whose, *, login: bool, actor: str
+) -> Button:
     choice = {
         "group_id": queue.group_id,
         "login": login,
-        "name": queue.name[:200],
+        "name": shown[:200],
         "offered_to": actor,
         "for": whose.user_id if whose.other else None,
     }
     token = await Choices(services.store, LOGIN_PICK_ACTION).offer(choice)
-    return Button(label=queue.name, action_id=f"{LOGIN_PICK_ACTION}:{token}", value=token)
+    return Button(label=shown, action_id=f"{LOGIN_PICK_ACTION}:{token}", value=token)
 
 
 async def _status(linked: Linked, whose: Whose, group: str | None) -> Reply:
@@ -132,12 +134,13 @@ async def _status(linked: Linked, whose: Whose, group: str | None) -> Reply:
     if not queues:
         isnt = f"{mention(whose.user_id)} isn't" if whose.other else "You aren't"
         return Reply(text=f"{isnt} in any queue on {linked.adapter.display_name}.")
+    names = queue_names(queues)
     if group is not None:
         matches = match_groups(queues, group)
         if not matches:
             return _no_such_group(group, queues, whose)
         queues = matches
-    lines = [format_queue(queue, who=whose.you) for queue in queues]
+    lines = [format_queue(queue, who=whose.you, name=names[queue.group_id]) for queue in queues]
     return Reply(text="\n".join(lines), context=f"Queue status from {linked.adapter.display_name}")
 
 
@@ -145,7 +148,9 @@ async def _login(
     services: Services, linked: Linked, whose: Whose, group: str | None, *, login: bool, actor: str
 ) -> Reply:
     linked.adapter.require(Capability.QUEUE_LOGIN)
-    queues = [q for q in await linked.adapter.queue_status(linked.identity) if q.me_logged_in is not None]
+    everything = await linked.adapter.queue_status(linked.identity)
+    names = queue_names(everything)
+    queues = [q for q in everything if q.me_logged_in is not None]
     verb = "in to" if login else "out of"
     if not queues:
         has = f"{mention(whose.user_id)} has" if whose.other else "You have"
@@ -158,21 +163,42 @@ async def _login(
         # No group named: only the queues where this would change something.
         candidates = [q for q in queues if q.me_logged_in != login]
         if not candidates:
-            return Reply(text=f"{whose.you_are} already logged {verb} all {whose.your} queues: {_names(queues)}.")
+            shown_all = _names(queues, names)
+            return Reply(text=f"{whose.you_are} already logged {verb} all {whose.your} queues: {shown_all}.")
     if len(candidates) > 1:
         return Reply(
             text=f"Which queue should I log {whose.you} {verb}?",
             buttons=[
-                await _login_button(services, queue, whose, login=login, actor=actor)
+                await _login_button(services, queue, names[queue.group_id], whose, login=login, actor=actor)
                 for queue in candidates[:MAX_BUTTONS]
             ],
         )
     queue = candidates[0]
+    shown = escape(names[queue.group_id])
     if queue.me_logged_in == login:
-        return Reply(text=f"{whose.you_are} already logged {verb} *{escape(queue.name)}*.")
+        return Reply(text=f"{whose.you_are} already logged {verb} *{shown}*.")
     await linked.adapter.queue_login(linked.identity, queue.group_id, logged_in=login)
     _log_for_other(actor, whose, login=login)
-    return Reply(text=f":white_check_mark: {whose.you_are} logged {verb} *{escape(queue.name)}*.")
+    return Reply(text=f":white_check_mark: {whose.you_are} logged {verb} *{shown}*.")
+
+
+def queue_names(queues: list[QueueStatus]) -> dict[str, str]:
+    """Each queue's name as replies show it: with its id after it when another queue has the same name.
+
+    A Relatel reception and an employee group may both be called "Support"; ``Support (reception:10)``
+    and ``Support (group:5)`` tell them apart in every line, button and confirmation, and the id is
+    what ``/queue login <id>`` matches exactly.
+    """
+    seen: dict[str, int] = {}
+    for queue in queues:
+        key = queue.name.strip().casefold()
+        seen[key] = seen.get(key, 0) + 1
+    return {
+        queue.group_id: f"{queue.name.strip()} ({queue.group_id})"
+        if seen[queue.name.strip().casefold()] > 1
+        else queue.name
+        for queue in queues
+    }
 
 
 def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
@@ -184,8 +210,9 @@ def match_groups(queues: list[QueueStatus], wanted: str) -> list[QueueStatus]:
     return [q for q in queues if needle in q.name.lower()]
 
 
-def _names(queues: list[QueueStatus]) -> str:
-    return ", ".join(f"*{escape(q.name)}*" for q in queues)
+def _names(queues: list[QueueStatus], names: dict[str, str] | None = None) -> str:
+    shown = names or queue_names(queues)
+    return ", ".join(f"*{escape(shown.get(q.group_id, q.name))}*" for q in queues)
 
 
 def _no_such_group(group: str, queues: list[QueueStatus], whose: Whose) -> Reply:
@@ -195,8 +222,9 @@ def _no_such_group(group: str, queues: list[QueueStatus], whose: Whose) -> Reply
     )
 
 
-def format_queue(queue: QueueStatus, *, who: str = "you") -> str:
-    """One mrkdwn line per queue with whatever figures the vendor gives (``who``: whose login it shows)."""
+def format_queue(queue: QueueStatus, *, who: str = "you", name: str | None = None) -> str:
+    """One mrkdwn line per queue with whatever figures the vendor gives (``who``: whose login it shows;
+    ``name``: the queue as :func:`queue_names` shows it)."""
     facts: list[str] = []
     if queue.calls_waiting is not None:
         icon = ":red_circle:" if queue.calls_waiting else ":large_green_circle:"
@@ -210,8 +238,8 @@ def format_queue(queue: QueueStatus, *, who: str = "you") -> str:
         facts.append(f"today {queue.answered_today or 0} answered / {queue.missed_today or 0} missed")
     if queue.me_logged_in is not None:
         facts.append(f"{who}: logged in" if queue.me_logged_in else f"{who}: logged out")
-    name = escape(queue.name)
-    return f"*{name}* — " + " · ".join(facts) if facts else f"*{name}*"
+    shown = escape(name or queue.name)
+    return f"*{shown}* — " + " · ".join(facts) if facts else f"*{shown}*"
 
 
 def format_seconds(seconds: int) -> str:

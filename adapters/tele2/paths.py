@@ -47,13 +47,23 @@ ENDPOINTS: dict[str, Endpoint] = {
         "S1 GetContacts: initial_contact_id required (0 = from the start, per the S2 polling policy), "
         "limit, offset; no name search; 404 'No items found' = empty (seed)",
     ),
+    # -- lost callers ---------------------------------------------------------------------------
+    "lost_calls": Endpoint(
+        "GET",
+        "/lost_calls",
+        "public",
+        "S1 GetLostCalls / seed 'Get lost calls' (003 ~448-500): limit, offset, destination, date_from, "
+        "date_to; data = [{contact_name, destination, attempts, callerid, last_contact}], no id; "
+        "404 'No items found' = none open",
+    ),
     # -- webhooks -------------------------------------------------------------------------------
     "webhooks": Endpoint(
         "GET",
         "/webhooks",
         "inferred",
-        "NOT in S1/S3: the notes (section 5, last row) infer it; the panel lists webhooks under "
-        "API -> WEB HOOKS. Response shape guessed; 404 = none, as for the other lists",
+        "NOT in S1/S3 nor the seed: the notes (section 5, last row) infer it; the panel lists webhooks "
+        "under API -> WEB HOOKS. Response shape guessed. A 404/405 means the route is missing (what the "
+        "documented API does), NOT 'no webhooks': phonebot then relies on the ids it recorded",
     ),
     "webhook.subscribe": Endpoint(
         "POST",

@@ -4,18 +4,24 @@ It serves the subset :class:`~adapters.tele2.adapter.Tele2Adapter` uses, under `
 behaves like the vendor where it matters: every answer is the ``{"version", "status",
 "statusCode", "message", "data"}`` envelope; a missing or unknown ``Authorization: Bearer <key>``
 gets 401; lists that match nothing answer ``404 No items found``; ``/trigger/contacts`` insists on
-``initial_contact_id`` and returns newest first; ``POST /dial`` checks both required fields and
-records the dial in :attr:`Tele2Simulator.dials`; ``POST /webhooks/<Event>`` answers the new id as
-the string ``data`` (and a ``Location`` header), and the 21st webhook of the account gets ``403
-Webhook limit reached``. ``GET /webhooks`` is served although the Swagger does not publish it
-(the adapter infers it; see ``paths.py``). Fault injection and request recording come from
-:class:`SimulatorBase`.
+``initial_contact_id`` and returns newest first; ``GET /lost_calls`` (Swagger ``GetLostCalls``)
+lists the open lost callers with ``limit``/``offset``/``destination``/``date_from``/``date_to``;
+``POST /dial`` checks both required fields and records the dial in :attr:`Tele2Simulator.dials`;
+``POST /webhooks/<Event>`` answers the new id as the string ``data`` (and a ``Location`` header),
+and the 21st webhook of the account gets ``403 Webhook limit reached`` (seed, "Common errors").
+There is **no** ``GET /webhooks``: the Swagger and the seed publish no way to list webhooks, so
+the simulator answers it 404 like any unknown route (``serve_webhook_list=True`` serves the
+inferred list, for tests of an account that has it). Fault injection and request recording come
+from :class:`SimulatorBase`.
 
 :meth:`Tele2Simulator.send_webhook` plays the vendor's side of webhooks: it POSTs a callback body
-built from the Swagger's ``x-ms-notification-content`` schema of the event (values from the demo
-company) to every subscription of that event, so end-to-end tests get real deliveries. The
-``eventType`` strings are the vendor-side names the Swagger's descriptions use
-("LostCallerCreated", …): what the live service sends is undocumented.
+with every field of the Swagger's ``x-ms-notification-content`` schema of the event (values from
+the demo company) to every subscription of that event, so end-to-end tests get real deliveries.
+The values are spelled like real captured callbacks (``tests/fixtures/tele2/captured``):
+``"type": "Event"``, ``"version": "v1"``, ``eventType`` = the event name, times
+``2018-04-25T13:52:02+0000`` in UTC, numbers national without a prefix, and ``callEnded`` on
+``CallCompleted``. Lost-caller callbacks also update the list ``GET /lost_calls`` serves, and
+:meth:`Tele2Simulator.lose_call` / :meth:`Tele2Simulator.reach_caller` change it as the PBX would.
 
 Usage::
 
@@ -42,8 +48,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import phonenumbers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.simulation import SimulatorBase
@@ -63,12 +70,14 @@ FOREIGN_WEBHOOKS: tuple[tuple[str, str], ...] = (
     ("CallCompleted", "https://flows.power-automate.invalid/call-completed"),
     ("VoicemailCreated", "https://flows.power-automate.invalid/voicemail"),
 )
-#: ``eventType`` per event, as the Swagger's descriptions name them (the live strings are undocumented).
-EVENT_TYPES: dict[str, str] = {
-    **{name: name for name in WEBHOOK_EVENTS},
-    "LostCallerAdded": "LostCallerCreated",
-    "LostCallerRemoved": "LostCallerDeleted",
-}
+#: ``eventType`` per event: real callbacks carry the event name itself (captured fixtures), although the
+#: Swagger's descriptions also say "LostCallerCreated", "CallCompletedEvent" (the adapter reads those too).
+EVENT_TYPES: dict[str, str] = {name: name for name in WEBHOOK_EVENTS}
+#: ``type`` and ``version`` of a callback envelope, as real callbacks spell them (captured fixtures).
+CALLBACK_TYPE = "Event"
+CALLBACK_VERSION = "v1"
+#: Where national numbers in callbacks are read (numbers are sent national, without a prefix).
+REGION = "LT"
 
 
 def _utcnow() -> datetime:
@@ -78,6 +87,28 @@ def _utcnow() -> datetime:
 def _local(moment: datetime) -> str:
     """Vendor-style local time (``2026-10-06 12:58:00``): the format is undocumented, this is a guess."""
     return moment.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _stamp(moment: datetime) -> str:
+    """A callback time as real callbacks spell it: UTC with a ``+0000`` offset (captured fixtures)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _national(number: str) -> str:
+    """``+37069912345`` -> ``69912345``: how real callbacks carry numbers (national, no prefix)."""
+    parsed = phonenumbers.parse(number, REGION)
+    if parsed.country_code != phonenumbers.country_code_for_region(REGION):
+        return number.lstrip("+")
+    return str(phonenumbers.national_significant_number(parsed))
+
+
+def _moment(raw: str) -> datetime | None:
+    """A ``date_from``/``date_to`` value (ISO 8601, the Swagger's ``date-time``), or ``None`` if unreadable."""
+    try:
+        parsed = datetime.fromisoformat(raw.strip().replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=ZONE)
 
 
 def _envelope(data: Any, *, status: int = 200, message: str = "OK") -> Json:
@@ -137,7 +168,9 @@ class Tele2Simulator(SimulatorBase):
         prefix: path prefix of the API (the real one is ``/api/v2``).
         webhook_limit: webhooks one account may hold (Tele2: 20).
         echo_ids: answer a subscribe with the new id as ``data``; ``False`` answers a bare text
-            (what the live service returns there is undocumented).
+            (what the live service returns there is undocumented; the ``Location`` header still names it).
+        serve_webhook_list: serve the inferred ``GET /webhooks`` (not in the Swagger; off by default).
+        send_location: answer a subscribe with a ``Location`` header naming the new webhook.
     """
 
     api_keys: set[str] = field(default_factory=lambda: {API_KEY})
@@ -145,9 +178,13 @@ class Tele2Simulator(SimulatorBase):
     prefix: str = "/api/v2"
     webhook_limit: int = WEBHOOK_LIMIT
     echo_ids: bool = True
+    serve_webhook_list: bool = False
+    send_location: bool = True
     employees: dict[int, Json] = field(default_factory=dict, init=False)
     groups: dict[int, Json] = field(default_factory=dict, init=False)
     webhooks: dict[int, Json] = field(default_factory=dict, init=False)
+    #: The open lost callers ``GET /lost_calls`` lists, by (callerid, destination) as callbacks spell them.
+    lost_callers: dict[tuple[str, str], Json] = field(default_factory=dict, init=False)
     dials: list[SimulatedDial] = field(default_factory=list, init=False)
     deliveries: list[WebhookDelivery] = field(default_factory=list, init=False)
     canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict, init=False)
@@ -181,6 +218,32 @@ class Tele2Simulator(SimulatorBase):
         """The account's webhooks (of ``event`` only, when given), oldest first."""
         return [copy.deepcopy(w) for w in self.webhooks.values() if event is None or w["event"] == event]
 
+    def lose_call(self, caller: str, *, line: str = MAIN_LINE, contact_name: str = "") -> tuple[str, Json]:
+        """A caller's call went unanswered: add them to the lost list, or count one more attempt.
+
+        Returns the event Tele2 would announce (``LostCallerAdded`` or ``LostCallerUpdated``) and its
+        ``data``; nothing is delivered (see :meth:`send_webhook`), as when nobody listens.
+        """
+        key = (_national(caller), _national(line))
+        row = self.lost_callers.get(key)
+        event = "LostCallerUpdated" if row is not None else "LostCallerAdded"
+        attempts = (row["attempts"] if row is not None else 0) + 1
+        self.lost_callers[key] = {
+            "contact_name": contact_name or (row or {}).get("contact_name", ""),
+            "destination": key[1],
+            "attempts": attempts,
+            "callerid": key[0],
+            "last_contact": _stamp(self.clock()),
+        }
+        return event, copy.deepcopy(self.lost_callers[key])
+
+    def reach_caller(self, caller: str, *, line: str = MAIN_LINE) -> Json | None:
+        """The caller was called back (or got through): off the lost list; the ``LostCallerRemoved`` data."""
+        key = (_national(caller), _national(line))
+        if self.lost_callers.pop(key, None) is None:
+            return None
+        return {"destination": key[1], "callerid": key[0]}
+
     def respond_with(self, method: str, path: str, body: Any, *, status: int = 200) -> None:
         """Answer ``method path`` (relative to the prefix) with ``body`` as JSON until :meth:`reset`."""
         self.canned[(method.upper(), self.prefix + path)] = (status, body)
@@ -191,7 +254,7 @@ class Tele2Simulator(SimulatorBase):
             raise ValueError(f"unknown webhook event {event!r}; known: {', '.join(WEBHOOK_EVENTS)}")
         data = self._payload(event)
         data.update(payload_overrides or {})
-        return {"type": "webhook", "version": API_VERSION, "eventType": EVENT_TYPES[event], "data": data}
+        return {"type": CALLBACK_TYPE, "version": CALLBACK_VERSION, "eventType": EVENT_TYPES[event], "data": data}
 
     async def send_webhook(self, event_type: str, payload_overrides: Json | None = None) -> httpx.Response:
         """POST one ``event_type`` callback to every subscription of it, as Tele2 would.
@@ -231,6 +294,7 @@ class Tele2Simulator(SimulatorBase):
         table: list[tuple[str, str, Handler]] = [
             ("POST", "/dial", self._dial),
             ("GET", "/trigger/contacts", self._list_contacts),
+            ("GET", "/lost_calls", self._list_lost_calls),
             ("GET", "/webhooks", self._list_webhooks),
             ("POST", "/webhooks/{event}", self._subscribe),
             ("DELETE", "/webhooks/{webhook_id}", self._unsubscribe),
@@ -243,6 +307,8 @@ class Tele2Simulator(SimulatorBase):
             if canned is not None:
                 status, body = canned
                 return JSONResponse(body, status_code=status)
+            if handler == self._list_webhooks and not self.serve_webhook_list:
+                return PlainTextResponse("Not Found", status_code=404)  # what any route the API lacks answers
             scheme, _, key = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or key.strip() not in self.api_keys:
                 return _error(401, "Unauthorized")
@@ -280,6 +346,26 @@ class Tele2Simulator(SimulatorBase):
             return _error(404, "No items found")
         return _answer(copy.deepcopy(page))
 
+    async def _list_lost_calls(self, request: Request) -> Response:
+        limit = _int_param(request, "limit")
+        offset = _int_param(request, "offset") or 0
+        bounds = {name: request.query_params.get(name) for name in ("date_from", "date_to")}
+        moments = {name: _moment(raw) for name, raw in bounds.items() if raw is not None}
+        if (limit is not None and limit < 1) or offset < 0 or None in moments.values():
+            return _error(422, "Unprocessable Entity: limit and offset are integers, dates are date-time")
+        destination = request.query_params.get("destination")
+        rows = sorted(self.lost_callers.values(), key=lambda row: row["last_contact"], reverse=True)
+        if destination is not None:
+            rows = [row for row in rows if row["destination"] == _national(destination)]
+        since, until = moments.get("date_from"), moments.get("date_to")
+        if since is not None or until is not None:
+            stamped = [(row, datetime.strptime(row["last_contact"], "%Y-%m-%dT%H:%M:%S%z")) for row in rows]
+            rows = [r for r, at in stamped if (since is None or at >= since) and (until is None or at <= until)]
+        page = rows[offset : offset + (limit or 25)]
+        if not page:
+            return _error(404, "No items found")
+        return _answer(copy.deepcopy(page))
+
     async def _list_webhooks(self, request: Request) -> Response:
         if not self.webhooks:
             return _error(404, "No items found")
@@ -298,7 +384,7 @@ class Tele2Simulator(SimulatorBase):
         webhook = self.add_webhook(event, endpoint)
         location = f"{request.base_url}".rstrip("/") + f"{self.prefix}/webhooks/{webhook['id']}"
         data = str(webhook["id"]) if self.echo_ids else "Webhook created"
-        return _answer(data, message="Webhook created", headers={"Location": location})
+        return _answer(data, message="Webhook created", headers={"Location": location} if self.send_location else None)
 
     async def _unsubscribe(self, request: Request) -> Response:
         raw = request.path_params["webhook_id"]
@@ -311,6 +397,7 @@ class Tele2Simulator(SimulatorBase):
     # -- webhook deliveries ---------------------------------------------------------------
     def _delivery(self, event: str, overrides: Json | None) -> tuple[Json, list[str]]:
         body = self.webhook_body(event, overrides)
+        self._track_lost(event, body["data"])
         targets = [w["endpoint"] for w in self.webhooks.values() if w["event"] == event]
         if not targets:
             raise LookupError(f"no webhook subscribed to {event}")
@@ -329,15 +416,34 @@ class Tele2Simulator(SimulatorBase):
             raise failure
         return next((answer for answer in reached if not answer.is_success), reached[-1])
 
+    def _track_lost(self, event: str, data: Json) -> None:
+        """What a lost-caller callback announces is what ``GET /lost_calls`` lists from then on."""
+        caller, line = data.get("callerid"), data.get("destination")
+        if not isinstance(caller, str) or not isinstance(line, str):
+            return
+        key = (
+            _national(caller) if caller.startswith("+") else caller,
+            _national(line) if line.startswith("+") else line,
+        )
+        if event == "LostCallerRemoved":
+            self.lost_callers.pop(key, None)
+        elif event in ("LostCallerAdded", "LostCallerUpdated"):
+            fields = ("contact_name", "destination", "attempts", "callerid", "last_contact")
+            self.lost_callers[key] = {name: data.get(name) for name in fields} | {
+                "callerid": key[0],
+                "destination": key[1],
+            }
+
     def _payload(self, event: str) -> Json:
-        """Demo values for every field the Swagger lists for ``event``, in its names and types."""
+        """Demo values for every field the Swagger lists for ``event``, in its names and types, spelled as
+        real callbacks spell them (plus ``callEnded`` on ``CallCompleted``, which real ones carry)."""
         now = self.clock()
-        started = _local(now - timedelta(minutes=2))
-        connected = _local(now - timedelta(seconds=100))
+        started = _stamp(now - timedelta(minutes=2))
+        connected = _stamp(now - timedelta(seconds=100))
         call: Json = {
             "callID": 5001,
-            "caller": "+37069912345",
-            "destination": MAIN_LINE,
+            "caller": _national("+37069912345"),
+            "destination": _national(MAIN_LINE),
             "direction": "in",
             "status": 1,
             "callStarted": started,
@@ -345,16 +451,17 @@ class Tele2Simulator(SimulatorBase):
         }
         lost: Json = {
             "contact_name": "UAB Medis",
-            "destination": MAIN_LINE,
+            "destination": _national(MAIN_LINE),
             "attempts": 1,
-            "callerid": "+37069912345",
-            "last_contact": _local(now),
+            "callerid": _national("+37069912345"),
+            "last_contact": _stamp(now),
         }
-        voicemail: Json = {"sender": "+37069954321", "voicemailID": 7001}
+        voicemail: Json = {"sender": _national("+37069954321"), "voicemailID": 7001}
+        completed = {**call, "callConnected": connected, "connectionTime": 95, "previous_contactID": 0}
         payloads: dict[str, Json] = {
             "CallStarted": call,
             "CallConnected": {**call, "callConnected": connected},
-            "CallCompleted": {**call, "callConnected": connected, "connectionTime": 95, "previous_contactID": 0},
+            "CallCompleted": {**completed, "callEnded": _stamp(now)},
             "CallTransfered": {
                 **call,
                 "callConnected": connected,
@@ -372,7 +479,7 @@ class Tele2Simulator(SimulatorBase):
             },
             "LostCallerAdded": lost,
             "LostCallerUpdated": {**lost, "attempts": 2},
-            "LostCallerRemoved": {"destination": MAIN_LINE, "callerid": "+37069912345"},
+            "LostCallerRemoved": {"destination": _national(MAIN_LINE), "callerid": _national("+37069912345")},
             "VoicemailCreated": {
                 **voicemail,
                 "length": 23,
@@ -417,6 +524,7 @@ class Tele2Simulator(SimulatorBase):
                 ],
             }
         self.webhooks = {}
+        self.lost_callers = {}
         self._ids = itertools.count(1)
         for event, endpoint in FOREIGN_WEBHOOKS:
             self.add_webhook(event, endpoint)

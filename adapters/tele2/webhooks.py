@@ -20,8 +20,9 @@ Mapping (``caller``/``line`` are E.164 with '+', national numbers read in the co
 ===================  ====================  ==========================  ==========================================
 event                kind                  subject                     idempotency key (after ``tele2:<event>:``)
 ===================  ====================  ==========================  ==========================================
-LostCallerAdded      LOST_CALL_OPENED      ``lost:<caller>:<line>``    caller, line, attempts, last_contact
-LostCallerUpdated    LOST_CALL_UPDATED     ``lost:<caller>:<line>``    caller, line, attempts, last_contact
+LostCallerAdded      LOST_CALL_OPENED      ``lost:<caller>:<line>``    ``tele2:lost:`` caller, line, attempts,
+                                                                       last_contact (UTC; shared, see below)
+LostCallerUpdated    LOST_CALL_UPDATED     ``lost:<caller>:<line>``    the same ``tele2:lost:`` key
 LostCallerRemoved    LOST_CALL_RESOLVED    ``lost:<caller>:<line>``    caller, line, minute of receipt (see below)
 VoicemailCreated     VOICEMAIL_NEW         ``voicemail:<voicemailID>`` voicemailID
 VoicemailDeleted     VOICEMAIL_REMOVED     ``voicemail:<voicemailID>`` voicemailID
@@ -33,11 +34,14 @@ CallRecorded         CALL_EVENT            ``call:<callID>``           recording
 ===================  ====================  ==========================  ==========================================
 
 Callbacks carry no event id, so a key is built from the fact itself: a redelivery repeats it, a new
-failed attempt changes ``attempts`` and ``last_contact``. ``LostCallerRemoved`` has nothing but the
-caller and the line, so only the time of receipt tells a redelivery from the removal of a later
-lost call by the same caller: removals received within the same minute share a key. The cost of a
-redelivery across a minute boundary is a second, harmless "resolved"; the cost of a too-wide window
-would be a lost call that never shows as resolved.
+failed attempt changes ``attempts`` and ``last_contact``. Added and Updated share one key,
+``tele2:lost:<caller>:<line>:<attempts>:<last_contact as UTC>``, which ``GET /lost_calls`` rows
+get too (:func:`lost_caller_event`), so a lost caller pushed and listed is queued once.
+``LostCallerRemoved`` has nothing but the caller and the line, so only the time of receipt tells a
+redelivery from the removal of a later lost call by the same caller: removals received within the
+same minute share a key. The cost of a redelivery across a minute boundary is a second, harmless
+"resolved" (a close told twice keeps the first); the cost of a too-wide window would be a lost
+call that never shows as resolved.
 
 ``occurred_at`` is the vendor's time where the payload has one (``last_contact``, ``callStarted``,
 ``callConnected``; a time without an offset is local time in the configured zone), else the time of
@@ -47,6 +51,7 @@ match), ``contact_id`` (the employee) and the vendor's raw codes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -98,7 +103,7 @@ class WebhookSyncResult:
         created: subscriptions made now.
         reused: phonebot's subscriptions that were already there.
         removed: duplicate subscriptions of phonebot's (same event and URL), deleted.
-        total: webhooks the account holds afterwards, phonebot's and anyone else's.
+        total: webhooks the account holds afterwards (only phonebot's when ``listed`` is False).
         limit: the most it may hold.
     """
 
@@ -107,6 +112,10 @@ class WebhookSyncResult:
     removed: tuple[Webhook, ...]
     total: int
     limit: int
+    #: phonebot's recorded subscriptions that are not current (``phonebot webhooks prune`` removes them).
+    stale: tuple[Webhook, ...] = ()
+    #: True when Tele2 listed its webhooks (``total`` counts everyone's), False when only phonebot's record was used.
+    listed: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,15 @@ class SyncPlan:
     remove: tuple[Webhook, ...]
     existing: int
     total: int
+
+
+#: What phonebot subscribes by default: the lost-caller and voicemail events (the alerts).
+ALERT_EVENTS: tuple[str, ...] = tuple(e for e in WEBHOOK_EVENTS if e.startswith(("LostCaller", "Voicemail")))
+
+
+def webhook_events(*, include_call_events: bool = False) -> tuple[str, ...]:
+    """The events phonebot subscribes: :data:`ALERT_EVENTS`, and every call event too on request."""
+    return WEBHOOK_EVENTS if include_call_events else ALERT_EVENTS
 
 
 def endpoint_for(target_url: str, event: str) -> str:
@@ -181,6 +199,77 @@ def plan_sync(
     return SyncPlan(create=create, reuse=reused, remove=tuple(remove), existing=len(existing), total=total)
 
 
+# -- phonebot's own record of its subscriptions ----------------------------------------------------
+#: Version of the JSON phonebot keeps its subscription ids in (see :func:`dump_records`).
+RECORDS_VERSION = 1
+
+
+def dump_records(webhooks: Sequence[Webhook]) -> str:
+    """The subscriptions phonebot made, as the JSON it keeps in its store."""
+    rows = [{"id": w.id, "event": w.event, "endpoint": w.endpoint} for w in webhooks]
+    return json.dumps({"v": RECORDS_VERSION, "webhooks": rows}, separators=(",", ":"))
+
+
+def load_records(raw: str | None) -> list[Webhook]:
+    """What :func:`dump_records` wrote (``[]`` for nothing stored).
+
+    Raises:
+        ValueError: the stored value is not a record of this version.
+    """
+    if raw is None:
+        return []
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("v") != RECORDS_VERSION or not isinstance(data.get("webhooks"), list):
+        raise ValueError("not a webhook record of this version")
+    records: list[Webhook] = []
+    for row in data["webhooks"]:
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("event", "endpoint")):
+            raise ValueError("a webhook record without event or endpoint")
+        webhook_id = row.get("id")
+        if webhook_id is not None and not isinstance(webhook_id, str):
+            raise ValueError("a webhook record whose id is not text")
+        records.append(Webhook(id=webhook_id, event=row["event"], endpoint=row["endpoint"]))
+    return records
+
+
+def is_wanted(webhook: Webhook, *, target_url: str, events: Sequence[str]) -> bool:
+    """True when ``webhook`` is one of the subscriptions ``target_url`` should have for ``events``."""
+    return webhook.event in events and is_ours(webhook, target_url)
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """Which of phonebot's recorded subscriptions :meth:`Tele2Adapter.prune_webhooks` deletes.
+
+    Args:
+        remove: stale ones with an id (another URL, an event no longer wanted, a duplicate).
+        keep: the current ones (one per wanted event).
+        unremovable: stale ones Tele2 never gave an id for (delete them in the panel).
+    """
+
+    remove: tuple[Webhook, ...]
+    keep: tuple[Webhook, ...]
+    unremovable: tuple[Webhook, ...]
+
+
+def plan_prune(
+    records: Sequence[Webhook], *, target_url: str, events: Sequence[str], everything: bool = False
+) -> PrunePlan:
+    """Split phonebot's records into current and stale; with ``everything`` all of them are stale."""
+    keep: dict[str, Webhook] = {}
+    stale: list[Webhook] = []
+    for webhook in records:
+        if not everything and is_wanted(webhook, target_url=target_url, events=events) and webhook.event not in keep:
+            keep[webhook.event] = webhook
+        else:
+            stale.append(webhook)
+    return PrunePlan(
+        remove=tuple(w for w in stale if w.id is not None),
+        keep=tuple(keep.values()),
+        unremovable=tuple(w for w in stale if w.id is None),
+    )
+
+
 # -- callbacks -------------------------------------------------------------------------------------
 def parse_webhook(
     body: bytes,
@@ -227,6 +316,50 @@ def parse_webhook(
     return [mapper.map(data)]
 
 
+def lost_time_key(raw: str | None, zone: tzinfo) -> str:
+    """``last_contact`` as it goes into idempotency keys: UTC ISO when readable, so every spelling of one
+    instant (``+0000``, ``+00:00``, local time) gives the same key; else the text as sent."""
+    moment = wire.parse_time(raw, zone)
+    if moment is not None:
+        return moment.strftime("%Y%m%dT%H%M%SZ")
+    return (raw or "").strip()
+
+
+def lost_caller_event(
+    row: wire.LostCallerAddedData, *, vendor: str, region: str, zone: tzinfo, received_at: datetime
+) -> AlertEvent:
+    """An open lost caller of ``GET /lost_calls`` as the very event (and key) its webhook would have made.
+
+    ``attempts`` above one is what ``LostCallerUpdated`` reports, else ``LostCallerAdded``; both share
+    one idempotency key per (caller, line, attempts, last_contact), so a caller seen by webhook and
+    again by the list is queued once.
+    """
+    event = "LostCallerUpdated" if (row.attempts or 1) > 1 else "LostCallerAdded"
+    return _Mapper(vendor=vendor, event=event, region=region, zone=zone, received_at=received_at).map(row)
+
+
+def lost_caller_gone(
+    row: wire.LostCallerAddedData, *, vendor: str, region: str, zone: tzinfo, received_at: datetime
+) -> AlertEvent:
+    """``LOST_CALL_RESOLVED`` for a caller ``GET /lost_calls`` listed before and lists no longer.
+
+    The key names the episode (attempts and last contact), so the same disappearance read twice
+    queues once, and a later lost call by the same caller can resolve again.
+    """
+    mapper = _Mapper(vendor=vendor, event="LostCallerRemoved", region=region, zone=zone, received_at=received_at)
+    caller, line = mapper._party(row.callerid), mapper._party(row.destination)
+    line_number = mapper._number(row.destination)
+    return mapper._event(
+        AlertKind.LOST_CALL_RESOLVED,
+        subject=f"lost:{caller}:{line}",
+        key=[caller, line, row.attempts, lost_time_key(row.last_contact, zone)],
+        key_name="lost-gone",
+        caller_number=mapper._number(row.callerid),
+        line=line_number or row.destination.strip() or None,
+        detail={"line_number": line_number},
+    )
+
+
 @dataclass(frozen=True)
 class _Mapper:
     vendor: str
@@ -265,8 +398,11 @@ class _Mapper:
         caller, line = self._party(data.callerid), self._party(data.destination)
         line_number = self._number(data.destination)
         detail: dict[str, Any] = {"line_number": line_number}
+        key_name = self.event
         if isinstance(data, wire.LostCallerAddedData):
-            key: list[object] = [caller, line, data.attempts, data.last_contact]
+            # One key for the fact, however it arrived (webhook Added/Updated or GET /lost_calls).
+            key_name = "lost"
+            key: list[object] = [caller, line, data.attempts, lost_time_key(data.last_contact, self.zone)]
             occurred = wire.parse_time(data.last_contact, self.zone)
             detail["last_contact"] = data.last_contact
             name, attempts = data.contact_name or None, data.attempts
@@ -277,6 +413,7 @@ class _Mapper:
             _LOST_KINDS[self.event],
             subject=f"lost:{caller}:{line}",
             key=key,
+            key_name=key_name,
             occurred_at=occurred,
             caller_number=self._number(data.callerid),
             caller_name=name,
@@ -310,6 +447,9 @@ class _Mapper:
         elif self.event == "CallConnected":
             key.append(data.contactID)
             occurred = wire.parse_time(connected, self.zone)
+        elif self.event == "CallCompleted":
+            # Not in the Swagger's callback schema, but real callbacks carry it (``tests/fixtures/tele2/captured``).
+            occurred = wire.parse_time(data.callEnded, self.zone) if isinstance(data, wire.CallCompletedData) else None
         elif self.event == "CallTransfered":
             key += [previous, data.contactID]
         line_number = self._number(data.destination)
@@ -353,13 +493,15 @@ class _Mapper:
         key: Sequence[object],
         detail: Mapping[str, Any],
         occurred_at: datetime | None = None,
+        key_name: str | None = None,
         **fields: Any,
     ) -> AlertEvent:
+        parts = ("" if part is None else str(part) for part in key)
         return AlertEvent(
             kind=kind,
             vendor=self.vendor,
             subject=subject,
-            idempotency_key=":".join(["tele2", self.event, *("" if part is None else str(part) for part in key)]),
+            idempotency_key=":".join(["tele2", key_name or self.event, *parts]),
             occurred_at=occurred_at or self.received_at,
             detail={"event": self.event, **without_empty(detail)},
             **fields,

@@ -23,6 +23,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from adapters.tele2.paths import WEBHOOK_EVENTS
 
 _NON_DIGITS = re.compile(r"\D")
+_COLONLESS_OFFSET = re.compile(r"\d[+-]\d{4}$")
 
 
 class _Wire(BaseModel):
@@ -117,6 +118,8 @@ class CallCompletedData(CallConnectedData):
 
     connectionTime: int | None = Field(default=None, ge=0)
     previous_contactID: int | None = None
+    #: Not in the Swagger's callback schema (only in call history), but in real callbacks (captured fixtures).
+    callEnded: str | None = None
 
 
 class CallTransferedData(CallCompletedData):
@@ -240,15 +243,39 @@ def to_e164(raw: str | None, region: str) -> str | None:
     return None
 
 
+def dial_number(e164: str, dial_format: str, region: str) -> str:
+    """An E.164 number (``+37061234567``) as ``POST /dial`` should get it in ``dial_format``.
+
+    ``e164`` keeps it; ``e164_no_plus`` drops the ``+``; ``national`` gives the national significant
+    number (``61234567``, no trunk or country prefix), as real callbacks spell numbers of the home
+    ``region``; a number of another country has no national form there, so it stays E.164.
+    """
+    if dial_format == "e164":
+        return e164
+    if dial_format == "e164_no_plus":
+        return e164.lstrip("+")
+    try:
+        number = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code != phonenumbers.country_code_for_region(region):
+        return e164
+    return str(phonenumbers.national_significant_number(number))
+
+
 def parse_time(raw: str | None, zone: tzinfo) -> datetime | None:
     """A vendor timestamp as aware UTC, or ``None`` when empty or unreadable.
 
-    The format is undocumented: ISO 8601 (``T`` or space separated, with or without an offset)
-    and epoch seconds are read; a time without an offset is taken as local time in ``zone``.
+    The Swagger gives no format. Real callbacks send ``2018-04-25T13:52:02+0000`` (an offset without
+    a colon; captured fixtures); ISO 8601 (``T`` or space separated, with or without an offset,
+    ``Z``, ``+00:00`` or ``+0000``) and epoch seconds are read; a time without an offset is local
+    time in ``zone``.
     """
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
+    if _COLONLESS_OFFSET.search(text):  # +0000 -> +00:00: fromisoformat reads both only from Python 3.11 on
+        text = text[:-2] + ":" + text[-2:]
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

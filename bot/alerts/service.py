@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -35,7 +38,7 @@ from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
 from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
 from bot.slack_http import SlackSession
-from bot.store import Store
+from bot.store import Store, VendorState
 from bot.supervisor import Supervisor
 from bot.webhook_auth import UrlTokens
 from bot.webhooks import WebhookRouter
@@ -43,6 +46,9 @@ from bot.webhooks import WebhookRouter
 log = logging.getLogger(__name__)
 
 WORKER_TASK = "alert-worker"
+#: One webhook sync or prune at a time, across replicas and the CLI.
+WEBHOOK_LOCK_KEY = "phonebot:webhooks:sync-lock"
+WEBHOOK_LOCK_SECONDS = 120
 #: How often the queue gauges are refreshed.
 QUEUE_GAUGE_SECONDS = 5.0
 
@@ -86,8 +92,12 @@ class AlertService:
         )
         self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
         self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
+        for name, adapter in adapters.items():  # what an adapter must remember across restarts (Tele2: webhook ids)
+            adapter.use_state(VendorState(store, name))
         self.tokens: UrlTokens | None = None
         self.listen: ListenLinks | None = None  # once started
+        #: What the webhook sync at startup reported per vendor, once it finished (``None`` before).
+        self.startup_sync: dict[str, str] | None = None
         self._stop = asyncio.Event()
         self.supervisor = Supervisor(self._stop)
 
@@ -116,18 +126,68 @@ class AlertService:
         log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
 
     async def sync_webhooks(self, public_url: str) -> dict[str, str]:
-        """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor."""
+        """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor.
+
+        One sync at a time across replicas and ``phonebot webhooks sync`` (a lock in the store): two
+        replicas starting together would otherwise both find nothing recorded and both subscribe.
+        """
+        async with self._webhook_lock():
+            return await self._each_url_token_vendor(
+                public_url, lambda adapter, url, calls: adapter.subscribe_webhooks(url, include_call_events=calls)
+            )
+
+    async def prune_webhooks(self, public_url: str, *, everything: bool = False) -> dict[str, str]:
+        """Remove phonebot's own stale webhook subscriptions (by the ids it recorded); a summary per vendor."""
+        async with self._webhook_lock():
+            return await self._each_url_token_vendor(
+                public_url,
+                lambda adapter, url, calls: adapter.prune_webhooks(
+                    url, include_call_events=calls, everything=everything
+                ),
+            )
+
+    @contextlib.asynccontextmanager
+    async def _webhook_lock(self) -> AsyncIterator[None]:
+        """Hold ``phonebot:webhooks:sync-lock`` (waiting up to its lifetime for another holder to finish)."""
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + WEBHOOK_LOCK_SECONDS
+        while not await self.store.set_if_absent(WEBHOOK_LOCK_KEY, token, ttl=WEBHOOK_LOCK_SECONDS):
+            if time.monotonic() > deadline:  # a holder that died keeps it no longer than its TTL
+                log.warning("webhook sync: another sync held the lock for %d s; going ahead", WEBHOOK_LOCK_SECONDS)
+                break
+            await asyncio.sleep(0.2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                if await self.store.get(WEBHOOK_LOCK_KEY) == token:
+                    await self.store.delete(WEBHOOK_LOCK_KEY)
+
+    async def webhook_url(self, public_url: str, vendor: str) -> str:
+        """The callback URL ``sync`` gives ``vendor`` (``{event}`` stands for the event name)."""
+        tokens = await self._tokens()
+        return f"{public_url.rstrip('/')}/webhooks/{vendor}/{tokens.token_for(vendor, 'account')}/{{event}}"
+
+    @property
+    def wants_call_events(self) -> bool:
+        """True when a route asks for ``call`` events, so the call feed is subscribed too."""
+        return any("call" in route.kinds for route in self.config.alerts.routes)
+
+    async def _tokens(self) -> UrlTokens:
         if self.tokens is None:
             secret = self.settings.phonebot_webhook_secret
             self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
-        wants_calls = any("call" in route.kinds for route in self.config.alerts.routes)
+        return self.tokens
+
+    async def _each_url_token_vendor(
+        self, public_url: str, act: Callable[[VendorAdapter, str, bool], Awaitable[str]]
+    ) -> dict[str, str]:
         results: dict[str, str] = {}
         for name, adapter in self.adapters.items():
             if adapter.webhook_auth != "url_token":
                 continue
-            url = f"{public_url.rstrip('/')}/webhooks/{name}/{self.tokens.token_for(name, 'account')}/{{event}}"
             try:
-                results[name] = await adapter.subscribe_webhooks(url, include_call_events=wants_calls)
+                results[name] = await act(adapter, await self.webhook_url(public_url, name), self.wants_call_events)
             except NotSupported:
                 continue
             except VendorError as exc:
@@ -136,8 +196,10 @@ class AlertService:
 
     async def _sync_at_startup(self, public_url: str) -> None:
         # A vendor's refusal is reported per vendor; anything else is the supervisor's (retried with backoff).
-        for vendor, summary in (await self.sync_webhooks(public_url)).items():
+        results = await self.sync_webhooks(public_url)
+        for vendor, summary in results.items():
             log.info("webhooks for %s: %s", vendor, summary)
+        self.startup_sync = results
 
     # -- health -----------------------------------------------------------------------------
     async def queue_stats(self) -> QueueStats:

@@ -72,11 +72,15 @@ def start_app(
     default_vendor: str = "dstny",
     overrides: dict[str, Any] | None = None,
     public_url: bool = False,
+    port: int = 0,
 ) -> tuple[RunningApp, LoopbackServer]:
-    """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``."""
+    """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``.
+
+    ``port`` fixes the port (a restart at the same address); 0 picks a free one.
+    """
     raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
     config = parse_config(raw, source="e2e")
-    port = _free_port() if public_url else 0
+    port = port or (_free_port() if public_url else 0)
     settings = Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,

@@ -142,3 +142,22 @@ def test_a_late_event_never_moves_an_alert_backwards() -> None:
     assert merge(resolved, lost(AlertKind.LOST_CALL_OPENED, 1, attempts=1)).status == "resolved"  # late, stays done
     again = merge(resolved, lost(AlertKind.LOST_CALL_OPENED, 9, attempts=1))
     assert (again.status, again.attempts) == ("open", 1)  # called again later: a fresh count
+
+
+def test_a_close_told_twice_keeps_the_first_time() -> None:
+    """A lost call resolved by webhook and again by the Tele2 lost-call list: one resolution, no edit."""
+    at = datetime(2026, 10, 6, 9, 0, tzinfo=UTC)
+
+    def lost(kind: AlertKind, key: str, when: datetime) -> AlertEvent:
+        return AlertEvent(
+            kind=kind, vendor="tele2", subject="lost:+37069912345:+37052000100", idempotency_key=key, occurred_at=when
+        )
+
+    opened = merge(None, lost(AlertKind.LOST_CALL_OPENED, "a", at))
+    resolved = merge(opened, lost(AlertKind.LOST_CALL_RESOLVED, "webhook", at + timedelta(minutes=1)))
+    again = merge(resolved, lost(AlertKind.LOST_CALL_RESOLVED, "poll", at + timedelta(minutes=2)))
+    assert again == resolved and again.resolved_at == at + timedelta(minutes=1)
+    reopened = merge(again, lost(AlertKind.LOST_CALL_OPENED, "b", at + timedelta(minutes=5)))
+    assert reopened.status == "open"
+    closed = merge(reopened, lost(AlertKind.LOST_CALL_RESOLVED, "c", at + timedelta(minutes=6)))
+    assert closed.status == "resolved" and closed.resolved_at == at + timedelta(minutes=6)

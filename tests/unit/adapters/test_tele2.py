@@ -100,6 +100,8 @@ def fresh(clock: SettableClock, sim: Tele2Simulator, receiver: Receiver) -> None
     clock.now = NOW
     sim.reset()
     sim.echo_ids = True
+    sim.serve_webhook_list = False
+    sim.send_location = True
     receiver.events.clear()
 
 
@@ -127,6 +129,21 @@ def sent(sim: Tele2Simulator, method: str, path: str) -> list[RecordedRequest]:
 
 def body(sim: Tele2Simulator, event: str, **data: Any) -> bytes:
     return json.dumps(sim.webhook_body(event, data)).encode()
+
+
+class StoreState:
+    """phonebot's store as an adapter sees it (``AdapterState``), durable like Redis."""
+
+    durable = True
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    async def set(self, key: str, value: str) -> None:
+        self.values[key] = value
 
 
 def one(events: list[AlertEvent]) -> AlertEvent:
@@ -159,6 +176,7 @@ def test_capabilities_are_what_the_api_offers() -> None:
         Capability.DIRECTORY,
         Capability.CONTACT_SEARCH,
         Capability.ALERT_WEBHOOKS,
+        Capability.ALERT_POLLING,  # GET /lost_calls: the backfill behind the webhooks
     }
     assert not Tele2Adapter.acts_as_token_owner
     with pytest.raises(TypeError, match="needs a Tele2Config"):
@@ -335,50 +353,110 @@ async def test_probe(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
 
 
 # -- webhook subscriptions ----------------------------------------------------------------------
-async def test_list_webhooks_includes_others(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+# The Swagger and the seed publish no way to list webhooks (only POST /webhooks/{Event} and
+# DELETE /webhooks/{webhook_id}, S1 DeleteWebhookByID), so the simulator answers GET /webhooks
+# 404 like any route the API lacks; tests of an account that does list set sim.serve_webhook_list.
+TARGET = "https://bot.example/hooks/tele2/tok/{event}"
+
+
+async def test_list_webhooks_includes_others_when_tele2_lists_them(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.serve_webhook_list = True
     listed = await adapter.list_webhooks()
-    assert [(w.event, w.endpoint) for w in listed] == list(FOREIGN_WEBHOOKS)
-    sim.webhooks.clear()
-    assert await adapter.list_webhooks() == []  # 404 "No items found"
+    assert listed is not None and [(w.event, w.endpoint) for w in listed] == list(FOREIGN_WEBHOOKS)
 
 
-async def test_list_webhooks_that_tele2_does_not_serve(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    sim.respond_with("GET", "/webhooks", {"message": "Method Not Allowed"}, status=405)
-    with pytest.raises(VendorRejected, match="cannot list its webhooks"):
-        await adapter.ensure_webhooks("https://bot.example/hooks/x", ["LostCallerAdded"])
-    assert not sent(sim, "POST", "/webhooks/LostCallerAdded")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        None,  # the documented API: no such route, a plain 404
+        (404, {"statusCode": 404, "message": "No items found", "data": []}),  # looks like an empty list
+        (405, {"message": "Method Not Allowed"}),
+    ],
+)
+async def test_a_list_tele2_does_not_serve_is_unknown_never_empty(
+    adapter: Tele2Adapter, sim: Tele2Simulator, answer: tuple[int, Any] | None
+) -> None:
+    if answer is not None:
+        sim.respond_with("GET", "/webhooks", answer[1], status=answer[0])
+    assert await adapter.list_webhooks() is None
 
 
-async def test_ensure_webhooks_creates_then_reuses(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    target = "https://bot.example/hooks/tele2/tok/{event}"
-    first = await adapter.ensure_webhooks(target, LOST_EVENTS)
+async def test_ensure_webhooks_records_the_ids_and_reuses_them(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    first = await adapter.ensure_webhooks(TARGET, LOST_EVENTS)
     assert [w.event for w in first.created] == LOST_EVENTS
-    assert (first.reused, first.removed, first.total, first.limit) == ((), (), 7, 20)
+    assert [w.id for w in first.created] == ["3", "4", "5", "6", "7"]  # POST /webhooks/{Event}: data = the id
+    assert (first.reused, first.removed, first.total, first.limit, first.listed) == ((), (), 5, 20, False)
     assert {w["endpoint"] for w in sim.subscriptions("LostCallerAdded")} == {
         "https://bot.example/hooks/tele2/tok/LostCallerAdded"
     }
     posts = [r for r in sim.requests if r.method == "POST"]
     assert [r.path for r in posts] == [f"/api/v2/webhooks/{e}" for e in LOST_EVENTS]
     assert posts[0].body == {"endpoint": "https://bot.example/hooks/tele2/tok/LostCallerAdded"}
+    assert await adapter.registered_webhooks() == list(first.created)
 
     sim.requests.clear()
-    again = await adapter.ensure_webhooks(target, ["lostcalleradded", *LOST_EVENTS])  # case and repeats ignored
+    again = await adapter.ensure_webhooks(TARGET, ["lostcalleradded", *LOST_EVENTS])  # case and repeats ignored
     assert again.created == () and [w.id for w in again.reused] == [w.id for w in first.created]
-    assert again.total == 7 and len(sim.webhooks) == 7
-    assert [r.method for r in sim.requests] == ["GET"]
+    assert again.total == 5 and len(sim.webhooks) == 7
+    assert [(r.method, r.path) for r in sim.requests] == [("GET", "/api/v2/webhooks")]  # asked, answered 404
 
 
-async def test_ensure_webhooks_creates_only_what_is_missing(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+async def test_repeated_syncs_never_leak_when_tele2_does_not_list(
+    server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator
+) -> None:
+    """A new adapter per start, one store between them: phonebot's record, not the list, says what exists."""
+    state = StoreState()
+    for _ in range(4):
+        tele2 = make_adapter(server, clock)
+        tele2.use_state(state)
+        try:
+            await tele2.subscribe_webhooks(TARGET)
+        finally:
+            await tele2.aclose()
+        assert len(sim.webhooks) == 2 + len(LOST_EVENTS)  # on main: 7, 12, 17, then "Webhook limit reached"
+
+
+async def test_records_are_per_api_key_and_host(
+    server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator
+) -> None:
+    state = StoreState()
+    tele2 = make_adapter(server, clock)
+    tele2.use_state(state)
+    await tele2.ensure_webhooks(TARGET, ["LostCallerAdded"])
+    await tele2.aclose()
+    [key] = state.values
+    assert key.startswith("webhooks:") and API_KEY not in key
+    sim.api_keys.add("second-key")
+    other = make_adapter(server, clock, api_key="second-key")
+    other.use_state(state)
+    try:
+        assert await other.registered_webhooks() == []
+    finally:
+        await other.aclose()
+
+
+async def test_an_unreadable_record_is_a_fresh_start(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    await adapter.ensure_webhooks(TARGET, ["LostCallerAdded"])
+    state = adapter.state
+    assert isinstance(state, object) and state is not None
+    await state.set(adapter._records_key(), "{not json")
+    assert await adapter.registered_webhooks() == []
+
+
+async def test_the_list_when_served_corrects_the_record(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
     target = "https://bot.example/hooks/tele2/tok"  # one URL for every event
     await adapter.ensure_webhooks(target, LOST_EVENTS)
     [updated] = sim.subscriptions("LostCallerUpdated")
-    del sim.webhooks[updated["id"]]
+    del sim.webhooks[updated["id"]]  # deleted in the panel
+    sim.serve_webhook_list = True
     result = await adapter.ensure_webhooks(target, LOST_EVENTS)
     assert [w.event for w in result.created] == ["LostCallerUpdated"]
-    assert len(result.reused) == 4 and result.total == 7
+    assert len(result.reused) == 4 and result.total == 7 and result.listed
+    assert str(updated["id"]) not in {w.id for w in await adapter.registered_webhooks()}
 
 
-async def test_ensure_webhooks_drops_duplicates(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+async def test_ensure_webhooks_drops_duplicates_the_list_shows(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.serve_webhook_list = True
     target = "https://bot.example/hooks/tele2/tok"
     kept = sim.add_webhook("LostCallerAdded", target)
     spare = sim.add_webhook("LostCallerAdded", target)
@@ -386,18 +464,19 @@ async def test_ensure_webhooks_drops_duplicates(adapter: Tele2Adapter, sim: Tele
     assert [w.id for w in result.reused] == [str(kept["id"])]
     assert [w.id for w in result.removed] == [str(spare["id"])]
     assert result.created == () and result.total == 3 and len(sim.webhooks) == 3
+    assert [w.id for w in await adapter.registered_webhooks()] == [str(kept["id"])]  # adopted
 
 
 async def test_ensure_webhooks_refuses_past_the_limit_without_changes(
     adapter: Tele2Adapter, sim: Tele2Simulator
 ) -> None:
-    target = "https://bot.example/hooks/tele2/tok/{event}"
+    sim.serve_webhook_list = True
     sim.add_webhook("LostCallerAdded", "https://bot.example/hooks/tele2/tok/LostCallerAdded")  # ours: reused
     for n in range(15):
         sim.add_webhook("CallStarted", f"https://flows.example.lt/flow-{n}")
     before = sim.subscriptions()
     with pytest.raises(VendorRejected) as caught:
-        await adapter.ensure_webhooks(target, LOST_EVENTS)
+        await adapter.ensure_webhooks(TARGET, LOST_EVENTS)
     message = caught.value.message
     assert "18 webhooks exist already (17 of them not phonebot's)" in message
     assert "phonebot needs 4 more" in message and "22 in all" in message
@@ -406,7 +485,20 @@ async def test_ensure_webhooks_refuses_past_the_limit_without_changes(
     assert [r.method for r in sim.requests] == ["GET"]
 
 
+async def test_ensure_webhooks_counts_its_own_records_against_the_limit(
+    server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator
+) -> None:
+    tele2 = make_adapter(server, clock, webhook_limit=7)
+    try:
+        await tele2.ensure_webhooks("https://old.example/h/{event}", LOST_EVENTS)  # 5 on record
+        with pytest.raises(VendorRejected, match="10 in all, but the limit is 7"):
+            await tele2.ensure_webhooks(TARGET, LOST_EVENTS)  # a new URL: 5 more
+    finally:
+        await tele2.aclose()
+
+
 async def test_ensure_webhooks_fills_the_account_exactly(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.serve_webhook_list = True
     for n in range(13):
         sim.add_webhook("CallStarted", f"https://flows.example.lt/flow-{n}")
     result = await adapter.ensure_webhooks("https://bot.example/h/{event}", LOST_EVENTS)
@@ -416,6 +508,7 @@ async def test_ensure_webhooks_fills_the_account_exactly(adapter: Tele2Adapter, 
 async def test_ensure_webhooks_honours_a_lower_configured_limit(
     server: LoopbackServer, clock: SettableClock, sim: Tele2Simulator
 ) -> None:
+    sim.serve_webhook_list = True
     tele2 = make_adapter(server, clock, webhook_limit=5)
     try:
         with pytest.raises(VendorRejected, match="the limit is 5 webhooks"):
@@ -426,17 +519,20 @@ async def test_ensure_webhooks_honours_a_lower_configured_limit(
 
 
 async def test_vendor_limit_mid_way_rolls_back(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    """If the list hides webhooks, Tele2's own 403 stops the sync; what it made is deleted again."""
+    """Webhooks phonebot could not count: Tele2's documented 403 stops the sync (seed 003, "Common errors
+    and remedies": "403 Webhook limit reached"); what it made is deleted again and not recorded."""
     for n in range(16):
         sim.add_webhook("CallStarted", f"https://flows.example.lt/flow-{n}")
-    sim.respond_with("GET", "/webhooks", {"statusCode": 404, "message": "No items found", "data": []}, status=404)
     with pytest.raises(VendorRejected) as caught:
         await adapter.ensure_webhooks("https://bot.example/h/{event}", LOST_EVENTS)
-    assert "Webhook limit reached" in caught.value.message and "the limit is 20" in caught.value.message
-    assert "made just now were deleted again" in caught.value.message
+    message = caught.value.message
+    assert "Webhook limit reached" in message and "the limit is 20" in message
+    assert "Tele2 does not list webhooks" in message and "phonebot webhooks prune" in message
+    assert "made just now were deleted again" in message
     assert len(sent(sim, "POST", "/webhooks/LostCallerRemoved")) == 1  # the 19th and 20th were made, then
     assert len(sim.webhooks) == 18  # ... deleted again
     assert [r.path for r in sim.requests if r.method == "DELETE"] == ["/api/v2/webhooks/19", "/api/v2/webhooks/20"]
+    assert await adapter.registered_webhooks() == []
 
 
 async def test_a_failed_subscribe_rolls_back_and_reports_the_failure(
@@ -447,16 +543,33 @@ async def test_a_failed_subscribe_rolls_back_and_reports_the_failure(
         await adapter.ensure_webhooks("https://bot.example/h/{event}", LOST_EVENTS)
     assert len(sent(sim, "POST", "/webhooks/LostCallerRemoved")) == 1  # POST: never retried
     assert [(w["event"], w["endpoint"]) for w in sim.subscriptions()] == list(FOREIGN_WEBHOOKS)
+    assert await adapter.registered_webhooks() == []
 
 
-async def test_subscribe_answer_without_id_is_matched_from_the_list(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    sim.echo_ids = False
+async def test_the_id_comes_from_location_when_data_is_not_one(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.echo_ids = False  # data: "Webhook created"; Location: .../api/v2/webhooks/<id>
     result = await adapter.ensure_webhooks("https://bot.example/h/{event}", ["VoicemailCreated", "VoicemailDeleted"])
     assert [w.id for w in result.created] == ["3", "4"]
     assert [w.endpoint for w in await adapter.remove_webhooks("https://bot.example/h/{event}")] == [
         "https://bot.example/h/VoicemailCreated",
         "https://bot.example/h/VoicemailDeleted",
     ]
+    assert len(sim.webhooks) == 2
+
+
+async def test_subscribe_answer_without_id_is_matched_from_the_list(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.serve_webhook_list, sim.echo_ids, sim.send_location = True, False, False
+    result = await adapter.ensure_webhooks("https://bot.example/h/{event}", ["VoicemailCreated", "VoicemailDeleted"])
+    assert [w.id for w in result.created] == ["3", "4"]
+    assert [w.id for w in await adapter.registered_webhooks()] == ["3", "4"]
+
+
+async def test_an_id_nobody_gives_is_recorded_without_one(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    sim.echo_ids, sim.send_location = False, False
+    result = await adapter.ensure_webhooks("https://bot.example/h/{event}", ["VoicemailCreated"])
+    assert [w.id for w in result.created] == [None]
+    again = await adapter.ensure_webhooks("https://bot.example/h/{event}", ["VoicemailCreated"])
+    assert again.created == () and len(sim.webhooks) == 3  # reused, not made twice
 
 
 async def test_unknown_event_is_refused_before_any_request(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
@@ -466,12 +579,53 @@ async def test_unknown_event_is_refused_before_any_request(adapter: Tele2Adapter
 
 
 async def test_remove_webhooks_leaves_others_alone(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
-    target = "https://bot.example/hooks/tele2/tok/{event}"
-    await adapter.ensure_webhooks(target, LOST_EVENTS)
-    removed = await adapter.remove_webhooks(target)
+    await adapter.ensure_webhooks(TARGET, LOST_EVENTS)
+    removed = await adapter.remove_webhooks(TARGET)
     assert [w.event for w in removed] == LOST_EVENTS
     assert [(w["event"], w["endpoint"]) for w in sim.subscriptions()] == list(FOREIGN_WEBHOOKS)
-    assert await adapter.remove_webhooks(target) == []
+    assert await adapter.remove_webhooks(TARGET) == []
+
+
+async def test_prune_removes_phonebots_stale_subscriptions_by_their_ids(
+    adapter: Tele2Adapter, sim: Tele2Simulator
+) -> None:
+    await adapter.ensure_webhooks("https://old.example/h/{event}", LOST_EVENTS)  # before the URL changed
+    await adapter.ensure_webhooks(TARGET, LOST_EVENTS)
+    assert len(sim.webhooks) == 12
+    sim.requests.clear()
+    summary = await adapter.prune_webhooks(TARGET)
+    assert summary == "5 stale subscription(s) removed, 5 current kept"
+    assert [r.path for r in sim.requests] == [f"/api/v2/webhooks/{n}" for n in range(3, 8)]  # DELETE by id only
+    assert {w["endpoint"] for w in sim.subscriptions()} == {
+        *(endpoint for _, endpoint in FOREIGN_WEBHOOKS),
+        *(TARGET.replace("{event}", e) for e in LOST_EVENTS),
+    }
+    assert await adapter.prune_webhooks(TARGET) == "0 stale subscription(s) removed, 5 current kept"
+
+
+async def test_prune_everything_then_sync_starts_afresh(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    await adapter.ensure_webhooks(TARGET, LOST_EVENTS)
+    [added] = sim.subscriptions("LostCallerAdded")
+    del sim.webhooks[added["id"]]  # deleted in the panel: phonebot cannot see that without a list
+    assert (await adapter.ensure_webhooks(TARGET, LOST_EVENTS)).created == ()
+    assert await adapter.prune_webhooks(TARGET, everything=True) == "5 stale subscription(s) removed, 0 current kept"
+    assert [(w["event"], w["endpoint"]) for w in sim.subscriptions()] == list(FOREIGN_WEBHOOKS)
+    assert len((await adapter.ensure_webhooks(TARGET, LOST_EVENTS)).created) == 5
+
+
+async def test_prune_reports_what_it_cannot_delete(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    await adapter._save_records([Webhook(None, "LostCallerAdded", "https://old.example/h/LostCallerAdded")])
+    summary = await adapter.prune_webhooks(TARGET)
+    assert "1 without an id" in summary and "API \u2192 WEB HOOKS" in summary
+    assert not [r for r in sim.requests if r.method == "DELETE"]
+
+
+async def test_subscribe_summary_names_stale_and_undurable_records(adapter: Tele2Adapter, sim: Tele2Simulator) -> None:
+    await adapter.ensure_webhooks("https://old.example/h/{event}", LOST_EVENTS)
+    summary = await adapter.subscribe_webhooks(TARGET)
+    assert summary.startswith("5 created, 0 reused, 0 duplicate(s) removed; phonebot holds 10 of the account's")
+    assert "5 stale subscription(s) of phonebot's remain (phonebot webhooks prune)" in summary
+    assert "forgotten on restart (set REDIS_URL)" in summary  # no store given: this adapter's memory only
 
 
 def test_plan_sync_is_pure_and_counts_everyone() -> None:
@@ -510,7 +664,9 @@ async def test_every_event_maps(
     from_body = one(adapter.parse_webhook(body(sim, event), {}, path=""))
     assert (from_body.kind, from_body.vendor, from_body.subject) == (kind, "tele2", subject)
     assert from_body.detail["event"] == event
-    assert from_body.idempotency_key.startswith(f"tele2:{event}:")
+    # Lost callers share one key however they arrive (webhook Added/Updated, or GET /lost_calls).
+    key_name = "lost" if event in ("LostCallerAdded", "LostCallerUpdated") else event
+    assert from_body.idempotency_key.startswith(f"tele2:{key_name}:")
     from_url = one(adapter.parse_webhook(body(sim, event), {}, path=event))
     assert from_url == from_body
 
