@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +20,9 @@ from bot.config import ConfigError, PhonebotConfig, Settings, load_config, parse
 
 if TYPE_CHECKING:
     from adapters.base import VendorAdapter
+    from bot.alerts.service import AlertService
     from bot.simulate import SimulatedPhoneSystems
-    from bot.store import RedisStore
+    from bot.store import RedisStore, Store
 
 log = logging.getLogger("phonebot")
 
@@ -371,26 +374,18 @@ def cmd_webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_webhooks_sync(args, settings))
 
 
-async def _webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
+@contextlib.asynccontextmanager
+async def _webhook_service(args: argparse.Namespace, settings: Settings) -> AsyncIterator[tuple[AlertService, Store]]:
+    """The alert service ``webhooks sync|prune`` work through, closed (adapters, store, simulators) after."""
     from bot.alerts.service import AlertService
     from bot.runtime import DEFAULT_SLACK_API_URL, build_adapters
     from bot.store import open_store
 
-    public_url = args.public_url or settings.phonebot_public_url
-    if not public_url:
-        print("phonebot: pass --public-url or set PHONEBOT_PUBLIC_URL (where vendors reach phonebot).", file=sys.stderr)
-        return 2
     config, simulators = _config_and_simulators(args, settings)
     store = open_store(settings.redis_url)
     adapters = build_adapters(config)
-    service = AlertService(settings, config, store, store.client, adapters, DEFAULT_SLACK_API_URL)
     try:
-        results = await service.sync_webhooks(public_url)
-        for vendor, summary in results.items():
-            print(f"{vendor}: {summary}")
-        if not results:
-            print("no configured vendor registers webhooks through its API (see the README for manual setup)")
-        return 1 if any(summary.startswith("failed") for summary in results.values()) else 0
+        yield AlertService(settings, config, store, store.client, adapters, DEFAULT_SLACK_API_URL), store
     finally:
         for adapter in adapters.values():
             await adapter.aclose()
@@ -399,15 +394,32 @@ async def _webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
             simulators.stop()
 
 
+def _print_summaries(results: dict[str, str], none: str) -> int:
+    """One line per vendor; exit status 1 when any vendor failed."""
+    for vendor, summary in results.items():
+        print(f"{vendor}: {summary}")
+    if not results:
+        print(none)
+    return 1 if any(summary.startswith("failed") for summary in results.values()) else 0
+
+
+async def _webhooks_sync(args: argparse.Namespace, settings: Settings) -> int:
+    public_url = args.public_url or settings.phonebot_public_url
+    if not public_url:
+        print("phonebot: pass --public-url or set PHONEBOT_PUBLIC_URL (where vendors reach phonebot).", file=sys.stderr)
+        return 2
+    async with _webhook_service(args, settings) as (service, _):
+        results = await service.sync_webhooks(public_url)
+        return _print_summaries(
+            results, "no configured vendor registers webhooks through its API (see the README for manual setup)"
+        )
+
+
 def cmd_webhooks_prune(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_webhooks_prune(args, settings))
 
 
 async def _webhooks_prune(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.alerts.service import AlertService
-    from bot.runtime import DEFAULT_SLACK_API_URL, build_adapters
-    from bot.store import open_store
-
     public_url = args.public_url or settings.phonebot_public_url
     if not public_url and not args.all:
         print(
@@ -416,29 +428,16 @@ async def _webhooks_prune(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    config, simulators = _config_and_simulators(args, settings)
-    store = open_store(settings.redis_url)
-    adapters = build_adapters(config)
-    service = AlertService(settings, config, store, store.client, adapters, DEFAULT_SLACK_API_URL)
-    try:
+    async with _webhook_service(args, settings) as (service, store):
         results = await service.prune_webhooks(public_url or "https://unused.invalid", everything=args.all)
-        for vendor, summary in results.items():
-            print(f"{vendor}: {summary}")
-        if not results:
-            print("no configured vendor has webhooks phonebot registered through its API")
+        status = _print_summaries(results, "no configured vendor has webhooks phonebot registered through its API")
         if not store.durable:
             print(
                 "phonebot: note: without REDIS_URL phonebot keeps no record of the webhooks it made, so there is "
                 "nothing to prune; delete them in the vendor's panel.",
                 file=sys.stderr,
             )
-        return 1 if any(summary.startswith("failed") for summary in results.values()) else 0
-    finally:
-        for adapter in adapters.values():
-            await adapter.aclose()
-        await store.close()
-        if simulators is not None:
-            simulators.stop()
+        return status
 
 
 def cmd_webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
