@@ -381,7 +381,7 @@ class DstnyAdapter(VendorAdapter):
         await self._http.call(
             "diversion.active.set",
             token=self._token(identity),
-            path_params=self._user_path(identity),
+            path_params=self._user_path(identity, user="userId"),
             params={"phoneNumber": number, "activityScoped": "true"},
         )
         return presence
@@ -389,7 +389,7 @@ class DstnyAdapter(VendorAdapter):
     async def get_forwarding(self, identity: VendorIdentity) -> str | None:
         """The active diversion number (004 ~7849), or ``None`` when there is none."""
         body = await self._http.call(
-            "diversion.active", token=self._token(identity), path_params=self._user_path(identity)
+            "diversion.active", token=self._token(identity), path_params=self._user_path(identity, user="userId")
         )
         if body is None or (isinstance(body, str) and not body.strip()):
             return None
@@ -531,7 +531,7 @@ class DstnyAdapter(VendorAdapter):
             if form == "acd.agent":  # current: the group's domain, group, agent (seed 004 ~490-513)
                 where = {"domain": group_domain, "group": group, "agent": self._cid(identity)}
             else:  # deprecated: the caller's domain and user, then the group's (seed 004 ~514-541)
-                where = {**self._caller_path(identity), "group": group, "group_domain": group_domain}
+                where = {**self._caller_path(identity), "group": group, "group-domain": group_domain}
                 where["agent"] = self._cid(identity)
             try:
                 await self._http.call(
@@ -751,9 +751,12 @@ class DstnyAdapter(VendorAdapter):
     def _cid(self, identity: VendorIdentity) -> str:
         return f"{self._bare(identity)}@{self._domain(identity)}"
 
-    def _user_path(self, identity: VendorIdentity) -> dict[str, str]:
-        """``{domain}/{user}`` of ``identity`` itself (a user of a partner organisation keeps its domain)."""
-        return {"domain": self._domain(identity), "user": self._bare(identity)}
+    def _user_path(self, identity: VendorIdentity, *, user: str = "user") -> dict[str, str]:
+        """``{domain}/{user}`` of ``identity`` itself (a user of a partner organisation keeps its domain).
+
+        ``user`` is the placeholder's name: 004 calls it ``userId`` in some operations.
+        """
+        return {"domain": self._domain(identity), user: self._bare(identity)}
 
     def _caller_path(self, identity: VendorIdentity) -> dict[str, str]:
         """``{domain}/{user}`` of the ticket's owner: the user with their own ticket, else the service user."""

@@ -1,12 +1,24 @@
 """Every Dstny Core User API path the adapter uses, in one table.
 
-Sources (see ``shared/vendors/dstny.md``): ``seed`` = the User API Redoc text, ``public`` =
-public scripts calling ``https://bc.dstny.se/api/...`` ([P1]-[P4]), ``inferred`` = the notes'
-layout rule ("rule R") applied to the seed's parameter names. Inferred paths are unverified:
-when the OpenAPI file from https://user-api.dstny.se is at hand, fix them here and nowhere else.
+Each row names the operation it implements in the seed ``shared/seeds/004_a09f6f90fa3ebf72.txt``
+("004", the User API Redoc text, which prints operations and parameters but only one path) by
+its line range and first words, then says where the *path* comes from:
 
-Placeholders: ``domain`` = organisation domain, ``user`` = bare user id, ``cid`` = contact id
-with domain (``alice@example.org``) or an E.164 number, ``group`` = integer ACD group id.
+``seed``
+    004's own text for that operation prints the path (only the call-back's example URLs do).
+``public``
+    a public script prints it: ``public:[P1]``..``[P4]`` of ``shared/vendors/dstny.md`` (its §4
+    table of confirmed paths).
+``inferred``
+    the notes' layout rule ("rule R", dstny.md §4) applied to 004's parameter names. Unverified:
+    when the OpenAPI file from https://user-api.dstny.se is at hand, fix them here and nowhere else.
+
+Note format: ``004 ~<first>-<last> '<the operation's first words>'; path: <evidence>[; remarks]``.
+``tests/unit/adapters/test_dstny_seed_contract.py`` checks every row's tag against the quoted
+evidence (``tests/fixtures/dstny/``). Placeholders are 004's parameter names for the operation
+(``userId`` where 004 says ``userId``, ``group-domain``), so an operator reading 004 can override
+a path with the names it prints. ``domain`` = organisation domain, ``user``/``userId`` = bare
+user id, ``cid`` = contact id with domain (``alice@example.org``) or an E.164 number.
 """
 
 from __future__ import annotations
@@ -15,114 +27,154 @@ from dataclasses import dataclass, field
 
 from adapters.http import Endpoint
 
+RULE_R = "path: rule R (notes §4)"
+
 ENDPOINTS: dict[str, Endpoint] = {
     # -- presence of the ticket's own user (User Information API) -------------------------
     "presence.self": Endpoint(
-        "GET", "/api/userinfo/presence/{domain}/{user}", "inferred", "rule R; op + response: seed"
+        "GET",
+        "/api/userinfo/presence/{domain}/{user}",
+        "inferred",
+        f"004 ~8641-8666 'Get the presence state for the accessing user'; {RULE_R}",
     ),
     "presence.self.activity": Endpoint(
-        "PUT", "/api/userinfo/presence/{domain}/{user}/activity", "inferred", "rule R; query activity, available: seed"
+        "PUT",
+        "/api/userinfo/presence/{domain}/{user}/activity",
+        "inferred",
+        f"004 ~8725-8744 'Set the activity of the user'; {RULE_R}; activity, available as query parameters",
     ),
     "presence.self.expires": Endpoint(
-        "PUT", "/api/userinfo/presence/{domain}/{user}/activity/expires", "inferred", "rule R; query expires: seed"
+        "PUT",
+        "/api/userinfo/presence/{domain}/{user}/activity/expires",
+        "inferred",
+        f"004 ~8745-8761 'Set a user's current activity's end-time'; {RULE_R}; expires as a query parameter",
     ),
     # -- presence of another user (Contacts Information V1 API) ---------------------------
-    "contact.info": Endpoint("GET", "/api/contacts/info/v1/{domain}/{cid}", "inferred", "rule R; op + response: seed"),
+    "contact.info": Endpoint(
+        "GET",
+        "/api/contacts/info/v1/{domain}/{cid}",
+        "inferred",
+        f"004 ~5900-5958 'Read information about a contact in an organization'; {RULE_R}",
+    ),
     "contact.activity": Endpoint(
-        "PUT", "/api/contacts/info/v1/{domain}/{cid}/presence/activity", "inferred", "rule R; params: seed"
+        "PUT",
+        "/api/contacts/info/v1/{domain}/{cid}/presence/activity",
+        "inferred",
+        f"004 ~6246-6264 'Update the current presence activity of a directory contact'; {RULE_R}",
     ),
     "contact.expires": Endpoint(
-        "PUT", "/api/contacts/info/v1/{domain}/{cid}/presence/activity/expires", "inferred", "rule R; params: seed"
+        "PUT",
+        "/api/contacts/info/v1/{domain}/{cid}/presence/activity/expires",
+        "inferred",
+        f"004 ~6265-6281 'Update the current activity expiration for a directory contact'; {RULE_R}",
     ),
     # -- end-user configuration -----------------------------------------------------------
     "activities": Endpoint(
-        "GET", "/api/configuration/{domain}/{user}/activities", "inferred", "rule R; response: seed"
+        "GET",
+        "/api/configuration/{domain}/{user}/activities",
+        "inferred",
+        f"004 ~8244-8280 'Read the presence activities available for the user'; {RULE_R}",
     ),
     "answerplaces": Endpoint(
         "GET",
         "/api/configuration/{domain}/{user}/answerplaces",
         "inferred",
-        "rule R; op 'Read mapping for the possible devices the user can set up calls from', query language, "
-        "response {answerplace: [{id, name}]}: seed 004 ~8191-8210; {user} is the user call-back rings",
+        f"004 ~8191-8212 'Read mapping for the possible devices the user can set up calls from'; {RULE_R}; "
+        "{user} is the user call-back rings",
     ),
     # -- call forwarding (Diversion API) ---------------------------------------------------
     "diversion.active": Endpoint(
         "GET",
-        "/api/diversion/{domain}/{user}/active",
+        "/api/diversion/{domain}/{userId}/active",
         "inferred",
-        "notes 5.1 rule R; op 'Retrieves a user's active diversion number', response {diversion-number}: "
-        "seed 004 ~7849-7861",
+        f"004 ~7849-7861 'Retrieves a user's active diversion number'; {RULE_R}",
     ),
     "diversion.active.set": Endpoint(
         "PUT",
-        "/api/diversion/{domain}/{user}/active",
+        "/api/diversion/{domain}/{userId}/active",
         "inferred",
-        "notes 5.1 rule R; op 'Sets a user's active diversion number. Both POST and PUT can be used', query "
-        "phoneNumber (required), activityScoped ('cleared after a change of presence activity'): seed 004 ~7862-7885",
+        f"004 ~7862-7883 'Sets a user's active diversion number'; {RULE_R}; 'Both POST and PUT can be used'; "
+        "phoneNumber, activityScoped as query parameters",
     ),
     # -- calls ----------------------------------------------------------------------------
     "callback": Endpoint(
         "POST",
         "/api/calls/current/{domain}/{user}/{aptype}/{cid}",
         "seed",
-        "seed example URL (004 ~1333); aptype 'should be a valid answerplace for the specified user' (~1350): "
-        "from answerplaces; rings the user's answer place first",
+        "004 ~1330-1384 'Set up a call-back call to the contact with the specified ID'; path: seed, the example "
+        "URLs (~1333-1335) 'POST http://bcs.mydomain.com/api/calls/current/foo.com/alice/mobile/%2B468123456789"
+        "?role=PRIVATE'; aptype 'should be a valid answerplace for the specified user' (~1350): from answerplaces",
         retry=False,
     ),
     # -- ACD / attendant groups -----------------------------------------------------------
     "acd.groups": Endpoint(
-        "GET", "/api/user/acd-attendant-group/v1/{domain}/{user}", "public", "public:P1,P2,P4; fields: seed"
+        "GET",
+        "/api/user/acd-attendant-group/v1/{domain}/{user}",
+        "public",
+        "004 ~301-436 'List all ACD/ACD Light/Attendant groups for a user'; path: public:[P1],[P2],[P4] "
+        "(notes §4 #2); that it is this current operation and not the deprecated one (~166) is the notes' reading",
     ),
     # Agent login/logout has two forms; see AGENT_LOGIN below for which one is used.
     "acd.agent": Endpoint(
         "POST",
         "/api/acd-attendant-group/v1/{domain}/{group}/agents/{agent}",
         "inferred",
-        "op 'To log in/log out an agent or attendant of an ACD/Attendant group' with domain (of the group's "
-        "organisation), group, agent (with domain), action login|logout (required): seed 004 ~490-513, "
-        "the current form; path: notes 5.3 rule R",
+        f"004 ~490-513 'To log in/log out an agent or attendant of an ACD/Attendant group' (the current form: "
+        f"domain of the group's organisation, group, agent with domain, action); {RULE_R}",
     ),
     "acd.agent.deprecated": Endpoint(
         "POST",
-        "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group_domain}/agents/{agent}",
+        "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group-domain}/agents/{agent}",
         "public",
-        "public:P1,P2,P4; query action=login|logout; the same op with domain, user, group, group-domain, "
-        "agent, action: seed 004 ~514-541, 'DEPRECATED and will be removed in future releases'",
+        "004 ~514-549 'To log in/log out an agent or attendant of an ACD/Attendant group' ('DEPRECATED and will "
+        "be removed in future releases'); path: public:[P1],[P2],[P4] (notes §4 #4, #5), with ?action=",
     ),
     "queuestats.user": Endpoint(
-        "GET", "/api/queuestatistics/user/{domain}/{user}", "inferred", "rule R; needs the Supervisor licence: seed"
+        "GET",
+        "/api/queuestatistics/user/{domain}/{user}",
+        "inferred",
+        f"004 ~1087-1127 'Retrieve queue statistics for a user who is authorized to supervise specific groups'; "
+        f"{RULE_R}; the Supervisor licence (~979-984)",
     ),
     # -- alerts: group call log (Distribution Group API) and Communication Log -------------
     "calllog": Endpoint(
         "GET",
         "/api/user/distribution-group/{domain}/{user}/calllog",
         "inferred",
-        "notes 5.3; query itemType (repeatable), since, olderThan, limit + response: seed",
+        f"004 ~634-700 'Get call log items for all ACD/Attendant groups available for the user'; {RULE_R}",
     ),
     "calllog.assign": Endpoint(
         "PUT",
         "/api/user/distribution-group/{domain}/{user}/calllog/{itemid}",
         "inferred",
-        "notes 5.3; body {state: UNHANDLED|INPROGRESS|HANDLED, note} + response: seed",
+        f"004 ~923-978 'Assign a call in a group call log to a user'; {RULE_R}; body {{state, note}} (example ~946-948)",
     ),
     "commlog.list": Endpoint(
         "GET",
-        "/api/commlog/{domain}/{user}",
+        "/api/commlog/{domain}/{userId}",
         "inferred",
-        "notes 5.4; query itemType, since, limit; items wrapped in '.TypeName' keys: seed",
+        f"004 ~1574-1658 'List communication log items for a user'; {RULE_R}",
     ),
     "commlog.groupinbox": Endpoint(
-        "GET", "/api/commlog/{domain}/{user}/groupinbox", "inferred", "notes 5.4; '.GroupInboxVoiceMailDTO': seed"
+        "GET",
+        "/api/commlog/{domain}/{userId}/groupinbox",
+        "inferred",
+        f"004 ~1726-1756 'Read group inbox messages'; {RULE_R}",
     ),
     "commlog.mark": Endpoint(
         "PUT",
-        "/api/commlog/{domain}/{user}/{item}",
+        "/api/commlog/{domain}/{userId}/{itemId}",
         "inferred",
-        "notes 5.4; query isSeen, isPlayed, updateCallItem (all required): seed",
+        f"004 ~1522-1551 'Mark a specific communication log item as seen and/or played'; {RULE_R}; isSeen, "
+        "isPlayed, updateCallItem as query parameters",
     ),
     # -- contacts -------------------------------------------------------------------------
     "contacts.list": Endpoint(
-        "GET", "/api/contacts/list/{domain}/{user}", "public", "public:P1; query, maxResults, response: seed"
+        "GET",
+        "/api/contacts/list/{domain}/{user}",
+        "public",
+        "004 ~4810-4872 'Get a list of matching contacts for a user'; path: public:[P1] (notes §4 #6); that it is "
+        "this operation is the notes' reading (same answer shape)",
     ),
 }
 

@@ -9,9 +9,9 @@ One round, as the configured service user:
    then the range of the open alerts being followed. 004 does not say in which order the log
    answers, so no order is assumed; each part has a page budget and what a round could not
    read stays in the cursor;
-2. ``GET /api/commlog/{domain}/{user}?itemType=VOICEMAIL&since=…`` from just below the oldest
+2. ``GET /api/commlog/{domain}/{userId}?itemType=VOICEMAIL&since=…`` from just below the oldest
    tracked voicemail (so heard and deleted ones are seen too; the highest id seen on the first run);
-3. ``GET /api/commlog/{domain}/{user}/groupinbox``.
+3. ``GET /api/commlog/{domain}/{userId}/groupinbox``.
 
 The cursor is ``{"v": 1, "lost": {...}, "calllog": {"high", "pending", "catching_up"},
 "voicemail": {...}, "inbox": {...}}``; an unreadable cursor or one of another version counts as
@@ -97,7 +97,7 @@ class AlertPolling:
     async def poll(self, cursor: Mapping[str, Any] | None, *, now: datetime) -> PollResult:
         """Events since ``cursor`` and the cursor to resume from."""
         previous = self._read_cursor(cursor)
-        where = {"domain": self._domain, "user": self._user}
+        where = {"domain": self._domain, "userId": self._user}  # 004 names the commlog user "userId"
         lost_events, lost, calllog_cursor = await self._lost_calls(previous, now=now)
 
         vm_before = previous.voicemail if previous else None
@@ -145,7 +145,7 @@ class AlertPolling:
         await self._http.call(
             "commlog.mark",
             token=self._token(),
-            path_params={"domain": self._domain, "user": self._user, "item": item_id},
+            path_params={"domain": self._domain, "userId": self._user, "itemId": item_id},
             params={"isSeen": "true", "isPlayed": "true", "updateCallItem": "true"},
         )
 

@@ -495,7 +495,7 @@ async def test_probe(adapter: DstnyAdapter, sim: DstnySimulator) -> None:
 
 # -- the endpoint table -------------------------------------------------------------------------
 def _template_regex(path: str) -> re.Pattern[str]:
-    parts = re.split(r"\{[a-z_]+\}", path)
+    parts = re.split(r"\{[A-Za-z_-]+\}", path)
     return re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "$")
 
 

@@ -272,8 +272,8 @@ def test_the_paths_table_names_both_agent_login_forms_and_their_seed_lines() -> 
     current, deprecated = ENDPOINTS["acd.agent"], ENDPOINTS["acd.agent.deprecated"]
     assert AGENT_LOGIN.forms == ("acd.agent", "acd.agent.deprecated")
     assert re.findall(r"{(\w+)}", current.path) == ["domain", "group", "agent"]  # no {user}: 004 ~490-513
-    assert re.findall(r"{(\w+)}", deprecated.path) == ["domain", "user", "group", "group_domain", "agent"]
-    assert "seed 004 ~490-513" in current.note and "seed 004 ~514-541" in deprecated.note
+    assert re.findall(r"{([\w-]+)}", deprecated.path) == ["domain", "user", "group", "group-domain", "agent"]
+    assert "004 ~490-513" in current.note and "004 ~514-549" in deprecated.note
     assert "DEPRECATED" in deprecated.note and current.method == deprecated.method == "POST"
 
 
