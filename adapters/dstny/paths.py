@@ -147,7 +147,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         "PUT",
         "/api/user/distribution-group/{domain}/{user}/calllog/{itemid}",
         "inferred",
-        f"004 ~923-978 'Assign a call in a group call log to a user'; {RULE_R}; body {{state, note}} (example ~946-948)",
+        f"004 ~923-978 'Assign a call in a group call log to a user'; {RULE_R};"
+        " body {state, note} (example ~946-948)",
     ),
     "commlog.list": Endpoint(
         "GET",
