@@ -33,8 +33,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "employee.update": Endpoint(
         "PUT",
         "/employees/{id}",
-        "seed",
-        "seed (id + employee body); FF-DOCS param list, GO-FF Update(); others and employee_group_ids need admin",
+        "public",
+        "path: FF-DOCS param list, GO-FF Update(); seed 000 ~184-186 prints the operation (id + employee body)"
+        " but no path; others and employee_group_ids need admin",
     ),
     # -- employee groups (hunt groups) ------------------------------------------------------
     "employee_groups": Endpoint("GET", "/employee_groups", "public", "FF-DOCS; fields: seed"),
@@ -99,8 +100,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "voice_mail.update": Endpoint(
         "PUT",
         "/voice_mails/{id}",
-        "seed",
-        "seed (id + voice_mail body); FF-DOCS voice_mail[heard]; marks heard",
+        "public",
+        "path: FF-DOCS voice_mail[heard]; seed 000 ~414-418 prints the operation (id + voice_mail body) but no"
+        " path; marks heard",
     ),
     "voice_mail.sound": Endpoint(
         "GET",

@@ -276,3 +276,18 @@ async def test_simulator_one_voicemail_is_the_seeds_object(http: httpx.AsyncClie
     sound = f"/voice_mails/{voicemail['id']}/sound"
     assert (await http.get(sound, headers=_as(ADMIN_TOKEN))).status_code == 403
     assert (await http.get(sound, headers=_as(BOB_TOKEN))).status_code == 200
+
+
+SEED_PATH_WORDS = ("/employees/", "/voice_mails/", "employees/:id", "voice_mails/:id")
+
+
+@pytest.mark.parametrize("operation", ["employee.update", "voice_mail.update"])
+def test_rows_the_seed_prints_no_path_for_are_not_tagged_seed(operation: str) -> None:
+    """Issue 10, point 9: 000 prints these operations (id + body) but never their paths."""
+    from adapters.relatel.paths import ENDPOINTS
+
+    seed = _seed_text()
+    if seed is not None:
+        assert not any(word in seed for word in SEED_PATH_WORDS)
+    assert ENDPOINTS[operation].source != "seed"
+    assert "no path" in ENDPOINTS[operation].note
