@@ -119,15 +119,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         "POST",
         "/api/acd-attendant-group/v1/{domain}/{group}/agents/{agent}",
         "inferred",
-        f"004 ~490-513 'To log in/log out an agent or attendant of an ACD/Attendant group' (the current form: "
-        f"domain of the group's organisation, group, agent with domain, action); {RULE_R}",
+        f"004 ~490-513 'To log in/log out an agent or attendant of an ACD/Attendant group'; {RULE_R}; the current "
+        "form: the domain of the group's organisation, group, agent with domain, action",
     ),
     "acd.agent.deprecated": Endpoint(
         "POST",
         "/api/user/acd-attendant-group/{domain}/{user}/{group}/{group-domain}/agents/{agent}",
         "public",
-        "004 ~514-549 'To log in/log out an agent or attendant of an ACD/Attendant group' ('DEPRECATED and will "
-        "be removed in future releases'); path: public:[P1],[P2],[P4] (notes §4 #4, #5), with ?action=",
+        "004 ~514-549 'To log in/log out an agent or attendant of an ACD/Attendant group'; path: public:[P1],[P2],"
+        "[P4] (notes §4 #4, #5), with ?action=; 'DEPRECATED and will be removed in future releases'",
     ),
     "queuestats.user": Endpoint(
         "GET",

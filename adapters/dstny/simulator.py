@@ -269,6 +269,11 @@ def _unsuitable_headers(request: Request) -> Response | None:
     return None
 
 
+def _history(items: list[Any], now: datetime) -> dict[str, Any]:
+    """A Communication Log list answer as 004 shows one (~1620, ~1738): items, flushCache, generatedAt, hintCount."""
+    return {"historyItems": items, "flushCache": False, "generatedAt": _stamp(now), "hintCount": len(items)}
+
+
 def _failure(status: int, message: str) -> Response:
     return JSONResponse({"status": "failure", "code": status, "message": message}, status_code=status)
 
@@ -457,7 +462,7 @@ class DstnySimulator(SimulatorBase):
         user = self._user_by_cid(request.path_params["cid"])
         if user is None:
             return _failure(404, "Contact not found")
-        return JSONResponse(self._contact_json(user))
+        return JSONResponse(self._contact_json(user, with_id=False))
 
     async def _contact_activity(self, request: Request) -> Response:
         user = self._user_by_cid(request.path_params["cid"])
@@ -742,7 +747,7 @@ class DstnySimulator(SimulatorBase):
             and (not wanted or "VOICEMAIL" in wanted)
         ]
         items = [*self.odd_commlog_rows, *items]
-        return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
+        return JSONResponse(_history(items, self.clock()))
 
     async def _groupinbox(self, request: Request) -> Response:
         if self._user(request.path_params["user"], request.path_params["domain"]) is None:
@@ -752,7 +757,7 @@ class DstnySimulator(SimulatorBase):
             for v in self.voicemails
             if v.inbox is not None and not v.deleted
         ]
-        return JSONResponse({"historyItems": items, "flushCache": False, "generatedAt": _stamp(self.clock())})
+        return JSONResponse(_history(items, self.clock()))
 
     async def _commlog_mark(self, request: Request) -> Response:
         if self._user(request.path_params["user"], request.path_params["domain"]) is None:
@@ -814,34 +819,41 @@ class DstnySimulator(SimulatorBase):
     def _no_user(self, user_id: str) -> Response:
         return _validation("user", "user.does.not.exist", f"No user {user_id} in {self.domain}")
 
-    def _presence_json(self, user: SimUser) -> dict[str, Any]:
-        return {
+    def _presence_json(self, user: SimUser, *, role: bool = False) -> dict[str, Any]:
+        """A presence as 004 shows it: the accessing user's (~8652) without a role, a contact's (~4840) with one."""
+        body: dict[str, Any] = {
             "futurePresenceAccess": "WRITE",
             "activityAccess": "WRITE",
             "roleAccess": "WRITE",
             "noteAccess": "WRITE",
-            "role": "business",
             "note": user.note or "",
             "activity": {"id": user.activity, "expiration": _stamp(user.expires), "available": user.available},
             "idle": False,
             "available": user.available,
             "capabilities": ["SMS"],
         }
+        if role:
+            body["role"] = "business"
+        return body
 
-    def _contact_json(self, user: SimUser) -> dict[str, Any]:
+    def _contact_json(self, user: SimUser, *, with_id: bool = True) -> dict[str, Any]:
+        """A directory contact in 004's contact shape (~4836, ~5915); ``id`` only in search answers, where
+        public:[P1] reads it (no 004 example shows one)."""
         body: dict[str, Any] = {
-            "id": f"{user.user_id}@{user.domain or self.domain}",
             "firstname": user.firstname,
             "lastname": user.lastname,
             "company": "Example Org",
-            "presence": self._presence_json(user),
+            "presence": self._presence_json(user, role=True),
             "incall": False,
             "inlist": user.favourite,
             "type": "DIRECTORY",
             "contactStatus": "FAVORITE" if user.favourite else "CONTACT",
+            "vcard": 1,
             "collaboration": True,
             "phonenumbers": [{"number": user.number, "type": "mobile"}] if user.number else [],
         }
+        if with_id:
+            body = {"id": f"{user.user_id}@{user.domain or self.domain}", **body}
         if user.number:
             body["preferredNumber"] = user.number
         if user.email:
@@ -854,9 +866,19 @@ class DstnySimulator(SimulatorBase):
             "firstname": contact.firstname,
             "lastname": contact.lastname,
             "company": contact.company,
+            # A shortcut's presence, as a contact's whose presence the caller may not see (004 ~5919-5927).
+            "presence": {
+                "futurePresenceAccess": "NONE",
+                "activityAccess": "NONE",
+                "roleAccess": "NONE",
+                "noteAccess": "NONE",
+                "capabilities": [],
+            },
             "type": contact.type,
             "inlist": contact.favourite,
+            "vcard": 1,
             "contactStatus": "FAVORITE" if contact.favourite else "CONTACT",
+            "collaboration": False,
         }
         if contact.number:
             body["preferredNumber"] = contact.number
@@ -910,7 +932,10 @@ class DstnySimulator(SimulatorBase):
     def _agent_ref(self, user_id: str) -> dict[str, Any]:
         user = self.users.get(user_id)
         name = f"{user.firstname} {user.lastname}" if user else user_id
-        return {"name": name, "number": user.number if user else None, "userId": user_id}
+        ref: dict[str, Any] = {"name": name, "userId": user_id}
+        if user is not None and user.number:  # a user without a number has none to show
+            ref["number"] = user.number
+        return ref
 
     def _calllog_json(self, item: SimCallLogItem) -> dict[str, Any]:
         group = self.groups[item.group_id]
@@ -942,6 +967,8 @@ class DstnySimulator(SimulatorBase):
         return body
 
     def _voicemail_json(self, voicemail: SimVoicemail) -> dict[str, Any]:
+        """A voicemail item: a group inbox's has the fields of 004's example (~1740-1750, no duration);
+        a personal one those of 004's call items (~1620) plus ``isPlayed`` (004 prints no personal voicemail)."""
         party: dict[str, Any] = {"number": voicemail.caller}
         if voicemail.caller_name:
             party["displayName"] = voicemail.caller_name
@@ -951,10 +978,9 @@ class DstnySimulator(SimulatorBase):
             "remoteParty": party,
             "itemType": "VOICEMAIL",
             "isSeen": voicemail.is_seen,
-            "duration": voicemail.duration,
         }
         if voicemail.inbox is not None:
-            body.update(isPlayed=voicemail.is_played, callItemId=0, inboxName=voicemail.inbox)
+            body.update(callItemId=0, isPlayed=voicemail.is_played, inboxName=voicemail.inbox)
         else:
-            body["isPlayed"] = voicemail.is_played
+            body.update(duration=voicemail.duration, isPlayed=voicemail.is_played)
         return body
