@@ -189,7 +189,8 @@ def test_voicemail_is_posted_and_shows_it_was_heard_in_dstny(app: RunningApp) ->
     voicemail = sim.leave_voicemail(CALLER, name="Jens Jensen", duration=42, inbox="Support inbox")
     [post] = wait_for_writes(app, 1)
     assert "New voicemail" in post.args["text"] and "Jens Jensen" in post.args["text"]
-    assert "Support inbox" in str(blocks_of(post)) and "42 s" in str(blocks_of(post))
+    # 004's group-inbox item (~1740-1750) has no duration, so neither does the message.
+    assert "Support inbox" in str(blocks_of(post)) and "42 s" not in str(blocks_of(post))
     ts = post.response["ts"]  # type: ignore[index]
 
     sim.play_voicemail(voicemail.item_id)  # listened to in a Dstny client

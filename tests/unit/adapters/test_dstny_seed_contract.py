@@ -101,29 +101,31 @@ class Excerpt:
         return f"{self.source} ~{self.first}-{self.last}"
 
 
+def _blocks(path: Path) -> Iterator[tuple[list[str], list[str]]]:
+    """``(header fields, lines)`` of each excerpt in a fixture file."""
+    header: list[str] | None = None
+    lines: list[str] = []
+    for text in path.read_text(encoding="utf-8").splitlines():
+        if text.startswith("## "):
+            if header is not None:
+                yield header, lines
+            header, lines = [part.strip() for part in text[3:].split("|")], []
+        else:
+            lines.append(text)
+    if header is not None:
+        yield header, lines
+
+
 @cache
 def excerpts() -> dict[str, Excerpt]:
     """Every excerpt of both fixture files, by name."""
     found: dict[str, Excerpt] = {}
     for path in (FIXTURES / "004_excerpts.txt", FIXTURES / "notes_excerpts.txt"):
-        header: list[str] | None = None
-        lines: list[str] = []
-
-        def close() -> None:
-            if header is not None:
-                name, source, span, title = header
-                first, last = (int(n) for n in span.split("-"))
-                assert last - first + 1 == len(lines), f"{name}: {len(lines)} lines for {span}"
-                assert name not in found, f"two excerpts named {name}"
-                found[name] = Excerpt(name, source, first, last, title, tuple(lines))
-
-        for text in path.read_text(encoding="utf-8").splitlines():
-            if text.startswith("## "):
-                close()
-                header, lines = [part.strip() for part in text[3:].split("|")], []
-            else:
-                lines.append(text)
-        close()
+        for (name, source, span, title), lines in _blocks(path):
+            first, last = (int(n) for n in span.split("-"))
+            assert last - first + 1 == len(lines), f"{name}: {len(lines)} lines for {span}"
+            assert name not in found, f"two excerpts named {name}"
+            found[name] = Excerpt(name, source, first, last, title, tuple(lines))
     return found
 
 
@@ -544,7 +546,9 @@ def test_the_quotes_read_as_the_checks_expect() -> None:
     assert login["action"].required and login["action"].choices == ("login", "logout")
     assert "including domain part" in login["agent"].description and login["group"].type == "integer <int64>"
     mark = ["itemId", "userId", "domain", "isSeen", "isPlayed", "updateCallItem"]
-    assert list(OPERATIONS["commlog.mark"].params) == mark and all(p.required for p in OPERATIONS["commlog.mark"].params.values())
+    assert list(OPERATIONS["commlog.mark"].params) == mark and all(
+        p.required for p in OPERATIONS["commlog.mark"].params.values()
+    )
     assert enum_of("calllog", "itemType") == ("ALL", "ANSWERED", "FORWARDED", "MISSED")
     assert OPERATIONS["calllog"].params["itemType"].repeatable and not OPERATIONS["calllog"].params["limit"].repeatable
     assert OPERATIONS["commlog.list"].params["itemType"].repeatable  # "This parameter can be repeated"
@@ -775,7 +779,9 @@ def check_request(row: Mapping[str, Any], *, token: str) -> tuple[str | None, li
             errors += value_errors(op, param, value)
     errors += body_errors(op, row["body"])
     given = set(in_path) | set(row["query"]) | set(row["body"] if isinstance(row["body"], dict) else ())
-    errors += [f"{name}: required {p!r} is not sent" for p, param in op.params.items() if param.required and p not in given]
+    errors += [
+        f"{name}: required {p!r} is not sent" for p, param in op.params.items() if param.required and p not in given
+    ]
     return name, errors
 
 
@@ -993,7 +999,10 @@ def test_the_checker_passes_good_requests() -> None:
         (_row("GET", CALLLOG, headers={**BEARER, "Content-Type": "application/json"}), "accept is None"),
         (_row("GET", CALLLOG, headers={**BEARER, "Accept": "application/json"}), "content-type is None"),
         (_row("GET", CALLLOG, headers={"Authorization": f"Token {DEMO_TOKEN}", **JSON_HEADERS}), "Bearer"),
-        (_row("GET", CALLLOG, query={"itemType": ["LOST"]}), "is not one of ('ALL', 'ANSWERED', 'FORWARDED', 'MISSED')"),
+        (
+            _row("GET", CALLLOG, query={"itemType": ["LOST"]}),
+            "is not one of ('ALL', 'ANSWERED', 'FORWARDED', 'MISSED')",
+        ),
         (_row("GET", CALLLOG, query={"order": ["desc"]}), "'order' is no query parameter"),
         (_row("GET", CALLLOG, query={"limit": ["100", "50"]}), "does not let it repeat"),
         (_row("GET", CALLLOG, query={"since": ["yesterday"]}), "is not an item id"),
@@ -1006,11 +1015,17 @@ def test_the_checker_passes_good_requests() -> None:
         (_row("PUT", CALLLOG + "/first", body={"state": "HANDLED"}), "itemid='first' is not an integer"),
         (_row("PUT", MARK, query={"isSeen": ["true"], "isPlayed": ["true"]}), "required 'updateCallItem' is not sent"),
         (_row("PUT", MARK, query={**MARK_QUERY, "isSeen": ["True"]}), "is not a lower-case boolean"),
-        (_row("PUT", ACTIVITY.replace("alice@example.com", "alice"), query={"activity": ["lunch"]}), "lacks the domain"),
+        (
+            _row("PUT", ACTIVITY.replace("alice@example.com", "alice"), query={"activity": ["lunch"]}),
+            "lacks the domain",
+        ),
         (_row("PUT", ACTIVITY, query={"available": ["false"]}), "required 'activity' is not sent"),
         (_row("PUT", ACTIVITY + "/expires", query={"expires": ["in 45 minutes"]}), "not ISO-8601"),
         (_row("POST", CALLBACK), "not URL-encoded"),
-        (_row("POST", "/api/acd-attendant-group/v1/example.com/36/agents/a@example.com", query={"action": ["join"]}), "is not one of ('login', 'logout')"),
+        (
+            _row("POST", "/api/acd-attendant-group/v1/example.com/36/agents/a@example.com", query={"action": ["join"]}),
+            "is not one of ('login', 'logout')",
+        ),
         (_row("POST", "/api/acd-attendant-group/v1/example.com/36/agents/alice"), "lacks the domain"),
         (_row("GET", "/api/userinfo/presence/example.com/alice@example.com"), "a bare user id"),
         (_row("GET", "/api/presence/example.com/alice"), "is no operation of 004"),
@@ -1110,7 +1125,10 @@ async def test_the_adapter_reads_the_documents_call_log_and_inbox_examples(
     [voicemail] = answered.events
     assert voicemail.kind == AlertKind.VOICEMAIL_NEW  # isPlayed false (~1749); the calls (~1620) are no voicemail
     assert (voicemail.caller_number, voicemail.caller_name) == ("+1555123001", "Jane Doe")
-    assert (voicemail.mailbox, voicemail.occurred_at) == ("Group Inbox 1", datetime(2020, 1, 30, 17, 11, 13, tzinfo=UTC))
+    assert (voicemail.mailbox, voicemail.occurred_at) == (
+        "Group Inbox 1",
+        datetime(2020, 1, 30, 17, 11, 13, tzinfo=UTC),
+    )
 
     item = doc.answers["calllog"]["callLogItem"][0]
     item.update(itemType="MISSED", itemId=16)  # the same item as another of 004's types (~649), a new id
@@ -1187,7 +1205,11 @@ def test_the_simulators_answers_have_the_documents_fields(sim: DstnySimulator, s
         "contact.info": ("GET", "/api/contacts/info/v1/example.com/alice@example.com", {}),
         "activities": ("GET", "/api/configuration/example.com/phonebot/activities", {}),
         "answerplaces": ("GET", "/api/configuration/example.com/alice/answerplaces", {}),
-        "diversion.active.set": ("PUT", "/api/diversion/example.com/alice/active", {"params": {"phoneNumber": "+1442"}}),
+        "diversion.active.set": (
+            "PUT",
+            "/api/diversion/example.com/alice/active",
+            {"params": {"phoneNumber": "+1442"}},
+        ),
         "diversion.active": ("GET", "/api/diversion/example.com/alice/active", {}),
         "callback": ("POST", "/api/calls/current/example.com/alice/mobile/%2B4533000001", {}),
         "acd.groups": ("GET", "/api/user/acd-attendant-group/v1/example.com/alice", {}),
@@ -1205,8 +1227,11 @@ def test_the_simulators_answers_have_the_documents_fields(sim: DstnySimulator, s
         "contacts.list": ("GET", "/api/contacts/list/example.com/phonebot", {}),  # favourites: users and a shortcut
     }
     assert set(reads) == {name for name, op in OPERATIONS.items() if op.answer_example is not None}
-    problems = {name: answer_errors(name, sim_call(sim_server, method, path, **kw)) for name, (method, path, kw) in reads.items()}
-    assert problems == dict.fromkeys(reads, [])
+    problems = {
+        name: answer_errors(name, sim_call(sim_server, method, path, **kw))
+        for name, (method, path, kw) in reads.items()
+    }
+    assert problems == {key: [] for key in reads}
     searched = sim_call(sim_server, "GET", "/api/contacts/list/example.com/phonebot", params={"query": "jensen"})
     assert len(searched["contact"]) == 2 and answer_errors("contacts.list", searched) == []
     # "Whether agents/statistics shall be included" (~316-321): asked to leave them out, the simulator does.
@@ -1224,7 +1249,10 @@ def test_the_simulators_answers_have_the_documents_fields(sim: DstnySimulator, s
     ("change", "problem"),
     [
         (lambda a: a.pop("hintCount"), "hintCount: missing"),
-        (lambda a: a["callLogItem"][0].update(itemType="LOST"), "'LOST' is not one of ('ANSWERED', 'FORWARDED', 'MISSED')"),
+        (
+            lambda a: a["callLogItem"][0].update(itemType="LOST"),
+            "'LOST' is not one of ('ANSWERED', 'FORWARDED', 'MISSED')",
+        ),
         (lambda a: a["callLogItem"][0]["handledStatus"].update(state="DONE"), "('UNHANDLED', 'INPROGRESS', 'HANDLED')"),
         (lambda a: a["callLogItem"][0].update(callCount="35"), "callLogItem[].callCount: '35' is not int"),
         (lambda a: a["callLogItem"][0].update(owner="alice"), "callLogItem[].owner: not in 004"),
