@@ -60,31 +60,26 @@ E = TypeVar("E", bound=Excerpt)
 def load_excerpts(path: Path, kind: type[E]) -> dict[str, E]:
     """Every excerpt of the fixture file ``path`` by name, as ``kind`` (:class:`Excerpt` or a subclass).
 
+    A header's line range says how many lines follow it, so a quoted line may itself start with
+    ``## `` (a Markdown heading of the notes).
+
     Raises:
-        AssertionError: a header's line range does not match the number of lines under it, or a
-            name is used twice.
+        AssertionError: the file is not a run of headers each followed by its lines, or a name is
+            used twice.
     """
     found: dict[str, E] = {}
-    header: list[str] | None = None
-    lines: list[str] = []
-
-    def close() -> None:
-        if header is None:
-            return
-        name, source, span, title = header
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = 0
+    while at < len(lines):
+        header = lines[at]
+        assert header.startswith("## "), f"{path.name}:{at + 1} is not an excerpt header: {header!r}"
+        name, source, span, title = (part.strip() for part in header[3:].split("|", 3))
         first, last = (int(n) for n in span.split("-"))
-        assert last - first + 1 == len(lines), f"{path.name}: {name} has {len(lines)} lines for {span}"
+        quoted = tuple(lines[at + 1 : at + 2 + last - first])
+        assert len(quoted) == last - first + 1, f"{path.name}: {name} ends before line {last}"
         assert name not in found, f"{path.name}: {name} is quoted twice"
-        found[name] = kind(name, source, first, last, title, tuple(lines))
-
-    for text in path.read_text(encoding="utf-8").splitlines():
-        if text.startswith("## "):
-            close()
-            header, lines = [part.strip() for part in text[3:].split("|", 3)], []
-        else:
-            assert header is not None, f"{path.name} starts with a line outside any excerpt"
-            lines.append(text)
-    close()
+        found[name] = kind(name, source, first, last, title, quoted)
+        at += 1 + len(quoted)
     return found
 
 
