@@ -171,7 +171,11 @@ class RelatelSimulator(SimulatorBase):
         self.employees[employee_id]["dnd_timeout_at"] = _iso(until) if until is not None else None
 
     def add_call(self, **fields: Any) -> Json:
-        """Append a call-log entry (defaults: incoming, ringing now on ``Reception#10``)."""
+        """Append a call-log entry (defaults: incoming, ringing now on ``Reception#10``).
+
+        Every field of 000's call object (~596-627) is there; ``ringing_at`` follows ``started_at``
+        unless given, and a caller or callee that is no contact is ``null``.
+        """
         call: Json = {
             "call_uuid": f"sim-call-{len(self.calls) + 1}",
             "company_id": COMPANY_ID,
@@ -179,16 +183,41 @@ class RelatelSimulator(SimulatorBase):
             "endpoint": "Reception#10",
             "endpoint_type": "reception",
             "from_number": "4520000000",
-            "to_number": "4570000010",
+            "from_contact": None,
+            "smiley": None,
             "started_at": _iso(self.clock()),
             "status": "ringing",
+            "to_contact": None,
+            "to_number": "4570000010",
             "answered_at": None,
+            "answered_by": None,
             "ended_at": None,
             "nodes": [],
         }
         call.update(fields)
+        call.setdefault("ringing_at", call["started_at"])
         self.calls.append(call)
         return call
+
+    def contact_for(self, number: str, name: str | None = None) -> Json | None:
+        """The company contact Relatel shows for ``number``: an existing one, a new one named ``name``, or ``None``.
+
+        With ``name``, a contact of that name and number is used, or added to the company's
+        contacts (a caller is shown by name only when they are a contact).
+        """
+        for contact in self.contacts.values():
+            if contact["number"] == number and (name is None or contact["name"] == name):
+                return contact
+        if name is None:
+            return None
+        contact_id = max(self.contacts, default=0) + 1
+        self.contacts[contact_id] = _contact(contact_id, name, number, None)
+        return self.contacts[contact_id]
+
+    def _call_party(self, number: str, name: str | None) -> Json | None:
+        """``from_contact`` of a call: 000 ~604-609 ``{id, number, name, email}``."""
+        contact = self.contact_for(number, name)
+        return None if contact is None else {key: contact[key] for key in ("id", "number", "name", "email")}
 
     def add_missed_call(
         self,
@@ -208,7 +237,7 @@ class RelatelSimulator(SimulatorBase):
             endpoint=line["endpoint"],
             endpoint_name=line["name"],
             from_number=from_number,
-            from_contact={"id": None, "number": from_number, "name": contact_name, "email": None},
+            from_contact=self._call_party(from_number, contact_name),
             to_number=line["phone_number"]["number"],
             ringing_at=_iso(start),
             started_at=_iso(start),
@@ -283,7 +312,7 @@ class RelatelSimulator(SimulatorBase):
             "endpoint": mailbox["endpoint"],
             "endpoint_name": mailbox["name"],
             "from_number": from_number,
-            "from_contact": {"id": None, "number": from_number, "name": contact_name, "email": None},
+            "from_contact": copy.deepcopy(self.contact_for(from_number, contact_name)),  # 000 ~380-390
             "message": message,
             "comment": None,
             "sound": {
@@ -637,7 +666,7 @@ class RelatelSimulator(SimulatorBase):
             voicemail["heard"] = fields["heard"]
         if "comment" in fields:
             voicemail["comment"] = fields["comment"]
-        return JSONResponse({"voice_mail": copy.deepcopy(voicemail)})
+        return JSONResponse(copy.deepcopy(voicemail))  # unwrapped, as 000 ~421-439 answers
 
     async def _get_voicemail(self, request: Request, me: Json) -> Response:
         """One voicemail, bare as the seed shows it (000 ~395-413)."""
@@ -691,6 +720,17 @@ class RelatelSimulator(SimulatorBase):
             10: {"id": 10, "name": "Main line", "phone_number": {"number": "4570000010"}, "endpoint": "Reception#10"},
             11: {"id": 11, "name": "Support", "phone_number": {"number": "4570000011"}, "endpoint": "Reception#11"},
         }
+
+        # Contacts first: calls and voicemails show their caller as a contact (from_contact).
+        named = [
+            (1, "Relatel A/S", "4571999999", "kundeservice@relatel.dk"),
+            (2, "Acme Corp", "4533000001", "info@acme.example"),
+            (3, "Jens Jensen", "4540000001", None),
+            (CONTACT_COUNT, "Jensen Plumbing", "4540000002", "jensen@plumbing.example"),
+        ]
+        self.contacts = {cid: _contact(cid, name, number, email) for cid, name, number, email in named}
+        for cid in range(4, CONTACT_COUNT):
+            self.contacts[cid] = _contact(cid, f"Kunde {cid:03d}", f"455{cid:07d}", None)
 
         def at(minutes: float) -> str:
             return _iso(now - timedelta(minutes=minutes))
@@ -768,16 +808,6 @@ class RelatelSimulator(SimulatorBase):
             contact_name="Acme Corp",
         )
 
-        named = [
-            (1, "Relatel A/S", "4571999999", "kundeservice@relatel.dk"),
-            (2, "Acme Corp", "4533000001", "info@acme.example"),
-            (3, "Jens Jensen", "4540000001", None),
-            (CONTACT_COUNT, "Jensen Plumbing", "4540000002", "jensen@plumbing.example"),
-        ]
-        self.contacts = {cid: _contact(cid, name, number, email) for cid, name, number, email in named}
-        for cid in range(4, CONTACT_COUNT):
-            self.contacts[cid] = _contact(cid, f"Kunde {cid:03d}", f"455{cid:07d}", None)
-
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -802,7 +832,7 @@ def _employee(
     *,
     admin: bool = False,
     groups: list[int],
-    features: str | list[str] | None = None,
+    features: str = "switch",
 ) -> Json:
     local = number[2:]
     return {
@@ -821,8 +851,8 @@ def _employee(
         "do_not_disturb": False,
         "subscription_ids": [1000 + employee_id],
         "employee_group_ids": list(groups),
-        # The seed shows a string, GO-FF a list: the simulator serves both.
-        "features": features if features is not None else ["switch", "mobile"],
+        # A string, as 000 ~149 shows it ("mobile"); GO-FF's list form is the adapter's to parse, not ours to serve.
+        "features": features,
         "live_presence": "available",
         "speed_dial": {"digit": employee_id},
         "endpoint": f"Employee#{employee_id}",

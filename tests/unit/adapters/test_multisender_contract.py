@@ -31,7 +31,6 @@ broken field.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -56,6 +55,8 @@ from adapters.multisender.adapter import DEFAULT_BASE_URL, MultisenderAdapter, M
 from adapters.multisender.paths import ENDPOINTS
 from adapters.multisender.simulator import API_TOKEN, MultisenderSimulator
 from adapters.simulation import LoopbackServer, SimulatorBase
+from tests.contract_excerpts import Excerpt as QuotedExcerpt
+from tests.contract_excerpts import load_excerpts, misquotes
 from tests.fakes.clock import SettableClock
 
 REPO = Path(__file__).resolve().parents[3]
@@ -71,27 +72,8 @@ FAST = RetryPolicy(attempts=1, base_delay=0.001, max_delay=0.001)
 
 # -- the quoted document ---------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Excerpt:
+class Excerpt(QuotedExcerpt):
     """Lines ``first``..``last`` of 002, quoted verbatim, with the name we give the operation."""
-
-    name: str
-    source: str
-    first: int
-    last: int
-    title: str
-    lines: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    def covers(self, line: int) -> bool:
-        return self.first <= line <= self.last
-
-    def line(self, number: int) -> str:
-        """002's line ``number`` (1-based, as the seed file numbers it)."""
-        assert self.covers(number), f"{self.name} quotes {self.first}-{self.last}, not {number}"
-        return self.lines[number - self.first]
 
     def examples(self) -> dict[int, Any]:
         """The example bodies of the operation by their line: 002's single-quoted JSON, read as JSON."""
@@ -105,25 +87,7 @@ class Excerpt:
 
 @cache
 def excerpts() -> dict[str, Excerpt]:
-    found: dict[str, Excerpt] = {}
-    header: list[str] | None = None
-    lines: list[str] = []
-
-    def close() -> None:
-        if header is not None:
-            name, source, span, title = header
-            first, last = (int(n) for n in span.split("-"))
-            found[name] = Excerpt(name, source, first, last, title, tuple(lines))
-            assert last - first + 1 == len(lines), f"{name}: {len(lines)} lines for {span}"
-
-    for text in EXCERPTS.read_text(encoding="utf-8").splitlines():
-        if text.startswith("## "):
-            close()
-            header, lines = [part.strip() for part in text[3:].split("|")], []
-        else:
-            lines.append(text)
-    close()
-    return found
+    return load_excerpts(EXCERPTS, Excerpt)
 
 
 def quoted(name: str) -> Excerpt:
@@ -133,15 +97,6 @@ def quoted(name: str) -> Excerpt:
 def quoted_line(number: int) -> str | None:
     """002's line ``number`` if some excerpt quotes it."""
     return next((e.line(number) for e in excerpts().values() if e.covers(number)), None)
-
-
-def shared_seed() -> Path | None:
-    """``shared/seeds/002…`` beside the checkout (or beside a worktree's parent), when it is there."""
-    for base in (REPO, *REPO.parents):
-        candidate = base / "shared/seeds" / SEED_NAME
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def pseudo_json(text: str) -> Any:
@@ -561,13 +516,10 @@ DOC_HEADERS = {"Accept": "application/json", "Content-Type": "application/json",
 # -- the quotes and the evidence in paths.py ---------------------------------------------------------------
 def test_the_excerpts_are_the_seeds_own_lines() -> None:
     assert {e.source for e in excerpts().values()} == {SEED_NAME}
-    seed = shared_seed()
-    if seed is None:
+    problems = misquotes(excerpts().values(), sha256={SEED_NAME: SEED_SHA256})
+    if problems is None:
         pytest.skip("shared/ is not beside this checkout; the quoted excerpts are used as they are")
-    assert hashlib.sha256(seed.read_bytes()).hexdigest() == SEED_SHA256
-    lines = seed.read_text(encoding="utf-8").splitlines()
-    for excerpt in excerpts().values():
-        assert excerpt.lines == tuple(lines[excerpt.first - 1 : excerpt.last]), excerpt.name
+    assert problems == []
 
 
 def test_the_rules_the_contracts_rest_on_are_quoted() -> None:
