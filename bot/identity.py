@@ -55,6 +55,10 @@ class IdentityResolver:
         self.users = users
         self.store = store
 
+    def with_users(self, users: SlackUserDirectory) -> IdentityResolver:
+        """This resolver, looking Slack users up in ``users`` (one request's installation)."""
+        return IdentityResolver(config=self.config, adapters=self.adapters, users=users, store=self.store)
+
     async def resolve(self, slack_user_id: str) -> Linked:
         """The identity for ``slack_user_id``; :class:`IdentityError` with guidance when none."""
         if not self.adapters:

@@ -79,7 +79,7 @@ class SingleWorkspace:
     def __init__(
         self,
         client: AsyncWebClient,
-        token: str,
+        token: str | None,
         *,
         team_id: str | None = None,
         app_id: str | None = None,
@@ -107,6 +107,8 @@ class SingleWorkspace:
     async def find(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool
     ) -> InstalledWorkspace | None:
+        if not self.token:  # no SLACK_BOT_TOKEN: phonebot can act in no workspace
+            return None
         await self._ask()
         if self.team_id and team_id and team_id != self.team_id:
             return None

@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.installs.workspace import WorkspaceKey
 from bot.store import Store
@@ -153,3 +155,23 @@ class ScopeDriftWatcher(AsyncRetryHandler):
         args = (method, where, ", ".join(needed) or "(not named)", ", ".join(provided) or "none")
         (log.warning if fresh else log.debug)(line, *args)
         return False
+
+
+async def still_missing(drift: ScopeDriftLog, workspace: WorkspaceKey, client: AsyncWebClient) -> MissingScopes | None:
+    """What ``workspace`` still lacks: the recorded drift, unless the token's granted scopes cover it now.
+
+    Asks ``auth.test`` (its ``X-OAuth-Scopes`` header lists the token's scopes) only when a drift is
+    recorded, so a reinstall that kept the token clears the banner at the next look.
+    """
+    missing = await drift.missing(workspace)
+    if missing is None:
+        return None
+    try:
+        answer = await client.auth_test()
+    except (SlackApiError, OSError, TimeoutError):
+        return missing
+    headers = {str(name).lower(): value for name, value in (answer.headers or {}).items()}
+    granted = headers.get("x-oauth-scopes")
+    if granted is None:
+        return missing
+    return await drift.settle(workspace, parse_scopes(granted if isinstance(granted, str) else ",".join(granted)))
