@@ -74,9 +74,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import build_runtime
     from bot.server import build_asgi_app
 
-    refusal = store_refusal(settings, simulate=args.simulate, embedded_store=args.embedded_store) or slack_refusal(
-        settings, simulate=args.simulate
-    )
+    refusal = store_refusal(settings, simulate=args.simulate, embedded_store=args.embedded_store)
     if refusal is not None:
         print(f"phonebot: {refusal}", file=sys.stderr)
         return 2
@@ -87,6 +85,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if unreachable is not None:
         print(f"phonebot: {unreachable}", file=sys.stderr)
         return 1
+    refusal = slack_refusal(settings, simulate=args.simulate)
+    if refusal is not None:
+        print(f"phonebot: {refusal}", file=sys.stderr)
+        return 2
     config, simulators = _config_and_simulators(args, settings)
     try:
         if not settings.redis_url and not args.simulate:

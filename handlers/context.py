@@ -52,7 +52,9 @@ class Services:
         """These services acting for one Slack request: Slack calls with ``client`` (the request's installation
         token), Slack profiles cached under ``workspace``."""
         users = self.users.bound(client, workspace)
-        return replace(self, users=users, identities=self.identities.with_users(users), workspace=workspace)
+        prefix = workspace.data_prefix if workspace is not None else None
+        identities = self.identities.with_users(users, key_prefix=prefix)
+        return replace(self, users=users, identities=identities, workspace=workspace)
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
         """The user's own Slack time zone, else the configured default."""

@@ -5,7 +5,8 @@ What is deleted for the installation (a workspace, or an org for an org-wide ins
 1. its installation record — the encrypted bot and user tokens (``slack:install:…``);
 2. its recorded scope drift (``slack:scope-drift:…``);
 3. every other key kept for it, all of which live under its data prefix ``ws:{enterprise or -}:
-   {team or -}:`` (today: the cached Slack profiles of its people — names, emails, time zones).
+   {team or -}:`` (today: the cached Slack profiles of its people — names, emails, time zones — and
+   their cached email matches to phone-system users).
 
 Later per-workspace state (its phone-system credentials, alert routes, linked identities) adds a
 step with :meth:`WorkspaceForgetter.add_step`, or simply keeps its keys under the data prefix. A
