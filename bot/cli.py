@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.http_limits import limits_from
     from bot.http_server import uvicorn_options
-    from bot.preflight import EMBEDDED_WARNING, alert_destination, redis_unreachable, store_refusal
+    from bot.preflight import EMBEDDED_WARNING, alert_destination, redis_unreachable, slack_refusal, store_refusal
     from bot.runtime import build_runtime
     from bot.server import build_asgi_app
 
@@ -85,6 +85,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if unreachable is not None:
         print(f"phonebot: {unreachable}", file=sys.stderr)
         return 1
+    refusal = slack_refusal(settings, simulate=args.simulate)
+    if refusal is not None:
+        print(f"phonebot: {refusal}", file=sys.stderr)
+        return 2
     config, simulators = _config_and_simulators(args, settings)
     try:
         if not settings.redis_url and not args.simulate:
@@ -96,7 +100,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if not config.vendors:
             log.warning("no vendors configured: /readyz answers 503 until the config has a vendors: section")
         log.info(alert_destination(settings, config))
-        if args.simulate and settings.slack_bot_token is None:
+        if settings.oauth:
+            log.info('"Add to Slack" is on: install page %s, redirect URL %s', *_oauth_urls(settings))
+        elif args.simulate and settings.slack_bot_token is None:
             log.warning(
                 "no SLACK_BOT_TOKEN: simulating without Slack; Slack Web API calls go to %s and fail, "
                 "/readyz reports slack not ready",
@@ -117,6 +123,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if simulators is not None:
             simulators.stop()
+
+
+def _oauth_urls(settings: Settings) -> tuple[str, str]:
+    from bot.installs.oauth import INSTALL_PATH, REDIRECT_PATH
+
+    base = (settings.phonebot_public_url or "https://<public host>").rstrip("/")
+    return base + INSTALL_PATH, base + REDIRECT_PATH
 
 
 async def _serve_socket_mode(runtime: Any, settings: Settings, *, host: str, port: int) -> int:

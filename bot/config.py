@@ -1,7 +1,8 @@
 """Configuration: secrets from the environment, everything else from one YAML file.
 
 Environment (see README "Configuration"): ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``,
-``SLACK_APP_TOKEN``, ``SLACK_API_URL``, ``REDIS_URL``, ``PHONEBOT_CONFIG`` and the vendor
+``SLACK_APP_TOKEN``, ``SLACK_API_URL``, ``SLACK_CLIENT_ID`` / ``SLACK_CLIENT_SECRET`` /
+``PHONEBOT_SECRET_KEY`` ("Add to Slack"), ``REDIS_URL``, ``PHONEBOT_CONFIG`` and the vendor
 credentials the YAML file refers to as ``${VAR}`` (``${VAR:-default}`` gives a default).
 
 Errors name the file, the field and the problem::
@@ -45,6 +46,14 @@ class Settings(BaseSettings):
     #: The workspace and app this deployment serves; unset → asked of Slack (auth.test, bots.info).
     slack_team_id: str | None = None
     slack_app_id: str | None = None
+    #: "Add to Slack" (OAuth v2): both set → phonebot serves every workspace installed through
+    #: ``/slack/install``, each with its own bot token (see ``bot.installs``).
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    #: Where the installer's browser is sent to approve the install (tests point it at a fake Slack).
+    slack_authorize_url: str | None = None
+    #: Fernet key(s), comma-separated (the first encrypts): encrypt the tokens kept in the store.
+    phonebot_secret_key: SecretStr | None = None
     redis_url: str | None = None
     #: Redis connections for commands and buttons; beyond it callers wait (``redis_pool_timeout_seconds``).
     redis_max_connections: int = Field(default=50, ge=1, le=10_000)
@@ -63,6 +72,11 @@ class Settings(BaseSettings):
     phonebot_http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     phonebot_http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     phonebot_http_max_connections: int | None = Field(default=None, ge=16)
+
+    @property
+    def oauth(self) -> bool:
+        """ "Add to Slack" mode: ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` are both set."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
 
 class UserMapping(BaseModel):

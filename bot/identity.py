@@ -49,11 +49,23 @@ class IdentityResolver:
         adapters: dict[str, VendorAdapter],
         users: SlackUserDirectory,
         store: Store,
+        key_prefix: str = "",
     ) -> None:
         self.config = config
         self.adapters = adapters
         self.users = users
         self.store = store
+        self.key_prefix = key_prefix
+
+    def with_users(self, users: SlackUserDirectory, *, key_prefix: str | None = None) -> IdentityResolver:
+        """This resolver for one request's installation: Slack users from ``users``, its cache under ``key_prefix``."""
+        return IdentityResolver(
+            config=self.config,
+            adapters=self.adapters,
+            users=users,
+            store=self.store,
+            key_prefix=self.key_prefix if key_prefix is None else key_prefix,
+        )
 
     async def resolve(self, slack_user_id: str) -> Linked:
         """The identity for ``slack_user_id``; :class:`IdentityError` with guidance when none."""
@@ -119,7 +131,7 @@ class IdentityResolver:
         return Linked(slack_user_id, adapter, identity, "config", user)
 
     async def _by_email(self, slack_user_id: str, email: str) -> Linked | None:
-        cache_key = f"identity:email:{slack_user_id}"
+        cache_key = f"{self.key_prefix}identity:email:{slack_user_id}"
         cached = await self.store.get(cache_key)
         if cached is not None:
             data = json.loads(cached)

@@ -1,73 +1,82 @@
-"""Which Slack workspace and app this deployment serves, so a request for any other is refused.
+"""Which Slack workspaces and app this deployment serves, so a request for any other is refused.
 
 Bolt verifies the signature, which proves the request came from Slack for *an* app with this
-signing secret; it does not prove it is for this workspace and this app. Every request carries
-``team_id`` (``team.id``) and ``api_app_id``; they must be the ones the bot token belongs to.
-Those are ``SLACK_TEAM_ID`` / ``SLACK_APP_ID`` when set, else asked of Slack once
-(``auth.test`` for the team and bot, ``bots.info`` for the app) and kept for the process.
-While Slack can't be asked, requests are let through and the check is tried again shortly:
-the signature has already been verified, and a Slack outage must not lock users out.
+signing secret; it does not prove it is for a workspace phonebot is installed in, nor for this app.
+Every request carries its ``team_id`` (and ``enterprise_id`` on Enterprise Grid) and its
+``api_app_id``; the guard looks its installation up (:mod:`bot.installs.directory`: the one of
+``SLACK_BOT_TOKEN``, or those installed through "Add to Slack") and refuses the request when there
+is none, or when the installation belongs to another app. It runs before Bolt's authorization step
+(``before_authorize``), so a refused request never gets a token; the installation it found is left
+in the request context for :class:`bot.installs.authorize.PhonebotAuthorize`.
+
+Slack's own revocation events (``app_uninstalled``, ``tokens_revoked``) are let through for a
+workspace that is no longer installed: forgetting what is already gone is harmless, and Slack
+would otherwise retry them.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
+from bot.installs.directory import InstalledWorkspace, Workspaces
 
-log = logging.getLogger(__name__)
+#: The request-context key under which the guard leaves the request's installation.
+CONTEXT_KEY = "phonebot_installation"
+#: Events about the installation itself, handled even once it is gone.
+REVOCATION_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+#: Bodies Slack sends without a workspace to act for (Bolt answers them before authorization too).
+_NO_WORKSPACE_TYPES = frozenset({"url_verification", "ssl_check"})
 
-RETRY_SECONDS = 30.0
+
+@dataclass(frozen=True)
+class Admission:
+    """The guard's answer: the installation to serve (``None`` for a body about none), or why not."""
+
+    installation: InstalledWorkspace | None = None
+    refusal: str | None = None
 
 
 class InstallationGuard:
-    """Refuses requests whose workspace or app is not the one this bot token belongs to."""
+    """Admits requests for an installed workspace of this app; refuses every other."""
 
-    def __init__(self, *, team_id: str | None = None, app_id: str | None = None) -> None:
-        self.team_id = team_id
-        self.app_id = app_id
-        self._asked = bool(team_id and app_id)
-        self._next_try = 0.0
+    def __init__(self, workspaces: Workspaces) -> None:
+        self.workspaces = workspaces
 
-    async def refusal(self, body: Mapping[str, Any], client: AsyncWebClient | None) -> str | None:
-        """Why ``body`` is not for this installation, or ``None`` when it is (or can't be told yet)."""
-        if not self._asked and client is not None:
-            await self._ask(client)
-        team, app = request_ids(body)
-        if self.team_id and team and team != self.team_id:
-            return f"workspace {team[:20]} is not {self.team_id}"
-        if self.app_id and app and app != self.app_id:
-            return f"app {app[:20]} is not {self.app_id}"
-        return None
-
-    async def _ask(self, client: AsyncWebClient) -> None:
-        if time.monotonic() < self._next_try:
-            return
-        try:
-            auth = await client.auth_test()
-            self.team_id = self.team_id or _text(auth.get("team_id"))
-            bot_id = _text(auth.get("bot_id"))
-            if not self.app_id and bot_id:
-                bot = (await client.bots_info(bot=bot_id)).get("bot") or {}
-                self.app_id = _text(bot.get("app_id") if isinstance(bot, dict) else None)
-            self._asked = True
-        except (SlackApiError, OSError, TimeoutError) as exc:
-            self._next_try = time.monotonic() + RETRY_SECONDS
-            log.warning("could not ask Slack which workspace and app this is (%s); checking later", type(exc).__name__)
+    async def admit(
+        self,
+        body: Mapping[str, Any],
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool,
+    ) -> Admission:
+        """Whether ``body`` (ids as Bolt read them from it) is for an installation this deployment serves."""
+        if body.get("type") in _NO_WORKSPACE_TYPES:
+            return Admission()
+        app = _text(body.get("api_app_id"))
+        found = await self.workspaces.find(
+            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+        )
+        where = _where(enterprise_id, team_id)
+        if found is None:
+            if _revocation(body):
+                return Admission()
+            return Admission(refusal=f"phonebot is not installed in {where}")
+        if found.app_id and app and app != found.app_id:
+            return Admission(refusal=f"app {app[:20]} is not {found.app_id} (the app installed in {where})")
+        return Admission(installation=found)
 
 
-def request_ids(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """``(team_id, api_app_id)`` of a slash command, interaction or Events API body."""
-    team = body.get("team_id") or _field(body.get("team"), "id") or _field(body.get("user"), "team_id")
-    return _text(team), _text(body.get("api_app_id"))
+def _revocation(body: Mapping[str, Any]) -> bool:
+    event = body.get("event")
+    return body.get("type") == "event_callback" and isinstance(event, dict) and event.get("type") in REVOCATION_EVENTS
 
 
-def _field(value: Any, name: str) -> Any:
-    return value.get(name) if isinstance(value, dict) else None
+def _where(enterprise_id: str | None, team_id: str | None) -> str:
+    team = f"workspace {team_id[:20]}" if team_id else "an unnamed workspace"
+    return team + (f" (org {enterprise_id[:20]})" if enterprise_id else "")
 
 
 def _text(value: Any) -> str | None:

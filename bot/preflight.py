@@ -24,9 +24,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.config import PhonebotConfig, Settings
+from bot.secret_box import GENERATE_KEY, SecretBox, SecretKeyError
 from bot.store.redis import redact_url
 
-__all__ = ["admin_summary", "alert_destination", "redis_unreachable", "store_refusal"]
+__all__ = ["admin_summary", "alert_destination", "redis_unreachable", "slack_refusal", "store_refusal"]
 
 NO_REDIS = (
     "REDIS_URL is not set: alerts, dedupe and poll cursors would live in memory and be lost on restart. "
@@ -35,6 +36,17 @@ NO_REDIS = (
 NO_WEBHOOK_SECRET = (
     "without REDIS_URL, PHONEBOT_WEBHOOK_SECRET must be set: otherwise the secret webhook URLs change at every "
     "start and every vendor subscription breaks."
+)
+NO_SECRET_KEY = (
+    'SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set ("Add to Slack"), but PHONEBOT_SECRET_KEY is not: it '
+    f"encrypts the Slack tokens phonebot keeps. Generate one with: {GENERATE_KEY}"
+)
+HALF_OAUTH = (
+    '"Add to Slack" needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Slack: Basic Information → App Credentials)'
+)
+NO_SLACK_TOKEN = (
+    'neither SLACK_BOT_TOKEN (one workspace) nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET ("Add to Slack") is set, '
+    "so phonebot could act in no Slack workspace"
 )
 EMBEDDED_WARNING = (
     "running on the embedded store (--embedded-store): alerts not yet posted, dedupe keys and poll cursors "
@@ -50,6 +62,27 @@ def store_refusal(settings: Settings, *, simulate: bool, embedded_store: bool) -
         return NO_REDIS
     if settings.phonebot_webhook_secret is None:
         return NO_WEBHOOK_SECRET
+    return None
+
+
+def slack_refusal(settings: Settings, *, simulate: bool) -> str | None:
+    """Why ``serve`` must not start with these Slack credentials, or ``None``.
+
+    "Add to Slack" (both ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``) needs a usable
+    ``PHONEBOT_SECRET_KEY``; otherwise a bot token is needed (``--simulate`` brings its own).
+    """
+    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
+        return HALF_OAUTH
+    if settings.oauth:
+        if settings.phonebot_secret_key is None:
+            return NO_SECRET_KEY
+        try:
+            SecretBox.from_setting(settings.phonebot_secret_key)
+        except SecretKeyError as exc:
+            return str(exc)
+        return None
+    if settings.slack_bot_token is None and not simulate:
+        return NO_SLACK_TOKEN
     return None
 
 
@@ -81,6 +114,11 @@ def alert_destination(settings: Settings, config: PhonebotConfig) -> str:
     if not channels:
         return "alerts: no alerts.routes configured, so vendor events are accepted but posted nowhere"
     named = ", ".join(channels)
+    if settings.slack_bot_token is None and settings.oauth:
+        return (
+            f"alerts: routed to {named}, but alerts are posted with SLACK_BOT_TOKEN, which is not set: "
+            '"Add to Slack" installs do not post alerts yet'
+        )
     if settings.slack_bot_token is None:
         return f"alerts: routed to {named}, but SLACK_BOT_TOKEN is not set, so they cannot be posted"
     return f"alerts: posted to Slack channel(s) {named} via {settings.slack_api_url or 'https://slack.com/api/'}"

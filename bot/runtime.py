@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -21,15 +24,24 @@ from bot.alerts.service import AlertService
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
 from bot.installation import InstallationGuard
+from bot.installs.authorize import PhonebotAuthorize
+from bot.installs.directory import InstalledWorkspaces, SingleWorkspace, Workspaces
+from bot.installs.forget import WorkspaceForgetter
+from bot.installs.oauth import INSTALL_PATH, STATE_SECONDS, PhonebotOAuthFlow, build_oauth_flow
+from bot.installs.records import StoreInstallationStore, StoreOAuthStateStore
+from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.permissions import AdminPolicy
+from bot.preflight import NO_SECRET_KEY
+from bot.secret_box import SecretBox, SecretKeyError
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from handlers.alert_actions import AlertActions
-from handlers.bolt import register, register_alert_actions, register_digest_actions
+from handlers.bolt import installation_middleware, register, register_alert_actions, register_digest_actions
 from handlers.context import Services
 from handlers.digest_modal import DigestBrowser
+from handlers.installs import register_install_events
 from handlers.limits import WorkLimiter
 
 log = logging.getLogger(__name__)
@@ -77,6 +89,7 @@ class Runtime:
     services: Services
     app: AsyncApp
     alerts: AlertService
+    installs: Installations
 
     async def aclose(self) -> None:
         await self.alerts.stop()
@@ -112,6 +125,66 @@ def redis_pools(settings: Settings) -> RedisPools:
     )
 
 
+@dataclass
+class Installations:
+    """Which workspaces this deployment serves, and what it keeps about them."""
+
+    workspaces: Workspaces
+    forgetter: WorkspaceForgetter
+    drift: ScopeDriftLog
+    #: "Add to Slack" only: the encrypted installation store and the OAuth flow serving /slack/install.
+    records: StoreInstallationStore | None = None
+    oauth_flow: PhonebotOAuthFlow | None = None
+
+
+def build_installations(
+    settings: Settings, store: Store, slack: AsyncWebClient, app_client: AsyncWebClient
+) -> Installations:
+    """The workspaces served: those installed through "Add to Slack" in OAuth mode, else ``SLACK_BOT_TOKEN``'s.
+
+    ``slack`` carries ``SLACK_BOT_TOKEN`` (asking Slack which workspace it is); ``app_client`` none
+    (``oauth.v2.access`` authenticates with the client id and secret instead).
+
+    Raises:
+        SecretKeyError: OAuth mode without a usable ``PHONEBOT_SECRET_KEY`` (``serve`` refuses first).
+    """
+    drift = ScopeDriftLog(store)
+    forgetter = WorkspaceForgetter(store)
+    if not settings.oauth:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        single = SingleWorkspace(slack, token, team_id=settings.slack_team_id, app_id=settings.slack_app_id)
+        return Installations(workspaces=single, forgetter=forgetter, drift=drift)
+    if settings.phonebot_secret_key is None:
+        raise SecretKeyError(NO_SECRET_KEY)
+    records = StoreInstallationStore(store, SecretBox.from_setting(settings.phonebot_secret_key))
+    flow = build_oauth_flow(
+        settings,
+        records=records,
+        states=StoreOAuthStateStore(store, expiration_seconds=STATE_SECONDS),
+        drift=drift,
+        client=app_client,
+    )
+    return Installations(
+        workspaces=InstalledWorkspaces(records), forgetter=forgetter, drift=drift, records=records, oauth_flow=flow
+    )
+
+
+def reinstall_hint(settings: Settings) -> str:
+    """How a workspace admin grants a missing Slack scope, in this deployment (mrkdwn for the App Home)."""
+    if settings.oauth:
+        where = (
+            f"<{settings.phonebot_public_url.rstrip('/')}{INSTALL_PATH}|Add to Slack>"
+            if settings.phonebot_public_url
+            else f"phonebot's `{INSTALL_PATH}` page (at the address Slack reaches phonebot on)"
+        )
+        return f"open {where} and approve the install again: it asks for every permission phonebot needs."
+    return (
+        "in <https://api.slack.com/apps|Slack's app settings> open phonebot → *OAuth & Permissions*, check the scope "
+        "is listed under *Bot Token Scopes* (`app_manifest.yml` lists them all), then *Reinstall to Workspace*. "
+        "If Slack shows a new *Bot User OAuth Token*, put it in `SLACK_BOT_TOKEN` and restart phonebot."
+    )
+
+
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
     """Assemble the app for HTTP or Socket Mode serving."""
     install_log_redaction()
@@ -121,16 +194,26 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         log.warning("REDIS_URL is not set: using the %s", store.description)
     adapters = build_adapters(config)
     slack_session = SlackSession(timeout=config.alerts.delivery.slack_timeout_seconds)
+    # With SLACK_BOT_TOKEN (the alert pipeline's token too); Bolt's per-request clients copy it without the token.
     slack = build_slack_client(settings, slack_session)
+    # Tokenless: every request's token comes from its installation (PhonebotAuthorize), in both modes.
+    app_client = build_slack_client(settings.model_copy(update={"slack_bot_token": None}), slack_session)
+    installs = build_installations(settings, store, slack, app_client)
     services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
+    services.scope_drift = installs.drift
+    services.reinstall_hint = reinstall_hint(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
-        client=slack,
+        client=app_client,
         signing_secret=signing_secret,
         process_before_response=False,
         # Socket Mode has no signatures; HTTP mode always verifies them.
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
+        before_authorize=installation_middleware(InstallationGuard(installs.workspaces), installs.drift),
+        # An AsyncAuthorize instance (Bolt types the argument as a plain callable; it takes both).
+        authorize=cast(Callable[..., Awaitable[AuthorizeResult]], PhonebotAuthorize(installs.workspaces)),
+        oauth_flow=installs.oauth_flow,
     )
     # The alert pipeline has its own Redis pool: a command burst cannot starve webhook intake or the worker.
     pipeline_store = store.pipeline()
@@ -143,10 +226,12 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
     )
+    if isinstance(installs.workspaces, SingleWorkspace) and alerts.slack.retry_handlers is not None:
+        single = installs.workspaces
+        alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, lambda: single.key))
     services.alert_queue = alerts.queue
-    register(
-        app, services, installation=InstallationGuard(team_id=settings.slack_team_id, app_id=settings.slack_app_id)
-    )
+    register(app, services)
+    register_install_events(app, installs.forgetter, records=installs.records)
     alert_actions = AlertActions(services, alerts.queue)
     register_alert_actions(app, services, alert_actions)
     register_digest_actions(app, services, DigestBrowser(alerts.queue), alert_actions)
@@ -160,4 +245,5 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         services=services,
         app=app,
         alerts=alerts,
+        installs=installs,
     )

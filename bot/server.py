@@ -1,6 +1,7 @@
 """The one ASGI app ``phonebot serve`` runs.
 
-Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt),
+Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt), with "Add to
+Slack" also ``GET /slack/install`` and ``GET /slack/oauth_redirect`` (``bot.installs.oauth``),
 ``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links),
 ``GET /healthz`` (process alive), ``GET /readyz``
 (store and Slack auth reachable, at least one vendor configured, alert worker running, no alert
@@ -40,7 +41,8 @@ ReadinessCheck = Callable[[], Awaitable[str | None]]
 class ReadinessProbe:
     """``GET /readyz``: runs every named check in ``checks``; ready (200) only when all pass, else 503.
 
-    Checks: the store answers, Slack ``auth.test`` passes (cached briefly), the alert worker
+    Checks: the store answers, Slack ``auth.test`` passes (cached briefly; without ``SLACK_BOT_TOKEN``
+    in "Add to Slack" mode, the tokenless ``api.test``), the alert worker
     runs, and no alert has waited longer than ``alerts.delivery.ready_max_pending_age_seconds``.
     """
 
@@ -78,13 +80,18 @@ class ReadinessProbe:
         return None if self.runtime.adapters else "none configured (add a vendors: section to the config)"
 
     async def _slack(self) -> str | None:
-        return None if await self._slack_ok() else "auth.test failed"
+        if await self._slack_ok():
+            return None
+        return "auth.test failed" if self.runtime.slack.token else "api.test failed (Slack unreachable)"
 
     async def _slack_ok(self) -> bool:
         if time.monotonic() < self._slack_ok_until:
             return True
         try:
-            await self.runtime.slack.auth_test()
+            if self.runtime.slack.token:
+                await self.runtime.slack.auth_test()
+            else:  # "Add to Slack" without SLACK_BOT_TOKEN: tokens are per workspace; is Slack reachable at all?
+                await self.runtime.slack.api_test()
         except (SlackApiError, OSError, TimeoutError):
             return False
         except Exception:  # aiohttp client errors and the like: not ready, never a 500
@@ -152,6 +159,11 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
     ]
     if slack_http:
         routes.append(Route("/slack/events", SlackEndpoint(runtime).handle, methods=["POST"]))
+    flow = runtime.app.oauth_flow
+    if flow is not None:  # "Add to Slack": browsers, not Slack, call these (the state cookie guards them)
+        oauth = AsyncSlackRequestHandler(runtime.app)
+        routes.append(Route(flow.install_path, oauth.handle, methods=["GET"]))
+        routes.append(Route(flow.redirect_uri_path, oauth.handle, methods=["GET"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from typing import Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.installs.workspace import WorkspaceKey
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,17 +32,32 @@ class SlackUserDirectory(Protocol):
 
     async def get(self, user_id: str) -> SlackUser | None: ...
 
+    def bound(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> SlackUserDirectory:
+        """This directory for one request: asking Slack through ``client``, caching under ``workspace``."""
+        ...
+
 
 class WebApiUserDirectory:
-    """``users.info`` through the bot token, cached in the store."""
+    """``users.info`` through the bot token, cached in the store.
 
-    def __init__(self, client: AsyncWebClient, store: Store, *, cache_seconds: float = 600) -> None:
+    Bound to a request's installation (:meth:`bound`), it asks with that installation's token and
+    caches under that installation's data prefix, so an uninstall deletes the cached profiles.
+    """
+
+    def __init__(
+        self, client: AsyncWebClient, store: Store, *, cache_seconds: float = 600, key_prefix: str = ""
+    ) -> None:
         self.client = client
         self.store = store
         self.cache_seconds = cache_seconds
+        self.key_prefix = key_prefix
+
+    def bound(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> WebApiUserDirectory:
+        prefix = workspace.data_prefix if workspace is not None else self.key_prefix
+        return WebApiUserDirectory(client, self.store, cache_seconds=self.cache_seconds, key_prefix=prefix)
 
     async def get(self, user_id: str) -> SlackUser | None:
-        key = f"slack:user:{user_id}"
+        key = f"{self.key_prefix}slack:user:{user_id}"
         cached = await self.store.get(key)
         if cached is not None:
             return SlackUser(**json.loads(cached))
@@ -70,6 +86,9 @@ class StaticUserDirectory:
 
     def __init__(self, users: list[SlackUser]) -> None:
         self.users = {user.id: user for user in users}
+
+    def bound(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> StaticUserDirectory:
+        return self
 
     async def get(self, user_id: str) -> SlackUser | None:
         return self.users.get(user_id)

@@ -11,6 +11,7 @@ place, paced like every other alert write); what happened is also said in the me
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -64,6 +65,12 @@ class AlertActions:
         self.services = services
         self.queue = queue
         self.ledger = Ledger(queue.redis, queue.keys)
+
+    def with_services(self, services: Services) -> AlertActions:
+        """These actions for one request (its installation's Slack token and key scope)."""
+        acting = copy.copy(self)
+        acting.services = services
+        return acting
 
     async def handle(self, click: Click) -> Reply:
         """Do what the button says; the reply goes to the clicker only."""

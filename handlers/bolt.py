@@ -16,13 +16,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.installation import InstallationGuard
+from bot.installation import CONTEXT_KEY, InstallationGuard
+from bot.installs.directory import InstalledWorkspace
+from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
+from bot.installs.workspace import WorkspaceKey
 from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
@@ -37,7 +40,7 @@ from handlers.digest_modal import (
     digest_modal,
 )
 from handlers.errors import explain
-from handlers.home import home_view
+from handlers.home import home_view, missing_scopes
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from handlers.limits import WorkBusy, WorkLimiter
 from handlers.parsing import Help, UsageError, help_text, help_topic, parse_call, parse_phonebot, parse_queue
@@ -129,9 +132,11 @@ SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {
 }
 
 
-def register(app: AsyncApp, services: Services, *, installation: InstallationGuard | None = None) -> None:
-    """Attach every command, action and event listener to ``app``."""
-    app.middleware(_this_installation_only(installation or InstallationGuard()))
+def register(app: AsyncApp, services: Services) -> None:
+    """Attach every command, action and event listener to ``app``.
+
+    The app must have been built with :func:`installation_middleware` as its ``before_authorize``.
+    """
     app.middleware(_drop_repeated_deliveries(services))
     for command, (handler, precheck) in SLASH_COMMANDS.items():
         app.command(command)(_slash_listener(services, command, handler, precheck))
@@ -144,11 +149,17 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
     """Attach the alert message buttons."""
 
     async def listener(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        here = actions.with_services(services.for_request(client, request_workspace(context)))
         click = Click(
             action_id=str(action.get("action_id")),
             user_id=str((body.get("user") or {}).get("id")),
@@ -159,7 +170,7 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
         )
         send = _responder(respond, client)
         reply = await run_work(
-            lambda: actions.handle(click),
+            lambda: here.handle(click),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
             limiter=services.work,
@@ -192,7 +203,9 @@ def _responder(respond: AsyncRespond, client: AsyncWebClient) -> Callable[[Reply
 def _slash_listener(
     services: Services, command: str, handler: CommandHandler, precheck: Precheck | None
 ) -> Callable[..., Awaitable[None]]:
-    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         started = time.perf_counter()
         text = str(body.get("text") or "").strip()
         user_id = str(body.get("user_id"))
@@ -205,8 +218,9 @@ def _slash_listener(
         await ack()
         ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
         send = _responder(respond, client)
+        here = services.for_request(client, request_workspace(context))
         reply = await run_work(
-            lambda: handler(services, user_id=user_id, text=text),
+            lambda: handler(here, user_id=user_id, text=text),
             notify_slow=lambda: send(Reply(text=SLOW_NOTICE)),
             notice_after=services.config.slow_notice_seconds,
             limiter=services.work,
@@ -220,19 +234,26 @@ def _slash_listener(
     return listener
 
 
-def _action_listener(
-    services: Services, name: str, work: Callable[[str, dict[str, Any], dict[str, Any]], Awaitable[Reply]]
-) -> Callable[..., Awaitable[None]]:
+ActionWork = Callable[[Services, str, dict[str, Any], dict[str, Any]], Awaitable[Reply]]
+
+
+def _action_listener(services: Services, name: str, work: ActionWork) -> Callable[..., Awaitable[None]]:
     async def listener(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         user_id = str((body.get("user") or {}).get("id"))
         send = _responder(respond, client)
+        here = services.for_request(client, request_workspace(context))
         reply = await run_work(
-            lambda: work(user_id, action, body),
+            lambda: work(here, user_id, action, body),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
             notice_after=services.config.slow_notice_seconds,
             limiter=services.work,
@@ -246,7 +267,7 @@ def _action_listener(
 
 
 def _call_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
-    async def work(user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
+    async def work(services: Services, user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
         return await call_pick_action(
             services, user_id=user_id, value=str(action.get("value")), container=click_container(body)
         )
@@ -255,18 +276,19 @@ def _call_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
 
 
 def _login_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
-    async def work(user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
+    async def work(services: Services, user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
         return await queue_login_pick_action(services, user_id=user_id, value=str(action.get("value")))
 
     return _action_listener(services, LOGIN_PICK_ACTION, work)
 
 
 def _home_listener(services: Services) -> Callable[..., Awaitable[None]]:
-    async def listener(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def listener(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         if event.get("tab") not in (None, "home"):
             return
         user_id = str(event.get("user"))
-        view = await home_view(services, user_id=user_id)
+        here = services.for_request(client, request_workspace(context))
+        view = await home_view(here, user_id=user_id, missing_scopes=lambda: missing_scopes(here, client))
         await client.views_publish(user_id=user_id, view=view)
 
     return listener
@@ -282,20 +304,41 @@ def click_container(body: dict[str, Any]) -> str:
     return f"message:{channel}:{ts}"
 
 
-def _this_installation_only(guard: InstallationGuard) -> Callable[..., Awaitable[BoltResponse | None]]:
-    """A signed request for another workspace or app is refused (403) and logged, before any listener."""
+def installation_middleware(
+    guard: InstallationGuard, drift: ScopeDriftLog | None = None
+) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt's ``before_authorize``: a signed request for a workspace or app phonebot does not serve is refused
+    (403) and logged before it gets a token; an admitted one carries its installation in the context, and its
+    Slack client records any ``missing_scope`` answer for that installation."""
 
     async def middleware(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         body = req.body if isinstance(req.body, dict) else {}
-        reason = await guard.refusal(body, req.context.client)
-        if reason is not None:
-            log.warning("refused a Slack request for another installation: %s", reason)
+        context = req.context
+        admission = await guard.admit(
+            body,
+            enterprise_id=context.enterprise_id,
+            team_id=context.team_id,
+            is_enterprise_install=bool(context.is_enterprise_install),
+        )
+        if admission.refusal is not None:
+            log.warning("refused a Slack request: %s", admission.refusal)
             return BoltResponse(status=403, body="")
+        if admission.installation is not None:
+            context[CONTEXT_KEY] = admission.installation
+            key = admission.installation.key
+            if drift is not None and key is not None and context.client.retry_handlers is not None:
+                context.client.retry_handlers.append(ScopeDriftWatcher(drift, lambda: key))
         return await next()
 
     return middleware
+
+
+def request_workspace(context: AsyncBoltContext) -> WorkspaceKey | None:
+    """The installation the guard admitted this request for, if known."""
+    found = context.get(CONTEXT_KEY)
+    return found.key if isinstance(found, InstalledWorkspace) else None
 
 
 def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
@@ -370,7 +413,9 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         await client.views_update(view_id=str(view.get("id")), view=digest_modal(page, tz=tz, status=status))
         COMMANDS.labels(DIGEST_PAGE_ACTION, "ok").inc()
 
-    async def call_back(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def call_back(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
@@ -398,7 +443,8 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
                 container=f"view:{view_id}",
                 digest_id=place.digest_id if place else None,
             )
-            return await actions.handle(click)
+            here = actions.with_services(services.for_request(client, request_workspace(context)))
+            return await here.handle(click)
 
         reply = await run_work(
             work,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
 from bot.alerts.queue import AlertQueue
 from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
+from bot.installs.scope_drift import ScopeDriftLog
+from bot.installs.workspace import WorkspaceKey
 from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
@@ -37,6 +41,20 @@ class Services:
     permissions: AdminPolicy = field(default_factory=lambda: AdminPolicy(()))
     #: The alert pipeline's queue (its dead letters), where one runs (not in ``phonebot console``).
     alert_queue: AlertQueue | None = None
+    #: ``missing_scope`` answers per installation (shown on the App Home), where Slack is served.
+    scope_drift: ScopeDriftLog | None = None
+    #: How an admin grants a missing Slack scope (mrkdwn), for the App Home banner.
+    reinstall_hint: str = ""
+    #: The installation the current request is for (set by :meth:`for_request`).
+    workspace: WorkspaceKey | None = None
+
+    def for_request(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
+        """These services acting for one Slack request: Slack calls with ``client`` (the request's installation
+        token), Slack profiles cached under ``workspace``."""
+        users = self.users.bound(client, workspace)
+        prefix = workspace.data_prefix if workspace is not None else None
+        identities = self.identities.with_users(users, key_prefix=prefix)
+        return replace(self, users=users, identities=identities, workspace=workspace)
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
         """The user's own Slack time zone, else the configured default."""

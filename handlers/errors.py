@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 
+from slack_sdk.errors import SlackApiError
+
 from adapters.errors import (
     IdentityError,
     NotFound,
@@ -17,6 +19,8 @@ from adapters.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from bot.installs.scope_drift import parse_scopes
+from bot.mrkdwn import escape
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,18 @@ def explain(exc: BaseException) -> Reply:
         return Reply(text=f":x: {exc.message}")
     if isinstance(exc, VendorError | PhonebotError):
         return Reply(text=f":warning: {exc}")
+    if isinstance(exc, SlackApiError) and _slack_error(exc) == "missing_scope":
+        needed = ", ".join(f"`{escape(scope)}`" for scope in parse_scopes(exc.response.get("needed"))) or "one"
+        return Reply(
+            text=f":lock: phonebot's Slack app is missing a permission it needs for this ({needed}), so I couldn't "
+            "do it. A workspace admin needs to reinstall phonebot; its App Home says how."
+        )
     reference = secrets.token_hex(4)
     log.error("unhandled error in a command (ref %s)", reference, exc_info=exc)
     return Reply(text=f":warning: Something went wrong on phonebot's side. It was logged as `{reference}`.")
+
+
+def _slack_error(exc: SlackApiError) -> str | None:
+    response = exc.response
+    error = response.get("error") if response is not None and hasattr(response, "get") else None
+    return error if isinstance(error, str) else None

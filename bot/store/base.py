@@ -30,8 +30,16 @@ class Store(ABC):
         """Atomically store ``value`` only if ``key`` is absent; True when stored."""
 
     @abstractmethod
+    async def take(self, key: str) -> str | None:
+        """Atomically read and remove ``key`` (at most one caller ever gets its value)."""
+
+    @abstractmethod
     async def delete(self, *keys: str) -> int:
         """Remove keys; returns how many existed."""
+
+    @abstractmethod
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every key starting with ``prefix`` (a full scan: for rare events such as an uninstall)."""
 
     @abstractmethod
     async def incr(self, key: str, *, amount: int = 1, ttl: float | None = None) -> int:

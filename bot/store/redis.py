@@ -86,10 +86,28 @@ class RedisStore(Store):
     async def set_if_absent(self, key: str, value: str, *, ttl: float | None = None) -> bool:
         return bool(await self.client.set(key, value, px=_ms(ttl), nx=True))
 
+    async def take(self, key: str) -> str | None:
+        value = await self.client.getdel(key)
+        return None if value is None else str(value)
+
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
         return int(await self.client.delete(*keys))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        if not prefix:
+            raise ValueError("delete_prefix needs a non-empty prefix")
+        removed = 0
+        batch: list[str] = []
+        async for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
+            batch.append(str(key))
+            if len(batch) >= 500:
+                removed += int(await self.client.delete(*batch))
+                batch.clear()
+        if batch:
+            removed += int(await self.client.delete(*batch))
+        return removed
 
     async def incr(self, key: str, *, amount: int = 1, ttl: float | None = None) -> int:
         async with self.client.pipeline(transaction=True) as pipe:
@@ -114,6 +132,11 @@ class RedisStore(Store):
             await self._pipeline.close()
         # A client made over a pool does not own it: close the pool's connections too.
         await self.client.aclose(close_connection_pool=True)
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a Redis ``MATCH`` pattern."""
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 def _ms(ttl: float | None) -> int | None:

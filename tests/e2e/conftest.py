@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from adapters.simulation import LoopbackServer
 from bot.config import Settings, parse_config
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.e2e
 
 #: Keys the secret webhook URLs of the app under test (tests compute the same URLs).
 WEBHOOK_SECRET = "e2e-webhook-secret-0123456789"
+#: PHONEBOT_SECRET_KEY of an "Add to Slack" app under test (a Fernet key: 32 bytes, URL-safe base64).
+SECRET_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 
 @dataclass
@@ -73,22 +76,36 @@ def start_app(
     overrides: dict[str, Any] | None = None,
     public_url: bool = False,
     port: int = 0,
+    oauth: bool = False,
 ) -> tuple[RunningApp, LoopbackServer]:
     """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``.
 
-    ``port`` fixes the port (a restart at the same address); 0 picks a free one.
+    ``port`` fixes the port (a restart at the same address); 0 picks a free one. ``oauth`` serves
+    "Add to Slack" against the fake Slack's OAuth app instead of a bot token (with a public URL, whose
+    redirect URL the fake's app registers).
     """
+    public_url = public_url or oauth
     raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
     config = parse_config(raw, source="e2e")
     port = port or (_free_port() if public_url else 0)
     settings = Settings(
-        slack_bot_token="xoxb-test-token",
+        slack_bot_token=None if oauth else "xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.url,
         redis_url=redis_url,
         phonebot_webhook_secret=WEBHOOK_SECRET,
         phonebot_public_url=f"http://127.0.0.1:{port}" if public_url else None,
     )
+    if oauth:
+        settings = settings.model_copy(
+            update={
+                "slack_client_id": slack.oauth.client_id,
+                "slack_client_secret": SecretStr(slack.oauth.client_secret),
+                "slack_authorize_url": slack.authorize_url,
+                "phonebot_secret_key": SecretStr(SECRET_KEY),
+            }
+        )
+        slack.oauth.redirect_urls[:] = [f"http://127.0.0.1:{port}/slack/oauth_redirect"]
     runtime = build_runtime(settings, config)
     server = LoopbackServer(build_asgi_app(runtime), port=port, lifespan="on").start()
     app = RunningApp(
@@ -150,5 +167,5 @@ def app(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "phonebot(default_vendor=..., overrides=..., public_url=...): how to start the app"
+        "markers", "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=...): how to start the app"
     )

@@ -6,6 +6,11 @@ Point any Slack client at :attr:`FakeSlack.url` (``AsyncWebClient(base_url=fake.
 * ``GET|POST /api/{method}`` takes JSON bodies, form bodies and query parameters, requires
   ``Authorization: Bearer xoxb-…`` (``not_authed`` / ``invalid_auth`` otherwise, HTTP 200 as
   Slack answers) and records every call in :attr:`FakeSlack.calls`.
+* OAuth v2 (:mod:`tests.fakes.slack_oauth`, as :attr:`FakeSlack.oauth`): ``GET /oauth/v2/authorize``
+  (:attr:`FakeSlack.authorize_url`) plays the installer, ``oauth.v2.access`` issues bot tokens per
+  workspace or org; ``auth.test``/``bots.info`` answer per issued token, a method outside a token's
+  scopes answers ``missing_scope`` (``needed``, ``provided``), answers carry ``X-OAuth-Scopes``.
+  ``api.test`` and ``oauth.v2.access`` take no bearer token.
 * Canned answers for ``auth.test``, ``chat.postMessage``, ``chat.update``,
   ``chat.postEphemeral``, ``views.publish``, ``users.info`` and ``users.lookupByEmail`` (users
   come from :meth:`FakeSlack.add_user`); any other method answers ``{"ok": true}`` unless
@@ -57,6 +62,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.simulation import LoopbackServer
+from tests.fakes.slack_oauth import TOKENLESS_METHODS, FakeSlackOAuth
 
 __all__ = [
     "MAX_MESSAGE_BLOCKS",
@@ -125,6 +131,12 @@ class SlackCall:
     status: int = 0
     response: dict[str, Any] | None = None
     answered_at: float | None = None  # the fake's clock when the answer left (later than ``at`` if held)
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token the call was made with."""
+        authorization = self.headers.get("authorization", "")
+        return authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else None
 
 
 @dataclass(frozen=True)
@@ -358,6 +370,8 @@ class FakeSlack:
         self._last_ts_micros = 0
         self._response_counter = itertools.count(1)
         self._server: LoopbackServer | None = None
+        #: The app's OAuth side: installs through ``/oauth/v2/authorize``, issued tokens, their scopes.
+        self.oauth = FakeSlackOAuth(clock=lambda: self.clock(), app_id=APP_ID)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -386,6 +400,11 @@ class FakeSlack:
         if self._server is None:
             raise RuntimeError("FakeSlack is not running; call start() first")
         return self._server.url
+
+    @property
+    def authorize_url(self) -> str:
+        """Slack's authorize page (``https://slack.com/oauth/v2/authorize``) on the fake."""
+        return self.base_url + "/oauth/v2/authorize"
 
     @property
     def url(self) -> str:
@@ -417,6 +436,7 @@ class FakeSlack:
             self.history_page_max = 15
             self._handlers.clear()
             self._response_urls.clear()
+            self.oauth.reset()
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -636,6 +656,7 @@ class FakeSlack:
         return Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/oauth/v2/authorize", self._authorize, methods=["GET"]),
                 Route("/response/{response_id}", self._response_url, methods=["POST"]),
             ]
         )
@@ -671,12 +692,24 @@ class FakeSlack:
         else:
             status, body, headers = 200, self._answer(method, args, call.headers, sent_json=sent_json), {}
         call.status, call.response = status, body
+        with self._lock:
+            granted = self.oauth.scope_header(call.token or "")
+        if granted is not None:
+            headers["X-OAuth-Scopes"] = granted
         if late:
             await asyncio.sleep(late)
         call.answered_at = self.clock()
         return JSONResponse(body, status_code=status, headers=headers)
 
+    async def _authorize(self, request: Request) -> Response:
+        self._note_peer(request)
+        with self._lock:
+            return self.oauth.authorize(request)
+
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str], *, sent_json: bool) -> dict[str, Any]:
+        if method in TOKENLESS_METHODS:
+            with self._lock:
+                return self.oauth.tokenless(method, args, headers)
         authorization = headers.get("authorization", "")
         if not authorization:
             return {"ok": False, "error": "not_authed"}
@@ -690,6 +723,10 @@ class FakeSlack:
         if sent_json and method in FORM_ONLY_METHODS:
             self._violate(method, "body", f"{method} takes form or query parameters, not a JSON body")
             return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            known = self.oauth.answer_for(method, args, token)
+        if known is not None:
+            return known
         problems = self._validate(method, args)
         if problems:
             for problem in problems:

@@ -110,15 +110,25 @@ class SlackSigner:
         channel_name: str = "general",
         trigger_id: str | None = None,
         api_app_id: str = API_APP_ID,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
         forge: bool = False,
         stale: bool = False,
         timestamp: int | None = None,
     ) -> tuple[bytes, dict[str, str]]:
-        """A slash command invocation, form-encoded with Slack's fields in Slack's order."""
+        """A slash command invocation, form-encoded with Slack's fields in Slack's order.
+
+        ``enterprise_id`` sends it from a workspace of that Enterprise Grid org; ``org_wide`` marks the
+        app as installed for the whole org (``is_enterprise_install=true``).
+        """
         fields = [
             ("token", VERIFICATION_TOKEN),
             ("team_id", team_id),
             ("team_domain", team_domain),
+        ]
+        if enterprise_id is not None:
+            fields += [("enterprise_id", enterprise_id), ("enterprise_name", "Grid")]
+        fields += [
             ("channel_id", channel_id),
             ("channel_name", channel_name),
             ("user_id", user_id),
@@ -126,7 +136,7 @@ class SlackSigner:
             ("command", command),
             ("text", text),
             ("api_app_id", api_app_id),
-            ("is_enterprise_install", "false"),
+            ("is_enterprise_install", "true" if org_wide else "false"),
             ("response_url", response_url),
             ("trigger_id", trigger_id or _trigger_id()),
         ]

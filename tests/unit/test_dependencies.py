@@ -25,6 +25,7 @@ ADVISORY_FLOORS = {
     "starlette": ("0.49.1", "CVE-2025-62727"),
     "h11": ("0.16.0", "CVE-2025-43859"),
     "setuptools": ("78.1.1", "CVE-2025-47273"),
+    "cryptography": ("44.0.1", "CVE-2024-12797"),
 }
 
 
