@@ -9,7 +9,8 @@ group membership changes through the seed's admin update of the group's ``employ
 ``endpoint`` filter as the live API does; errors use Relatel's ``{"status": "failure",
 "message": ...}`` body. Every answer has the fields and types of the seed's own example for that
 operation (``shared/seeds/000_…``, checked by ``tests/unit/adapters/test_relatel_seed_contract.py``),
-plus only the extras the adapter notes name. Fault injection and request recording come from
+plus only the extras that test lists (the live fields the adapter notes name, and an employee's
+``email``, which no document prints). Fault injection and request recording come from
 :class:`SimulatorBase`.
 
 Usage::
