@@ -7,7 +7,11 @@ and behaves like the real API where it matters: every token belongs to an employ
 group membership changes through the seed's admin update of the group's ``employee_ids`` (the
 2014 per-user join/leave routes answer 404 unless :attr:`legacy_group_routes`); ``GET /calls`` ignores the
 ``endpoint`` filter as the live API does; errors use Relatel's ``{"status": "failure",
-"message": ...}`` body. Fault injection and request recording come from :class:`SimulatorBase`.
+"message": ...}`` body. Every answer has the fields and types of the seed's own example for that
+operation (``shared/seeds/000_…``, checked by ``tests/unit/adapters/test_relatel_seed_contract.py``),
+plus only the extras that test lists (the live fields the adapter notes name, and an employee's
+``email``, which no document prints). Fault injection and request recording come from
+:class:`SimulatorBase`.
 
 Usage::
 

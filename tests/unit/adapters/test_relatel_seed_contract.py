@@ -1180,6 +1180,7 @@ def test_the_simulators_reads_have_the_documents_fields(sim: RelatelSimulator, s
     sim.add_voicemail("4520000033", message=None)
     sim.add_voicemail("4533000001", employee=2, contact_name="Acme Corp")
     sim.set_dnd(2, True, until=datetime.now(UTC) + timedelta(hours=1))
+    since = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
     reads: list[tuple[str, str, dict[str, Any]]] = [
         ("employee.me", "/employee", {}),
         ("employees", "/employees", {}),
@@ -1192,7 +1193,7 @@ def test_the_simulators_reads_have_the_documents_fields(sim: RelatelSimulator, s
         (
             "reception.statistics",
             "/receptions/10/statistics",
-            {"answer_target": 30, "from_time": "2026-01-01T00:00:00Z", "to_time": datetime.now(UTC).isoformat()},
+            {"answer_target": 30, "from_time": since, "to_time": datetime.now(UTC).isoformat()},
         ),
         ("contacts", "/contacts", {"limit": 100}),
     ]
@@ -1205,7 +1206,7 @@ def test_the_simulators_reads_have_the_documents_fields(sim: RelatelSimulator, s
         sim_server,
         "/receptions/10/statistics",
         answer_target=30,
-        from_time="2026-01-01T00:00:00Z",
+        from_time=since,
         to_time=datetime.now(UTC).isoformat(),
     )
     assert statistics["statistics"]["missed"] >= 1
@@ -1232,7 +1233,7 @@ def test_the_simulators_writes_answer_like_the_documents(sim: RelatelSimulator, 
         assert answer.errors(response.json()) == [], name
     assert sim.employee(2)["do_not_disturb"] is True and sim.employee(3)["employee_group_ids"] == [21, 20]
     assert sim.voicemails[502]["comment"] == "string" and sim.dials[-1].restrict_to == "web_call"
-    # 000's own dial example prints the number as a JSON number (~662); the simulator takes it as Relatel would.
+    # 000's own dial example prints the number as a JSON number (~662): the simulator accepts the example too.
     example = quoted("000", "switch.dial").example(0)
     assert httpx.post(url + "/switch/dial", json=example, headers=doc_headers(BOB_TOKEN)).status_code == 200
 
