@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from bot.installs.oauth import BOT_SCOPES
+from tests.e2e.alerting import alert_overrides, subscribe, wait_until
 from tests.e2e.conftest import RunningApp
 from tests.e2e.test_install import install
 
@@ -65,3 +66,16 @@ def test_reinstalling_through_add_to_slack_clears_the_drift(app: RunningApp, red
     assert db.get("slack:scope-drift:-:T0SHORT") is None
     _, url = app.command("/phonebot", "whoami", team_id="T0SHORT")
     assert "You are" in str(app.reply(url))
+
+
+@pytest.mark.phonebot(overrides=alert_overrides({"channel": "C0LOST", "name": "Support"}))
+def test_an_alert_refused_for_a_missing_scope_shows_on_the_app_home(app: RunningApp, redis_url: str) -> None:
+    """The alert pipeline's own Slack client is watched too, even before any Slack request told phonebot its team."""
+    db = redis.Redis.from_url(redis_url, decode_responses=True)
+    without_chat_write = tuple(scope for scope in BOT_SCOPES if scope != "chat:write")
+    app.slack.oauth.restrict("xoxb-test-token", without_chat_write, bot_id="B0001", bot_user_id="B0001")
+    subscribe(app)
+    app.phones.tele2.send_webhook_sync("LostCallerAdded")
+    wait_until(lambda: '"chat:write"' in (db.get(DRIFT_KEY) or ""))
+    home = open_home(app, "Ev0DRIFTALERT")
+    assert "missing a Slack permission" in home and "chat:write" in home and "chat.postMessage" in home

@@ -253,7 +253,11 @@ async def test_drift_merges_needed_scopes_bounded_and_settles_when_granted(store
 async def test_the_watcher_records_missing_scope_and_never_asks_for_a_retry(store: MemoryStore) -> None:
     drift = ScopeDriftLog(store)
     workspace = WorkspaceKey(None, "T0001")
-    watcher = ScopeDriftWatcher(drift, lambda: workspace)
+
+    async def this_workspace() -> WorkspaceKey:
+        return workspace
+
+    watcher = ScopeDriftWatcher(drift, this_workspace)
     request = HttpRequest(method="POST", url="http://slack.test/api/users.info", headers={})
     refused = {"ok": False, "error": "missing_scope", "needed": "users:read", "provided": "commands,chat:write"}
     for body in ({"ok": True}, {"ok": False, "error": "ratelimited"}, refused):
