@@ -227,8 +227,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         slack_session=slack_session,
     )
     if isinstance(installs.workspaces, SingleWorkspace) and alerts.slack.retry_handlers is not None:
-        single = installs.workspaces
-        alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, lambda: single.key))
+        alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, installs.workspaces.current_key))
     services.alert_queue = alerts.queue
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)

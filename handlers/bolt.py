@@ -329,7 +329,11 @@ def installation_middleware(
             context[CONTEXT_KEY] = admission.installation
             key = admission.installation.key
             if drift is not None and key is not None and context.client.retry_handlers is not None:
-                context.client.retry_handlers.append(ScopeDriftWatcher(drift, lambda: key))
+
+                async def this_installation() -> WorkspaceKey:
+                    return key
+
+                context.client.retry_handlers.append(ScopeDriftWatcher(drift, this_installation))
         return await next()
 
     return middleware

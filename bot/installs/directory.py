@@ -104,6 +104,12 @@ class SingleWorkspace:
         except NotASlackId:
             return None
 
+    async def current_key(self) -> WorkspaceKey | None:
+        """This workspace's key, asking Slack first if it is not known yet (e.g. an alert before any request)."""
+        if self.token:
+            await self._ask()
+        return self.key
+
     async def find(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool
     ) -> InstalledWorkspace | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -119,9 +119,9 @@ class ScopeDriftLog:
 
 
 class ScopeDriftWatcher(AsyncRetryHandler):
-    """Records every ``missing_scope`` answer its client gets, for the installation ``workspace()`` names."""
+    """Records every ``missing_scope`` answer its client gets, for the installation ``await workspace()`` names."""
 
-    def __init__(self, drift: ScopeDriftLog, workspace: Callable[[], WorkspaceKey | None]) -> None:
+    def __init__(self, drift: ScopeDriftLog, workspace: Callable[[], Awaitable[WorkspaceKey | None]]) -> None:
         super().__init__(max_retry_count=1)
         self.drift = drift
         self.workspace = workspace
@@ -139,8 +139,9 @@ class ScopeDriftWatcher(AsyncRetryHandler):
             return False
         method = request.url.rstrip("/").rsplit("/", 1)[-1][:64]
         needed, provided = parse_scopes(body.get("needed")), parse_scopes(body.get("provided"))
-        workspace = self.workspace()
+        workspace: WorkspaceKey | None = None
         try:
+            workspace = await self.workspace()
             fresh = workspace is not None and await self.drift.record(
                 workspace, method=method, needed=needed, provided=provided
             )

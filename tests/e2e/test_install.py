@@ -183,3 +183,10 @@ def test_a_forged_or_foreign_state_fails_kindly(app: RunningApp) -> None:
     answer = httpx.get(approve_at_slack(cancelled), headers=cancelled.cookie)
     assert answer.status_code == 200 and "cancelled" in answer.text
     assert app.slack.oauth.bot_tokens() == []
+
+
+def test_ready_without_a_bot_token_when_slack_answers(app: RunningApp) -> None:
+    """With "Add to Slack" and no SLACK_BOT_TOKEN there is no token to auth.test: readiness asks api.test."""
+    ready = httpx.get(app.url + "/readyz")
+    assert ready.json()["checks"]["slack"] == "ok", ready.json()
+    assert app.slack.calls_to("api.test") and not app.slack.calls_to("auth.test")

@@ -404,3 +404,67 @@ def test_missing_redis_server_says_how_to_install(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RedisServerMissing, match="apt-get install"):
         RedisServer(tmp_path)
+
+
+# -- OAuth v2 (issue 11) ------------------------------------------------------------------------------
+
+
+def _authorize(fake: FakeSlack, **query: str) -> httpx.Response:
+    params = {"client_id": fake.oauth.client_id, "scope": "commands,users:read", "state": "s1", **query}
+    return httpx.get(fake.authorize_url, params=params, follow_redirects=False)
+
+
+async def test_fake_oauth_exchanges_a_code_once_for_a_token_of_that_workspace(fake_slack: FakeSlack) -> None:
+    fake_slack.oauth.redirect_urls[:] = ["https://phonebot.test/slack/oauth_redirect"]
+    fake_slack.oauth.grant(team_id="T0WIDGETS", team_name="Widgets", enterprise_id="E0GRID", user_id="U0ALICE")
+    back = _authorize(fake_slack)
+    assert back.status_code == 302
+    location = httpx.URL(back.headers["location"])
+    assert str(location).startswith("https://phonebot.test/slack/oauth_redirect?")
+    assert location.params["state"] == "s1"
+    code = location.params["code"]
+    client = client_for(fake_slack, token=None)
+    secret = fake_slack.oauth.client_secret
+    with pytest.raises(SlackApiError) as wrong:
+        await client.oauth_v2_access(client_id=fake_slack.oauth.client_id, client_secret="nope", code=code)
+    assert wrong.value.response["error"] == "bad_client_secret"
+    answer = await client.oauth_v2_access(client_id=fake_slack.oauth.client_id, client_secret=secret, code=code)
+    assert answer["team"] == {"name": "Widgets", "id": "T0WIDGETS"}
+    assert answer["enterprise"] == {"name": "Phonebot Org", "id": "E0GRID"}
+    assert answer["is_enterprise_install"] is False and answer["authed_user"] == {"id": "U0ALICE"}
+    assert answer["scope"] == "commands,users:read" and answer["token_type"] == "bot" and answer["app_id"] == "A0001"
+    with pytest.raises(SlackApiError) as reused:
+        await client.oauth_v2_access(client_id=fake_slack.oauth.client_id, client_secret=secret, code=code)
+    assert reused.value.response["error"] == "invalid_code"
+    token = str(answer["access_token"])
+    auth = await client_for(fake_slack, token=token).auth_test()
+    assert auth["team_id"] == "T0WIDGETS" and auth["enterprise_id"] == "E0GRID"
+    assert auth.headers["X-OAuth-Scopes"] == "commands,users:read"
+    with pytest.raises(SlackApiError) as refused:
+        await client_for(fake_slack, token=token).chat_postMessage(channel="C1", text="hi")
+    assert refused.value.response.data == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "chat:write",
+        "provided": "commands,users:read",
+    }
+
+
+def test_fake_authorize_page_refuses_unknown_apps_and_unregistered_redirects_and_reports_cancels(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.oauth.redirect_urls[:] = ["https://phonebot.test/slack/oauth_redirect"]
+    assert _authorize(fake_slack, client_id="9.9").status_code == 400
+    assert _authorize(fake_slack, redirect_uri="https://evil.test/cb").status_code == 400
+    fake_slack.oauth.grant(approve=False)
+    cancelled = httpx.URL(_authorize(fake_slack).headers["location"])
+    assert cancelled.params["error"] == "access_denied" and "code" not in cancelled.params
+    fake_slack.oauth.grant(org_wide=True, enterprise_id="E0GRID", team_id=None)
+    org = httpx.URL(_authorize(fake_slack).headers["location"])
+    exchanged = httpx.post(
+        fake_slack.url + "oauth.v2.access",
+        data={"code": org.params["code"]},
+        auth=(fake_slack.oauth.client_id, fake_slack.oauth.client_secret),
+    ).json()
+    assert exchanged["team"] is None and exchanged["is_enterprise_install"] is True
+    assert exchanged["enterprise"]["id"] == "E0GRID" and exchanged["access_token"].startswith("xoxb-E0GRID-")

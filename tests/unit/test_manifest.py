@@ -28,7 +28,12 @@ BOT_SCOPES = {
     "channels:history",  # looking for a post whose outcome was unknown before posting again
     "groups:history",
 }
-BOT_EVENTS = ["app_home_opened"]
+BOT_EVENTS = [
+    "app_home_opened",
+    "app_uninstalled",  # issue 11 point 2: an uninstall deletes the workspace's installation and data
+    "tokens_revoked",  # ... and so does a revoked bot token
+]
+REDIRECT_URL = "https://phonebot.example.com/slack/oauth_redirect"
 
 
 def schema_path() -> Path:
@@ -93,6 +98,18 @@ def test_scopes_are_exactly_what_phonebot_uses(manifest: dict[str, Any]) -> None
     assert set(scopes) == {"bot"}, "no user scopes"
     assert len(scopes["bot"]) == len(set(scopes["bot"]))
     assert set(scopes["bot"]) == BOT_SCOPES
+
+
+def test_add_to_slack_asks_for_the_manifest_scopes_and_comes_back_to_the_registered_redirect_url(
+    manifest: dict[str, Any],
+) -> None:
+    """Issue 11 point 1: the install page requests exactly the manifest's bot scopes, and no user scope."""
+    from bot.installs.oauth import BOT_SCOPES as REQUESTED
+    from bot.installs.oauth import REDIRECT_PATH
+
+    assert list(REQUESTED) == manifest["oauth_config"]["scopes"]["bot"]
+    assert manifest["oauth_config"]["redirect_urls"] == [REDIRECT_URL]
+    assert REDIRECT_URL.endswith(REDIRECT_PATH)
 
 
 def test_http_mode_settings(manifest: dict[str, Any]) -> None:

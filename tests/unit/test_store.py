@@ -70,3 +70,26 @@ async def test_unreachable_redis_pings_false() -> None:
     store = RedisStore("redis://127.0.0.1:1/0")
     assert await store.ping() is False
     await store.close()
+
+
+async def test_take_reads_and_removes_once(store: Store) -> None:
+    """Issue 11 point 1: an OAuth state is taken by one redirect only."""
+    await store.set("once", "v", ttl=60)
+    taken = await asyncio.gather(*(store.take("once") for _ in range(5)))
+    assert taken.count("v") == 1 and taken.count(None) == 4
+    assert await store.get("once") is None
+
+
+async def test_delete_prefix_removes_exactly_that_prefix(store: Store) -> None:
+    """Issue 11 point 2: forgetting a workspace deletes its keys and nobody else's (glob characters are literal)."""
+    keys = [f"ws:-:T1:slack:user:U{i}" for i in range(1200)]
+    for key in keys:
+        await store.set(key, "profile")
+    await store.set("ws:-:T10:slack:user:U1", "another workspace")
+    await store.set("ws:-:T*:x", "a literal star")
+    await store.set("slack:install:-:T1", "not under the prefix")
+    assert await store.delete_prefix("ws:-:T1:") == 1200
+    assert await store.get(keys[0]) is None and await store.get(keys[-1]) is None
+    assert await store.get("ws:-:T10:slack:user:U1") == "another workspace"
+    assert await store.delete_prefix("ws:-:T*:") == 1
+    assert await store.get("slack:install:-:T1") == "not under the prefix"
