@@ -39,7 +39,11 @@ def test_a_value_changed_in_the_store_is_refused_not_garbled() -> None:
             box.open(bad)
 
 
-@pytest.mark.parametrize("value", ["", " , ", "hunter2-not-a-fernet-key", f"{OLD},short"])
+@pytest.mark.parametrize(
+    "value",
+    ["", " , ", "hunter2-not-a-fernet-key", f"{OLD},short"],
+    ids=["empty", "commas", "not-a-key", "a-key-then-a-short-one"],  # OLD is random: ids must not carry it (xdist)
+)
 def test_an_unusable_key_is_one_line_that_never_shows_the_key(value: str) -> None:
     with pytest.raises(SecretKeyError) as raised:
         SecretBox.from_setting(value)
