@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     phonebot_http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     phonebot_http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     phonebot_http_max_connections: int | None = Field(default=None, ge=16)
+    #: With Redis: child processes ``serve`` starts to do slash commands' work after the ack (see
+    #: bot/commands); 0 → the serving process does it itself, still through the durable queue.
+    phonebot_command_workers: int = Field(default=1, ge=0, le=32)
+    #: How much lower the workers' CPU priority is (``nice``): under a burst, acks come first.
+    phonebot_command_worker_nice: int = Field(default=10, ge=0, le=19)
 
     @property
     def oauth(self) -> bool:

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.slack_users import SlackUser, StaticUserDirectory
-from handlers.bolt import run_work
 from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command
 from handlers.queue import LOGIN_PICK_ACTION, queue_command, queue_login_pick_action
 from handlers.reply import Button, Reply
+from handlers.work import run_work
 
 COMMANDS: dict[str, Callable[..., Awaitable[Reply]]] = {
     "/presence": presence_command,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import cast
 
 import httpx
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -20,7 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.base import VendorAdapter
 from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
+from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
+from bot.commands.queue import RedisCommandQueue
+from bot.commands.runner import CommandRunner
+from bot.commands.service import CommandService
+from bot.commands.worker import CommandWorker
 from bot.config import PhonebotConfig, Settings
 from bot.identity import IdentityResolver
 from bot.installation import InstallationGuard
@@ -57,10 +63,13 @@ def build_adapters(
     return {name: build_adapter(name, cfg, transport=transport) for name, cfg in config.vendors.items()}
 
 
-def build_slack_client(settings: Settings, session: SlackSession | None = None) -> AsyncWebClient:
+def build_slack_client(
+    settings: Settings, session: SlackSession | None = None, *, team_id: str | None = None
+) -> AsyncWebClient:
     """The Web API client: honours 429 Retry-After, retries 5xx and connection errors a few times.
 
-    With ``session`` every call reuses the process's shared Slack connections.
+    With ``session`` every call reuses the process's shared Slack connections; ``team_id`` names the
+    workspace an org-wide token acts in (as Bolt's per-request clients do).
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     make = session.web_client if session is not None else AsyncWebClient
@@ -68,6 +77,7 @@ def build_slack_client(settings: Settings, session: SlackSession | None = None) 
         token=token,
         base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
         timeout=10,
+        team_id=team_id,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -90,8 +100,12 @@ class Runtime:
     app: AsyncApp
     alerts: AlertService
     installs: Installations
+    #: With Redis: the queue slash commands' work waits in, and its workers.
+    commands: CommandService | None = None
 
     async def aclose(self) -> None:
+        if self.commands is not None:
+            await self.commands.stop()
         await self.alerts.stop()
         for adapter in self.adapters.values():
             await adapter.aclose()
@@ -229,6 +243,15 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     if isinstance(installs.workspaces, SingleWorkspace) and alerts.slack.retry_handlers is not None:
         alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, installs.workspaces.current_key))
     services.alert_queue = alerts.queue
+    commands = None
+    if isinstance(store, RedisStore):
+        queue = RedisCommandQueue(store.client)
+        services.commands = queue
+        in_process = None
+        if settings.phonebot_command_workers == 0 or not settings.redis_url:  # processes need a Redis to share
+            runner = command_runner(settings, services, installs, slack_session)
+            in_process = CommandWorker(queue, runner.run, runner.answer_unsure)
+        commands = CommandService(queue, settings, config, in_process=in_process)
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)
     alert_actions = AlertActions(services, alerts.queue)
@@ -245,4 +268,47 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         app=app,
         alerts=alerts,
         installs=installs,
+        commands=commands,
     )
+
+
+def command_runner(
+    settings: Settings, services: Services, installs: Installations, session: SlackSession
+) -> CommandRunner:
+    """What a command worker does per command, acting with each command's installation token."""
+
+    def client_for(token: str, team_id: str | None) -> AsyncWebClient:
+        with_token = settings.model_copy(update={"slack_bot_token": SecretStr(token)})
+        return build_slack_client(with_token, session, team_id=team_id)
+
+    return CommandRunner(services, installs.workspaces, session, client_for, drift=installs.drift)
+
+
+def build_command_worker(
+    settings: Settings, config: PhonebotConfig
+) -> tuple[CommandWorker, Callable[[], Awaitable[None]]]:
+    """A command worker process's parts: its own store connections, vendor clients and Slack session."""
+    install_log_redaction()
+    SECRETS.add_from(settings)
+    store = open_store(settings.redis_url, pools=redis_pools(settings))
+    if not isinstance(store, RedisStore):
+        raise ValueError("command workers take their work from Redis: REDIS_URL is not set")
+    adapters = build_adapters(config)
+    session = SlackSession(timeout=config.alerts.delivery.slack_timeout_seconds)
+    slack = build_slack_client(settings, session)
+    app_client = build_slack_client(settings.model_copy(update={"slack_bot_token": None}), session)
+    installs = build_installations(settings, store, slack, app_client)
+    services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
+    services.scope_drift = installs.drift
+    services.reinstall_hint = reinstall_hint(settings)
+    services.alert_queue = AlertQueue(store.pipeline().client)
+    runner = command_runner(settings, services, installs, session)
+    worker = CommandWorker(RedisCommandQueue(store.client), runner.run, runner.answer_unsure)
+
+    async def aclose() -> None:
+        for adapter in adapters.values():
+            await adapter.aclose()
+        await store.close()
+        await session.aclose()
+
+    return worker, aclose

@@ -56,6 +56,11 @@ class ReadinessProbe:
             ("alert_worker", runtime.alerts.worker_problem),
             ("alert_queue", runtime.alerts.queue_problem),
         ]
+        if runtime.commands is not None:
+            self.checks += [
+                ("command_workers", runtime.commands.workers_problem),
+                ("command_queue", runtime.commands.backlog_problem),
+            ]
 
     async def check(self, request: Request) -> Response:
         checks: dict[str, str] = {}
@@ -168,6 +173,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.alerts.start(webhooks)
+        if runtime.commands is not None:
+            await runtime.commands.start()
         yield
         await runtime.aclose()
 

@@ -20,17 +20,18 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.installation import CONTEXT_KEY, InstallationGuard
 from bot.installs.directory import InstalledWorkspace
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import WorkspaceKey
-from bot.metrics import ACK_SECONDS, COMMANDS, HANDLER_SECONDS
+from bot.metrics import ACK_SECONDS, COMMANDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
-from handlers.call import PICK_ACTION, call_command, call_pick_action
+from handlers.call import PICK_ACTION, call_pick_action
+from handlers.commands import SLASH_COMMANDS, Precheck, answer_command
 from handlers.context import Services
+from handlers.deferred import CommandQueue, DeferredCommand, QueueFull, QueueRefused
 from handlers.digest_modal import (
     DIGEST_CALLBACK_ACTION,
     DIGEST_PAGE_ACTION,
@@ -39,97 +40,13 @@ from handlers.digest_modal import (
     ModalPlace,
     digest_modal,
 )
-from handlers.errors import explain
 from handlers.home import home_view, missing_scopes
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
-from handlers.limits import WorkBusy, WorkLimiter
-from handlers.parsing import Help, UsageError, help_text, help_topic, parse_call, parse_phonebot, parse_queue
-from handlers.phonebot import phonebot_command
-from handlers.presence import presence_command
-from handlers.queue import LOGIN_PICK_ACTION, queue_command, queue_login_pick_action
-from handlers.reply import Reply, usage
+from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
+from handlers.reply import Reply
+from handlers.work import QUEUED_NOTICE, Send, response_url_sender, run_work
 
 log = logging.getLogger(__name__)
-
-CommandHandler = Callable[..., Awaitable[Reply]]
-Precheck = Callable[[str, Services], Reply | None]
-
-
-SLOW_NOTICE = ":hourglass_flowing_sand: Working on it; the phone system is slow to answer\u2026"
-QUEUED_NOTICE = ":hourglass_flowing_sand: phonebot is busy right now; your request is queued and will run shortly\u2026"
-BUSY_REPLY = ":hourglass: phonebot was too busy to get to this in time. Nothing was changed; try again in a minute."
-
-
-async def run_work(
-    work: Callable[[], Awaitable[Reply]],
-    *,
-    notify_slow: Callable[[], Awaitable[None]],
-    notice_after: float,
-    limiter: WorkLimiter | None = None,
-    notify_queued: Callable[[], Awaitable[None]] | None = None,
-) -> Reply:
-    """Run a handler, nudging the user once if it is slow; any error becomes a kind reply.
-
-    With a ``limiter`` the work first waits for a free slot; if it is still waiting after
-    ``notice_after``, the one nudge is ``notify_queued`` (when given) instead of ``notify_slow``.
-    """
-    started = asyncio.Event()
-
-    async def bounded() -> Reply:
-        if limiter is None:
-            started.set()
-            return await work()
-        async with limiter.slot():
-            started.set()
-            return await work()
-
-    task = asyncio.ensure_future(bounded())
-    done, _ = await asyncio.wait({task}, timeout=notice_after)
-    if not done:
-        nudge = notify_queued if notify_queued is not None and not started.is_set() else notify_slow
-        try:
-            await nudge()
-        except Exception:  # the nudge is a courtesy; never let it sink the real answer
-            log.warning("could not send the slow-vendor notice", exc_info=True)
-    try:
-        return await task
-    except WorkBusy:
-        return Reply(text=BUSY_REPLY)
-    except Exception as exc:
-        return explain(exc)
-
-
-def _ack_kwargs(reply: Reply) -> dict[str, Any]:
-    payload = reply.to_slack()
-    payload.pop("replace_original", None)
-    return payload
-
-
-def _precheck_call(text: str, services: Services) -> Reply | None:
-    parsed = parse_call(text, default_country=services.config.default_country)
-    return usage(parsed.message, parsed.example) if isinstance(parsed, UsageError) else None
-
-
-def _precheck_queue(text: str, services: Services) -> Reply | None:
-    parsed = parse_queue(text)
-    return usage(parsed.message, parsed.example) if isinstance(parsed, UsageError) else None
-
-
-def _precheck_phonebot(text: str, services: Services) -> Reply | None:
-    parsed = parse_phonebot(text)
-    if isinstance(parsed, UsageError):
-        return usage(parsed.message, parsed.example)
-    if isinstance(parsed, Help) and help_topic(parsed.topic) != "presence":
-        return Reply(text=help_text(parsed.topic))
-    return None  # presence help names the user's own vendor's activities: the handler looks them up
-
-
-SLASH_COMMANDS: dict[str, tuple[CommandHandler, Precheck | None]] = {
-    "/presence": (presence_command, None),  # needs the user's time zone first, so no precheck
-    "/call": (call_command, _precheck_call),
-    "/queue": (queue_command, _precheck_queue),
-    "/phonebot": (phonebot_command, _precheck_phonebot),
-}
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -138,8 +55,8 @@ def register(app: AsyncApp, services: Services) -> None:
     The app must have been built with :func:`installation_middleware` as its ``before_authorize``.
     """
     app.middleware(_drop_repeated_deliveries(services))
-    for command, (handler, precheck) in SLASH_COMMANDS.items():
-        app.command(command)(_slash_listener(services, command, handler, precheck))
+    for command, (_, precheck) in SLASH_COMMANDS.items():
+        app.command(command)(_slash_listener(services, command, precheck))
     app.action(re.compile(rf"^{PICK_ACTION}(:.*)?$"))(_call_pick_listener(services))
     app.action(re.compile(rf"^{LOGIN_PICK_ACTION}(:.*)?$"))(_login_pick_listener(services))
     app.event("app_home_opened")(_home_listener(services))
@@ -182,56 +99,79 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
     app.action(re.compile(rf"^({'|'.join(ALERT_ACTIONS)})$"))(listener)
 
 
-def _responder(respond: AsyncRespond, client: AsyncWebClient) -> Callable[[Reply], Awaitable[None]]:
-    """Post replies to the request's ``response_url`` through the bot client's HTTP session.
-
-    Bolt's own ``respond()`` opens a new session (a new connection) per post; the bot client's
-    session is the one phonebot shares per process, so replies reuse its connections.
-    """
-
-    async def send(reply: Reply) -> None:
-        if respond.response_url is None:
-            raise ValueError("this request has no response_url")
-        webhook = AsyncWebhookClient(
-            url=respond.response_url, session=client.session, proxy=client.proxy, ssl=client.ssl
-        )
-        await webhook.send_dict(reply.to_slack())
-
-    return send
+def _ack_kwargs(reply: Reply) -> dict[str, Any]:
+    payload = reply.to_slack()
+    payload.pop("replace_original", None)
+    return payload
 
 
-def _slash_listener(
-    services: Services, command: str, handler: CommandHandler, precheck: Precheck | None
-) -> Callable[..., Awaitable[None]]:
+def _responder(respond: AsyncRespond, client: AsyncWebClient) -> Send:
+    """Post replies to the request's ``response_url`` through the bot client's (shared) HTTP session."""
+    return response_url_sender(respond.response_url, client.session, proxy=client.proxy, ssl=client.ssl)
+
+
+def _slash_listener(services: Services, command: str, precheck: Precheck | None) -> Callable[..., Awaitable[None]]:
     async def listener(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         started = time.perf_counter()
         text = str(body.get("text") or "").strip()
-        user_id = str(body.get("user_id"))
         early = precheck(text, services) if precheck else None
         if early is not None:
             await ack(**_ack_kwargs(early))
             ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
             COMMANDS.labels(command, "usage").inc()
             return
-        await ack()
-        ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
-        send = _responder(respond, client)
-        here = services.for_request(client, request_workspace(context))
-        reply = await run_work(
-            lambda: handler(here, user_id=user_id, text=text),
-            notify_slow=lambda: send(Reply(text=SLOW_NOTICE)),
-            notice_after=services.config.slow_notice_seconds,
-            limiter=services.work,
-            notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
+        job = DeferredCommand(
+            command=command,
+            text=text,
+            user_id=str(body.get("user_id")),
+            response_url=str(respond.response_url or ""),
+            enterprise_id=context.enterprise_id,
+            team_id=context.team_id,
+            is_enterprise_install=bool(context.is_enterprise_install),
+            acked_at=time.time(),
         )
-        HANDLER_SECONDS.labels(command).observe(time.perf_counter() - started)
-        COMMANDS.labels(command, "ok").inc()
-        await send(reply)
+        if services.commands is not None and job.response_url:
+            handled, answer = await _queue(services.commands, job)
+            if handled:  # queued (the ack says nothing more), or not, and the ack says why
+                await (ack(**_ack_kwargs(answer)) if answer is not None else ack())
+                ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
+                return
+        await ack()  # no queue (the embedded store), or it refused at the door: the work is done here
+        ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
+        await answer_command(services.for_request(client, request_workspace(context)), job, _responder(respond, client))
 
     listener.__name__ = f"slash_{command.strip('/')}"
     return listener
+
+
+QUEUE_UNSURE = (
+    ":hourglass: phonebot is slow to take commands right now and can't tell whether it took yours. "
+    "If no answer comes within a minute, try again."
+)
+QUEUE_FULL = ":hourglass: phonebot is too busy to take this right now. Nothing changed; try again in a minute."
+#: How long the ack waits for the command queue (well inside Slack's 3 seconds).
+QUEUE_TIMEOUT_SECONDS = 1.0
+
+
+async def _queue(queue: CommandQueue, job: DeferredCommand) -> tuple[bool, Reply | None]:
+    """Queue ``job`` for a command worker. ``(True, None)``: queued; ``(True, reply)``: not (or not
+    surely) queued, and the ack answers ``reply``; ``(False, None)``: certainly not queued (the store
+    refused the connection), so the acking process does the work itself."""
+    try:
+        async with asyncio.timeout(QUEUE_TIMEOUT_SECONDS):
+            await queue.put(job)
+    except QueueFull:
+        COMMANDS.labels(job.command, "busy").inc()
+        return True, Reply(text=QUEUE_FULL)
+    except QueueRefused:
+        log.warning("the command queue refused the connection; working on the command here")
+        return False, None
+    except Exception as exc:  # a timeout or a lost connection: the command may be queued all the same
+        log.warning("could not tell whether a command was queued (%s)", type(exc).__name__)
+        return True, Reply(text=QUEUE_UNSURE)
+    return True, None
 
 
 ActionWork = Callable[[Services, str, dict[str, Any], dict[str, Any]], Awaitable[Reply]]

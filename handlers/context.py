@@ -18,6 +18,7 @@ from bot.installs.workspace import WorkspaceKey
 from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
+from handlers.deferred import CommandQueue
 from handlers.limits import WorkLimiter
 
 
@@ -45,6 +46,8 @@ class Services:
     scope_drift: ScopeDriftLog | None = None
     #: How an admin grants a missing Slack scope (mrkdwn), for the App Home banner.
     reinstall_hint: str = ""
+    #: Where acked slash commands wait for a command worker; ``None``: their work runs in the acking process.
+    commands: CommandQueue | None = None
     #: The installation the current request is for (set by :meth:`for_request`).
     workspace: WorkspaceKey | None = None
 

@@ -95,6 +95,9 @@ def start_app(
         redis_url=redis_url,
         phonebot_webhook_secret=WEBHOOK_SECRET,
         phonebot_public_url=f"http://127.0.0.1:{port}" if public_url else None,
+        # The commands' work goes through the durable queue all the same, to a worker in this process
+        # (tests/e2e/test_command_workers.py runs the worker processes `phonebot serve` starts).
+        phonebot_command_workers=0,
     )
     if oauth:
         settings = settings.model_copy(

@@ -89,6 +89,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(base: str, timeout: float = 30.0) -> dict[str, str]:
+    """``/readyz``'s checks once it answers 200 (the command worker process takes a moment to start)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ready = httpx.get(base + "/readyz", timeout=5)
+        if ready.status_code == 200:
+            checks: dict[str, str] = ready.json()["checks"]
+            return checks
+        assert time.monotonic() < deadline, ready.text
+        time.sleep(0.1)
+
+
 def test_serve_answers_signed_slack_requests(fake_slack: FakeSlack, redis_url: str) -> None:
     port = _free_port()
     env = _env(
@@ -116,8 +128,11 @@ def test_serve_answers_signed_slack_requests(fake_slack: FakeSlack, redis_url: s
             assert proc.poll() is None, proc.communicate()[1]
             assert time.monotonic() < deadline, "phonebot serve did not come up"
             time.sleep(0.1)
-        checks = httpx.get(base + "/readyz").json()["checks"]
-        assert checks == {"store": "ok", "slack": "ok", "vendors": "ok", "alert_worker": "ok", "alert_queue": "ok"}
+        checks = wait_ready(base)
+        assert set(checks) == {
+            *("store", "slack", "vendors", "alert_worker", "alert_queue"),
+            *("command_workers", "command_queue"),
+        } and set(checks.values()) == {"ok"}
         signer = SlackSigner(SIGNING_SECRET)
         body, headers = signer.slash_command(
             "/phonebot", "help", user_id="U0ALICE", user_name="alice", response_url=fake_slack.new_response_url()
@@ -240,6 +255,8 @@ def test_serve_on_the_embedded_store_warns_and_readyz_says_not_durable(
             "vendors": "ok",
             "alert_worker": "ok",
             "alert_queue": "ok",
+            "command_workers": "ok",  # in this process: a worker process could not reach an embedded store
+            "command_queue": "ok",
         },
     }
     assert "WARNING phonebot: running on the embedded store (--embedded-store)" in err and "lost on restart" in err

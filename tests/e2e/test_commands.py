@@ -301,7 +301,15 @@ def test_relatel_presence_keeps_the_label(app: RunningApp) -> None:
 def test_health_readiness_and_metrics(app: RunningApp) -> None:
     assert httpx.get(app.url + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(app.url + "/readyz")
-    checks = {"store": "ok", "slack": "ok", "vendors": "ok", "alert_worker": "ok", "alert_queue": "ok"}
+    checks = {
+        "store": "ok",
+        "slack": "ok",
+        "vendors": "ok",
+        "alert_worker": "ok",
+        "alert_queue": "ok",
+        "command_workers": "ok",
+        "command_queue": "ok",
+    }
     assert ready.status_code == 200 and ready.json()["checks"] == checks
     app.command("/phonebot", "help")
     metrics = httpx.get(app.url + "/metrics").text

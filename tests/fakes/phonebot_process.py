@@ -53,6 +53,8 @@ class PhonebotProcess:
             REDIS_URL=redis_url,
             PHONEBOT_CONFIG=str(config),
             PHONEBOT_WEBHOOK_SECRET="process-test-webhook-secret-0123",
+            # One process per test unless it asks for worker processes (each costs a Python start).
+            PHONEBOT_COMMAND_WORKERS="0",
             **(env or {}),
         )
 

@@ -13,11 +13,11 @@ from bot.config import parse_config
 from bot.runtime import build_services
 from bot.slack_users import SlackUser, StaticUserDirectory
 from bot.store import MemoryStore
-from handlers.bolt import run_work
 from handlers.call import call_command
 from handlers.errors import explain
 from handlers.queue import queue_command
 from handlers.reply import Reply
+from handlers.work import run_work
 
 
 class DirectoryOnly(VendorAdapter):

@@ -88,7 +88,7 @@ def test_every_command_is_handled_and_posts_to_the_events_url(manifest: dict[str
 
 
 def test_manifest_commands_match_the_registered_listeners(manifest: dict[str, Any]) -> None:
-    from handlers.bolt import SLASH_COMMANDS
+    from handlers.commands import SLASH_COMMANDS
 
     assert sorted(SLASH_COMMANDS) == sorted(c["command"] for c in manifest["features"]["slash_commands"])
 

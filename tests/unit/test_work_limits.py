@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from handlers.bolt import BUSY_REPLY, run_work
 from handlers.limits import WorkLimiter
 from handlers.reply import Reply
+from handlers.work import BUSY_REPLY, run_work
 
 
 async def test_work_beyond_the_limit_waits_its_turn_and_is_told_it_is_queued() -> None:
