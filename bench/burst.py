@@ -20,7 +20,8 @@ Targets (issue 8, point 20), each printed PASS/FAIL; the exit status is 1 if any
 * every ack < 3 s (Slack's limit; a request with no answer counts as a failure);
 * the after-burst command answered < 3 s after it was sent.
 
-    python -m bench.burst [--rate 150] [--seconds 10] [--vendor-latency 0.25] [--clients 2] [--redis-url URL]
+    python -m bench.burst [--rate 150] [--seconds 10] [--vendor-latency 0.25] [--clients 2] [--command-workers 1]
+                          [--redis-url URL]
 
 Without ``--redis-url`` a throwaway ``redis-server`` is spawned; with it, that database is flushed.
 """
@@ -152,6 +153,7 @@ def run(
     clients: int = 2,
     timeout: float = 20.0,
     answer_timeout: float = 30.0,
+    command_workers: int = 1,
 ) -> tuple[list[str], Targets]:
     """Run the bench; returns the report lines and the targets checked."""
     count = max(1, round(rate * seconds))
@@ -163,7 +165,8 @@ def run(
     ):
         config = phones.config()
         config["vendors"]["dstny"]["base_url"] = dstny.url
-        phonebot = ServedApp("bench.apps:phonebot", settings=phonebot_settings(slack.url, redis), config=config)
+        settings = phonebot_settings(slack.url, redis, phonebot_command_workers=str(command_workers))
+        phonebot = ServedApp("bench.apps:phonebot", settings=settings, config=config)
         bare = ServedApp(
             "bench.apps:bare_bolt", signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, slack_url=slack.url
         )
@@ -183,17 +186,19 @@ def run(
             bare_cpu = _minus(_cpu(bare), bare_cpu)
             httpx.post(dstny.url + "/_sim/faults", json={"latency": vendor_latency}).raise_for_status()
             burst_requests = slash_commands(slack, phonebot.url, "/queue", "status", count)
-            phonebot_cpu = _cpu(phonebot)
+            phonebot_cpu, serving_cpu, dstny_cpu = _cpu(phonebot), phonebot.cpu_seconds(children=False), _cpu(dstny)
             burst_ran = burst(burst_requests)
             after = after_burst_command(slack, load, phonebot.url, answer_timeout)
             answered = wait_answered(slack, burst_requests, answer_timeout)
             phonebot_cpu = _minus(_cpu(phonebot), phonebot_cpu)
+            serving_cpu = _minus(phonebot.cpu_seconds(children=False), serving_cpu)
+            dstny_cpu = _minus(_cpu(dstny), dstny_cpu)
         floor = Latency.of(bare_ran.latencies())
         acks = Latency.of(burst_ran.latencies())
         lines = [
             f"/queue status at {rate:g}/s for {seconds:g} s ({count} commands), Dstny simulator answering after"
             f" {vendor_latency:g} s; open loop from {clients} load process(es), at most {connections} connections each,"
-            f" client timeout {timeout:g} s; ms",
+            f" client timeout {timeout:g} s; phonebot with {command_workers} command worker process(es); ms",
             *_phase("trivial 200 (client + uvicorn floor)", client_floor, None, connections),
             *_phase("bare Bolt ack (floor)", bare_ran, floor, connections),
             *_phase("phonebot ack during the burst", burst_ran, floor, connections),
@@ -207,6 +212,8 @@ def run(
         lines += [
             f"server CPU per command: bare Bolt {_per(bare_cpu, count)}, phonebot {_per(phonebot_cpu, count + 1)}"
             " (phonebot's: ack and all the work after it, until every burst command was answered)",
+            f"  of which the serving (acking) process {_per(serving_cpu, count + 1)}, its command workers"
+            f" {_per(_minus(phonebot_cpu, serving_cpu), count + 1)}; the Dstny simulator {_per(dstny_cpu, count + 1)}",
             f"burst commands answered by the end: {answered} of {count}",
             f"after-burst /queue status: ack {after.ack_ms:.1f} ms (HTTP {after.ack_status}), answer "
             + (
@@ -252,6 +259,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=20, help="the load client's per-request timeout")
     parser.add_argument("--answer-timeout", type=float, default=30, help="how long to wait for the after-burst answer")
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument(
+        "--command-workers", type=int, default=1, help="PHONEBOT_COMMAND_WORKERS (0: the work in the acking process)"
+    )
     args = parser.parse_args()
     lines, targets = run(
         args.rate,
@@ -262,6 +272,7 @@ def main() -> None:
         clients=args.clients,
         timeout=args.timeout,
         answer_timeout=args.answer_timeout,
+        command_workers=args.command_workers,
     )
     print("\n".join(lines + targets.lines))
     sys.exit(0 if targets.ok else 1)

@@ -345,6 +345,19 @@ def _serve_process(factory: str, kwargs: dict[str, Any], conn: Connection) -> No
     conn.send((logs.count, logs.first))
 
 
+def _process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_descendants(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += _with_descendants(int(child))
+    return found
+
+
 class ServedApp:
     """An ASGI app built by ``factory`` (``"module:function"``, called with ``kwargs``) in its own process.
 
@@ -366,13 +379,14 @@ class ServedApp:
         self._process.start()
         return self
 
-    def cpu_seconds(self) -> float | None:
-        """CPU time (user + system) the app's process has used so far; ``None`` where /proc is missing."""
+    def cpu_seconds(self, *, children: bool = True) -> float | None:
+        """CPU time (user + system) the app's process — and, with ``children``, its live children
+        (phonebot's command workers) — has used so far; ``None`` where /proc is missing."""
         try:
-            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            pid = self._process.pid or 0
+            return sum(_process_cpu(each) for each in (_with_descendants(pid) if children else [pid]))
         except (OSError, IndexError):
             return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def wait(self, timeout: float = 30.0) -> ServedApp:
         if not self._conn.poll(timeout):

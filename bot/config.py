@@ -276,7 +276,7 @@ class PhonebotConfig(BaseModel):
     #: Commands and buttons doing vendor work at once in one process; more wait their turn (and
     #: are told "queued" after ``slow_notice_seconds``). Their vendor requests use at most 40 of a
     #: vendor's 50 connections (the rest are the alert poller's), identical reads share one request.
-    max_concurrent_work: int = Field(default=64, ge=1, le=1000)
+    max_concurrent_work: int = Field(default=256, ge=1, le=1000)
     #: Work still waiting for its turn after this long is refused with "try again" instead.
     max_queued_seconds: float = Field(default=60.0, gt=0, le=1800)
 

@@ -250,7 +250,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         in_process = None
         if settings.phonebot_command_workers == 0 or not settings.redis_url:  # processes need a Redis to share
             runner = command_runner(settings, services, installs, slack_session)
-            in_process = CommandWorker(queue, runner.run, runner.answer_unsure)
+            in_process = CommandWorker(queue, runner.run, runner.answer_unsure, capacity=worker_capacity(config))
         commands = CommandService(queue, settings, config, in_process=in_process)
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)
@@ -270,6 +270,11 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         installs=installs,
         commands=commands,
     )
+
+
+def worker_capacity(config: PhonebotConfig) -> int:
+    """Commands a worker holds at once: every work slot busy and as many waiting for one (told "queued")."""
+    return 2 * config.max_concurrent_work
 
 
 def command_runner(
@@ -303,7 +308,8 @@ def build_command_worker(
     services.reinstall_hint = reinstall_hint(settings)
     services.alert_queue = AlertQueue(store.pipeline().client)
     runner = command_runner(settings, services, installs, session)
-    worker = CommandWorker(RedisCommandQueue(store.client), runner.run, runner.answer_unsure)
+    queue = RedisCommandQueue(store.client)
+    worker = CommandWorker(queue, runner.run, runner.answer_unsure, capacity=worker_capacity(config))
 
     async def aclose() -> None:
         for adapter in adapters.values():

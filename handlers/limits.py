@@ -24,7 +24,7 @@ WORK_RUNNING = Gauge("phonebot_work_running", "Command and button work running a
 WORK_QUEUED = Gauge("phonebot_work_queued", "Command and button work waiting for a free slot")
 WORK_REFUSED = Counter("phonebot_work_refused_total", "Command and button work refused after waiting too long")
 
-DEFAULT_MAX_CONCURRENT_WORK = 64
+DEFAULT_MAX_CONCURRENT_WORK = 256
 DEFAULT_MAX_QUEUED_SECONDS = 60.0
 
 
