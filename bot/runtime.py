@@ -199,6 +199,22 @@ def reinstall_hint(settings: Settings) -> str:
     )
 
 
+def _slack_and_services(
+    settings: Settings, config: PhonebotConfig, store: Store, adapters: dict[str, VendorAdapter], session: SlackSession
+) -> tuple[AsyncWebClient, AsyncWebClient, Installations, Services]:
+    """The Slack clients, the installations and the handlers' services: the same in a serving process and in a
+    command worker process."""
+    # With SLACK_BOT_TOKEN (the alert pipeline's token too); Bolt's per-request clients copy it without the token.
+    slack = build_slack_client(settings, session)
+    # Tokenless: every request's token comes from its installation (PhonebotAuthorize), in both modes.
+    app_client = build_slack_client(settings.model_copy(update={"slack_bot_token": None}), session)
+    installs = build_installations(settings, store, slack, app_client)
+    services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
+    services.scope_drift = installs.drift
+    services.reinstall_hint = reinstall_hint(settings)
+    return slack, app_client, installs, services
+
+
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
     """Assemble the app for HTTP or Socket Mode serving."""
     install_log_redaction()
@@ -208,14 +224,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         log.warning("REDIS_URL is not set: using the %s", store.description)
     adapters = build_adapters(config)
     slack_session = SlackSession(timeout=config.alerts.delivery.slack_timeout_seconds)
-    # With SLACK_BOT_TOKEN (the alert pipeline's token too); Bolt's per-request clients copy it without the token.
-    slack = build_slack_client(settings, slack_session)
-    # Tokenless: every request's token comes from its installation (PhonebotAuthorize), in both modes.
-    app_client = build_slack_client(settings.model_copy(update={"slack_bot_token": None}), slack_session)
-    installs = build_installations(settings, store, slack, app_client)
-    services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
-    services.scope_drift = installs.drift
-    services.reinstall_hint = reinstall_hint(settings)
+    slack, app_client, installs, services = _slack_and_services(settings, config, store, adapters, slack_session)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = AsyncApp(
         client=app_client,
@@ -300,12 +309,7 @@ def build_command_worker(
         raise ValueError("command workers take their work from Redis: REDIS_URL is not set")
     adapters = build_adapters(config)
     session = SlackSession(timeout=config.alerts.delivery.slack_timeout_seconds)
-    slack = build_slack_client(settings, session)
-    app_client = build_slack_client(settings.model_copy(update={"slack_bot_token": None}), session)
-    installs = build_installations(settings, store, slack, app_client)
-    services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
-    services.scope_drift = installs.drift
-    services.reinstall_hint = reinstall_hint(settings)
+    _, _, installs, services = _slack_and_services(settings, config, store, adapters, session)
     services.alert_queue = AlertQueue(store.pipeline().client)
     runner = command_runner(settings, services, installs, session)
     queue = RedisCommandQueue(store.client)
