@@ -529,25 +529,143 @@ async def test_every_request_conforms_whatever_the_server_accepts(contract: Swag
 
 
 # -- the simulator speaks the same API --------------------------------------------------------------
-def test_simulator_answers_fit_the_swagger(
+def closed(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with no undeclared property allowed anywhere, and every declared envelope field present.
+
+    The Swagger's answer schemas declare no ``required`` and allow anything more, so ``{}`` or an
+    answer full of invented fields would pass them; closed, they fail on a field the Swagger doesn't
+    have. :func:`answer_errors` also requires the envelope's five fields: 003 prints ``version``,
+    ``status``, ``statusCode`` and ``message`` in every operation's answer (Dial: 003 ~105-123) and
+    ``data`` in every one that has content; the Swagger declares ``data`` for Dial too (``{}``).
+    """
+    copied = dict(schema)
+    if "properties" in schema:
+        copied["properties"] = {name: closed(sub) for name, sub in schema["properties"].items()}
+        copied["additionalProperties"] = False
+    if isinstance(schema.get("items"), Mapping):
+        copied["items"] = closed(schema["items"])
+    return copied
+
+
+def answer_errors(contract: SwaggerContract, method: str, path: str, answer: Any) -> list[str]:
+    """Errors of a 200 answer to ``method path`` against the closed copy of its Swagger schema."""
+    found = contract.find(method, path)
+    assert found is not None, f"{method} {path} is not in the Swagger"
+    schema = closed(found[0].spec["responses"]["200"]["schema"])
+    schema["required"] = ["version", "status", "statusCode", "message", "data"]
+    validator = Draft4Validator(schema)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(answer)]
+
+
+SIMULATED_CALLS: list[tuple[str, str, dict[str, Any], Any]] = [
+    ("POST", "/dial", {}, DIAL_BODY),
+    ("GET", "/trigger/contacts", {"initial_contact_id": 0, "limit": 2}, None),
+    ("GET", "/lost_calls", {"limit": 100, "offset": 0, "date_from": "2020-01-01T00:00:00Z"}, None),
+    *[("POST", f"/webhooks/{event}", {}, {"endpoint": f"https://bot.example/x/{event}"}) for event in WEBHOOK_EVENTS],
+    ("DELETE", "/webhooks/1", {}, None),
+]
+
+
+def test_simulator_answers_fit_the_closed_swagger(
     contract: SwaggerContract, sim: Tele2Simulator, server: LoopbackServer
 ) -> None:
-    calls: list[tuple[str, str, dict[str, Any], Any]] = [
-        ("post", "/dial", {}, DIAL_BODY),
-        ("get", "/trigger/contacts", {"initial_contact_id": 0, "limit": 2}, None),
-        ("get", "/lost_calls", {"limit": 100, "offset": 0, "date_from": "2020-01-01T00:00:00Z"}, None),
-        ("post", "/webhooks/LostCallerAdded", {}, {"endpoint": "https://bot.example/x"}),
-        ("delete", "/webhooks/1", {}, None),
-    ]
-    sim.lose_call("+37069912345")
+    """Every answer the adapter reads, all ten subscriptions included, has only the Swagger's fields, typed."""
+    sim.lose_call("+37069912345", contact_name="UAB Medis")
     with httpx.Client(base_url=server.url + "/api/v2", headers={"Authorization": f"Bearer {API_KEY}"}) as http:
-        for method, path, params, body in calls:
-            answer = http.request(method.upper(), path, params=params, json=body)
+        for method, path, params, body in SIMULATED_CALLS:
+            answer = http.request(method, path, params=params, json=body)
             assert answer.status_code == 200, answer.text
-            found = contract.find(method, path)
-            assert found is not None
-            pointer = _pointer("paths", found[0].template, method, "responses", "200", "schema")
-            assert contract.schema_errors(pointer, answer.json()) == [], path
+            assert answer_errors(contract, method, path, answer.json()) == [], f"{method} {path}"
+            data = answer.json()["data"]
+            assert data != [] and data is not None  # a real answer, not an empty one that fits anything
+    assert len(sim.subscriptions()) >= len(WEBHOOK_EVENTS)
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "expected"),
+    [
+        ("/lost_calls", lambda a: a["data"][0].update(caller_id="1"), "'caller_id' was unexpected"),
+        ("/lost_calls", lambda a: a["data"][0].update(attempts="1"), "'1' is not of type 'integer'"),
+        ("/trigger/contacts", lambda a: a["data"][0]["group_membership"][0].update(x=1), "'x' was unexpected"),
+        ("/trigger/contacts", lambda a: a.pop("statusCode"), "'statusCode' is a required property"),
+        ("/webhooks/CallStarted", lambda a: a.update(data=7), "7 is not of type 'string'"),
+        ("/dial", lambda a: a.update(data=[]), "[] is not of type 'object'"),
+    ],
+    ids=["extra-field", "wrong-type", "nested-extra", "no-status-code", "subscribe-data", "dial-data"],
+)
+def test_the_closed_schemas_catch_a_drifting_answer(
+    contract: SwaggerContract, path: str, change: Any, expected: str
+) -> None:
+    method = "GET" if path in ("/lost_calls", "/trigger/contacts") else "POST"
+    answer = schema_shaped(contract, method, path)
+    assert answer_errors(contract, method, path, answer) == []
+    change(answer)
+    assert any(expected in error for error in answer_errors(contract, method, path, answer)), expected
+
+
+#: Values for the schema-shaped answers, by field name: what the Swagger's types admit and 003 describes.
+SHAPED_VALUES: dict[str, Any] = {
+    "callerid": "69912345",
+    "destination": "52000100",
+    "contact_name": "UAB Medis",
+    "last_contact": "2026-12-03T08:55:00+02:00",
+    "attempts": 2,
+    "contactID": 101,
+    "firstname": "Aist\u0117",
+    "lastname": "Kazlauskien\u0117",
+    "number": "861000101",
+    "archived": 0,
+    "status": "success",
+    "statusCode": 200,
+}
+
+
+def shaped(schema: Mapping[str, Any], name: str = "") -> Any:
+    """An instance of ``schema`` with every declared field filled (from :data:`SHAPED_VALUES` when named)."""
+    kind = schema.get("type")
+    if kind == "object":
+        return {key: shaped(sub, key) for key, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [shaped(schema.get("items", {}), name)]
+    if name in SHAPED_VALUES:
+        return SHAPED_VALUES[name]
+    return {"integer": 1, "number": 1.5, "boolean": True}.get(str(kind), f"{name}-value")
+
+
+def schema_shaped(contract: SwaggerContract, method: str, path: str) -> dict[str, Any]:
+    found = contract.find(method, path)
+    assert found is not None
+    answer = shaped(found[0].spec["responses"]["200"]["schema"])
+    assert isinstance(answer, dict)
+    return answer
+
+
+async def test_the_adapter_reads_answers_shaped_by_the_swagger(contract: SwaggerContract) -> None:
+    """Every field the Swagger declares present at once (not just the simulator's): the adapter still reads them."""
+    answers = {
+        path: schema_shaped(contract, method, path)
+        for method, path in (("GET", "/lost_calls"), ("GET", "/trigger/contacts"), ("POST", "/dial"))
+    }
+    for method, path in (("GET", "/lost_calls"), ("GET", "/trigger/contacts"), ("POST", "/dial")):
+        assert answer_errors(contract, method, path, answers[path]) == []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path.removeprefix("/api/v2")])
+
+    adapter = Tele2Adapter(
+        Tele2Config(base_url=DEFAULT_BASE_URL, api_key=API_KEY), transport=httpx.MockTransport(answer)
+    )
+    try:
+        [user] = await adapter.list_users(adapter.service_identity())
+        polled = await adapter.poll_alerts(None, now=datetime(2026, 12, 3, 7, 0, tzinfo=UTC))
+        dialled = await adapter.dial(VendorIdentity(vendor="tele2", user_id="101"), "+37069912345")
+    finally:
+        await adapter.aclose()
+    assert (user.user_id, user.name, user.number) == ("101", "Aist\u0117 Kazlauskien\u0117", "+37061000101")
+    [opened] = polled.events
+    assert (opened.subject, opened.caller_name, opened.attempts) == ("lost:+37069912345:+37052000100", "UAB Medis", 2)
+    assert opened.occurred_at == datetime(2026, 12, 3, 6, 55, tzinfo=UTC)
+    assert dialled is not None
 
 
 @pytest.mark.parametrize("event", WEBHOOK_EVENTS)
