@@ -69,63 +69,26 @@ from adapters.events import AlertKind
 from adapters.http import Endpoint, RetryPolicy
 from adapters.models import Activity, Contact, Presence, PresenceChange, QueueStatus, VendorIdentity
 from adapters.simulation import LoopbackServer, SimulatorBase
+from tests.contract_excerpts import Excerpt, load_excerpts, misquotes, shared_document
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests/fixtures/dstny"
 SEED_NAME = "004_a09f6f90fa3ebf72.txt"
 SEED_SHA256 = "dfaf8d6b1626a33280cca366a3c1bd2b99132f0ccd244460fde0026fd3c13ded"
-#: Where each quoted file lives under ``shared/``.
-SOURCES = {SEED_NAME: "shared/seeds/" + SEED_NAME, "dstny.md": "shared/vendors/dstny.md"}
 FAST = RetryPolicy(attempts=1, base_delay=0.001, max_delay=0.001)
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
 
 # -- the quoted documents ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Excerpt:
-    """Lines ``first``..``last`` of ``source``, quoted verbatim, under the name we give them."""
-
-    name: str
-    source: str
-    first: int
-    last: int
-    title: str
-    lines: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    def where(self) -> str:
-        return f"{self.source} ~{self.first}-{self.last}"
-
-
-def _blocks(path: Path) -> Iterator[tuple[list[str], list[str]]]:
-    """``(header fields, lines)`` of each excerpt in a fixture file."""
-    header: list[str] | None = None
-    lines: list[str] = []
-    for text in path.read_text(encoding="utf-8").splitlines():
-        if text.startswith("## "):
-            if header is not None:
-                yield header, lines
-            header, lines = [part.strip() for part in text[3:].split("|")], []
-        else:
-            lines.append(text)
-    if header is not None:
-        yield header, lines
-
-
 @cache
 def excerpts() -> dict[str, Excerpt]:
     """Every excerpt of both fixture files, by name."""
     found: dict[str, Excerpt] = {}
     for path in (FIXTURES / "004_excerpts.txt", FIXTURES / "notes_excerpts.txt"):
-        for (name, source, span, title), lines in _blocks(path):
-            first, last = (int(n) for n in span.split("-"))
-            assert last - first + 1 == len(lines), f"{name}: {len(lines)} lines for {span}"
+        for name, excerpt in load_excerpts(path, Excerpt).items():
             assert name not in found, f"two excerpts named {name}"
-            found[name] = Excerpt(name, source, first, last, title, tuple(lines))
+            found[name] = excerpt
     return found
 
 
@@ -133,27 +96,20 @@ def quoted(name: str) -> Excerpt:
     return excerpts()[name]
 
 
-def shared_file(source: str) -> Path | None:
-    """``shared/…`` beside the checkout (or beside a worktree's parent), when it is there."""
-    for base in (REPO, *REPO.parents):
-        candidate = base / SOURCES[source]
-        if candidate.is_file():
-            return candidate
-    return None
+def where(excerpt: Excerpt) -> str:
+    return f"{excerpt.source} ~{excerpt.first}-{excerpt.last}"
 
 
 @pytest.mark.parametrize("name", sorted(excerpts()))
 def test_each_excerpt_is_verbatim_from_its_source(name: str) -> None:
-    excerpt = quoted(name)
-    path = shared_file(excerpt.source)
-    if path is None:
-        pytest.skip(f"{SOURCES[excerpt.source]} is not beside this checkout")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert list(excerpt.lines) == lines[excerpt.first - 1 : excerpt.last], f"{name} misquotes {excerpt.where()}"
+    problems = misquotes([quoted(name)])
+    if problems is None:
+        pytest.skip(f"{quoted(name).source} is not beside this checkout")
+    assert problems == [], f"{name} misquotes {where(quoted(name))}"
 
 
 def test_the_seed_is_the_file_the_readme_names() -> None:
-    path = shared_file(SEED_NAME)
+    path = shared_document(SEED_NAME)
     if path is None:
         pytest.skip("shared/seeds is not beside this checkout")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == SEED_SHA256
@@ -622,9 +578,9 @@ def evidence_errors(name: str, endpoint: Endpoint) -> list[str]:
     strongest = "seed" if printed else "public" if listed else "inferred"
     if endpoint.source != strongest:
         why = {
-            "seed": f"004's text for it ({excerpt.where()}) prints the path",
+            "seed": f"004's text for it ({where(excerpt)}) prints the path",
             "public": f"the notes list the path with public:{sorted(listed[0].sources) if listed else ''}",
-            "inferred": f"neither 004's text for it ({excerpt.where()}) nor the notes' public table prints the path",
+            "inferred": f"neither 004's text for it ({where(excerpt)}) nor the notes' public table prints the path",
         }[strongest]
         errors.append(f"{name}: tagged {endpoint.source!r}, but {why}: it is {strongest!r}")
     wanted = {"seed": "seed", "public": "public", "inferred": "rule R"}.get(endpoint.source, "?")
@@ -722,7 +678,7 @@ def body_errors(op: Operation, body: Any) -> list[str]:
         return [f"{op.name}: the body {body!r} is not a JSON object (004 ~{op.request_example})"]
     shape = shape_of(example(op.name, op.request_example))
     errors = [
-        f"{op.name}: body field {key!r} is no parameter of 004 {op.excerpt.where()}"
+        f"{op.name}: body field {key!r} is no parameter of 004 {where(op.excerpt)}"
         for key in body
         if key not in op.params
     ]
@@ -756,12 +712,12 @@ def check_request(row: Mapping[str, Any], *, token: str) -> tuple[str | None, li
         if headers.get(header, "").split(";")[0].strip().lower() != "application/json":
             errors.append(f"{name}: {header} is {headers.get(header)!r}, not application/json ([D2])")
     if row["method"] not in op.methods:
-        errors.append(f"{name}: {row['method']}, but 004 {op.excerpt.where()} reads as {sorted(op.methods)}")
+        errors.append(f"{name}: {row['method']}, but 004 {where(op.excerpt)} reads as {sorted(op.methods)}")
     in_path = dict(zip(placeholders_of(ENDPOINTS[name].path), (unquote(v) for v in values), strict=True))
     for placeholder, value in in_path.items():
         param = op.params.get(placeholder)
         if param is None or not param.required:
-            errors.append(f"{name}: {{{placeholder}}} is no required parameter of 004 {op.excerpt.where()}")
+            errors.append(f"{name}: {{{placeholder}}} is no required parameter of 004 {where(op.excerpt)}")
         elif not value:
             errors.append(f"{name}: {{{placeholder}}} is empty")
         else:
@@ -771,7 +727,7 @@ def check_request(row: Mapping[str, Any], *, token: str) -> tuple[str | None, li
     for key, sent in row["query"].items():
         param = op.params.get(key)
         if param is None or key in in_path:
-            errors.append(f"{name}: query parameter {key!r} is no query parameter of 004 {op.excerpt.where()}")
+            errors.append(f"{name}: query parameter {key!r} is no query parameter of 004 {where(op.excerpt)}")
             continue
         if len(sent) > 1 and not param.repeatable:
             errors.append(f"{name}: {key} is sent {len(sent)} times; 004 does not let it repeat")
