@@ -57,8 +57,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         "/trigger/contacts",
         "public",
         "003 ~1232-1333 'Get Contacts'; path: public S1 GetContacts 'GET /trigger/contacts'; S1 requires "
-        "initial_contact_id, which 003 does not print; that 0 means 'from the start' is inferred from S2's "
-        "polling policy (notes section 5); limit, offset; no name search; 404 'No items found' = empty (003 ~42)",
+        "initial_contact_id, which 003 does not print (S1: default 0, 'Initial contact ID for querying only newly "
+        "created employees.'); that 0 lists every employee is inferred from S2's polling policy (notes section 5); "
+        "limit, offset; no name search; 404 'No items found' = empty (003 ~42)",
     ),
     # -- lost callers ---------------------------------------------------------------------------
     "lost_calls": Endpoint(

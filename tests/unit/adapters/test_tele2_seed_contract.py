@@ -204,8 +204,10 @@ def test_the_contacts_row_says_what_the_seed_does_not_print() -> None:
     assert operation is not None
     required = {k for k, (_, needed) in swagger_parameters(operation).items() if needed}
     assert required - seed_keys == {"initial_contact_id"}
+    [initial] = [p for p in operation["parameters"] if p["name"] == "initial_contact_id"]
     note = ENDPOINTS["contacts"].note
     assert "initial_contact_id, which 003 does not print" in note and "inferred from S2" in note
+    assert f"S1: default {initial['default']}, '{initial['description']}'" in note
     assert "**infer**" in quotes()["notes.polling"].text
 
 
