@@ -52,10 +52,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.relatel.signature import relatel_signature
@@ -68,6 +69,12 @@ ADMIN_TOKEN = "relatel-admin-token"
 BOB_TOKEN = "relatel-bob-token"
 DEFAULT_TOKENS: dict[str, int] = {ADMIN_TOKEN: 1, BOB_TOKEN: 2}
 COMPANY_ID = 100
+#: The demo OAuth application (client id -> secret, redirect URI); tests register their own.
+OAUTH_CLIENT_ID = "phonebot-demo-app"
+OAUTH_CLIENT_SECRET = "phonebot-demo-secret"
+DEFAULT_OAUTH_APPS: dict[str, tuple[str, str]] = {
+    OAUTH_CLIENT_ID: (OAUTH_CLIENT_SECRET, "http://127.0.0.1/link/relatel/callback")
+}
 CONTACT_COUNT = 130
 #: The signing secret of the simulated company's webhook (Firmaadministration → Webhooks).
 WEBHOOK_SECRET = "relatel-webhook-secret"
@@ -146,6 +153,12 @@ class RelatelSimulator(SimulatorBase):
     #: Called after each successful ``PUT /employee_groups/{id}`` with the group (tests: a
     #: concurrent writer changing the group right after phonebot's write).
     after_group_update: Callable[[Json], None] | None = None
+    #: Registered OAuth applications (000 ~9 "you need to first register your application"):
+    #: client id -> (client secret, redirect URI).
+    oauth_apps: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_OAUTH_APPS))
+    #: Who is logged in at Relatel's consent page and grants access (``None``: they decline).
+    consenting_employee: int | None = 2
+    oauth_codes: dict[str, tuple[str, str, int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._seed()
@@ -155,6 +168,7 @@ class RelatelSimulator(SimulatorBase):
         """Back to the demo data: no dials, requests, faults or canned answers."""
         self.dials.clear()
         self.requests.clear()
+        self.oauth_codes.clear()
         self.canned.clear()
         self.clear_faults()
         self.legacy_group_routes = False
@@ -401,7 +415,47 @@ class RelatelSimulator(SimulatorBase):
             ("PUT", "/voice_mails/{id:int}", self._put_voicemail),
             ("GET", "/voice_mails/{id:int}/sound", self._voicemail_sound),
         ]
-        return [Route(self.prefix + path, self._guarded(handler), methods=[method]) for method, path, handler in table]
+        api = [Route(self.prefix + path, self._guarded(handler), methods=[method]) for method, path, handler in table]
+        return [
+            Route(self.prefix + "/authorize", self._authorize, methods=["GET"]),
+            Route(self.prefix + "/token", self._token, methods=["POST"]),
+            *api,
+        ]
+
+    # -- OAuth 2.0 (000 ~11-17) -------------------------------------------------------------
+    async def _authorize(self, request: Request) -> Response:
+        """The consent page, decided at once: the logged-in employee grants access (or declines)."""
+        query = request.query_params
+        app = self.oauth_apps.get(query.get("client_id", ""))
+        if app is None or query.get("response_type") != "code" or query.get("redirect_uri") != app[1]:
+            return _failure(400, "invalid client_id, response_type or redirect_uri")
+        state = {"state": query["state"]} if "state" in query else {}
+        if self.consenting_employee is None:
+            return RedirectResponse(f"{app[1]}?{urlencode({'error': 'access_denied', **state})}", status_code=302)
+        code = uuid.uuid4().hex
+        self.oauth_codes[code] = (query["client_id"], app[1], self.consenting_employee)
+        return RedirectResponse(f"{app[1]}?{urlencode({'code': code, **state})}", status_code=302)
+
+    async def _token(self, request: Request) -> Response:
+        """000 ~16: every parameter in the query; a code works once; the answer is ``{"access_token": …}``."""
+        query = request.query_params
+        app = self.oauth_apps.get(query.get("client_id", ""))
+        if app is None or query.get("client_secret") != app[0]:
+            return _failure(401, "401 Unauthorized")
+        granted = self.oauth_codes.pop(query.get("code", ""), None)
+        if (
+            granted is None
+            or query.get("grant_type") != "authorization_code"
+            or granted[:2] != (query["client_id"], query.get("redirect_uri"))
+        ):
+            return _failure(400, "invalid grant")
+        token = "relatel-oauth-" + uuid.uuid4().hex
+        self.tokens[token] = granted[2]
+        return JSONResponse({"access_token": token})
+
+    def revoke(self, token: str) -> None:
+        """The user destroyed the token (000 ~10 "a user may at any time destroy their access tokens")."""
+        self.tokens.pop(token, None)
 
     def _guarded(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
