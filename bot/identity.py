@@ -1,7 +1,8 @@
 """Map a Slack user to a vendor identity.
 
-Order: an explicit ``users:`` entry in the config (by Slack id, then by email), then —
-when ``identity.match_by_email`` is on — the Slack profile email looked up in each
+Order: an explicit ``users:`` entry in the config (by Slack id, then by email; the file wins), then
+the user's own account link (:mod:`bot.linking`: their OAuth grant, or a pick from the directory or
+by an admin), then — when ``identity.match_by_email`` is on — the Slack profile email looked up in each
 configured vendor's directory (the default vendor first). Email matches are cached.
 """
 
@@ -16,6 +17,7 @@ from adapters.base import VendorAdapter
 from adapters.errors import IdentityError, NotSupported, VendorError
 from adapters.models import VendorIdentity, VendorUser
 from bot.config import PhonebotConfig, UserMapping
+from bot.linking.links import AccountLink, AccountLinks
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
 
@@ -35,7 +37,7 @@ class Linked:
     slack_user_id: str
     adapter: VendorAdapter
     identity: VendorIdentity
-    how: Literal["config", "email"]
+    how: Literal["config", "email", "oauth", "directory", "admin"]
     vendor_user: VendorUser | None = None
 
 
@@ -50,8 +52,10 @@ class IdentityResolver:
         users: SlackUserDirectory,
         store: Store,
         key_prefix: str = "",
+        links: AccountLinks | None = None,
     ) -> None:
         self.config = config
+        self.links = links
         self.adapters = adapters
         self.users = users
         self.store = store
@@ -65,6 +69,7 @@ class IdentityResolver:
             users=users,
             store=self.store,
             key_prefix=self.key_prefix if key_prefix is None else key_prefix,
+            links=self.links,
         )
 
     async def resolve(self, slack_user_id: str) -> Linked:
@@ -75,6 +80,9 @@ class IdentityResolver:
         mapping = self._mapping_for(slack_user_id, slack_user)
         if mapping is not None:
             return await self._from_mapping(slack_user_id, slack_user, mapping)
+        link = await self.link_of(slack_user_id)
+        if link is not None and link.vendor in self.adapters:
+            return self._from_link(slack_user_id, slack_user, link)
         if self.config.identity.match_by_email and slack_user is not None and slack_user.email:
             found = await self._by_email(slack_user_id, slack_user.email)
             if found is not None:
@@ -84,6 +92,22 @@ class IdentityResolver:
                 f"{self._vendor_names()}'s directory, so I don't know which phone is yours. " + HOW_TO_LINK
             )
         raise IdentityError("Your Slack account isn't linked to a phone-system user. " + HOW_TO_LINK)
+
+    async def link_of(self, slack_user_id: str) -> AccountLink | None:
+        """The user's self-service link in this request's workspace (none outside a workspace)."""
+        if self.links is None or not self.key_prefix:
+            return None
+        return await self.links.get(self.key_prefix, slack_user_id)
+
+    def _from_link(self, slack_user_id: str, slack_user: SlackUser | None, link: AccountLink) -> Linked:
+        identity = VendorIdentity(
+            vendor=link.vendor,
+            user_id=link.user_id,
+            display_name=link.name or (slack_user.name if slack_user else None),
+            email=slack_user.email if slack_user else None,
+            token=link.token,
+        )
+        return Linked(slack_user_id, self.adapters[link.vendor], identity, link.how)
 
     def _vendor_names(self) -> str:
         return " or ".join(adapter.display_name for adapter in self._adapters_in_order())

@@ -36,6 +36,7 @@ from bot.installs.forget import WorkspaceForgetter
 from bot.installs.oauth import INSTALL_PATH, STATE_SECONDS, PhonebotOAuthFlow, build_oauth_flow
 from bot.installs.records import StoreInstallationStore, StoreOAuthStateStore
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
+from bot.linking.links import AccountLinks
 from bot.permissions import AdminPolicy
 from bot.preflight import NO_SECRET_KEY
 from bot.secret_box import SecretBox, SecretKeyError
@@ -114,10 +115,15 @@ class Runtime:
 
 
 def build_services(
-    config: PhonebotConfig, *, store: Store, adapters: dict[str, VendorAdapter], users: SlackUserDirectory
+    config: PhonebotConfig,
+    *,
+    store: Store,
+    adapters: dict[str, VendorAdapter],
+    users: SlackUserDirectory,
+    links: AccountLinks | None = None,
 ) -> Services:
     """The handlers' dependency bundle."""
-    identities = IdentityResolver(config=config, adapters=adapters, users=users, store=store)
+    identities = IdentityResolver(config=config, adapters=adapters, users=users, store=store, links=links)
     work = WorkLimiter(config.max_concurrent_work, max_wait=config.max_queued_seconds)
     return Services(
         config=config,
@@ -209,7 +215,12 @@ def _slack_and_services(
     # Tokenless: every request's token comes from its installation (PhonebotAuthorize), in both modes.
     app_client = build_slack_client(settings.model_copy(update={"slack_bot_token": None}), session)
     installs = build_installations(settings, store, slack, app_client)
-    services = build_services(config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store))
+    # People's own tokens are sealed with PHONEBOT_SECRET_KEY; without it, only links without a token are kept.
+    box = SecretBox.from_setting(settings.phonebot_secret_key) if settings.phonebot_secret_key else None
+    links = AccountLinks(store, box)
+    services = build_services(
+        config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store), links=links
+    )
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
     return slack, app_client, installs, services

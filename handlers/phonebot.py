@@ -56,6 +56,16 @@ async def _own_activities(services: Services, *, user_id: str) -> str | None:
     return activities_sentence(adapter.display_name, settable=adapter.supports(Capability.PRESENCE_WRITE), named=named)
 
 
+#: How a user was linked, as ``whoami`` and the App Home say it.
+HOW_LINKED = {
+    "config": "linked in the phonebot config",
+    "email": "matched by your Slack email",
+    "oauth": "you linked your own {vendor} account",
+    "directory": "you picked yourself from {vendor}'s directory",
+    "admin": "linked by a phonebot admin",
+}
+
+
 async def whoami(services: Services, *, user_id: str) -> Reply:
     """The linked vendor identity and what that vendor lets phonebot do."""
     linked = await services.identities.resolve(user_id)
@@ -66,7 +76,7 @@ async def whoami(services: Services, *, user_id: str) -> Reply:
         parts.append(escape(name))
     if identity.email:
         parts.append(escape(identity.email))
-    how = "matched by your Slack email" if linked.how == "email" else "linked in the phonebot config"
+    how = HOW_LINKED[linked.how].format(vendor=linked.adapter.display_name)
     token = " with your own token" if identity.token else ""
     can = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c in linked.adapter.capabilities)
     cannot = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c not in linked.adapter.capabilities)
