@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from adapters.base import VendorAdapter
-from adapters.errors import IdentityError, NotSupported, VendorError
+from adapters.errors import IdentityError, NotSupported, VendorAuthError, VendorError
 from adapters.models import VendorIdentity, VendorUser
 from bot.config import PhonebotConfig, UserMapping
 from bot.linking.links import AccountLink, AccountLinks
@@ -28,6 +29,26 @@ HOW_TO_LINK = (
     "(your Slack id or email, and your phone-system user), or make sure your Slack email is the "
     "same as the one in the phone system's directory."
 )
+
+
+class NotLinked(IdentityError):
+    """The user is linked to no phone-system user, and can link themselves at ``link_url``."""
+
+    def __init__(self, message: str, *, link_url: str, vendor: str) -> None:
+        super().__init__(message)
+        self.link_url = link_url
+        self.vendor = vendor
+
+
+@runtime_checkable
+class TokenOwnerLookup(Protocol):
+    """An adapter that can say whose a user token is (and so whether the vendor still accepts it)."""
+
+    async def account_of(self, token: str) -> VendorUser: ...
+
+
+#: Makes a single-use link-your-account URL for (workspace data prefix, Slack user id).
+LinkOffer = Callable[[str, str], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -53,9 +74,12 @@ class IdentityResolver:
         store: Store,
         key_prefix: str = "",
         links: AccountLinks | None = None,
+        link_offers: dict[str, LinkOffer] | None = None,
     ) -> None:
         self.config = config
         self.links = links
+        #: Vendors whose people can link themselves (Relatel's OAuth): vendor name -> offer.
+        self.link_offers = link_offers or {}
         self.adapters = adapters
         self.users = users
         self.store = store
@@ -70,6 +94,7 @@ class IdentityResolver:
             store=self.store,
             key_prefix=self.key_prefix if key_prefix is None else key_prefix,
             links=self.links,
+            link_offers=self.link_offers,
         )
 
     async def resolve(self, slack_user_id: str) -> Linked:
@@ -83,15 +108,67 @@ class IdentityResolver:
         link = await self.link_of(slack_user_id)
         if link is not None and link.vendor in self.adapters:
             return self._from_link(slack_user_id, slack_user, link)
-        if self.config.identity.match_by_email and slack_user is not None and slack_user.email:
+        by_email = self.config.identity.match_by_email and slack_user is not None and bool(slack_user.email)
+        if by_email and slack_user is not None and slack_user.email:
             found = await self._by_email(slack_user_id, slack_user.email)
             if found is not None:
                 return found
+        await self._offer_link(slack_user_id)
+        if by_email and slack_user is not None:
             raise IdentityError(
                 f"I couldn't find {slack_user.email} in "
                 f"{self._vendor_names()}'s directory, so I don't know which phone is yours. " + HOW_TO_LINK
             )
         raise IdentityError("Your Slack account isn't linked to a phone-system user. " + HOW_TO_LINK)
+
+    async def refused_link(self, slack_user_id: str) -> IdentityError | None:
+        """After the vendor refused a call: the user's own linked token, if that is what was refused.
+
+        The token is checked on its own (the refusal may have been the service token's); a token
+        the vendor no longer accepts is unlinked, and the answer offers to link again.
+        """
+        link = await self.link_of(slack_user_id)
+        adapter = self.adapters.get(link.vendor) if link is not None else None
+        if link is None or link.how != "oauth" or link.token is None or not isinstance(adapter, TokenOwnerLookup):
+            return None
+        try:
+            await adapter.account_of(link.token)
+        except VendorAuthError:
+            pass
+        except VendorError:
+            return None  # can't tell now; keep the link
+        else:
+            return None  # the token still works: something else was refused
+        assert self.links is not None
+        await self.links.remove(self.key_prefix, slack_user_id)
+        log.info("a linked token was refused by the vendor; the user was unlinked", extra={"vendor": link.vendor})
+        try:
+            await self._offer_link(slack_user_id)
+        except NotLinked as offer:
+            return NotLinked(
+                f"{adapter.display_name} no longer accepts your linked account (its access may have been "
+                "revoked), so I unlinked it and nothing was done. Link it again to carry on.",
+                link_url=offer.link_url,
+                vendor=offer.vendor,
+            )
+        return IdentityError(
+            f"{adapter.display_name} no longer accepts your linked account, so I unlinked it. " + HOW_TO_LINK
+        )
+
+    async def _offer_link(self, slack_user_id: str) -> None:
+        """Raise :class:`NotLinked` with a button's URL when the user can link themselves here."""
+        if self.links is None or not self.key_prefix:
+            return
+        for adapter in self._adapters_in_order():
+            offer = self.link_offers.get(adapter.name)
+            if offer is not None:
+                url = await offer(self.key_prefix, slack_user_id)
+                raise NotLinked(
+                    f"Your Slack account isn't linked to a {adapter.display_name} user yet. Link your own "
+                    f"account once and `/call` rings your phone.",
+                    link_url=url,
+                    vendor=adapter.display_name,
+                )
 
     async def link_of(self, slack_user_id: str) -> AccountLink | None:
         """The user's self-service link in this request's workspace (none outside a workspace)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import httpx
@@ -21,6 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.base import VendorAdapter
 from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
+from adapters.relatel.adapter import RelatelAdapter
+from adapters.relatel.oauth import RelatelOAuthClient
 from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.commands.queue import RedisCommandQueue
@@ -37,6 +39,7 @@ from bot.installs.oauth import INSTALL_PATH, STATE_SECONDS, PhonebotOAuthFlow, b
 from bot.installs.records import StoreInstallationStore, StoreOAuthStateStore
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.linking.links import AccountLinks
+from bot.linking.relatel_flow import CALLBACK_PATH, RelatelLinkFlow
 from bot.permissions import AdminPolicy
 from bot.preflight import NO_SECRET_KEY
 from bot.secret_box import SecretBox, SecretKeyError
@@ -155,6 +158,8 @@ class Installations:
     #: "Add to Slack" only: the encrypted installation store and the OAuth flow serving /slack/install.
     records: StoreInstallationStore | None = None
     oauth_flow: PhonebotOAuthFlow | None = None
+    #: People linking their own vendor accounts (Relatel's OAuth), by vendor name; pages served by ``serve``.
+    link_flows: dict[str, RelatelLinkFlow] = field(default_factory=dict)
 
 
 def build_installations(
@@ -221,9 +226,40 @@ def _slack_and_services(
     services = build_services(
         config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store), links=links
     )
+    flows = relatel_link_flows(settings, store, links, adapters)
+    services.identities.link_offers = {name: flow.offer for name, flow in flows.items()}
+    installs.link_flows = flows
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
     return slack, app_client, installs, services
+
+
+def relatel_link_flows(
+    settings: Settings, store: Store, links: AccountLinks, adapters: dict[str, VendorAdapter]
+) -> dict[str, RelatelLinkFlow]:
+    """Self-service linking for each Relatel vendor with an OAuth app, where phonebot can keep tokens.
+
+    Needs ``PHONEBOT_PUBLIC_URL`` (Relatel sends the browser back there) and ``PHONEBOT_SECRET_KEY``
+    (people's tokens are sealed with it); without either, people are linked in the config as before.
+    """
+    flows: dict[str, RelatelLinkFlow] = {}
+    public_url = settings.phonebot_public_url
+    for name, adapter in adapters.items():
+        if not isinstance(adapter, RelatelAdapter) or public_url is None or links.box is None:
+            continue
+        cfg = adapter.settings
+        if cfg.oauth_client_id is None or cfg.oauth_client_secret is None:
+            continue
+        client = RelatelOAuthClient(
+            base_url=str(cfg.base_url),
+            client_id=cfg.oauth_client_id,
+            client_secret=cfg.oauth_client_secret.get_secret_value(),
+            redirect_uri=public_url.rstrip("/") + CALLBACK_PATH,
+        )
+        flows[name] = RelatelLinkFlow(
+            store=store, links=links, client=client, adapter=adapter, public_url=public_url, vendor=name
+        )
+    return flows
 
 
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:

@@ -164,6 +164,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
     ]
     if slack_http:
         routes.append(Route("/slack/events", SlackEndpoint(runtime).handle, methods=["POST"]))
+    for link_flow in runtime.installs.link_flows.values():  # browsers coming back from a vendor's consent page
+        routes.extend(link_flow.routes())
     flow = runtime.app.oauth_flow
     if flow is not None:  # "Add to Slack": browsers, not Slack, call these (the state cookie guards them)
         oauth = AsyncSlackRequestHandler(runtime.app)

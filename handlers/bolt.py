@@ -40,6 +40,7 @@ from handlers.digest_modal import (
     ModalPlace,
     digest_modal,
 )
+from handlers.errors import LINK_ACTION
 from handlers.home import home_view, missing_scopes
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
@@ -60,6 +61,12 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(re.compile(rf"^{PICK_ACTION}(:.*)?$"))(_call_pick_listener(services))
     app.action(re.compile(rf"^{LOGIN_PICK_ACTION}(:.*)?$"))(_login_pick_listener(services))
     app.event("app_home_opened")(_home_listener(services))
+    app.action(LINK_ACTION)(_ack_only)
+
+
+async def _ack_only(ack: AsyncAck) -> None:
+    """A URL button (Link your account): Slack opens the page; the click only needs its ack."""
+    await ack()
 
 
 def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActions) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from adapters.errors import VendorAuthError
 from bot.metrics import COMMANDS, HANDLER_SECONDS
 from handlers.call import call_command
 from handlers.context import Services
@@ -60,8 +61,18 @@ async def answer_command(services: Services, job: DeferredCommand, send: Send) -
         COMMANDS.labels(job.command, "busy").inc()
         await send(Reply(text=BUSY_REPLY))
         return
+
+    async def work() -> Reply:
+        try:
+            return await handler(services, user_id=job.user_id, text=job.text)
+        except VendorAuthError:
+            unlinked = await services.identities.refused_link(job.user_id)
+            if unlinked is not None:
+                raise unlinked from None
+            raise
+
     reply = await run_work(
-        lambda: handler(services, user_id=job.user_id, text=job.text),
+        work,
         notify_slow=lambda: send(Reply(text=SLOW_NOTICE)),
         notice_after=services.config.slow_notice_seconds,
         limiter=services.work,

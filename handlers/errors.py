@@ -19,15 +19,25 @@ from adapters.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from bot.identity import NotLinked
 from bot.installs.scope_drift import parse_scopes
 from bot.mrkdwn import escape
-from handlers.reply import Reply
+from handlers.reply import Button, Reply
 
 log = logging.getLogger(__name__)
+
+#: The Link button's action id: a URL button, so the click itself only needs an ack.
+LINK_ACTION = "link_account"
 
 
 def explain(exc: BaseException) -> Reply:
     """A user-facing reply for any exception a handler let through."""
+    if isinstance(exc, NotLinked):
+        return Reply(
+            text=f":link: {escape(str(exc))}",
+            buttons=[Button(f"Link your {exc.vendor} account", LINK_ACTION, "link", style="primary", url=exc.link_url)],
+            context="The link works once, for you only, for 10 minutes.",
+        )
     if isinstance(exc, IdentityError):
         return Reply(text=f":link: {exc}")
     if isinstance(exc, NotSupported):

@@ -36,6 +36,8 @@ class Button:
     action_id: str
     value: str
     style: str | None = None
+    #: A link button: Slack opens ``url`` in the browser (the click still reaches phonebot, acked and ignored).
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Reply:
                     action_id=bounded_id(button.action_id, MAX_ACTION_ID),
                     value=button.value[:MAX_VALUE],
                     style=button.style,
+                    url=button.url,
                 )
                 for button in self.buttons[:MAX_BUTTONS]
             ]

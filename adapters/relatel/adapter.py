@@ -155,6 +155,9 @@ class RelatelConfig(AdapterConfig):
             (Firmaadministration → Webhooks); without it every webhook is refused.
         alert_endpoints: Relatel endpoints (``Reception#10``, ``EmployeeGroup#20``) whose lost
             calls and voicemails alert; empty means all of them.
+        oauth_client_id, oauth_client_secret: a registered Relatel OAuth application; with both
+            (and ``PHONEBOT_PUBLIC_URL`` and ``PHONEBOT_SECRET_KEY``) people link their own account
+            from Slack, and its redirect URI is ``<PHONEBOT_PUBLIC_URL>/link/relatel/callback``.
     """
 
     base_url: HttpUrl = HttpUrl(DEFAULT_BASE_URL)
@@ -163,6 +166,9 @@ class RelatelConfig(AdapterConfig):
     timezone: TimeZoneName = "Europe/Copenhagen"
     webhook_secret: SecretStr | None = None
     alert_endpoints: list[str] = Field(default_factory=list)
+    #: A registered Relatel OAuth application (000 ~9): people link their own accounts with it.
+    oauth_client_id: str | None = Field(default=None, max_length=200)
+    oauth_client_secret: SecretStr | None = None
 
 
 class RelatelAdapter(VendorAdapter):
@@ -671,6 +677,11 @@ class RelatelAdapter(VendorAdapter):
         json: Any = None,
     ) -> Any:
         return await self._http.call(endpoint, token=token, path_params=path_params, params=params, json=json)
+
+    async def account_of(self, token: str) -> VendorUser:
+        """Who ``token`` acts as (``GET /employee``): the account a person linked through OAuth."""
+        me = await self._me(token)
+        return VendorUser(user_id=me.id, name=me.name, email=me.email)
 
     async def _me(self, token: str) -> wire.Employee:
         """``GET /employee`` with ``token``; remembers who owns the token."""

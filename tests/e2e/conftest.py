@@ -77,6 +77,7 @@ def start_app(
     public_url: bool = False,
     port: int = 0,
     oauth: bool = False,
+    secret_key: bool = False,
 ) -> tuple[RunningApp, LoopbackServer]:
     """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``.
 
@@ -98,6 +99,7 @@ def start_app(
         # The commands' work goes through the durable queue all the same, to a worker in this process
         # (tests/e2e/test_command_workers.py runs the worker processes `phonebot serve` starts).
         phonebot_command_workers=0,
+        phonebot_secret_key=SecretStr(SECRET_KEY) if secret_key else None,
     )
     if oauth:
         settings = settings.model_copy(
@@ -170,5 +172,5 @@ def app(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=...): how to start the app"
+        "markers", "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=...): how to start the app"
     )

@@ -1,0 +1,151 @@
+"""People link their own Relatel account from Slack: the pages around Relatel's OAuth consent.
+
+1. An unlinked user gets a **Link your Relatel account** button whose URL is
+   ``/link/relatel/start?ticket=…``: the ticket is single-use, lives 10 minutes and names the Slack
+   user and workspace (:meth:`RelatelLinkFlow.offer`).
+2. ``start`` takes the ticket, makes a fresh ``state`` bound to the same user and workspace, sets it
+   in an HttpOnly, SameSite=Lax cookie on this browser and sends the browser to Relatel's
+   ``/authorize`` (seed 000 ~12) with that ``state``.
+3. Relatel sends the browser back to ``/link/relatel/callback?code=…`` (000 ~14). 000 documents
+   no ``state``; when Relatel echoes it, it must match the cookie; when it doesn't, the cookie alone
+   names the flow. The state is taken once, the code exchanged (000 ~16), the token's owner read
+   (``GET /employee``) and the link stored with the token sealed (:mod:`bot.linking.links`).
+
+The pages say what happened in plain words; vendor answers, codes and tokens are never shown or
+logged.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from adapters.errors import VendorError
+from adapters.relatel.adapter import RelatelAdapter
+from adapters.relatel.oauth import RelatelOAuthClient
+from bot.linking.links import AccountLinks
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+START_PATH = "/link/relatel/start"
+CALLBACK_PATH = "/link/relatel/callback"
+COOKIE = "phonebot_relatel_link"
+FLOW_SECONDS = 600
+TICKET_KEY = "phonebot:link:relatel:ticket:"
+STATE_KEY = "phonebot:link:relatel:state:"
+MAX_PARAM = 512
+
+
+class RelatelLinkFlow:
+    """The start and callback pages, and the button URL that leads to them."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        links: AccountLinks,
+        client: RelatelOAuthClient,
+        adapter: RelatelAdapter,
+        public_url: str,
+        vendor: str = "relatel",
+    ) -> None:
+        self.store = store
+        self.links = links
+        self.client = client
+        self.adapter = adapter
+        self.public_url = public_url.rstrip("/")
+        self.vendor = vendor
+
+    async def offer(self, prefix: str, slack_user_id: str) -> str:
+        """A single-use URL that starts linking ``slack_user_id`` in the workspace of ``prefix``."""
+        ticket = secrets.token_urlsafe(24)
+        binding = json.dumps({"prefix": prefix, "user": slack_user_id})
+        await self.store.set(TICKET_KEY + ticket, binding, ttl=FLOW_SECONDS)
+        return f"{self.public_url}{START_PATH}?ticket={ticket}"
+
+    def routes(self) -> list[Route]:
+        """``GET /link/relatel/start`` and ``GET /link/relatel/callback``."""
+        return [
+            Route(START_PATH, self.start, methods=["GET"]),
+            Route(CALLBACK_PATH, self.callback, methods=["GET"]),
+        ]
+
+    async def start(self, request: Request) -> Response:
+        ticket = request.query_params.get("ticket", "")[:MAX_PARAM]
+        binding = await self.store.take(TICKET_KEY + ticket) if ticket else None
+        if binding is None:
+            return _page(
+                400, "This link has expired or was already used. Run the command in Slack again for a new one."
+            )
+        state = secrets.token_urlsafe(24)
+        await self.store.set(STATE_KEY + state, binding, ttl=FLOW_SECONDS)
+        answer = RedirectResponse(self.client.authorize_url(state), status_code=302)
+        answer.set_cookie(
+            COOKIE,
+            state,
+            max_age=FLOW_SECONDS,
+            path=CALLBACK_PATH,
+            httponly=True,
+            secure=self.public_url.startswith("https://"),
+            samesite="lax",
+        )
+        return answer
+
+    async def callback(self, request: Request) -> Response:
+        query = request.query_params
+        echoed, cookie = query.get("state", "")[:MAX_PARAM], request.cookies.get(COOKIE, "")[:MAX_PARAM]
+        if echoed and cookie and echoed != cookie:
+            return _page(400, "This answer from Relatel belongs to another linking attempt; nothing was linked.")
+        state = echoed or cookie
+        raw = await self.store.take(STATE_KEY + state) if state else None
+        if raw is None:
+            return _page(
+                400, "This linking attempt has expired or was already finished. Run the command in Slack again."
+            )
+        binding = json.loads(raw)
+        if "error" in query:
+            return _page(200, "You didn't grant phonebot access, so nothing was linked.", clear=True)
+        code = query.get("code", "")[:MAX_PARAM]
+        if not code:
+            return _page(400, "Relatel sent no authorization code back, so nothing was linked. Please try again.")
+        try:
+            token = await self.client.exchange(code)
+            account = await self.adapter.account_of(token)
+        except VendorError as exc:
+            log.warning("relatel link: the token exchange or the account read failed (%s)", type(exc).__name__)
+            return _page(502, "Relatel didn't accept the link just now, so nothing was linked. Please try again.")
+        await self.links.put(
+            binding["prefix"],
+            binding["user"],
+            vendor=self.vendor,
+            user_id=account.user_id,
+            how="oauth",
+            name=account.name,
+            token=token,
+        )
+        log.info("relatel link: a Slack user linked their own Relatel account")
+        who = html.escape(account.name or account.user_id)
+        return _page(
+            200, f"Done: you are linked as {who} in Relatel. Close this tab; /call now rings your phone.", clear=True
+        )
+
+
+def _page(status: int, sentence: str, *, clear: bool = False) -> Response:
+    """A minimal page with one sentence (already escaped where it carries outside text)."""
+    body = (
+        "<!doctype html><meta charset=utf-8><title>phonebot</title>"
+        f'<p style="font:16px system-ui;margin:3em auto;max-width:34em">{sentence}</p>'
+    )
+    answer = HTMLResponse(
+        body, status_code=status, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    )
+    if clear:
+        answer.delete_cookie(COOKIE, path=CALLBACK_PATH)
+    return answer
