@@ -172,5 +172,6 @@ def app(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=...): how to start the app"
+        "markers",
+        "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=...): how to start the app",
     )
