@@ -43,6 +43,7 @@ from handlers.digest_modal import (
 from handlers.errors import LINK_ACTION
 from handlers.home import home_view, missing_scopes
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
+from handlers.phonebot import UNLINK_ACTION, unlink_action
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
 from handlers.reply import Reply
 from handlers.work import QUEUED_NOTICE, Send, response_url_sender, run_work
@@ -62,6 +63,7 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(re.compile(rf"^{LOGIN_PICK_ACTION}(:.*)?$"))(_login_pick_listener(services))
     app.event("app_home_opened")(_home_listener(services))
     app.action(LINK_ACTION)(_ack_only)
+    app.action(UNLINK_ACTION)(_unlink_listener(services))
 
 
 async def _ack_only(ack: AsyncAck) -> None:
@@ -227,6 +229,13 @@ def _login_pick_listener(services: Services) -> Callable[..., Awaitable[None]]:
         return await queue_login_pick_action(services, user_id=user_id, value=str(action.get("value")))
 
     return _action_listener(services, LOGIN_PICK_ACTION, work)
+
+
+def _unlink_listener(services: Services) -> Callable[..., Awaitable[None]]:
+    async def work(services: Services, user_id: str, action: dict[str, Any], body: dict[str, Any]) -> Reply:
+        return await unlink_action(services, user_id=user_id)
+
+    return _action_listener(services, UNLINK_ACTION, work)
 
 
 def _home_listener(services: Services) -> Callable[..., Awaitable[None]]:

@@ -18,7 +18,7 @@ from handlers.parsing import (
     help_topic,
     parse_phonebot,
 )
-from handlers.reply import Reply, usage
+from handlers.reply import Button, Reply, usage
 
 
 async def phonebot_command(services: Services, *, user_id: str, text: str) -> Reply:
@@ -66,6 +66,11 @@ HOW_LINKED = {
 }
 
 
+#: Links a user made themselves, and may undo themselves.
+SELF_SERVICE = ("oauth", "directory")
+UNLINK_ACTION = "link_unlink"
+
+
 async def whoami(services: Services, *, user_id: str) -> Reply:
     """The linked vendor identity and what that vendor lets phonebot do."""
     linked = await services.identities.resolve(user_id)
@@ -81,7 +86,22 @@ async def whoami(services: Services, *, user_id: str) -> Reply:
     can = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c in linked.adapter.capabilities)
     cannot = ", ".join(CAPABILITY_LABELS[c] for c in Capability if c not in linked.adapter.capabilities)
     context = f"{linked.adapter.display_name} offers: {can}." + (f" Not offered: {cannot}." if cannot else "")
+    own = linked.how in SELF_SERVICE
     return Reply(
         text=f"You are {linked.adapter.display_name} {', '.join(parts)} ({how}{token}).",
         context=context,
+        buttons=[Button("Unlink", UNLINK_ACTION, "unlink", style="danger")] if own else (),
+    )
+
+
+async def unlink_action(services: Services, *, user_id: str) -> Reply:
+    """The clicker's own **Unlink**: forget their account link (and its token) in this workspace."""
+    links, prefix = services.identities.links, services.identities.key_prefix
+    removed = links is not None and bool(prefix) and await links.remove(prefix, user_id)
+    if not removed:
+        return Reply(text="You weren't linked by an account link here, so there was nothing to unlink.")
+    return Reply(
+        text=":broken_chain: Unlinked. phonebot no longer keeps your phone-system account or its token; "
+        "the next command offers to link again.",
+        replace_original=True,
     )

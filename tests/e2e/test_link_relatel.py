@@ -63,7 +63,16 @@ def test_an_unlinked_user_links_their_own_account_and_call_rings_their_phone(rel
     assert "Calling" in app.reply(url)["text"]
     assert [dial.employee_id for dial in app.phones.relatel.dials] == [3]  # Carol's phone, with Carol's token
     _, url = app.command("/phonebot", "whoami", user=STRANGER)
-    assert "you linked your own Relatel account" in app.reply(url)["text"]
+    who = app.reply(url)
+    assert "you linked your own Relatel account" in who["text"]
+    unlink = link_button(who)
+    assert unlink["text"]["text"] == "Unlink"
+
+    _, url = app.click(unlink["action_id"], unlink["value"], user=STRANGER)
+    assert "Unlinked" in app.reply(url)["text"]
+    _, url = app.command("/call", "+4571999999", user=STRANGER)
+    assert "isn't linked" in app.reply(url)["text"]  # offered the button again, nothing dialled
+    assert len(app.phones.relatel.dials) == 1
 
 
 def test_a_revoked_token_unlinks_the_user_and_offers_to_link_again(relatel_app: RunningApp) -> None:
