@@ -9,6 +9,7 @@ import pytest
 
 from adapters.dstny.paths import AGENT_LOGIN
 from tests.fakes.fixtures import *  # noqa: F403
+from tests.fakes.relatel_oauth import oauth_server, oauth_sim  # noqa: F401  (fixtures)
 
 _SECRET_ENV = (
     "SLACK_BOT_TOKEN",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -22,10 +21,10 @@ from bot.slack_users import SlackUser, StaticUserDirectory
 from bot.store import MemoryStore
 from handlers.context import Services
 from handlers.phonebot import whoami
+from tests.fakes.relatel_oauth import REDIRECT
 
 ONE = WorkspaceKey(None, "T1")
 OTHER = WorkspaceKey(None, "T2")
-REDIRECT = "https://phonebot.example/link/relatel/callback"
 
 
 def box() -> SecretBox:
@@ -69,21 +68,10 @@ async def test_links_are_per_workspace_and_go_with_an_uninstall() -> None:
     assert await links.get(ONE.data_prefix, "U1") is None
 
 
-@pytest.fixture
-def sim() -> RelatelSimulator:
-    simulator = RelatelSimulator()
-    simulator.oauth_apps["app-1"] = ("s3cret", REDIRECT)
-    return simulator
-
-
-@pytest.fixture
-def server(sim: RelatelSimulator) -> Iterator[LoopbackServer]:
-    with LoopbackServer(sim.build_app()) as running:
-        yield running
-
-
-def relatel_services(server: LoopbackServer, links: AccountLinks, *, users_yaml: list[dict[str, str]]) -> Services:
-    vendors = {"relatel": {"base_url": server.url + "/api/v2", "token": ADMIN_TOKEN}}
+def relatel_services(
+    oauth_server: LoopbackServer, links: AccountLinks, *, users_yaml: list[dict[str, str]]
+) -> Services:
+    vendors = {"relatel": {"base_url": oauth_server.url + "/api/v2", "token": ADMIN_TOKEN}}
     config = parse_config({"vendors": vendors, "users": users_yaml}, source="test", env={})
     slack = StaticUserDirectory(
         [SlackUser(id="U1", name="Bob", email=None, tz=None), SlackUser(id="U9", name="Alice", email=None, tz=None)]
@@ -92,29 +80,35 @@ def relatel_services(server: LoopbackServer, links: AccountLinks, *, users_yaml:
     return services.for_request(None, ONE)  # type: ignore[arg-type]
 
 
-async def test_a_user_linked_by_oauth_calls_with_their_own_token(sim: RelatelSimulator, server: LoopbackServer) -> None:
+async def test_a_user_linked_by_oauth_calls_with_their_own_token(
+    oauth_sim: RelatelSimulator, oauth_server: LoopbackServer
+) -> None:
     """The path the Link button starts: consent at Relatel, the token kept, then /call rings *their* phone."""
     flow = RelatelOAuthClient(
-        base_url=server.url + "/api/v2", client_id="app-1", client_secret="s3cret", redirect_uri=REDIRECT
+        base_url=oauth_server.url + "/api/v2", client_id="app-1", client_secret="s3cret", redirect_uri=REDIRECT
     )
     back = httpx.get(flow.authorize_url("st"), follow_redirects=False).headers["location"]
     token = await flow.exchange(parse_qs(urlsplit(back).query)["code"][0])
     links = AccountLinks(MemoryStore(), box())
     await links.put(ONE.data_prefix, "U1", vendor="relatel", user_id="2", how="oauth", name="Bob Berg", token=token)
-    services = relatel_services(server, links, users_yaml=[{"slack": "U9", "vendor": "relatel", "vendor_user": "1"}])
+    services = relatel_services(
+        oauth_server, links, users_yaml=[{"slack": "U9", "vendor": "relatel", "vendor_user": "1"}]
+    )
     linked = await services.identities.resolve("U1")
     assert (linked.how, linked.identity.user_id, linked.identity.token) == ("oauth", "2", token)
     await linked.adapter.dial(linked.identity, "+4571999999")
-    assert [dial.employee_id for dial in sim.dials] == [2]  # Bob's phone, not the admin token's owner
+    assert [dial.employee_id for dial in oauth_sim.dials] == [2]  # Bob's phone, not the admin token's owner
     reply = await whoami(services, user_id="U1")
     assert "you linked your own Relatel account" in reply.text and "with your own token" in reply.text
     await linked.adapter.aclose()
 
 
-async def test_the_config_file_wins_over_a_link(server: LoopbackServer) -> None:
+async def test_the_config_file_wins_over_a_link(oauth_server: LoopbackServer) -> None:
     links = AccountLinks(MemoryStore(), box())
     await links.put(ONE.data_prefix, "U1", vendor="relatel", user_id="2", how="oauth", token="t")
-    services = relatel_services(server, links, users_yaml=[{"slack": "U1", "vendor": "relatel", "vendor_user": "3"}])
+    services = relatel_services(
+        oauth_server, links, users_yaml=[{"slack": "U1", "vendor": "relatel", "vendor_user": "3"}]
+    )
     linked = await services.identities.resolve("U1")
     assert (linked.how, linked.identity.user_id) == ("config", "3")
     await linked.adapter.aclose()

@@ -10,7 +10,6 @@ that answers only 000's example, and on the simulator, so neither can drift from
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,10 +21,10 @@ from adapters.relatel.oauth import RelatelOAuthClient
 from adapters.relatel.simulator import RelatelSimulator
 from adapters.simulation import LoopbackServer
 from tests.contract_excerpts import Excerpt, load_excerpts
+from tests.fakes.relatel_oauth import REDIRECT
 
 REPO = Path(__file__).resolve().parents[3]
 OAUTH = load_excerpts(REPO / "tests/fixtures/relatel/000_excerpts.txt", Excerpt)["oauth"]
-REDIRECT = "https://phonebot.example/link/relatel/callback"
 
 
 def documented(line: int) -> tuple[str, dict[str, str]]:
@@ -106,23 +105,12 @@ async def test_a_refused_or_odd_exchange_is_an_error_without_the_vendor_body(
 
 
 # -- the simulator speaks the same flow -----------------------------------------------------------
-@pytest.fixture
-def sim() -> RelatelSimulator:
-    simulator = RelatelSimulator()
-    simulator.oauth_apps["app-1"] = ("s3cret", REDIRECT)
-    return simulator
-
-
-@pytest.fixture
-def server(sim: RelatelSimulator) -> Iterator[LoopbackServer]:
-    with LoopbackServer(sim.build_app()) as running:
-        yield running
 
 
 async def test_the_simulator_grants_a_token_that_acts_as_the_consenting_user(
-    sim: RelatelSimulator, server: LoopbackServer
+    oauth_sim: RelatelSimulator, oauth_server: LoopbackServer
 ) -> None:
-    flow = client(server.url + "/api/v2")
+    flow = client(oauth_server.url + "/api/v2")
     consent = httpx.get(flow.authorize_url("st-9"), follow_redirects=False)
     assert consent.status_code == 302
     back = urlsplit(consent.headers["location"])
@@ -130,20 +118,23 @@ async def test_the_simulator_grants_a_token_that_acts_as_the_consenting_user(
     query = {k: v[0] for k, v in parse_qs(back.query).items()}
     assert set(query) == {"code", "state"} and query["state"] == "st-9"  # 000 ~14: ?code=REQUEST_TOKEN
     token = await flow.exchange(query["code"])
-    me = httpx.get(server.url + "/api/v2/employee", headers={"Authorization": f"Bearer {token}"})
-    assert me.json()["employee"]["id"] == sim.consenting_employee == 2
+    me = httpx.get(oauth_server.url + "/api/v2/employee", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["employee"]["id"] == oauth_sim.consenting_employee == 2
     with pytest.raises(VendorAuthError):  # a request token works once
         await flow.exchange(query["code"])
-    sim.revoke(token)  # 000 ~10: "a user may at any time destroy their access tokens"
-    assert httpx.get(server.url + "/api/v2/employee", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    oauth_sim.revoke(token)  # 000 ~10: "a user may at any time destroy their access tokens"
+    assert (
+        httpx.get(oauth_server.url + "/api/v2/employee", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
 
 
-async def test_the_simulator_refuses_what_000_would(sim: RelatelSimulator, server: LoopbackServer) -> None:
-    base = server.url + "/api/v2"
+async def test_the_simulator_refuses_what_000_would(oauth_sim: RelatelSimulator, oauth_server: LoopbackServer) -> None:
+    base = oauth_server.url + "/api/v2"
     wrong_redirect = RelatelOAuthClient(base_url=base, client_id="app-1", client_secret="s3cret", redirect_uri="x")
     assert httpx.get(wrong_redirect.authorize_url("s")).status_code == 400
     with pytest.raises(VendorAuthError):
         await client(base, secret="wrong").exchange("any")
-    sim.consenting_employee = None  # the user declines at the consent page
+    oauth_sim.consenting_employee = None  # the user declines at the consent page
     declined = httpx.get(client(base).authorize_url("s"), follow_redirects=False)
     assert parse_qs(urlsplit(declined.headers["location"]).query) == {"error": ["access_denied"], "state": ["s"]}
