@@ -4,6 +4,9 @@
 ``stop`` lets the worker finish its current batch. Entries it could not finish stay
 pending in Redis for the next start or another replica.
 
+With "Add to Slack" every Slack call of the pipeline carries the bot token of the installation the
+alerts belong to (:mod:`bot.alerts.slack_token`); with ``SLACK_BOT_TOKEN`` its client carries that.
+
 Every background task (worker, poller, queue gauges, webhook sync at start) runs under a
 :class:`~bot.supervisor.Supervisor`, so a crash is logged, counted and followed by a restart;
 :meth:`AlertService.worker_problem` and :meth:`AlertService.queue_problem` are ``/readyz`` checks.
@@ -38,6 +41,7 @@ from bot.alerts.slack_token import AlertWorkspace
 from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
 from bot.installs.directory import InstalledWorkspaces, Workspaces
+from bot.installs.records import StoreInstallationStore
 from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
 from bot.slack_http import SlackSession
 from bot.store import Store, VendorState
@@ -80,7 +84,9 @@ class AlertService:
         self.workspace: AlertWorkspace | None = None
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         if isinstance(workspaces, InstalledWorkspaces):
-            self.workspace = AlertWorkspace(workspaces, team_id=settings.slack_team_id)
+            # Read through the pipeline's own store (its Redis pool), so a command burst can't hold posts up.
+            installed = InstalledWorkspaces(StoreInstallationStore(store, workspaces.records.box))
+            self.workspace = AlertWorkspace(installed, team_id=settings.slack_team_id)
             token = None  # never a process-wide token next to the installations' own
         delivery_settings = config.alerts.delivery
         # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel, and a

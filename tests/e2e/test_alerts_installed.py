@@ -178,3 +178,13 @@ def test_after_an_uninstall_alerts_are_held_then_parked_with_the_reason_and_repl
     [post] = alert_posts(app)[before:]
     assert post.token == again.token and post.status == 200 and "+37069900002" in post.args["text"]
     assert db.hlen(DEAD) == 0
+
+
+def test_a_scope_the_installation_lacks_for_alerts_is_recorded_for_that_workspace(
+    app: RunningApp, db: redis.Redis
+) -> None:
+    install(app, team_id="T0NARROW", user_id="U0ALICE", scopes=("commands", "users:read"))
+    wait_until(lambda: alert_workspace_ok(app))
+    lost_call(app, "+37069912345")
+    wait_until(lambda: db.exists("slack:scope-drift:-:T0NARROW") == 1)
+    assert '"chat:write"' in (db.get("slack:scope-drift:-:T0NARROW") or "")
