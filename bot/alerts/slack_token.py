@@ -25,6 +25,7 @@ looks again: the installation is usually being replaced or forgotten just then.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -78,6 +79,7 @@ class AlertWorkspace:
         self._key: WorkspaceKey | None = None
         self._problem: str | None = None
         self._until = 0.0
+        self._choosing = asyncio.Lock()  # subjects posting in parallel share one look at the store
 
     async def token(self) -> str:
         """The bot token to make the next Slack call with.
@@ -117,22 +119,22 @@ class AlertWorkspace:
         self._key, self._problem, self._until = None, None, 0.0
 
     async def _resolve(self) -> WorkspaceKey:
-        now = self.clock()
-        if now < self._until:
-            if self._key is not None:
-                return self._key
-            raise NoAlertWorkspace(self._problem or "")
-        try:
-            key = await self._choose()
-        except NoAlertWorkspace as exc:
-            if exc.detail != self._problem:
-                log.warning("alerts are not posted: %s", exc.detail)
-            self._hold(exc.detail)
-            raise
-        if key != self._key:
-            log.info("alerts are posted in %s, with its installation's bot token", key.describe())
-        self._key, self._problem, self._until = key, None, now + self.resolve_seconds
-        return key
+        async with self._choosing:
+            if self.clock() < self._until:
+                if self._key is not None:
+                    return self._key
+                raise NoAlertWorkspace(self._problem or "")
+            try:
+                key = await self._choose()
+            except NoAlertWorkspace as exc:
+                if exc.detail != self._problem:
+                    log.warning("alerts are not posted: %s", exc.detail)
+                self._hold(exc.detail)
+                raise
+            if key != self._key:
+                log.info("alerts are posted in %s, with its installation's bot token", key.describe())
+            self._key, self._problem, self._until = key, None, self.clock() + self.resolve_seconds
+            return key
 
     def _hold(self, problem: str) -> None:
         self._key, self._problem, self._until = None, problem, self.clock() + self.retry_seconds
