@@ -241,6 +241,10 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
             failures += 1
     else:
         print("slack: skipped (SLACK_BOT_TOKEN not set)")
+    if settings.oauth and store_ok:
+        line, failed = await _alert_workspace(settings, config, store)
+        print(line)
+        failures += failed
     adapters = build_adapters(config)
     try:
         for name, adapter in adapters.items():
@@ -266,6 +270,37 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         if simulators is not None:
             simulators.stop()
     return 1 if failures else 0
+
+
+async def _alert_workspace(settings: Settings, config: PhonebotConfig, store: RedisStore) -> tuple[str, bool]:
+    """``phonebot check`` with "Add to Slack": the installation alerts are posted with, or why there is none."""
+    from bot.alerts.slack_token import AlertWorkspace
+    from bot.installs.directory import InstalledWorkspaces
+    from bot.installs.records import StoreInstallationStore
+    from bot.runtime import build_slack_client
+    from bot.secret_box import SecretBox, SecretKeyError
+
+    routed = bool(config.alerts.routes)
+    if settings.phonebot_secret_key is None:
+        return "alerts: NOT CHECKED: PHONEBOT_SECRET_KEY is not set, so no installation can be read", True
+    try:
+        box = SecretBox.from_setting(settings.phonebot_secret_key)
+    except SecretKeyError as exc:
+        return f"alerts: NOT CHECKED: {exc}", True
+    workspace = AlertWorkspace(InstalledWorkspaces(StoreInstallationStore(store, box)), team_id=settings.slack_team_id)
+    problem = await workspace.problem()
+    key = await workspace.current_key()
+    if problem is not None or key is None:
+        if not routed:
+            return f"alerts: no alerts.routes configured (and {problem})", False
+        return f"alerts: NOT POSTED: {problem}", True
+    with_token = settings.model_copy(update={"slack_bot_token": SecretStr(await workspace.token())})
+    try:
+        auth = await build_slack_client(with_token).auth_test()
+    except Exception as exc:
+        error = getattr(exc, "response", {}) and exc.response.get("error")  # type: ignore[attr-defined]
+        return f"alerts: posted in {key.describe()}, whose token Slack refused ({type(exc).__name__}: {error})", True
+    return f"alerts: ok (posted in {key.describe()}: team {auth.get('team')}, bot {auth.get('user')})", False
 
 
 async def _print_writes(adapter: VendorAdapter) -> int:

@@ -114,14 +114,20 @@ def alert_destination(settings: Settings, config: PhonebotConfig) -> str:
     if not channels:
         return "alerts: no alerts.routes configured, so vendor events are accepted but posted nowhere"
     named = ", ".join(channels)
-    if settings.slack_bot_token is None and settings.oauth:
-        return (
-            f"alerts: routed to {named}, but alerts are posted with SLACK_BOT_TOKEN, which is not set: "
-            '"Add to Slack" installs do not post alerts yet'
+    via = settings.slack_api_url or "https://slack.com/api/"
+    if settings.oauth:
+        team = settings.slack_team_id
+        where = (
+            f"the workspace SLACK_TEAM_ID names ({team})"
+            if team
+            else 'the one workspace installed through "Add to Slack" (several: they wait until SLACK_TEAM_ID names one)'
         )
+        unused = " (SLACK_BOT_TOKEN is not used for them)" if settings.slack_bot_token is not None else ""
+        token = f"with its installation's bot token{unused}"
+        return f"alerts: posted to Slack channel(s) {named} in {where}, {token}, via {via}"
     if settings.slack_bot_token is None:
         return f"alerts: routed to {named}, but SLACK_BOT_TOKEN is not set, so they cannot be posted"
-    return f"alerts: posted to Slack channel(s) {named} via {settings.slack_api_url or 'https://slack.com/api/'}"
+    return f"alerts: posted to Slack channel(s) {named} via {via}"
 
 
 def admin_summary(config: PhonebotConfig) -> str:

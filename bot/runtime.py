@@ -295,9 +295,13 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         adapters,
         settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
+        workspaces=installs.workspaces,
     )
-    if isinstance(installs.workspaces, SingleWorkspace) and alerts.slack.retry_handlers is not None:
-        alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, installs.workspaces.current_key))
+    # The alert pipeline's missing scopes are recorded for the installation it posts with.
+    alerts_key = installs.workspaces.current_key if isinstance(installs.workspaces, SingleWorkspace) else None
+    alerts_key = alerts.workspace.current_key if alerts.workspace is not None else alerts_key
+    if alerts_key is not None and alerts.slack.retry_handlers is not None:
+        alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, alerts_key))
     services.alert_queue = alerts.queue
     commands = None
     if isinstance(store, RedisStore):

@@ -44,6 +44,12 @@ class ReadinessProbe:
     Checks: the store answers, Slack ``auth.test`` passes (cached briefly; without ``SLACK_BOT_TOKEN``
     in "Add to Slack" mode, the tokenless ``api.test``), the alert worker
     runs, and no alert has waited longer than ``alerts.delivery.ready_max_pending_age_seconds``.
+
+    ``advisories`` are shown in ``checks`` too but never make it 503. With "Add to Slack",
+    ``alert_workspace`` says why alerts can't be posted (no workspace installed yet, several and no
+    ``SLACK_TEAM_ID``): taking the process out of service for it would make the install page that
+    cures it unreachable, and every installed workspace's commands with it. Alerts that wait because
+    of it still make ``alert_queue`` fail once they are older than the limit.
     """
 
     def __init__(self, runtime: Runtime) -> None:
@@ -61,21 +67,30 @@ class ReadinessProbe:
                 ("command_workers", runtime.commands.workers_problem),
                 ("command_queue", runtime.commands.backlog_problem),
             ]
+        self.advisories: list[tuple[str, ReadinessCheck]] = []
+        if runtime.alerts.workspace is not None:
+            self.advisories.append(("alert_workspace", runtime.alerts.workspace_problem))
 
     async def check(self, request: Request) -> Response:
-        checks: dict[str, str] = {}
-        for name, probe in self.checks:
+        checks = await self._run(self.checks)
+        ready = all(result == "ok" for result in checks.values())
+        checks.update(await self._run(self.advisories))
+        if checks["store"] == "ok" and not self.runtime.store.durable:
+            # Ready all the same: the operator chose it (--embedded-store) and serve warned.
+            checks["store"] = "embedded (not durable)"
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @staticmethod
+    async def _run(probes: list[tuple[str, ReadinessCheck]]) -> dict[str, str]:
+        results: dict[str, str] = {}
+        for name, probe in probes:
             try:
                 problem = await probe()
             except Exception as exc:  # a failing check means "not ready", never a 500
                 log.warning("readiness check %s failed: %s", name, type(exc).__name__)
                 problem = f"check failed ({type(exc).__name__})"
-            checks[name] = problem or "ok"
-        ready = all(result == "ok" for result in checks.values())
-        if checks["store"] == "ok" and not self.runtime.store.durable:
-            # Ready all the same: the operator chose it (--embedded-store) and serve warned.
-            checks["store"] = "embedded (not durable)"
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+            results[name] = problem or "ok"
+        return results
 
     async def _store(self) -> str | None:
         return None if await self.runtime.store.ping() else "unreachable"

@@ -12,6 +12,12 @@
   (:mod:`bot.alerts.recovery`) before it posts again. Edits are idempotent and retried as above.
 * Other Slack errors (``channel_not_found``, ``not_in_channel``, ``invalid_blocks``…) cannot be
   cured by retrying: a permanent :class:`DeliveryFailed`, dead-lettered at once.
+
+Which token a call carries: the client's own (``SLACK_BOT_TOKEN``), or with a :class:`TokenSource`
+("Add to Slack", :mod:`bot.alerts.slack_token`) the one it answers at that call, passed as the
+call's ``token``. A token from a source that Slack refuses (``invalid_auth``, ``token_revoked``…) is
+a transient failure, not a permanent one: the installation is being replaced or forgotten, and the
+source is asked again.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -35,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: Slack error codes worth retrying (the platform's own hiccups).
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"})
+#: Slack refusing the token itself (not what was asked with it).
+AUTH_ERRORS = frozenset({"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired"})
 
 
 class DeliveryFailed(Exception):
@@ -54,6 +62,23 @@ class PostUncertain(DeliveryFailed):
         super().__init__(reason, permanent=False)
 
 
+class TokenSource(Protocol):
+    """Gives the alert pipeline's Slack calls their bot token, one call at a time."""
+
+    async def token(self) -> str:
+        """The token for the next call; raises a transient :class:`DeliveryFailed` when there is none."""
+        ...
+
+    def refused(self) -> None:
+        """Slack refused the token last given: look it up afresh next time."""
+        ...
+
+
+async def call_token(tokens: TokenSource | None) -> str | None:
+    """A Web API call's ``token``: the source's, or ``None`` for the client's own (slack_sdk drops a ``None``)."""
+    return None if tokens is None else await tokens.token()
+
+
 class SlackDelivery:
     """``chat.postMessage`` / ``chat.update`` with pacing, Retry-After and backoff."""
 
@@ -65,8 +90,11 @@ class SlackDelivery:
         retries: int = 3,
         backoff_seconds: float = 0.5,
         max_rate_limit_wait: float = 300.0,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.client = client
+        #: Where each call's token comes from; ``None``: the client's own.
+        self.tokens = tokens
         self.pacer = pacer
         self.retries = retries
         self.backoff_seconds = backoff_seconds
@@ -91,8 +119,14 @@ class SlackDelivery:
         """
         response = await self._write(
             channel,
-            lambda: self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata, unfurl_links=False
+            lambda token: self.client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                metadata=metadata,
+                unfurl_links=False,
+                token=token,
             ),
             idempotent=False,
         )
@@ -101,18 +135,21 @@ class SlackDelivery:
     async def update(self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """Edit a message in place."""
         await self._write(
-            channel, lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks), idempotent=True
+            channel,
+            lambda token: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, token=token),
+            idempotent=True,
         )
 
     async def _write(
-        self, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]], *, idempotent: bool
+        self, channel: str, call: Callable[[str | None], Awaitable[AsyncSlackResponse]], *, idempotent: bool
     ) -> AsyncSlackResponse:
         failures = 0
         waited_for_limits = 0.0
         while True:
+            token = await call_token(self.tokens)  # asked at every attempt: a reinstall's token counts at once
             await self.pacer.wait_turn(channel)
             try:
-                response = await call()
+                response = await call(token)
                 self.last_success = time.monotonic()
                 return response
             except SlackApiError as exc:
@@ -129,6 +166,11 @@ class SlackDelivery:
                     log.info("Slack rate limited %s; holding off %.1f s", channel, wait)
                     await self.pacer.hold_off(channel, wait)
                     continue
+                if self.tokens is not None and error in AUTH_ERRORS:
+                    self.tokens.refused()
+                    raise DeliveryFailed(
+                        f"Slack refused the installation's token: {error}", permanent=False, error=error
+                    ) from None
                 if status < 500 and error not in TRANSIENT_ERRORS:
                     raise DeliveryFailed(f"Slack refused: {error or status}", permanent=True, error=error) from None
                 reason = f"Slack answered {status} {error or ''}".strip()

@@ -49,7 +49,16 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts.delivery import DeliveryFailed, PostUncertain, SlackDelivery, error_code, retry_after
+from bot.alerts.delivery import (
+    AUTH_ERRORS,
+    DeliveryFailed,
+    PostUncertain,
+    SlackDelivery,
+    TokenSource,
+    call_token,
+    error_code,
+    retry_after,
+)
 from bot.alerts.ledger import PostIntent
 
 log = logging.getLogger(__name__)
@@ -117,6 +126,7 @@ class PostFinder:
             still be handling a request we stopped waiting for); twice the client timeout suits.
         skew: Seconds of clock difference between phonebot and Slack allowed for.
         clock: Wall clock in seconds (Slack's ``ts`` are wall-clock seconds).
+        tokens: Where each read's token comes from ("Add to Slack"); ``None``: the client's own.
     """
 
     def __init__(
@@ -127,8 +137,10 @@ class PostFinder:
         settle: float = 20.0,
         skew: float = 30.0,
         clock: Callable[[], float] = time.time,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.client = client
+        self.tokens = tokens
         self.interval = interval
         self.settle = settle
         self.skew = skew
@@ -195,6 +207,7 @@ class PostFinder:
         """Read the next page for ``place`` (starting a new scan if needed); ``False`` if it can't be read."""
         channel, thread_ts = place
         method = _method(place)
+        token = await call_token(self.tokens)  # no workspace: DeliveryFailed, before any read is spent
         scan = self._scans.get(place)
         now = self.clock()
         if scan is None or scan.complete:
@@ -216,6 +229,7 @@ class PostFinder:
             "limit": PAGE_LIMIT,
             "include_all_metadata": True,
             "cursor": scan.cursor,
+            "token": token,
         }
         try:
             if thread_ts is None:
@@ -228,6 +242,9 @@ class PostFinder:
                 self._next_read_at[method] = self.clock() + retry_after(exc.response.headers)
                 return True
             if exc.response.status_code >= 500:
+                return True
+            if self.tokens is not None and error in AUTH_ERRORS:  # the installation is changing: read later
+                self.tokens.refused()
                 return True
             if error == "thread_not_found":  # its message is gone, and nothing posted in it can be seen
                 scan.complete, scan.started = True, math.inf

@@ -4,6 +4,9 @@
 ``stop`` lets the worker finish its current batch. Entries it could not finish stay
 pending in Redis for the next start or another replica.
 
+With "Add to Slack" every Slack call of the pipeline carries the bot token of the installation the
+alerts belong to (:mod:`bot.alerts.slack_token`); with ``SLACK_BOT_TOKEN`` its client carries that.
+
 Every background task (worker, poller, queue gauges, webhook sync at start) runs under a
 :class:`~bot.supervisor.Supervisor`, so a crash is logged, counted and followed by a restart;
 :meth:`AlertService.worker_problem` and :meth:`AlertService.queue_problem` are ``/readyz`` checks.
@@ -34,8 +37,11 @@ from bot.alerts.poller import AlertPoller
 from bot.alerts.queue import AlertQueue, QueueStats
 from bot.alerts.receiver import mount_receivers
 from bot.alerts.recovery import PostFinder
+from bot.alerts.slack_token import AlertWorkspace
 from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
+from bot.installs.directory import InstalledWorkspaces, Workspaces
+from bot.installs.records import StoreInstallationStore
 from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
 from bot.slack_http import SlackSession
 from bot.store import Store, VendorState
@@ -66,13 +72,22 @@ class AlertService:
         slack_base_url: str,
         *,
         slack_session: SlackSession | None = None,
+        workspaces: Workspaces | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
         self.store = store
         self.adapters = adapters
         self.queue = AlertQueue(redis)
+        #: "Add to Slack": the installation alerts are posted with, asked at every Slack call (else ``None``:
+        #: the client carries ``SLACK_BOT_TOKEN``).
+        self.workspace: AlertWorkspace | None = None
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        if isinstance(workspaces, InstalledWorkspaces):
+            # Read through the pipeline's own store (its Redis pool), so a command burst can't hold posts up.
+            installed = InstalledWorkspaces(StoreInstallationStore(store, workspaces.records.box))
+            self.workspace = AlertWorkspace(installed, team_id=settings.slack_team_id)
+            token = None  # never a process-wide token next to the installations' own
         delivery_settings = config.alerts.delivery
         # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel, and a
         # post that lost its connection must not be re-sent blindly (slack_sdk's default handler would).
@@ -83,12 +98,17 @@ class AlertService:
         self.slack = make(token=token, base_url=slack_base_url, timeout=timeout, retry_handlers=[])
         pacer = ChannelPacer(redis, self.queue.keys, interval=delivery_settings.pace_seconds)
         self.delivery = SlackDelivery(
-            self.slack, pacer, retries=delivery_settings.retries, backoff_seconds=delivery_settings.backoff_seconds
+            self.slack,
+            pacer,
+            retries=delivery_settings.retries,
+            backoff_seconds=delivery_settings.backoff_seconds,
+            tokens=self.workspace,
         )
         finder = PostFinder(
             self.slack,
             interval=delivery_settings.history_interval_seconds,
             settle=2 * delivery_settings.slack_timeout_seconds,
+            tokens=self.workspace,
         )
         self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
         self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
@@ -124,6 +144,9 @@ class AlertService:
         if public_url:
             self.supervisor.start("webhook-sync", lambda: self._sync_at_startup(public_url))
         log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
+        if self.workspace is not None:
+            with contextlib.suppress(RedisError, OSError):  # the store away: the worker says so
+                await self.workspace.problem()  # logs where alerts go, or why they wait
 
     async def sync_webhooks(self, public_url: str) -> dict[str, str]:
         """Register phonebot's webhooks with every vendor that has an API for it; a summary per vendor.
@@ -215,12 +238,18 @@ class AlertService:
             return None
         return "not running (restarting after a crash)" if not self._stop.is_set() else "stopped"
 
+    async def workspace_problem(self) -> str | None:
+        """``/readyz``: why alerts can't be posted ("Add to Slack" with no installation to post with), or ``None``."""
+        return None if self.workspace is None else await self.workspace.problem()
+
     async def queue_problem(self) -> str | None:
         """``/readyz`` check: ``None`` unless an alert has waited longer than ``ready_max_pending_age_seconds``."""
         limit = self.config.alerts.delivery.ready_max_pending_age_seconds
         stats = await self.queue_stats()
         if stats.oldest_age_seconds > limit:
-            return f"oldest of {stats.depth} undelivered alert(s) waiting {stats.oldest_age_seconds:.0f} s"
+            waiting = f"oldest of {stats.depth} undelivered alert(s) waiting {stats.oldest_age_seconds:.0f} s"
+            why = await self.workspace_problem()
+            return f"{waiting}: {why}" if why else waiting
         return None
 
     async def _refresh_gauges(self) -> None:

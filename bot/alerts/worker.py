@@ -103,7 +103,7 @@ class AlertWorker:
         self.digests = Digests(self.redis, self.keys)
         self.tally = EntryTally(self.redis, self.keys)
         self.delivery = delivery
-        self.poster = OncePoster(delivery, finder or PostFinder(delivery.client))
+        self.poster = OncePoster(delivery, finder or PostFinder(delivery.client, tokens=delivery.tokens))
         self.settings = settings
         self.tz = tz
         self.consumer = consumer or consumer_name()

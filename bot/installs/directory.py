@@ -157,6 +157,10 @@ class InstalledWorkspaces:
             )
         except NotASlackId:
             return None
+        return await self.get(key)
+
+    async def get(self, key: WorkspaceKey) -> InstalledWorkspace | None:
+        """The installation kept under ``key`` (a workspace, or an org-wide install), if it has a bot token."""
         installation = await self.records.find(key)
         if installation is None or not installation.bot_token:
             return None
@@ -168,6 +172,10 @@ class InstalledWorkspaces:
             bot_user_id=installation.bot_user_id,
             bot_scopes=tuple(installation.bot_scopes or ()),
         )
+
+    async def installed(self, *, limit: int = 100) -> list[WorkspaceKey]:
+        """The keys of up to ``limit`` installations kept (a store scan: for occasional looks, not per request)."""
+        return await self.records.installed(limit=limit)
 
 
 def _text(value: Any) -> str | None:

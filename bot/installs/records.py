@@ -40,13 +40,15 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from adapters.redaction import SECRETS
-from bot.installs.workspace import NotASlackId, WorkspaceKey
+from bot.installs.workspace import NONE, NotASlackId, WorkspaceKey
 from bot.secret_box import SecretBox, SecretUnreadable
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 RECORD_VERSION = 1
+#: Where every installation record lives (``slack:install:{enterprise or -}:{team or -}``).
+INSTALL_PREFIX = "slack:install:"
 #: The installation's fields that are credentials (sealed like the rest, and registered for redaction).
 SECRET_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token", "incoming_webhook_url")
 _BOT_FIELDS = ("bot_token", "bot_id", "bot_user_id", "bot_scopes", "bot_refresh_token", "bot_token_expires_at")
@@ -121,6 +123,16 @@ class StoreInstallationStore(AsyncInstallationStore):
             return None
         SECRETS.add(*(fields.get(name) for name in SECRET_FIELDS))
         return installation
+
+    async def installed(self, *, limit: int = 100) -> list[WorkspaceKey]:
+        """The keys of up to ``limit`` installations kept (sorted; a scan of the store, so not per request)."""
+        keys = []
+        for raw in await self.store.keys_with_prefix(INSTALL_PREFIX, limit=limit):
+            enterprise, _, team = raw.removeprefix(INSTALL_PREFIX).partition(":")
+            key = maybe_key(None if enterprise == NONE else enterprise, None if team == NONE else team, False)
+            if key is not None and key.install_key == raw:  # anything else under the prefix is not a record
+                keys.append(key)
+        return sorted(keys, key=lambda key: key.scope)
 
     async def async_find_installation(
         self,

@@ -42,6 +42,10 @@ class Store(ABC):
         """Remove every key starting with ``prefix`` (a full scan: for rare events such as an uninstall)."""
 
     @abstractmethod
+    async def keys_with_prefix(self, prefix: str, *, limit: int = 1000) -> list[str]:
+        """Up to ``limit`` keys starting with ``prefix``, in no order (a full scan: keep it rare or cached)."""
+
+    @abstractmethod
     async def incr(self, key: str, *, amount: int = 1, ttl: float | None = None) -> int:
         """Atomically add ``amount``; sets ``ttl`` when the key is created."""
 

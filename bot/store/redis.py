@@ -109,6 +109,16 @@ class RedisStore(Store):
             removed += int(await self.client.delete(*batch))
         return removed
 
+    async def keys_with_prefix(self, prefix: str, *, limit: int = 1000) -> list[str]:
+        if not prefix:
+            raise ValueError("keys_with_prefix needs a non-empty prefix")
+        found: list[str] = []
+        async for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
+            found.append(str(key))
+            if len(found) >= limit:
+                break
+        return found
+
     async def incr(self, key: str, *, amount: int = 1, ttl: float | None = None) -> int:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.incrby(key, amount)

@@ -78,12 +78,14 @@ def start_app(
     port: int = 0,
     oauth: bool = False,
     secret_key: bool = False,
+    settings_overrides: dict[str, Any] | None = None,
 ) -> tuple[RunningApp, LoopbackServer]:
     """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``.
 
     ``port`` fixes the port (a restart at the same address); 0 picks a free one. ``oauth`` serves
     "Add to Slack" against the fake Slack's OAuth app instead of a bot token (with a public URL, whose
-    redirect URL the fake's app registers).
+    redirect URL the fake's app registers). ``settings_overrides`` sets other :class:`Settings` fields
+    (the environment), e.g. ``{"slack_team_id": "T0001"}``.
     """
     public_url = public_url or oauth
     raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
@@ -111,6 +113,8 @@ def start_app(
             }
         )
         slack.oauth.redirect_urls[:] = [f"http://127.0.0.1:{port}/slack/oauth_redirect"]
+    if settings_overrides:
+        settings = settings.model_copy(update=settings_overrides)
     runtime = build_runtime(settings, config)
     server = LoopbackServer(build_asgi_app(runtime), port=port, lifespan="on").start()
     app = RunningApp(
@@ -173,5 +177,6 @@ def app(
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=...): how to start the app",
+        "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=..., "
+        "settings_overrides=...): how to start the app",
     )

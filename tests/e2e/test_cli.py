@@ -330,3 +330,51 @@ def test_check_shows_a_relatel_poll_backlog(tmp_path: Path, phones: SimulatedPho
     assert result.returncode == 0, result.stdout + result.stderr
     [row] = [line for line in result.stdout.splitlines() if "alerts.backlog" in line]
     assert "WARNING" in row and "started at or before 2026-12-01T09:55:00Z are still to be read" in row
+
+
+def test_check_with_add_to_slack_says_where_alerts_go_or_why_they_wait(
+    tmp_path: Path, phones: SimulatedPhoneSystems, redis_url: str, fake_slack: FakeSlack
+) -> None:
+    """Issue 11: alerts go to SLACK_TEAM_ID's installation, else the only one; ``check`` says which, or why none."""
+    import asyncio
+
+    from cryptography.fernet import Fernet
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.installs.records import StoreInstallationStore
+    from bot.secret_box import SecretBox
+    from bot.store import RedisStore
+
+    key = Fernet.generate_key().decode()
+    config = tmp_path / "phonebot.yml"
+    config.write_text(yaml.safe_dump({"vendors": _relatel(phones), "alerts": {"routes": [{"channel": "C0LOST"}]}}))
+    oauth = {
+        "REDIS_URL": redis_url,
+        "SLACK_API_URL": fake_slack.url,
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "client-secret",
+        "PHONEBOT_SECRET_KEY": key,
+    }
+    none = run("check", "--config", str(config), **oauth)
+    assert none.returncode == 1
+    assert "alerts: NOT POSTED: no workspace installed yet" in none.stdout, none.stdout
+
+    async def install(*teams: str) -> None:
+        store = RedisStore(redis_url)
+        records = StoreInstallationStore(store, SecretBox.from_setting(key))
+        for team in teams:
+            await records.async_save(
+                Installation(app_id="A0001", team_id=team, bot_token=f"xoxb-{team.lower()}", user_id="U0ALICE")
+            )
+        await store.close()
+
+    asyncio.run(install("T0FIRST", "T0SECOND"))
+    several = run("check", "--config", str(config), **oauth)
+    assert several.returncode == 1
+    several_line = "alerts: NOT POSTED: several workspaces installed (T0FIRST, T0SECOND): set SLACK_TEAM_ID to the one"
+    assert several_line + " alerts go to" in several.stdout
+    named = run("check", "--config", str(config), SLACK_TEAM_ID="T0SECOND", **oauth)
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert "alerts: ok (posted in workspace T0SECOND: team" in named.stdout
+    assert [call.token for call in fake_slack.calls_to("auth.test")] == ["xoxb-t0second"]
+    assert "xoxb-t0second" not in named.stdout + named.stderr

@@ -80,6 +80,19 @@ async def test_take_reads_and_removes_once(store: Store) -> None:
     assert await store.get("once") is None
 
 
+async def test_keys_with_prefix_lists_exactly_that_prefix_up_to_a_limit(store: Store) -> None:
+    """Issue 11: the installations are listed by their key prefix (glob characters are literal)."""
+    for team in ("T1", "T2", "T3"):
+        await store.set(f"slack:install:-:{team}", "record")
+    await store.set("slack:installs-elsewhere", "x")
+    await store.set("slack:install*:-:T9", "a literal star")
+    assert sorted(await store.keys_with_prefix("slack:install:")) == [f"slack:install:-:T{n}" for n in (1, 2, 3)]
+    assert len(await store.keys_with_prefix("slack:install:", limit=2)) == 2
+    assert await store.keys_with_prefix("slack:install*:") == ["slack:install*:-:T9"]
+    with pytest.raises(ValueError):
+        await store.keys_with_prefix("")
+
+
 async def test_delete_prefix_removes_exactly_that_prefix(store: Store) -> None:
     """Issue 11 point 2: forgetting a workspace deletes its keys and nobody else's (glob characters are literal)."""
     keys = [f"ws:-:T1:slack:user:U{i}" for i in range(1200)]
