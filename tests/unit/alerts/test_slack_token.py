@@ -251,3 +251,20 @@ async def test_with_slack_bot_token_the_clients_own_token_is_used_and_a_refusal_
     with pytest.raises(DeliveryFailed) as failed:
         await slack.post(CHANNEL, text="lost call")
     assert failed.value.permanent  # single-workspace mode: exactly as before
+
+
+def test_the_startup_line_says_which_installation_alerts_are_posted_with() -> None:
+    from bot.config import Settings, parse_config
+    from bot.preflight import alert_destination
+
+    config = parse_config({"alerts": {"routes": [{"channel": CHANNEL}]}}, source="test")
+    oauth = Settings(slack_client_id="1.2", slack_client_secret="s", phonebot_secret_key=Fernet.generate_key().decode())
+    only = alert_destination(oauth, config)
+    assert only.startswith(f"alerts: posted to Slack channel(s) {CHANNEL} in the one workspace installed through")
+    assert "several: they wait until SLACK_TEAM_ID names one" in only and "not set" not in only
+    named = alert_destination(oauth.model_copy(update={"slack_team_id": "T0ONE"}), config)
+    assert "in the workspace SLACK_TEAM_ID names (T0ONE), with its installation's bot token" in named
+    with_token = alert_destination(oauth.model_copy(update={"slack_bot_token": "xoxb-test-token"}), config)
+    assert "(SLACK_BOT_TOKEN is not used for them)" in with_token
+    single = alert_destination(Settings(slack_bot_token="xoxb-test-token"), config)
+    assert single == f"alerts: posted to Slack channel(s) {CHANNEL} via https://slack.com/api/"
