@@ -9,7 +9,6 @@ fake Slack records which token every alert write came with. Which workspace aler
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,7 +146,7 @@ def test_slack_team_id_names_the_workspace_alerts_go_to(app: RunningApp, db: red
 
 @pytest.mark.phonebot(oauth=True, overrides=alert_overrides({"channel": CHANNEL, "name": "Support"}))
 def test_after_an_uninstall_alerts_are_held_then_parked_with_the_reason_and_replay_once_reinstalled(
-    app: RunningApp, db: redis.Redis
+    app: RunningApp, db: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install(app, team_id="T0GONE", user_id="U0ALICE")
     wait_until(lambda: alert_workspace_ok(app))
@@ -169,11 +168,8 @@ def test_after_an_uninstall_alerts_are_held_then_parked_with_the_reason_and_repl
 
     again = install(app, team_id="T0GONE", user_id="U0ALICE")
     wait_until(lambda: alert_workspace_ok(app))
-    os.environ["REDIS_URL"] = app.runtime.settings.redis_url or ""
-    try:
-        assert main(["alerts", "dead", "--replay-all"]) == 0
-    finally:
-        del os.environ["REDIS_URL"]
+    monkeypatch.setenv("REDIS_URL", app.runtime.settings.redis_url or "")
+    assert main(["alerts", "dead", "--replay-all"]) == 0
     settle(app)
     [post] = alert_posts(app)[before:]
     assert post.token == again.token and post.status == 200 and "+37069900002" in post.args["text"]
