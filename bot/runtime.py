@@ -47,6 +47,7 @@ from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
+from bot.workspaces.settings import WorkspaceSettingsStore
 from handlers.alert_actions import AlertActions
 from handlers.bolt import installation_middleware, register, register_alert_actions, register_digest_actions
 from handlers.context import Services
@@ -231,6 +232,8 @@ def _slack_and_services(
     installs.link_flows = flows
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
+    if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
+        services.settings = WorkspaceSettingsStore(store, box)
     return slack, app_client, installs, services
 
 

@@ -18,6 +18,8 @@ from bot.installs.workspace import WorkspaceKey
 from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
+from bot.workspaces.effective import EffectiveConfig
+from bot.workspaces.settings import WorkspaceSettingsStore
 from handlers.deferred import CommandQueue
 from handlers.limits import WorkLimiter
 
@@ -50,6 +52,10 @@ class Services:
     commands: CommandQueue | None = None
     #: The installation the current request is for (set by :meth:`for_request`).
     workspace: WorkspaceKey | None = None
+    #: Where admins' setup from Slack is kept (needs ``PHONEBOT_SECRET_KEY``: it holds vendor credentials).
+    settings: WorkspaceSettingsStore | None = None
+    #: The request's workspace config and where each part came from (``config`` is its ``.config``).
+    effective: EffectiveConfig | None = None
 
     def for_request(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
         """These services acting for one Slack request: Slack calls with ``client`` (the request's installation
