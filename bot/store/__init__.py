@@ -8,6 +8,7 @@ from bot.store.base import Store
 from bot.store.factory import open_store
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
+from bot.store.scoped import ScopedStore
 from bot.store.vendor import VendorState
 
-__all__ = ["MemoryStore", "RedisStore", "Store", "VendorState", "open_store"]
+__all__ = ["MemoryStore", "RedisStore", "ScopedStore", "Store", "VendorState", "open_store"]

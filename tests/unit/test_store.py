@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.store import MemoryStore, RedisStore, Store, open_store
+from bot.store import MemoryStore, RedisStore, ScopedStore, Store, open_store
 from bot.store.redis import redact_url
 
 
@@ -106,3 +106,26 @@ async def test_delete_prefix_removes_exactly_that_prefix(store: Store) -> None:
     assert await store.get("ws:-:T10:slack:user:U1") == "another workspace"
     assert await store.delete_prefix("ws:-:T*:") == 1
     assert await store.get("slack:install:-:T1") == "not under the prefix"
+
+
+async def test_a_scoped_store_keeps_its_keys_under_its_prefix_and_lists_them_without_it(store: Store) -> None:
+    team_a, team_b = ScopedStore.of(store, "ws:-:TA:"), ScopedStore.of(store, "ws:-:TB:")
+    await team_a.set("poll:cursor:relatel", "a")
+    await team_b.set("poll:cursor:relatel", "b")
+    assert await store.get("ws:-:TA:poll:cursor:relatel") == "a"
+    assert (await team_a.get("poll:cursor:relatel"), await team_b.get("poll:cursor:relatel")) == ("a", "b")
+    assert await team_a.set_if_absent("lock", "1") and await team_b.set_if_absent("lock", "1")
+    assert await team_a.incr("n") == 1 and await team_b.incr("n", amount=5) == 5
+    assert sorted(await team_a.keys_with_prefix("poll:")) == ["poll:cursor:relatel"]
+    assert await team_a.take("poll:cursor:relatel") == "a" and await team_b.get("poll:cursor:relatel") == "b"
+    assert await team_a.delete_prefix("") >= 2  # the whole scope, and nothing of the other
+    assert await team_b.get("lock") == "1" and await team_a.get("lock") is None
+    await team_a.close()  # a view: the shared store stays open
+    assert await store.ping()
+
+
+def test_an_empty_prefix_is_the_store_itself_and_scopes_do_not_nest_views() -> None:
+    store = MemoryStore()
+    assert ScopedStore.of(store, "") is store
+    nested = ScopedStore.of(ScopedStore.of(store, "a:"), "b:")
+    assert isinstance(nested, ScopedStore) and nested.inner is store and nested.prefix == "a:b:"
