@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -95,6 +95,20 @@ class IdentityResolver:
             key_prefix=self.key_prefix if key_prefix is None else key_prefix,
             links=self.links,
             link_offers=self.link_offers,
+        )
+
+    def with_config(self, config: PhonebotConfig, adapters: Mapping[str, VendorAdapter]) -> IdentityResolver:
+        """This resolver for one workspace's config and adapters (the file's, with what its admins set up)."""
+        if config is self.config and adapters == self.adapters:
+            return self
+        return IdentityResolver(
+            config=config,
+            adapters=dict(adapters),
+            users=self.users,
+            store=self.store,
+            key_prefix=self.key_prefix,
+            links=self.links,
+            link_offers={name: offer for name, offer in self.link_offers.items() if name in adapters},
         )
 
     async def resolve(self, slack_user_id: str) -> Linked:

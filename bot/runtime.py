@@ -47,6 +47,7 @@ from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
+from bot.workspaces.build import build_contexts
 from bot.workspaces.settings import WorkspaceSettingsStore
 from handlers.alert_actions import AlertActions
 from handlers.bolt import installation_middleware, register, register_alert_actions, register_digest_actions
@@ -112,6 +113,8 @@ class Runtime:
         if self.commands is not None:
             await self.commands.stop()
         await self.alerts.stop()
+        if self.services.contexts is not None:
+            await self.services.contexts.aclose()
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.store.close()
@@ -234,6 +237,7 @@ def _slack_and_services(
     services.reinstall_hint = reinstall_hint(settings)
     if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
         services.settings = WorkspaceSettingsStore(store, box)
+    services.contexts = build_contexts(settings, config, store, adapters, services.settings)
     return slack, app_client, installs, services
 
 
@@ -370,6 +374,8 @@ def build_command_worker(
     worker = CommandWorker(queue, runner.run, runner.answer_unsure, capacity=worker_capacity(config))
 
     async def aclose() -> None:
+        if services.contexts is not None:
+            await services.contexts.aclose()
         for adapter in adapters.values():
             await adapter.aclose()
         await store.close()

@@ -56,6 +56,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
     The app must have been built with :func:`installation_middleware` as its ``before_authorize``.
     """
+    app.middleware(_workspace_services(services))
     app.middleware(_drop_repeated_deliveries(services))
     for command, (_, precheck) in SLASH_COMMANDS.items():
         app.command(command)(_slash_listener(services, command, precheck))
@@ -85,7 +86,8 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
-        here = actions.with_services(services.for_request(client, request_workspace(context)))
+        scoped = request_services(context, services)
+        here = actions.with_services(scoped)
         click = Click(
             action_id=str(action.get("action_id")),
             user_id=str((body.get("user") or {}).get("id")),
@@ -98,7 +100,7 @@ def register_alert_actions(app: AsyncApp, services: Services, actions: AlertActi
         reply = await run_work(
             lambda: here.handle(click),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
-            notice_after=services.config.slow_notice_seconds,
+            notice_after=scoped.config.slow_notice_seconds,
             limiter=services.work,
             notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
@@ -149,7 +151,7 @@ def _slash_listener(services: Services, command: str, precheck: Precheck | None)
                 return
         await ack()  # no queue (the embedded store), or it refused at the door: the work is done here
         ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
-        await answer_command(services.for_request(client, request_workspace(context)), job, _responder(respond, client))
+        await answer_command(request_services(context, services), job, _responder(respond, client))
 
     listener.__name__ = f"slash_{command.strip('/')}"
     return listener
@@ -200,11 +202,11 @@ def _action_listener(services: Services, name: str, work: ActionWork) -> Callabl
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         user_id = str((body.get("user") or {}).get("id"))
         send = _responder(respond, client)
-        here = services.for_request(client, request_workspace(context))
+        here = request_services(context, services)
         reply = await run_work(
             lambda: work(here, user_id, action, body),
             notify_slow=lambda: send(Reply(text=":hourglass_flowing_sand: Working on it\u2026")),
-            notice_after=services.config.slow_notice_seconds,
+            notice_after=here.config.slow_notice_seconds,
             limiter=services.work,
             notify_queued=lambda: send(Reply(text=QUEUED_NOTICE)),
         )
@@ -243,7 +245,7 @@ def _home_listener(services: Services) -> Callable[..., Awaitable[None]]:
         if event.get("tab") not in (None, "home"):
             return
         user_id = str(event.get("user"))
-        here = services.for_request(client, request_workspace(context))
+        here = request_services(context, services)
         view = await home_view(here, user_id=user_id, missing_scopes=lambda: missing_scopes(here, client))
         await client.views_publish(user_id=user_id, view=view)
 
@@ -301,6 +303,34 @@ def request_workspace(context: AsyncBoltContext) -> WorkspaceKey | None:
     return found.key if isinstance(found, InstalledWorkspace) else None
 
 
+#: The request-context key under which :func:`_workspace_services` leaves the request's services.
+SERVICES_KEY = "phonebot_services"
+
+
+def _workspace_services(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """The one place a request's workspace context is resolved: its config, adapters and store scope, bound to
+    the request's Slack client, left in the context for every listener (:func:`request_services`)."""
+
+    async def middleware(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        context = req.context
+        context[SERVICES_KEY] = await services.for_workspace(context.client, request_workspace(context))
+        return await next()
+
+    return middleware
+
+
+def request_services(context: AsyncBoltContext, services: Services) -> Services:
+    """The services :func:`_workspace_services` resolved for this request.
+
+    ``services`` is only for a request that did not pass the middleware (Bolt runs none for a body it
+    answers itself); it is never another workspace's.
+    """
+    here = context.get(SERVICES_KEY)
+    return here if isinstance(here, Services) else services.for_request(context.client, request_workspace(context))
+
+
 def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
     """A Slack request phonebot has already taken is acked and dropped, whatever its type.
 
@@ -310,11 +340,11 @@ def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[Bol
     request by its body, which carries Slack's unique ``trigger_id``. Runs after Bolt has
     verified the signature, so a forged request can't block a real one.
     """
-    intents = Intents(services.store)
 
     async def middleware(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
+        intents = Intents(request_services(req.context, services).store)  # this workspace's scope
         claim = _delivery_claim(req)
         if claim is not None:
             key, ttl = claim
@@ -346,11 +376,13 @@ def _delivery_claim(req: AsyncBoltRequest) -> tuple[str, float] | None:
 
 def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBrowser, actions: AlertActions) -> None:
     """Attach the digest's **Show all** button and the buttons of the modal it opens (``handlers.digest_modal``)."""
-    tz = services.config.tz
 
-    async def show_all(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def show_all(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         started = time.perf_counter()
         await ack()
+        tz = request_services(context, services).config.tz
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         container = body.get("container") or {}
         opened = await browser.opened(
@@ -362,8 +394,11 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
         COMMANDS.labels(SHOW_ALL_ACTION, "ok").inc()
 
-    async def turn_page(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def turn_page(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         await ack()
+        tz = request_services(context, services).config.tz
         view = body.get("view") or {}
         here = ModalPlace.load(str(view.get("private_metadata") or ""))
         there = here.turned_to(str(action.get("value") or "")) if here else None
@@ -379,6 +414,8 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        scoped = request_services(context, services)
+        tz = scoped.config.tz
         view = body.get("view") or {}
         view_id = str(view.get("id"))
         place = ModalPlace.load(str(view.get("private_metadata") or ""))
@@ -403,13 +440,12 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
                 container=f"view:{view_id}",
                 digest_id=place.digest_id if place else None,
             )
-            here = actions.with_services(services.for_request(client, request_workspace(context)))
-            return await here.handle(click)
+            return await actions.with_services(scoped).handle(click)
 
         reply = await run_work(
             work,
             notify_slow=lambda: show(":hourglass_flowing_sand: Working on it\u2026"),
-            notice_after=services.config.slow_notice_seconds,
+            notice_after=scoped.config.slow_notice_seconds,
         )
         page = await browser.page(place.digest_id, place.page) if place else None  # shows who is on it now
         await show(reply.text)

@@ -18,6 +18,7 @@ from bot.installs.workspace import WorkspaceKey
 from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
+from bot.workspaces.context import WorkspaceContexts
 from bot.workspaces.effective import EffectiveConfig
 from bot.workspaces.settings import WorkspaceSettingsStore
 from handlers.deferred import CommandQueue
@@ -56,6 +57,8 @@ class Services:
     settings: WorkspaceSettingsStore | None = None
     #: The request's workspace config and where each part came from (``config`` is its ``.config``).
     effective: EffectiveConfig | None = None
+    #: Each workspace's context (config, adapters, key scope); ``None``: these services' own, for every request.
+    contexts: WorkspaceContexts | None = None
 
     def for_request(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
         """These services acting for one Slack request: Slack calls with ``client`` (the request's installation
@@ -64,6 +67,23 @@ class Services:
         prefix = workspace.data_prefix if workspace is not None else None
         identities = self.identities.with_users(users, key_prefix=prefix)
         return replace(self, users=users, identities=identities, workspace=workspace)
+
+    async def for_workspace(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
+        """These services acting for one request in ``workspace``: its config and adapters (the file's with what
+        its admins set up), its store scope, Slack calls with ``client``."""
+        bound = self.for_request(client, workspace)
+        if self.contexts is None:
+            return bound
+        context = await self.contexts.get(workspace)
+        return replace(
+            bound,
+            config=context.config,
+            adapters=dict(context.adapters),
+            store=context.store,
+            effective=context.effective,
+            identities=bound.identities.with_config(context.config, context.adapters),
+            permissions=AdminPolicy.from_config(context.config),
+        )
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
         """The user's own Slack time zone, else the configured default."""
