@@ -1,0 +1,87 @@
+"""Issue 11 point 11: one context per workspace, rebuilt when its settings change, adapters reused or retired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from adapters.base import AdapterConfig, VendorAdapter
+from adapters.registry import build_adapter
+from bot.config import parse_config
+from bot.installs.workspace import WorkspaceKey
+from bot.secret_box import SecretBox
+from bot.store import MemoryStore, ScopedStore
+from bot.workspaces.context import WorkspaceContexts
+from bot.workspaces.settings import WorkspaceSettings, WorkspaceSettingsStore
+
+TEAM_A = WorkspaceKey(None, "TA")
+TEAM_B = WorkspaceKey("E1", "TB")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def contexts(*, scoped: bool = True) -> tuple[WorkspaceContexts, WorkspaceSettingsStore, Clock, list[str]]:
+    store = MemoryStore()
+    settings = WorkspaceSettingsStore(store, SecretBox.from_setting(Fernet.generate_key().decode()))
+    built: list[str] = []
+
+    def build(name: str, cfg: AdapterConfig) -> VendorAdapter:
+        built.append(name)
+        return build_adapter(name, cfg)
+
+    clock = Clock()
+    registry = WorkspaceContexts(
+        parse_config({}, source="x"), {}, store, settings, scoped=scoped, build=build, clock=clock
+    )
+    return registry, settings, clock, built
+
+
+def relatel(token: str) -> Any:
+    def change(current: WorkspaceSettings) -> WorkspaceSettings:
+        current.vendors["relatel"] = {"token": token}
+        return current
+
+    return change
+
+
+async def test_each_workspace_has_its_own_config_adapters_and_key_scope() -> None:
+    registry, settings, _clock, built = contexts()
+    await settings.update(TEAM_A, relatel("a-token"), by="U0ADMIN")
+    a, b = await registry.get(TEAM_A), await registry.get(TEAM_B)
+    assert set(a.adapters) == {"relatel"} and b.adapters == {} and built == ["relatel"]
+    assert (a.scope, b.scope) == ("ws:-:TA:", "ws:E1:TB:")
+    assert isinstance(a.store, ScopedStore) and a.store.prefix == a.scope
+    await a.store.set("k", "a")
+    assert await b.store.get("k") is None
+    await registry.aclose()
+
+
+async def test_a_saved_change_is_seen_after_the_refresh_and_unchanged_vendors_keep_their_adapter() -> None:
+    registry, settings, clock, built = contexts()
+    await settings.update(TEAM_A, relatel("one"), by="U0ADMIN")
+    first = await registry.get(TEAM_A)
+    await settings.update(TEAM_A, lambda current: current.model_copy(update={"link_approval": False}), by="U0ADMIN")
+    assert await registry.get(TEAM_A) is first  # within the refresh: no store read at all
+    clock.now += 1.5
+    second = await registry.get(TEAM_A)
+    assert second.version == 2 and second.adapters["relatel"] is first.adapters["relatel"] and built == ["relatel"]
+    await settings.update(TEAM_A, relatel("two"), by="U0ADMIN")
+    clock.now += 1.5
+    third = await registry.get(TEAM_A)
+    assert third.adapters["relatel"] is not first.adapters["relatel"] and built == ["relatel", "relatel"]
+    await registry.aclose()
+
+
+async def test_the_single_workspace_deployment_keeps_its_keys_unscoped() -> None:
+    registry, _, _, _ = contexts(scoped=False)
+    context = await registry.get(TEAM_A)
+    assert context.scope == "" and not isinstance(context.store, ScopedStore)
+    assert (await registry.get(None)).scope == ""
+    await registry.aclose()
