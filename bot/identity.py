@@ -47,8 +47,9 @@ class TokenOwnerLookup(Protocol):
     async def account_of(self, token: str) -> VendorUser: ...
 
 
-#: Makes a single-use link-your-account URL for (workspace data prefix, Slack user id).
-LinkOffer = Callable[[str, str], Awaitable[str]]
+#: Makes a single-use link-your-account URL for (workspace data prefix, Slack user id, the workspace's adapter),
+#: or ``None`` when that adapter offers no self-service linking (a Relatel vendor without an OAuth app).
+LinkOffer = Callable[[str, str, VendorAdapter], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,8 @@ class IdentityResolver:
             return
         for adapter in self._adapters_in_order():
             offer = self.link_offers.get(adapter.name)
-            if offer is not None:
-                url = await offer(self.key_prefix, slack_user_id)
+            url = await offer(self.key_prefix, slack_user_id, adapter) if offer is not None else None
+            if url is not None:
                 raise NotLinked(
                     f"Your Slack account isn't linked to a {adapter.display_name} user yet. Link your own "
                     f"account once and `/call` rings your phone.",

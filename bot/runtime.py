@@ -21,8 +21,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.base import VendorAdapter
 from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
-from adapters.relatel.adapter import RelatelAdapter
-from adapters.relatel.oauth import RelatelOAuthClient
 from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.commands.queue import RedisCommandQueue
@@ -38,8 +36,9 @@ from bot.installs.forget import WorkspaceForgetter
 from bot.installs.oauth import INSTALL_PATH, STATE_SECONDS, PhonebotOAuthFlow, build_oauth_flow
 from bot.installs.records import StoreInstallationStore, StoreOAuthStateStore
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
+from bot.installs.workspace import NotASlackId, WorkspaceKey
 from bot.linking.links import AccountLinks
-from bot.linking.relatel_flow import CALLBACK_PATH, RelatelLinkFlow
+from bot.linking.relatel_flow import RelatelLinkFlow
 from bot.permissions import AdminPolicy
 from bot.preflight import NO_SECRET_KEY
 from bot.secret_box import SecretBox, SecretKeyError
@@ -48,6 +47,7 @@ from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from bot.workspaces.build import build_contexts
+from bot.workspaces.context import WorkspaceContexts
 from bot.workspaces.settings import WorkspaceSettingsStore
 from handlers.alert_actions import AlertActions
 from handlers.bolt import installation_middleware, register, register_alert_actions, register_digest_actions
@@ -230,43 +230,38 @@ def _slack_and_services(
     services = build_services(
         config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store), links=links
     )
-    flows = relatel_link_flows(settings, store, links, adapters)
+    if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
+        services.settings = WorkspaceSettingsStore(store, box)
+    services.contexts = build_contexts(settings, config, store, adapters, services.settings)
+    flows = relatel_link_flows(settings, store, links, services.contexts)
     services.identities.link_offers = {name: flow.offer for name, flow in flows.items()}
     installs.link_flows = flows
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
-    if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
-        services.settings = WorkspaceSettingsStore(store, box)
-    services.contexts = build_contexts(settings, config, store, adapters, services.settings)
     return slack, app_client, installs, services
 
 
 def relatel_link_flows(
-    settings: Settings, store: Store, links: AccountLinks, adapters: dict[str, VendorAdapter]
+    settings: Settings, store: Store, links: AccountLinks, contexts: WorkspaceContexts
 ) -> dict[str, RelatelLinkFlow]:
-    """Self-service linking for each Relatel vendor with an OAuth app, where phonebot can keep tokens.
+    """Self-service linking for Relatel, where phonebot can keep tokens: one flow for every workspace, each using
+    its own Relatel vendor's OAuth app (from the file, or set up in Slack).
 
     Needs ``PHONEBOT_PUBLIC_URL`` (Relatel sends the browser back there) and ``PHONEBOT_SECRET_KEY``
     (people's tokens are sealed with it); without either, people are linked in the config as before.
     """
-    flows: dict[str, RelatelLinkFlow] = {}
-    public_url = settings.phonebot_public_url
-    for name, adapter in adapters.items():
-        if not isinstance(adapter, RelatelAdapter) or public_url is None or links.box is None:
-            continue
-        cfg = adapter.settings
-        if cfg.oauth_client_id is None or cfg.oauth_client_secret is None:
-            continue
-        client = RelatelOAuthClient(
-            base_url=str(cfg.base_url),
-            client_id=cfg.oauth_client_id,
-            client_secret=cfg.oauth_client_secret.get_secret_value(),
-            redirect_uri=public_url.rstrip("/") + CALLBACK_PATH,
-        )
-        flows[name] = RelatelLinkFlow(
-            store=store, links=links, client=client, adapter=adapter, public_url=public_url, vendor=name
-        )
-    return flows
+    if settings.phonebot_public_url is None or links.box is None:
+        return {}
+
+    async def adapter_in(prefix: str, vendor: str) -> VendorAdapter | None:
+        try:
+            key = WorkspaceKey.from_data_prefix(prefix)
+        except NotASlackId:
+            return None
+        return (await contexts.get(key)).adapters.get(vendor)
+
+    flow = RelatelLinkFlow(store=store, links=links, adapters=adapter_in, public_url=settings.phonebot_public_url)
+    return {"relatel": flow}
 
 
 def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:

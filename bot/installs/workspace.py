@@ -49,6 +49,19 @@ class WorkspaceKey:
             return cls(enterprise, None)
         return cls(enterprise, team_id or None)
 
+    @classmethod
+    def from_data_prefix(cls, prefix: str) -> WorkspaceKey:
+        """The installation whose :attr:`data_prefix` is ``prefix``.
+
+        Raises:
+            NotASlackId: ``prefix`` is not shaped like one.
+        """
+        parts = prefix.removeprefix("ws:").removesuffix(":").split(":") if prefix.startswith("ws:") else []
+        if len(parts) != 2:
+            raise NotASlackId(f"{prefix[:60]!r} is not a workspace data prefix")
+        enterprise, team = (None if part == NONE else part for part in parts)
+        return cls(enterprise, team)
+
     @property
     def is_org(self) -> bool:
         """An org-wide (Enterprise Grid) installation."""

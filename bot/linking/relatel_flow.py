@@ -11,6 +11,10 @@
    names the flow. The state is taken once, the code exchanged (000 ~16), the token's owner read
    (``GET /employee``) and the link stored with the token sealed (:mod:`bot.linking.links`).
 
+One flow serves every workspace: the ticket and state name the workspace, and each step asks that
+workspace's context for its Relatel adapter (:data:`AdapterLookup`) — the file's, or one its admins set
+up in Slack — whose OAuth application (``oauth_client_id``/``oauth_client_secret``) is the one used.
+
 The pages say what happened in plain words; vendor answers, codes and tokens are never shown or
 logged.
 """
@@ -21,11 +25,13 @@ import html
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from adapters.base import VendorAdapter
 from adapters.errors import VendorError
 from adapters.relatel.adapter import RelatelAdapter
 from adapters.relatel.oauth import RelatelOAuthClient
@@ -43,32 +49,49 @@ STATE_KEY = "phonebot:link:relatel:state:"
 MAX_PARAM = 512
 
 
-class RelatelLinkFlow:
-    """The start and callback pages, and the button URL that leads to them."""
+#: The Relatel adapter named ``vendor`` in the workspace of a data prefix, as that workspace runs now.
+AdapterLookup = Callable[[str, str], Awaitable[VendorAdapter | None]]
 
-    def __init__(
-        self,
-        *,
-        store: Store,
-        links: AccountLinks,
-        client: RelatelOAuthClient,
-        adapter: RelatelAdapter,
-        public_url: str,
-        vendor: str = "relatel",
-    ) -> None:
+
+def oauth_client(adapter: VendorAdapter | None, redirect_uri: str) -> tuple[RelatelAdapter, RelatelOAuthClient] | None:
+    """``adapter`` and a client for its OAuth application, when it is a Relatel adapter that has one."""
+    if not isinstance(adapter, RelatelAdapter):
+        return None
+    cfg = adapter.settings
+    if cfg.oauth_client_id is None or cfg.oauth_client_secret is None:
+        return None
+    client = RelatelOAuthClient(
+        base_url=str(cfg.base_url),
+        client_id=cfg.oauth_client_id,
+        client_secret=cfg.oauth_client_secret.get_secret_value(),
+        redirect_uri=redirect_uri,
+    )
+    return adapter, client
+
+
+class RelatelLinkFlow:
+    """The start and callback pages, and the button URL that leads to them, for every workspace."""
+
+    def __init__(self, *, store: Store, links: AccountLinks, adapters: AdapterLookup, public_url: str) -> None:
         self.store = store
         self.links = links
-        self.client = client
-        self.adapter = adapter
+        self.adapters = adapters
         self.public_url = public_url.rstrip("/")
-        self.vendor = vendor
+        self.redirect_uri = self.public_url + CALLBACK_PATH
 
-    async def offer(self, prefix: str, slack_user_id: str) -> str:
-        """A single-use URL that starts linking ``slack_user_id`` in the workspace of ``prefix``."""
+    async def offer(self, prefix: str, slack_user_id: str, adapter: VendorAdapter) -> str | None:
+        """A single-use URL that starts linking ``slack_user_id`` to ``adapter``'s Relatel in the workspace of
+        ``prefix``; ``None`` when that Relatel has no OAuth application to link with."""
+        if oauth_client(adapter, self.redirect_uri) is None:
+            return None
         ticket = secrets.token_urlsafe(24)
-        binding = json.dumps({"prefix": prefix, "user": slack_user_id})
+        binding = json.dumps({"prefix": prefix, "user": slack_user_id, "vendor": adapter.name})
         await self.store.set(TICKET_KEY + ticket, binding, ttl=FLOW_SECONDS)
         return f"{self.public_url}{START_PATH}?ticket={ticket}"
+
+    async def _oauth(self, binding: dict[str, str]) -> tuple[RelatelAdapter, RelatelOAuthClient] | None:
+        adapter = await self.adapters(binding["prefix"], binding.get("vendor", "relatel"))
+        return oauth_client(adapter, self.redirect_uri)
 
     def routes(self) -> list[Route]:
         """``GET /link/relatel/start`` and ``GET /link/relatel/callback``."""
@@ -84,9 +107,12 @@ class RelatelLinkFlow:
             return _page(
                 400, "This link has expired or was already used. Run the command in Slack again for a new one."
             )
+        oauth = await self._oauth(json.loads(binding))
+        if oauth is None:
+            return _page(400, "Linking with Relatel is no longer set up in this workspace; ask a phonebot admin.")
         state = secrets.token_urlsafe(24)
         await self.store.set(STATE_KEY + state, binding, ttl=FLOW_SECONDS)
-        answer = RedirectResponse(self.client.authorize_url(state), status_code=302)
+        answer = RedirectResponse(oauth[1].authorize_url(state), status_code=302)
         answer.set_cookie(
             COOKIE,
             state,
@@ -115,16 +141,20 @@ class RelatelLinkFlow:
         code = query.get("code", "")[:MAX_PARAM]
         if not code:
             return _page(400, "Relatel sent no authorization code back, so nothing was linked. Please try again.")
+        oauth = await self._oauth(binding)
+        if oauth is None:
+            return _page(400, "Linking with Relatel is no longer set up in this workspace; ask a phonebot admin.")
+        adapter, client = oauth
         try:
-            token = await self.client.exchange(code)
-            account = await self.adapter.account_of(token)
+            token = await client.exchange(code)
+            account = await adapter.account_of(token)
         except VendorError as exc:
             log.warning("relatel link: the token exchange or the account read failed (%s)", type(exc).__name__)
             return _page(502, "Relatel didn't accept the link just now, so nothing was linked. Please try again.")
         await self.links.put(
             binding["prefix"],
             binding["user"],
-            vendor=self.vendor,
+            vendor=adapter.name,
             user_id=account.user_id,
             how="oauth",
             name=account.name,
