@@ -1,0 +1,89 @@
+"""Issue 11 point 10: two workspaces installed through "Add to Slack", each set up with its own phone system.
+
+Workspace A runs Dstny, workspace B Relatel; the file names no phone system. The same person (U0ALICE,
+alice@example.com, known to both simulators) runs the same commands in each: each command reaches only its
+own workspace's phone system, and what one workspace keeps is under its own key scope, unreadable from the
+other. Signed requests in, the vendor simulators and the fake Slack out; the settings are written the way an
+admin's save in App Home writes them (sealed with the deployment's key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import redis
+
+from bot.installs.workspace import WorkspaceKey
+from bot.secret_box import SecretBox
+from bot.store import RedisStore
+from bot.workspaces.settings import WorkspaceSettings, WorkspaceSettingsStore
+from tests.e2e.conftest import SECRET_KEY, RunningApp
+from tests.e2e.test_install import install
+
+pytestmark = pytest.mark.phonebot(oauth=True, file_vendors=())
+
+A, B = WorkspaceKey(None, "T0ALPHA"), WorkspaceKey(None, "T0BRAVO")
+
+
+def set_up(redis_url: str, workspace: WorkspaceKey, vendor: str, section: dict[str, Any]) -> None:
+    def change(current: WorkspaceSettings) -> WorkspaceSettings:
+        current.vendors[vendor] = section
+        return current
+
+    async def run() -> None:
+        store = RedisStore(redis_url)
+        try:
+            await WorkspaceSettingsStore(store, SecretBox.from_setting(SECRET_KEY)).update(
+                workspace, change, by="U0ALICE"
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def two(app: RunningApp, redis_url: str) -> RunningApp:
+    install(app, team_id=A.team_id, team_name="Alpha", user_id="U0ALICE")
+    install(app, team_id=B.team_id, team_name="Bravo", user_id="U0ALICE")
+    vendors = app.phones.config()["vendors"]
+    set_up(redis_url, A, "dstny", vendors["dstny"])
+    set_up(redis_url, B, "relatel", vendors["relatel"])
+    return app
+
+
+def test_each_workspace_commands_only_its_own_phone_system(two: RunningApp, redis_url: str) -> None:
+    app = two
+    _, url = app.command("/presence", "lunch 45m", team_id=A.team_id)
+    assert "Your phone presence is now *Lunch*" in app.reply(url)["text"]
+    assert app.phones.dstny.presence_of("alice").activity == "lunch"
+    assert app.phones.relatel.employees[1]["do_not_disturb"] is False  # B's phone system untouched
+
+    _, url = app.command("/presence", "dnd 1h", team_id=B.team_id)
+    answer = app.reply(url)["text"]
+    assert app.phones.relatel.employees[1]["do_not_disturb"] is True, answer
+    assert app.phones.dstny.presence_of("alice").activity == "lunch"  # A's unchanged by B's command
+
+    _, url = app.command("/phonebot", "whoami", team_id=A.team_id)
+    said_a = app.reply(url)["text"]
+    _, url = app.command("/phonebot", "whoami", team_id=B.team_id)
+    said_b = app.reply(url)["text"]
+    assert "Dstny" in said_a and "Relatel" not in said_a, said_a
+    assert "Relatel" in said_b and "Dstny" not in said_b, said_b
+
+    db = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys_a = set(db.scan_iter(match="ws:-:T0ALPHA:*"))
+    keys_b = set(db.scan_iter(match="ws:-:T0BRAVO:*"))
+    # What the commands kept (presence label, email match, Slack profile, delivery dedupe) is in its own scope.
+    assert "ws:-:T0ALPHA:presence:label:dstny:alice" in keys_a
+    assert {key.split(":")[3] for key in keys_a} >= {"presence", "identity", "intent", "slack", "settings"}
+    assert not [key for key in keys_b if "dstny" in key] and not [key for key in keys_a if "relatel" in key]
+    # Outside the scopes: the installations themselves, install states, the process-wide queues only.
+    loose = {key for key in db.scan_iter() if not key.startswith(("ws:", "slack:install:"))}
+    assert {key.split(":")[0] + ":" + key.split(":")[1] for key in loose} <= {
+        "slack:oauth-state-issued",
+        "phonebot:commands",
+        "phonebot:alerts",
+    }, loose
