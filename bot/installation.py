@@ -66,7 +66,27 @@ class InstallationGuard:
             return Admission(refusal=f"phonebot is not installed in {where}")
         if found.app_id and app and app != found.app_id:
             return Admission(refusal=f"app {app[:20]} is not {found.app_id} (the app installed in {where})")
+        view_problem = _foreign_view(body, app_id=found.app_id, team_id=team_id)
+        if view_problem is not None:
+            return Admission(refusal=f"{view_problem} (request for {where})")
         return Admission(installation=found)
+
+
+def _foreign_view(body: Mapping[str, Any], *, app_id: str | None, team_id: str | None) -> str | None:
+    """Why the view a request acts on (a modal, the App Home) is not this installation's, if it isn't.
+
+    Slack names the app and workspace a view belongs to; a view of another app or workspace (a shared
+    channel, a copied payload) must not be acted on with this installation's token and data.
+    """
+    view = body.get("view")
+    if not isinstance(view, Mapping):
+        return None
+    view_app, view_team = _text(view.get("app_id")), _text(view.get("team_id"))
+    if app_id and view_app and view_app != app_id:
+        return f"the view belongs to app {view_app[:20]}"
+    if team_id and view_team and view_team != team_id:
+        return f"the view belongs to workspace {view_team[:20]}"
+    return None
 
 
 def _revocation(body: Mapping[str, Any]) -> bool:

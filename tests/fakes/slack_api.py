@@ -743,6 +743,10 @@ class FakeSlack:
         if handler is not None:
             return handler(args)
         default = _DEFAULTS.get(method)
+        if method in VIEW_METHODS:  # a view belongs to the workspace of the token that opened it
+            with self._lock:
+                issued = self.oauth.tokens.get(token)
+            args = {**args, CALLER_TEAM: issued.team_id if issued is not None and issued.team_id else self.team_id}
         return default(self, args) if default is not None else {"ok": True}
 
     def _validate(self, method: str, args: dict[str, Any]) -> list[str]:
@@ -1037,7 +1041,8 @@ def _views_publish(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": "invalid_arguments"}
     with fake._lock:
         number = len(fake.home_views) + 1
-        published = {"id": f"V{number:05d}", "team_id": fake.team_id, "app_id": "A0001", **view}
+        team = args.get(CALLER_TEAM, fake.team_id)
+        published = {"id": f"V{number:05d}", "team_id": team, "app_id": "A0001", **view}
         published.setdefault("hash", fake._next_ts())
         fake.home_views[str(user_id)] = published
     return {"ok": True, "view": published}
@@ -1063,6 +1068,9 @@ def _users_lookup_by_email(fake: FakeSlack, args: dict[str, Any]) -> dict[str, A
 # -- modals -------------------------------------------------------------------------------------
 
 MODAL_METHODS = frozenset({"views.open", "views.push", "views.update"})
+VIEW_METHODS = MODAL_METHODS | {"views.publish"}
+#: Where :meth:`FakeSlack._answer` tells a views method the calling token's workspace.
+CALLER_TEAM = "__caller_team_id"
 
 
 def _check_modal_call(method: str, args: dict[str, Any]) -> list[str]:
@@ -1093,7 +1101,7 @@ def _views_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
         view_id = f"VM{len(fake.views) + 1:05d}"
         opened = {
             "id": view_id,
-            "team_id": fake.team_id,
+            "team_id": args.get(CALLER_TEAM, fake.team_id),
             "app_id": "A0001",
             "root_view_id": view_id,
             "state": {"values": {}},

@@ -189,6 +189,13 @@ async def test_the_guard_admits_exactly_the_installed_workspaces_of_this_app(sto
     gone = {"type": "event_callback", "api_app_id": "A0001", "event": {"type": "app_uninstalled"}}
     assert (await admit(gone, team="T0GONE")).refusal is None  # forgetting what is gone is harmless
     assert (await admit({"type": "url_verification"}, team=None)).refusal is None
+    # Issue 11 point 10: a modal or Home view names its app and workspace; another's is not acted on.
+    own_view = {"api_app_id": "A0001", "type": "view_submission", "view": {"app_id": "A0001", "team_id": "T0001"}}
+    assert (await admit(own_view)).refusal is None
+    foreign_team = {**own_view, "view": {"app_id": "A0001", "team_id": "T0OTHER"}}
+    assert (await admit(foreign_team)).refusal == "the view belongs to workspace T0OTHER (request for workspace T0001)"
+    foreign_app = {**own_view, "view": {"app_id": "A0EVIL", "team_id": "T0001"}}
+    assert (await admit(foreign_app)).refusal == "the view belongs to app A0EVIL (request for workspace T0001)"
 
 
 # -- forgetting ------------------------------------------------------------------------------------
