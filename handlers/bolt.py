@@ -127,7 +127,7 @@ def _slash_listener(services: Services, command: str, precheck: Precheck | None)
     ) -> None:
         started = time.perf_counter()
         text = str(body.get("text") or "").strip()
-        early = precheck(text, services) if precheck else None
+        early = precheck(text, request_services(context, services)) if precheck else None
         if early is not None:
             await ack(**_ack_kwargs(early))
             ACK_SECONDS.labels("command").observe(time.perf_counter() - started)
