@@ -183,7 +183,13 @@ class LoopbackServer:
     """
 
     def __init__(
-        self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, lifespan: Literal["auto", "on", "off"] = "off"
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lifespan: Literal["auto", "on", "off"] = "off",
+        keep_alive_seconds: float = 5,
     ) -> None:
         self.app = app
         self.host = host
@@ -194,7 +200,12 @@ class LoopbackServer:
         self.port: int = self._sock.getsockname()[1]
         # A request a simulator is told to hang on must not hold up stopping the server for long.
         config = uvicorn.Config(
-            app, log_level="warning", lifespan=lifespan, access_log=False, timeout_graceful_shutdown=1
+            app,
+            log_level="warning",
+            lifespan=lifespan,
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=int(keep_alive_seconds),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"loopback:{self.port}", daemon=True)

@@ -379,7 +379,9 @@ class FakeSlack:
         """Serve on a free 127.0.0.1 port from a background thread; returns ``self``."""
         if self._server is not None:
             raise RuntimeError("FakeSlack is already running")
-        self._server = LoopbackServer(self._build_app()).start()
+        # Slack keeps idle connections open far longer than uvicorn's 5 s default; a test machine busy for a
+        # few seconds between two posts must not look like phonebot opening a new connection.
+        self._server = LoopbackServer(self._build_app(), keep_alive_seconds=KEEP_ALIVE_SECONDS).start()
         return self
 
     def stop(self) -> None:
@@ -1068,6 +1070,8 @@ def _users_lookup_by_email(fake: FakeSlack, args: dict[str, Any]) -> dict[str, A
 # -- modals -------------------------------------------------------------------------------------
 
 MODAL_METHODS = frozenset({"views.open", "views.push", "views.update"})
+#: How long the fake keeps an idle client connection open.
+KEEP_ALIVE_SECONDS = 60
 VIEW_METHODS = MODAL_METHODS | {"views.publish"}
 #: Where :meth:`FakeSlack._answer` tells a views method the calling token's workspace.
 CALLER_TEAM = "__caller_team_id"
