@@ -233,6 +233,12 @@ def _slack_and_services(
     if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
         services.settings = WorkspaceSettingsStore(store, box)
     services.contexts = build_contexts(settings, config, store, adapters, services.settings)
+    contexts = services.contexts
+
+    async def forget_context(key: WorkspaceKey) -> None:  # its settings went with its data prefix
+        contexts.forget(key)
+
+    installs.forgetter.add_step("workspace context (its phone-system adapters)", forget_context)
     flows = relatel_link_flows(settings, store, links, services.contexts)
     services.identities.link_offers = {name: flow.offer for name, flow in flows.items()}
     installs.link_flows = flows

@@ -10,6 +10,7 @@ admin's save in App Home writes them (sealed with the deployment's key).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -87,3 +88,24 @@ def test_each_workspace_commands_only_its_own_phone_system(two: RunningApp, redi
         "phonebot:commands",
         "phonebot:alerts",
     }, loose
+
+
+def test_uninstalling_one_workspace_forgets_its_setup_and_leaves_the_other_working(
+    two: RunningApp, redis_url: str
+) -> None:
+    app = two
+    _, url = app.command("/presence", "lunch 45m", team_id=A.team_id)
+    app.reply(url)
+    body, headers = app.signer.event_callback({"type": "app_uninstalled"}, event_id="Ev0BYEALPHA", team_id=A.team_id)
+    assert app.client.send_sync(body, headers).status_code == 200
+    db = redis.Redis.from_url(redis_url, decode_responses=True)
+    deadline = time.monotonic() + 5
+    while list(db.scan_iter(match="ws:-:T0ALPHA:*")) or db.exists("slack:install:-:T0ALPHA"):
+        assert time.monotonic() < deadline, sorted(db.scan_iter(match="ws:-:T0ALPHA:*"))
+        time.sleep(0.05)
+    refused, _ = app.command("/presence", "back", team_id=A.team_id)
+    assert refused.status_code == 403
+    _, url = app.command("/presence", "dnd 1h", team_id=B.team_id)
+    app.reply(url)
+    assert app.phones.relatel.employees[1]["do_not_disturb"] is True
+    assert db.exists("ws:-:T0BRAVO:settings")
