@@ -148,7 +148,7 @@ def _vendor_blocks(services: Services, stored: WorkspaceSettings, scope: str) ->
 def _secret_note(vendor: str, section_values: dict[str, Any]) -> str:
     for field in form_fields(vendor):
         if field.kind == "secret" and field.required and section_values.get(field.name):
-            return f" · {field.label.lower()} {secret_hint(section_values[field.name])}"
+            return f" · {field.label} {secret_hint(section_values[field.name])}"
     return ""
 
 
