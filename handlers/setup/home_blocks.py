@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.registry import ADAPTERS
 from bot.config import AlertRoute, PhonebotConfig, QueueThreshold
 from bot.mrkdwn import escape
 from bot.workspaces.settings import WorkspaceSettings
@@ -146,6 +147,8 @@ def _vendor_blocks(services: Services, stored: WorkspaceSettings, scope: str) ->
 
 
 def _secret_note(vendor: str, section_values: dict[str, Any]) -> str:
+    if vendor not in ADAPTERS:  # a record from a newer phonebot: listed, never opened as a form
+        return ""
     for field in form_fields(vendor):
         if field.kind == "secret" and field.required and section_values.get(field.name):
             return f" · {field.label} {secret_hint(section_values[field.name])}"

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.registry import ADAPTERS
 from bot.installation import CONTEXT_KEY
 from bot.installs.directory import InstalledWorkspace
 from bot.installs.workspace import WorkspaceKey
@@ -120,7 +121,7 @@ async def _open_pick(setup: Setup, target: ButtonTarget, trigger: str) -> None:
 
 async def _open_vendor_edit(setup: Setup, target: ButtonTarget, trigger: str) -> None:
     section = (await setup.store.load(setup.workspace)).vendors.get(target.item)
-    if section is None or target.item in home.file_vendors(setup.services):
+    if section is None or target.item not in ADAPTERS or target.item in home.file_vendors(setup.services):
         view = message_modal("Set up", GONE)
     else:
         view = vendor_form.vendor_modal(setup.workspace.scope, target.item, stored=section)

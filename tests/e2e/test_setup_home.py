@@ -147,6 +147,12 @@ def test_a_relatel_form_is_checked_against_relatel_and_saved_sealed(setup_app: R
     shown = text_of(republished["view"])
     assert "set up in Slack" in shown and RELATEL_ADMIN_TOKEN not in shown and home.EDIT_VENDOR in shown
 
+    [edit] = buttons(republished["view"])[home.EDIT_VENDOR]
+    again = click_home(app, edit, ADMIN)
+    assert RELATEL_ADMIN_TOKEN not in json.dumps(again) and "Leave empty to keep it" in json.dumps(again)
+    kept = updated(again, submit(app, again, relatel_values(app, None), ADMIN))  # token left empty: the saved one
+    assert "Relatel is set up" in text_of(kept) and stored(redis_url).vendors["relatel"]["token"] == RELATEL_ADMIN_TOKEN
+
 
 def test_a_slow_vendor_gets_a_checking_view_then_the_outcome_by_views_update(
     setup_app: RunningApp, redis_url: str
