@@ -56,10 +56,18 @@ ButtonWork = Callable[[Setup, ButtonTarget, str], Awaitable[None]]
 SubmitWork = Callable[[Setup, SetupMeta, dict[str, Any]], Awaitable[Answer]]
 
 
-def request_workspace(context: AsyncBoltContext) -> WorkspaceKey | None:
-    """The installation the guard admitted this request for (as :func:`handlers.bolt.request_workspace`)."""
+#: Where the workspace middleware of ``handlers.bolt`` leaves a request's own services (its ``SERVICES_KEY``);
+#: read here by name because ``handlers.bolt`` imports this module.
+SERVICES_KEY = "phonebot_services"
+
+
+def request_services(context: AsyncBoltContext, services: Services, client: AsyncWebClient) -> Services:
+    """This request's services: its workspace's (config, adapters, where settings came from) when resolved."""
+    here = context.get(SERVICES_KEY)
+    if isinstance(here, Services):
+        return here
     found = context.get(CONTEXT_KEY)
-    return found.key if isinstance(found, InstalledWorkspace) else None
+    return services.for_request(client, found.key if isinstance(found, InstalledWorkspace) else None)
 
 
 def register_setup(app: AsyncApp, services: Services) -> None:
@@ -99,7 +107,7 @@ def _button(services: Services, work: ButtonWork) -> Listener:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        here = services.for_request(client, request_workspace(context))
+        here = request_services(context, services, client)
         user_id = str((body.get("user") or {}).get("id"))
         target = ButtonTarget.load(action.get("value"))
         trigger = str(body.get("trigger_id") or "")
@@ -179,7 +187,7 @@ async def _apply(setup: Setup, change: Change) -> None:
 def _submission(services: Services, form: FormKind, work: SubmitWork) -> Listener:
     async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         started = asyncio.get_running_loop().time()
-        here = services.for_request(client, request_workspace(context))
+        here = request_services(context, services, client)
         user_id = str((body.get("user") or {}).get("id"))
         view = body.get("view") or {}
         meta = SetupMeta.load(view.get("private_metadata"))
