@@ -160,10 +160,20 @@ def test_a_slow_vendor_gets_a_checking_view_then_the_outcome_by_views_update(
     app = setup_app
     form = relatel_form(app)
     app.phones.relatel.set_faults(latency=1.8, count=1)  # the check's first Relatel request answers late
-    ack = submit(app, form, relatel_values(app, RELATEL_ADMIN_TOKEN), ADMIN)
+    ack = submit(app, form, relatel_values(app, "not-a-relatel-token"), ADMIN)
     assert "Checking Relatel" in text_of(updated(form, ack))
-    [update] = [c for c in app.slack.wait_for("views.update", timeout=10) if c.args["view_id"] == form["id"]]
-    assert "Relatel is set up" in text_of(update.args["view"])
+    [update] = app.slack.wait_for("views.update", timeout=10)
+    again = {**update.args["view"], "id": update.args["view_id"]}
+    assert update.args["view_id"] == form["id"] and again["callback_id"] == "setup_vendor_form"
+    assert "Relatel refused these credentials" in text_of(again)  # the form again, the problem on top
+    assert stored(redis_url).vendors == {}
+
+    app.phones.relatel.set_faults(latency=1.8, count=1)
+    assert "Checking Relatel" in text_of(
+        updated(again, submit(app, again, relatel_values(app, RELATEL_ADMIN_TOKEN), ADMIN))
+    )
+    update = app.slack.wait_for("views.update", count=2, timeout=10)[-1]
+    assert update.args["view_id"] == form["id"] and "Relatel is set up" in text_of(update.args["view"])
     assert stored(redis_url).vendors["relatel"]["token"] == RELATEL_ADMIN_TOKEN
 
 
