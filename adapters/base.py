@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -99,6 +99,8 @@ class ProbeResult:
     capability: Capability
     ok: bool | None  # None: declared but not probed (it would change state)
     detail: str
+    #: The failure behind ``ok is False`` (its class says why: credentials, reachability…); never shown as is.
+    error: VendorError | None = field(default=None, compare=False, repr=False)
 
 
 class VendorAdapter(ABC):
@@ -341,7 +343,7 @@ class VendorAdapter(ABC):
             try:
                 await reader()
             except VendorError as exc:
-                results.append(ProbeResult(capability, False, exc.message))
+                results.append(ProbeResult(capability, False, exc.message, exc))
             else:
                 missing = self.left_out.get(capability)
                 results.append(ProbeResult(capability, True, f"ok, without {missing}" if missing else "ok"))

@@ -46,6 +46,7 @@ from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from handlers.phonebot import UNLINK_ACTION, unlink_action
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
 from handlers.reply import Reply
+from handlers.setup.listeners import register_setup
 from handlers.work import QUEUED_NOTICE, Send, response_url_sender, run_work
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def register(app: AsyncApp, services: Services) -> None:
     app.event("app_home_opened")(_home_listener(services))
     app.action(LINK_ACTION)(_ack_only)
     app.action(UNLINK_ACTION)(_unlink_listener(services))
+    register_setup(app, services)
 
 
 async def _ack_only(ack: AsyncAck) -> None:

@@ -17,6 +17,7 @@ from handlers.context import Services
 from handlers.errors import explain
 from handlers.parsing import help_text
 from handlers.phonebot import whoami
+from handlers.setup.home_blocks import setup_blocks
 
 MissingScopesLookup = Callable[[], Awaitable[MissingScopes | None]]
 
@@ -43,6 +44,7 @@ async def home_view(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=me.context)]))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=help_text(None)[:3000])))
+    blocks += await setup_blocks(services, user_id)  # workspace admins only
     return View(type="home", blocks=blocks).to_dict()
 
 

@@ -169,7 +169,7 @@ class MultisenderAdapter(VendorAdapter):
         try:
             calls = await self.list_rsvp_calls()
         except VendorError as exc:
-            row = ProbeResult(Capability.ALERT_WEBHOOKS, False, exc.message)
+            row = ProbeResult(Capability.ALERT_WEBHOOKS, False, exc.message, exc)
         else:
             row = ProbeResult(Capability.ALERT_WEBHOOKS, True, f"token accepted; {len(calls)} RSVP call(s)")
         return [row if r.capability == Capability.ALERT_WEBHOOKS else r for r in await super().probe()]

@@ -656,7 +656,7 @@ class RelatelAdapter(VendorAdapter):
                 self._ended_calls(self._clock() - alerts.OVERLAP, max_pages=self.max_call_pages), self._voicemails()
             )
         except VendorError as exc:
-            return ProbeResult(Capability.ALERT_POLLING, False, exc.message)
+            return ProbeResult(Capability.ALERT_POLLING, False, exc.message, exc)
         if calls.stopped_at is not None:
             return ProbeResult(
                 Capability.ALERT_POLLING,

@@ -325,7 +325,7 @@ class Tele2Adapter(VendorAdapter):
         try:
             found = await self._lost_calls_page(1, 0)
         except VendorError as exc:
-            return ProbeResult(Capability.ALERT_POLLING, False, f"lost-call backfill: {exc.message}")
+            return ProbeResult(Capability.ALERT_POLLING, False, f"lost-call backfill: {exc.message}", exc)
         return ProbeResult(
             Capability.ALERT_POLLING, True, f"GET /lost_calls readable ({'some' if found else 'no'} open lost callers)"
         )

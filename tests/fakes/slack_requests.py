@@ -1,4 +1,4 @@
-"""Inbound Slack requests (slash commands, button clicks, events), signed exactly as Slack signs them.
+"""Inbound Slack requests (slash commands, clicks, modal submissions, events), signed exactly as Slack signs them.
 
 Slack signs ``v0:{X-Slack-Request-Timestamp}:{raw body}`` with HMAC-SHA256 keyed by the app's
 signing secret and sends ``v0=<hex>`` as ``X-Slack-Signature``; Bolt refuses anything older
@@ -223,6 +223,44 @@ class SlackSigner:
                 "blocks": message_blocks or [],
                 "state": {"values": {}},
             }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.sign(body, content_type=FORM, forge=forge, stale=stale, timestamp=timestamp)
+
+    def view_submission(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        user_id: str,
+        user_name: str = "user",
+        team_id: str = "T0001",
+        trigger_id: str | None = None,
+        api_app_id: str = API_APP_ID,
+        forge: bool = False,
+        stale: bool = False,
+        timestamp: int | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """A modal's submit (``type: view_submission``), sent as ``payload=<url-encoded JSON>``.
+
+        ``view`` is the modal as the fake's ``views`` holds it (its ``id``, ``callback_id``,
+        ``private_metadata``…); ``values`` becomes its ``state.values``: block_id → action_id → the
+        element's value object, e.g. ``{"type": "plain_text_input", "value": "x"}``. Slack's shape:
+        https://api.slack.com/reference/interaction-payloads/views
+        """
+        submitted = {**view, "state": {"values": values}}
+        submitted.setdefault("team_id", team_id)
+        payload: dict[str, Any] = {
+            "type": "view_submission",
+            "team": {"id": team_id, "domain": TEAM_DOMAIN},
+            "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+            "api_app_id": api_app_id,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": trigger_id or _trigger_id(),
+            "view": submitted,
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.sign(body, content_type=FORM, forge=forge, stale=stale, timestamp=timestamp)
 
