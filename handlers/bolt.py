@@ -22,7 +22,6 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.installation import CONTEXT_KEY, InstallationGuard
-from bot.installs.directory import InstalledWorkspace
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import WorkspaceKey
 from bot.metrics import ACK_SECONDS, COMMANDS
@@ -46,6 +45,7 @@ from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from handlers.phonebot import UNLINK_ACTION, unlink_action
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
 from handlers.reply import Reply
+from handlers.request_services import SERVICES_KEY, request_services, request_workspace
 from handlers.setup.listeners import register_setup
 from handlers.work import QUEUED_NOTICE, Send, response_url_sender, run_work
 
@@ -299,16 +299,6 @@ def installation_middleware(
     return middleware
 
 
-def request_workspace(context: AsyncBoltContext) -> WorkspaceKey | None:
-    """The installation the guard admitted this request for, if known."""
-    found = context.get(CONTEXT_KEY)
-    return found.key if isinstance(found, InstalledWorkspace) else None
-
-
-#: The request-context key under which :func:`_workspace_services` leaves the request's services.
-SERVICES_KEY = "phonebot_services"
-
-
 def _workspace_services(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
     """The one place a request's workspace context is resolved: its config, adapters and store scope, bound to
     the request's Slack client, left in the context for every listener (:func:`request_services`)."""
@@ -321,16 +311,6 @@ def _workspace_services(services: Services) -> Callable[..., Awaitable[BoltRespo
         return await next()
 
     return middleware
-
-
-def request_services(context: AsyncBoltContext, services: Services) -> Services:
-    """The services :func:`_workspace_services` resolved for this request.
-
-    ``services`` is only for a request that did not pass the middleware (Bolt runs none for a body it
-    answers itself); it is never another workspace's.
-    """
-    here = context.get(SERVICES_KEY)
-    return here if isinstance(here, Services) else services.for_request(context.client, request_workspace(context))
 
 
 def _drop_repeated_deliveries(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:

@@ -18,12 +18,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.registry import ADAPTERS
-from bot.installation import CONTEXT_KEY
-from bot.installs.directory import InstalledWorkspace
 from bot.installs.workspace import WorkspaceKey
 from bot.workspaces.settings import SettingsBusy, WorkspaceSettingsStore
 from handlers.context import Services
 from handlers.home import home_view, missing_scopes
+from handlers.request_services import request_services
 from handlers.setup import home_blocks as home
 from handlers.setup import route_form, threshold_form, vendor_form
 from handlers.setup.answer import Answer, answer_within
@@ -54,20 +53,6 @@ class Setup:
 ButtonWork = Callable[[Setup, ButtonTarget, str], Awaitable[None]]
 #: A submission's work: the request, the view's metadata and ``state.values``; the ack is the caller's.
 SubmitWork = Callable[[Setup, SetupMeta, dict[str, Any]], Awaitable[Answer]]
-
-
-#: Where the workspace middleware of ``handlers.bolt`` leaves a request's own services (its ``SERVICES_KEY``);
-#: read here by name because ``handlers.bolt`` imports this module.
-SERVICES_KEY = "phonebot_services"
-
-
-def request_services(context: AsyncBoltContext, services: Services, client: AsyncWebClient) -> Services:
-    """This request's services: its workspace's (config, adapters, where settings came from) when resolved."""
-    here = context.get(SERVICES_KEY)
-    if isinstance(here, Services):
-        return here
-    found = context.get(CONTEXT_KEY)
-    return services.for_request(client, found.key if isinstance(found, InstalledWorkspace) else None)
 
 
 def register_setup(app: AsyncApp, services: Services) -> None:
@@ -107,7 +92,7 @@ def _button(services: Services, work: ButtonWork) -> Listener:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        here = request_services(context, services, client)
+        here = request_services(context, services)
         user_id = str((body.get("user") or {}).get("id"))
         target = ButtonTarget.load(action.get("value"))
         trigger = str(body.get("trigger_id") or "")
@@ -187,7 +172,7 @@ async def _apply(setup: Setup, change: Change) -> None:
 def _submission(services: Services, form: FormKind, work: SubmitWork) -> Listener:
     async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
         started = asyncio.get_running_loop().time()
-        here = request_services(context, services, client)
+        here = request_services(context, services)
         user_id = str((body.get("user") or {}).get("id"))
         view = body.get("view") or {}
         meta = SetupMeta.load(view.get("private_metadata"))
