@@ -16,7 +16,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from adapters.base import VendorAdapter
 from adapters.errors import IdentityError, NotSupported, VendorAuthError, VendorError
-from adapters.models import VendorIdentity, VendorUser
+from adapters.models import Capability, VendorIdentity, VendorUser
 from bot.config import PhonebotConfig, UserMapping
 from bot.linking.links import AccountLink, AccountLinks
 from bot.slack_users import SlackUser, SlackUserDirectory
@@ -32,12 +32,26 @@ HOW_TO_LINK = (
 
 
 class NotLinked(IdentityError):
-    """The user is linked to no phone-system user, and can link themselves at ``link_url``."""
+    """The user is linked to no phone-system user, and can link themselves.
 
-    def __init__(self, message: str, *, link_url: str, vendor: str) -> None:
+    At ``link_url`` (a vendor's OAuth, e.g. Relatel), or, without one, by picking themselves from the
+    directory of ``vendor_name`` in the workspace whose data prefix is ``workspace`` (a button's value).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        link_url: str | None,
+        vendor: str,
+        vendor_name: str | None = None,
+        workspace: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.link_url = link_url
         self.vendor = vendor
+        self.vendor_name = vendor_name
+        self.workspace = workspace
 
 
 @runtime_checkable
@@ -75,11 +89,14 @@ class IdentityResolver:
         key_prefix: str = "",
         links: AccountLinks | None = None,
         link_offers: dict[str, LinkOffer] | None = None,
+        directory_pick: bool = False,
     ) -> None:
         self.config = config
         self.links = links
         #: Vendors whose people can link themselves (Relatel's OAuth): vendor name -> offer.
         self.link_offers = link_offers or {}
+        #: People of a vendor without an offer may pick themselves from its directory (``bot.linking.directory``).
+        self.directory_pick = directory_pick
         self.adapters = adapters
         self.users = users
         self.store = store
@@ -95,6 +112,7 @@ class IdentityResolver:
             key_prefix=self.key_prefix if key_prefix is None else key_prefix,
             links=self.links,
             link_offers=self.link_offers,
+            directory_pick=self.directory_pick,
         )
 
     async def resolve(self, slack_user_id: str) -> Linked:
@@ -114,6 +132,7 @@ class IdentityResolver:
             if found is not None:
                 return found
         await self._offer_link(slack_user_id)
+        self._offer_directory_pick(slack_user if by_email else None)
         if by_email and slack_user is not None:
             raise IdentityError(
                 f"I couldn't find {slack_user.email} in "
@@ -169,6 +188,34 @@ class IdentityResolver:
                     link_url=url,
                     vendor=adapter.display_name,
                 )
+
+    def _offer_directory_pick(self, slack_user: SlackUser | None) -> None:
+        """Raise :class:`NotLinked` offering the directory of the first vendor that has one (no OAuth here)."""
+        if self.links is None or not self.key_prefix or not self.directory_pick:
+            return
+        adapter = self.directory_vendor()
+        if adapter is None:
+            return
+        missed = (
+            f"I couldn't find {slack_user.email} in {adapter.display_name}'s directory, so I don't know "
+            "which phone is yours."
+            if slack_user is not None and slack_user.email
+            else f"Your Slack account isn't linked to a {adapter.display_name} user yet."
+        )
+        raise NotLinked(
+            f"{missed} Find yourself in the directory once and `/call` rings your phone.",
+            link_url=None,
+            vendor=adapter.display_name,
+            vendor_name=adapter.name,
+            workspace=self.key_prefix,
+        )
+
+    def directory_vendor(self) -> VendorAdapter | None:
+        """The vendor people here pick themselves from: the first (default first) with a directory and no OAuth."""
+        for adapter in self._adapters_in_order():
+            if adapter.name not in self.link_offers and adapter.supports(Capability.DIRECTORY):
+                return adapter
+        return None
 
     async def link_of(self, slack_user_id: str) -> AccountLink | None:
         """The user's self-service link in this request's workspace (none outside a workspace)."""
