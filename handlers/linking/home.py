@@ -79,6 +79,9 @@ async def people_blocks(services: Services, *, user_id: str, me: Reply) -> list[
         return []
     linking, prefix = ready
     blocks: list[Any] = []
+    notice = await services.store.take(notice_key(prefix, user_id))
+    if notice:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notice[:2000])]))
     own = _own_buttons(me, prefix)
     if own:
         blocks.append(ActionsBlock(block_id="my_link", elements=own))
@@ -121,9 +124,6 @@ def _own_buttons(me: Reply, prefix: str) -> list[ButtonElement]:
 
 async def _admin_blocks(services: Services, linking: DirectoryLinking, prefix: str, admin: str) -> list[Any]:
     blocks: list[Any] = [DividerBlock(), HeaderBlock(text="People")]
-    notice = await services.store.take(notice_key(prefix, admin))
-    if notice:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=notice[:3000])))
     approval = await approval_on(services.settings, services.workspace)
     state = "on: people who pick themselves wait for an admin" if approval else "off: a pick links at once"
     if services.settings is not None:
