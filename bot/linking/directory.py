@@ -37,7 +37,9 @@ OFFER_SECONDS = 1800
 Outcome = Literal["pending", "linked", "taken", "full", "gone", "not_offered"]
 
 
-class _Offer(BaseModel):
+class SearchOffer(BaseModel):
+    """The matches one person was last shown (their pick must be one of them)."""
+
     model_config = ConfigDict(extra="forbid")
 
     vendor: str = Field(max_length=64)
@@ -83,7 +85,7 @@ class DirectoryLinking:
             return []
         found = await adapter.search_users(adapter.service_identity(), needle, limit=MAX_MATCHES)
         users = [_bounded(user) for user in found if 0 < len(user.user_id) <= MAX_OPTION_VALUE][:MAX_MATCHES]
-        offer = _Offer(vendor=adapter.name, users=users)
+        offer = SearchOffer(vendor=adapter.name, users=users)
         await self.store.set(self.offer_key(searcher), offer.model_dump_json(), ttl=OFFER_SECONDS)
         return users
 
@@ -93,7 +95,7 @@ class DirectoryLinking:
         if raw is None:
             return None
         try:
-            offer = _Offer.model_validate_json(raw)
+            offer = SearchOffer.model_validate_json(raw)
         except ValidationError:
             return None
         user = next((u for u in offer.users if u.user_id == user_id), None)
