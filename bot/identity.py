@@ -89,13 +89,14 @@ class IdentityResolver:
         key_prefix: str = "",
         links: AccountLinks | None = None,
         link_offers: dict[str, LinkOffer] | None = None,
-        directory_pick: bool = False,
+        directory_pick: bool = True,
     ) -> None:
         self.config = config
         self.links = links
         #: Vendors whose people can link themselves (Relatel's OAuth): vendor name -> offer.
         self.link_offers = link_offers or {}
-        #: People of a vendor without an offer may pick themselves from its directory (``bot.linking.directory``).
+        #: People of a vendor without an offer may pick themselves from its directory (``bot.linking.directory``),
+        #: wherever links are kept (``links`` and a workspace's ``key_prefix``).
         self.directory_pick = directory_pick
         self.adapters = adapters
         self.users = users

@@ -229,7 +229,6 @@ def _slack_and_services(
     )
     flows = relatel_link_flows(settings, store, links, adapters)
     services.identities.link_offers = {name: flow.offer for name, flow in flows.items()}
-    services.identities.directory_pick = True  # the rest pick themselves from a directory (bot.linking.directory)
     installs.link_flows = flows
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
