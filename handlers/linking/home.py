@@ -69,7 +69,8 @@ def linking_ready(services: Services) -> tuple[DirectoryLinking, str] | None:
     links, prefix = services.identities.links, services.identities.key_prefix
     if links is None or not prefix or services.workspace is None:
         return None
-    return DirectoryLinking(services.store, links, prefix), prefix
+    # The links' own store, keys spelled with the prefix (as AccountLinks does), whatever scope services.store has.
+    return DirectoryLinking(links.store, links, prefix), prefix
 
 
 async def people_blocks(services: Services, *, user_id: str, me: Reply) -> list[Any]:
@@ -79,7 +80,7 @@ async def people_blocks(services: Services, *, user_id: str, me: Reply) -> list[
         return []
     linking, prefix = ready
     blocks: list[Any] = []
-    notice = await services.store.take(notice_key(prefix, user_id))
+    notice = await linking.store.take(notice_key(prefix, user_id))
     if notice:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notice[:2000])]))
     own = _own_buttons(me, prefix)

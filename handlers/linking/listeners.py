@@ -19,7 +19,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.errors import PhonebotError, VendorError
 from bot.installation import CONTEXT_KEY
 from bot.installs.directory import InstalledWorkspace
-from bot.installs.workspace import WorkspaceKey
 from bot.linking.directory import DirectoryLinking, PickResult, approval_on
 from bot.mrkdwn import escape, mention
 from bot.workspaces.settings import SettingsBusy, WorkspaceSettings
@@ -62,9 +61,17 @@ def register_linking(app: AsyncApp, services: Services) -> None:
     app.action(HOME_UNLINK_ACTION)(_people_listener(services, _unlink_self, admin_only=False))
 
 
-def _workspace(context: AsyncBoltContext) -> WorkspaceKey | None:
+#: Where the lead's workspace middleware leaves a request's services (``handlers.bolt.request_services``).
+SERVICES_KEY = "phonebot_services"
+
+
+def _here(services: Services, client: AsyncWebClient, context: AsyncBoltContext) -> Services:
+    """This request's services: the workspace middleware's, else ``services`` bound to the request's installation."""
+    resolved = context.get(SERVICES_KEY)
+    if isinstance(resolved, Services):
+        return resolved
     found = context.get(CONTEXT_KEY)
-    return found.key if isinstance(found, InstalledWorkspace) else None
+    return services.for_request(client, found.key if isinstance(found, InstalledWorkspace) else None)
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -86,7 +93,7 @@ def _open_find(services: Services, *, mode: str) -> Callable[..., Awaitable[None
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        here = services.for_request(client, _workspace(context))
+        here = _here(services, client, context)
         user_id = _user(body)
         ready = linking_ready(here)
         workspace, _ = (
@@ -115,7 +122,7 @@ def _search_listener(services: Services) -> Callable[..., Awaitable[None]]:
     ) -> None:
         await ack()
         view = body.get("view") or {}
-        here = services.for_request(client, _workspace(context))
+        here = _here(services, client, context)
         state = ModalState.loads(str(view.get("private_metadata") or ""))
         await _search_into(here, client, state, str(view.get("id")), _user(body), str(action.get("value") or ""))
 
@@ -139,7 +146,7 @@ def _submit_listener(services: Services) -> Callable[..., Awaitable[None]]:
             await ack(response_action="update", view=message_modal(":mag: Searching\u2026"))
         else:
             await ack(response_action="update", view=message_modal(":hourglass_flowing_sand: One moment\u2026"))
-        here = services.for_request(client, _workspace(context))
+        here = _here(services, client, context)
         user_id, view_id = _user(body), str(view.get("id"))
         if state is None or not values.picked:
             await _search_into(here, client, state, view_id, user_id, values.query)
@@ -234,7 +241,7 @@ def _people_listener(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        here = services.for_request(client, _workspace(context))
+        here = _here(services, client, context)
         user_id = _user(body)
         workspace, target = parse_value(str(action.get("value") or ""))
         ready = linking_ready(here)
@@ -247,7 +254,7 @@ def _people_listener(
         else:
             note = await work(here, ready[0], user_id, target, client)
         if ready is not None:
-            await here.store.set(notice_key(ready[1], user_id), note[:2000], ttl=NOTICE_SECONDS)
+            await ready[0].store.set(notice_key(ready[1], user_id), note[:2000], ttl=NOTICE_SECONDS)
         await _republish(here, client, user_id)
 
     listener.__name__ = f"people_{work.__name__.strip('_')}"
@@ -327,7 +334,7 @@ async def _tell(respond: AsyncRespond, client: AsyncWebClient, here: Services, u
         return
     ready = linking_ready(here)
     if ready is not None:
-        await here.store.set(notice_key(ready[1], user_id), text, ttl=NOTICE_SECONDS)
+        await ready[0].store.set(notice_key(ready[1], user_id), text, ttl=NOTICE_SECONDS)
         await _republish(here, client, user_id)
 
 
