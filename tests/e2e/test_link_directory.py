@@ -232,3 +232,18 @@ def open_modal_from_home(app: RunningApp, user: str, target: dict[str, Any]) -> 
     assert answer.status_code == 200
     [*_, opened] = app.slack.wait_for("views.open", count=before + 1)
     return opened.args["view"] | {"id": _latest_modal(app)}
+
+
+def test_buttons_made_for_another_workspace_are_refused(dstny_app: RunningApp) -> None:
+    app = dstny_app
+    opened = len(app.slack.calls_to("views.open"))
+    _, url = app.click("link_directory", "ws:-:T0OTHER:", user=STRANGER)
+    assert "another workspace" in app.reply(url)["text"]
+    _, url = app.command("/phonebot", "whoami", user=STRANGER)  # answered after the click: no modal was opened
+    app.reply(url)
+    assert len(app.slack.calls_to("views.open")) == opened
+
+    home = open_home(app, ADMIN)
+    forged = dict(button(home["blocks"], "Turn approval off"), value="ws:-:T0OTHER:|")
+    after = click_home(app, ADMIN, forged)
+    assert "another workspace" in home_text(after) and button(after["blocks"], "Turn approval off")  # still on
