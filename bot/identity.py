@@ -19,6 +19,7 @@ from adapters.errors import IdentityError, NotSupported, VendorAuthError, Vendor
 from adapters.models import Capability, VendorIdentity, VendorUser
 from bot.config import PhonebotConfig, UserMapping
 from bot.linking.links import AccountLink, AccountLinks
+from bot.linking.requests import LinkRequests
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
 
@@ -133,7 +134,7 @@ class IdentityResolver:
             if found is not None:
                 return found
         await self._offer_link(slack_user_id)
-        self._offer_directory_pick(slack_user if by_email else None)
+        await self._offer_directory_pick(slack_user_id, slack_user if by_email else None)
         if by_email and slack_user is not None:
             raise IdentityError(
                 f"I couldn't find {slack_user.email} in "
@@ -190,21 +191,31 @@ class IdentityResolver:
                     vendor=adapter.display_name,
                 )
 
-    def _offer_directory_pick(self, slack_user: SlackUser | None) -> None:
+    async def _offer_directory_pick(self, slack_user_id: str, slack_user: SlackUser | None) -> None:
         """Raise :class:`NotLinked` offering the directory of the first vendor that has one (no OAuth here)."""
         if self.links is None or not self.key_prefix or not self.directory_pick:
             return
         adapter = self.directory_vendor()
         if adapter is None:
             return
-        missed = (
-            f"I couldn't find {slack_user.email} in {adapter.display_name}'s directory, so I don't know "
-            "which phone is yours."
-            if slack_user is not None and slack_user.email
-            else f"Your Slack account isn't linked to a {adapter.display_name} user yet."
-        )
+        pending = await LinkRequests(self.links.store, self.links).get(self.key_prefix, slack_user_id)
+        if pending is not None:
+            missed = (
+                f"You picked yourself ({pending.name or pending.user_id}) from {adapter.display_name}'s directory; "
+                "that waits for a phonebot admin's approval, so I don't know which phone is yours yet."
+            )
+            then = "Picked the wrong one? Pick again."
+        elif slack_user is not None and slack_user.email:
+            missed = (
+                f"I couldn't find {slack_user.email} in {adapter.display_name}'s directory, so I don't know "
+                "which phone is yours."
+            )
+            then = "Find yourself in the directory once and `/call` rings your phone."
+        else:
+            missed = f"Your Slack account isn't linked to a {adapter.display_name} user yet."
+            then = "Find yourself in the directory once and `/call` rings your phone."
         raise NotLinked(
-            f"{missed} Find yourself in the directory once and `/call` rings your phone.",
+            f"{missed} {then}",
             link_url=None,
             vendor=adapter.display_name,
             vendor_name=adapter.name,

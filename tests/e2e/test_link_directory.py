@@ -135,7 +135,9 @@ def test_a_pick_waits_for_an_admin_who_approves_it_and_call_then_rings_the_picke
     assert ack["response_action"] == "update"
     assert "admin will approve" in str(done["blocks"])
     _, url = app.command("/call", "+4571999999", user=STRANGER)
-    assert "Find yourself" in app.reply(url)["text"] and app.phones.dstny.dials == []  # not linked yet
+    waiting = app.reply(url)
+    assert "waits for a phonebot admin" in waiting["text"] and "Sam Sørensen" in waiting["text"]
+    assert app.phones.dstny.dials == []  # not linked yet
     assert "yet to approve" in home_text(open_home(app, STRANGER))
 
     admin_home = open_home(app, ADMIN)
