@@ -219,6 +219,26 @@ class VendorAdapter(ABC):
         """Colleagues in the vendor's user directory (for email matching and ``@user``)."""
         raise self._unsupported(Capability.DIRECTORY)
 
+    async def search_users(self, identity: VendorIdentity, query: str, *, limit: int) -> list[VendorUser]:
+        """At most ``limit`` colleagues whose name has every word of ``query``, or whose number or id is it.
+
+        For people finding themselves in the directory; this default filters :meth:`list_users`.
+        """
+        words = query.casefold().split()
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if not words:
+            return []
+        found: list[VendorUser] = []
+        for user in await self.list_users(identity):
+            number = "".join(ch for ch in user.number or "" if ch.isdigit())
+            by_name = all(word in user.name.casefold() for word in words)
+            by_number = len(digits) >= 3 and number.endswith(digits)
+            if by_name or by_number or user.user_id.casefold() == query.strip().casefold():
+                found.append(user)
+                if len(found) >= limit:
+                    break
+        return found
+
     async def find_user_by_email(self, identity: VendorIdentity, email: str) -> VendorUser | None:
         """The colleague whose directory email is ``email`` (case-insensitive), if any."""
         wanted = email.strip().lower()

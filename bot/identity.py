@@ -16,9 +16,10 @@ from typing import Literal, Protocol, runtime_checkable
 
 from adapters.base import VendorAdapter
 from adapters.errors import IdentityError, NotSupported, VendorAuthError, VendorError
-from adapters.models import VendorIdentity, VendorUser
+from adapters.models import Capability, VendorIdentity, VendorUser
 from bot.config import PhonebotConfig, UserMapping
 from bot.linking.links import AccountLink, AccountLinks
+from bot.linking.requests import LinkRequests
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.store import Store
 
@@ -32,12 +33,26 @@ HOW_TO_LINK = (
 
 
 class NotLinked(IdentityError):
-    """The user is linked to no phone-system user, and can link themselves at ``link_url``."""
+    """The user is linked to no phone-system user, and can link themselves.
 
-    def __init__(self, message: str, *, link_url: str, vendor: str) -> None:
+    At ``link_url`` (a vendor's OAuth, e.g. Relatel), or, without one, by picking themselves from the
+    directory of ``vendor_name`` in the workspace whose data prefix is ``workspace`` (a button's value).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        link_url: str | None,
+        vendor: str,
+        vendor_name: str | None = None,
+        workspace: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.link_url = link_url
         self.vendor = vendor
+        self.vendor_name = vendor_name
+        self.workspace = workspace
 
 
 @runtime_checkable
@@ -76,11 +91,15 @@ class IdentityResolver:
         key_prefix: str = "",
         links: AccountLinks | None = None,
         link_offers: dict[str, LinkOffer] | None = None,
+        directory_pick: bool = True,
     ) -> None:
         self.config = config
         self.links = links
         #: Vendors whose people can link themselves (Relatel's OAuth): vendor name -> offer.
         self.link_offers = link_offers or {}
+        #: People of a vendor without an offer may pick themselves from its directory (``bot.linking.directory``),
+        #: wherever links are kept (``links`` and a workspace's ``key_prefix``).
+        self.directory_pick = directory_pick
         self.adapters = adapters
         self.users = users
         self.store = store
@@ -96,6 +115,7 @@ class IdentityResolver:
             key_prefix=self.key_prefix if key_prefix is None else key_prefix,
             links=self.links,
             link_offers=self.link_offers,
+            directory_pick=self.directory_pick,
         )
 
     def with_config(self, config: PhonebotConfig, adapters: Mapping[str, VendorAdapter]) -> IdentityResolver:
@@ -129,6 +149,7 @@ class IdentityResolver:
             if found is not None:
                 return found
         await self._offer_link(slack_user_id)
+        await self._offer_directory_pick(slack_user_id, slack_user if by_email else None)
         if by_email and slack_user is not None:
             raise IdentityError(
                 f"I couldn't find {slack_user.email} in "
@@ -184,6 +205,44 @@ class IdentityResolver:
                     link_url=url,
                     vendor=adapter.display_name,
                 )
+
+    async def _offer_directory_pick(self, slack_user_id: str, slack_user: SlackUser | None) -> None:
+        """Raise :class:`NotLinked` offering the directory of the first vendor that has one (no OAuth here)."""
+        if self.links is None or not self.key_prefix or not self.directory_pick:
+            return
+        adapter = self.directory_vendor()
+        if adapter is None:
+            return
+        pending = await LinkRequests(self.links.store, self.links).get(self.key_prefix, slack_user_id)
+        if pending is not None:
+            missed = (
+                f"You picked yourself ({pending.name or pending.user_id}) from {adapter.display_name}'s directory; "
+                "that waits for a phonebot admin's approval, so I don't know which phone is yours yet."
+            )
+            then = "Picked the wrong one? Pick again."
+        elif slack_user is not None and slack_user.email:
+            missed = (
+                f"I couldn't find {slack_user.email} in {adapter.display_name}'s directory, so I don't know "
+                "which phone is yours."
+            )
+            then = "Find yourself in the directory once and `/call` rings your phone."
+        else:
+            missed = f"Your Slack account isn't linked to a {adapter.display_name} user yet."
+            then = "Find yourself in the directory once and `/call` rings your phone."
+        raise NotLinked(
+            f"{missed} {then}",
+            link_url=None,
+            vendor=adapter.display_name,
+            vendor_name=adapter.name,
+            workspace=self.key_prefix,
+        )
+
+    def directory_vendor(self) -> VendorAdapter | None:
+        """The vendor people here pick themselves from: the first (default first) with a directory and no OAuth."""
+        for adapter in self._adapters_in_order():
+            if adapter.name not in self.link_offers and adapter.supports(Capability.DIRECTORY):
+                return adapter
+        return None
 
     async def link_of(self, slack_user_id: str) -> AccountLink | None:
         """The user's self-service link in this request's workspace (none outside a workspace)."""

@@ -42,6 +42,7 @@ from handlers.digest_modal import (
 from handlers.errors import LINK_ACTION
 from handlers.home import home_view, missing_scopes
 from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
+from handlers.linking.listeners import register_linking
 from handlers.phonebot import UNLINK_ACTION, unlink_action
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
 from handlers.reply import Reply
@@ -67,6 +68,7 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(LINK_ACTION)(_ack_only)
     app.action(UNLINK_ACTION)(_unlink_listener(services))
     register_setup(app, services)
+    register_linking(app, services)
 
 
 async def _ack_only(ack: AsyncAck) -> None:

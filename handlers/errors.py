@@ -28,10 +28,18 @@ log = logging.getLogger(__name__)
 
 #: The Link button's action id: a URL button, so the click itself only needs an ack.
 LINK_ACTION = "link_account"
+#: The Link button of a vendor without OAuth: opens the find-yourself modal (``handlers.linking``).
+PICK_SELF_ACTION = "link_directory"
 
 
 def explain(exc: BaseException) -> Reply:
     """A user-facing reply for any exception a handler let through."""
+    if isinstance(exc, NotLinked) and exc.link_url is None:
+        return Reply(
+            text=f":link: {escape(str(exc))}",
+            buttons=[Button("Link your phone account", PICK_SELF_ACTION, exc.workspace or "", style="primary")],
+            context=f"You pick yourself from {escape(exc.vendor)}'s directory; a phonebot admin may need to approve.",
+        )
     if isinstance(exc, NotLinked):
         return Reply(
             text=f":link: {escape(str(exc))}",

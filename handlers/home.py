@@ -15,6 +15,7 @@ from bot.installs.scope_drift import MissingScopes, still_missing
 from bot.mrkdwn import escape
 from handlers.context import Services
 from handlers.errors import explain
+from handlers.linking.home import people_blocks
 from handlers.parsing import help_text
 from handlers.phonebot import whoami
 from handlers.setup.home_blocks import setup_blocks
@@ -42,6 +43,7 @@ async def home_view(
     blocks.append(SectionBlock(text=MarkdownTextObject(text=me.text)))
     if me.context:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=me.context)]))
+    blocks.extend(await people_blocks(services, user_id=user_id, me=me))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=help_text(None)[:3000])))
     blocks += await setup_blocks(services, user_id)  # workspace admins only

@@ -624,6 +624,14 @@ class DstnyAdapter(VendorAdapter):
         users = [self._to_user(c) for c in await self._contact_list(identity, "", None)]
         return [u for u in users if u is not None]
 
+    async def search_users(self, identity: VendorIdentity, query: str, *, limit: int) -> list[VendorUser]:
+        """Directory users among the contacts where a word starts with ``query`` (no "list all users" path)."""
+        needle = query.strip()
+        if not needle:
+            return []
+        users = [self._to_user(c) for c in await self._contact_list(identity, needle, SEARCH_LIMIT)]
+        return [u for u in users if u is not None][:limit]
+
     async def find_user_by_email(self, identity: VendorIdentity, email: str) -> VendorUser | None:
         """Search the contact list for ``email``; fall back to the favourites (see :meth:`list_users`)."""
         wanted = email.strip().lower()

@@ -185,7 +185,7 @@ def test_presence_help_on_relatel_says_dnd_only(app: RunningApp) -> None:
 def test_unlinked_user_is_told_how_to_get_linked(app: RunningApp) -> None:
     _, url = app.command("/call", "+4571999999", user="U0STRANGER")
     text = _text(app.reply(url))
-    assert "sam@elsewhere.example" in text and "Ask a phonebot admin" in text
+    assert "sam@elsewhere.example" in text and "Find yourself in the directory" in text  # tests/e2e/test_link_directory
 
 
 @pytest.mark.phonebot(overrides={"slow_notice_seconds": 0.5, "vendors": {"dstny": {"timeout_seconds": 1}}})

@@ -831,3 +831,12 @@ async def test_a_wrong_url_token_is_refused(sim: Tele2Simulator, hooks: Loopback
 
 def test_webhook_events_have_models() -> None:
     assert set(wire.WEBHOOK_PAYLOADS) == set(WEBHOOK_EVENTS)
+
+
+async def test_search_users_finds_employees_by_name_words_or_number_and_is_bounded(adapter: Tele2Adapter) -> None:
+    me = adapter.service_identity()
+    [jonas] = await adapter.search_users(me, "petrausk jon", limit=10)
+    assert (jonas.user_id, jonas.name, jonas.number) == ("102", "Jonas Petrauskas", "+37061000102")
+    assert [u.user_id for u in await adapter.search_users(me, "061000102", limit=10)] == ["102"]
+    assert len(await adapter.search_users(me, "a", limit=1)) == 1
+    assert await adapter.search_users(me, "   ", limit=10) == []
