@@ -11,6 +11,8 @@ from cryptography.fernet import Fernet
 
 from bot.config import parse_config
 from bot.installs.workspace import WorkspaceKey
+from bot.linking.links import AccountLinks
+from bot.linking.requests import MAX_PENDING, LinkRequests
 from bot.runtime import build_services
 from bot.secret_box import SecretBox
 from bot.slack_users import SlackUser, StaticUserDirectory
@@ -39,10 +41,14 @@ USERS = [
 def services(raw: dict[str, Any], *, with_store: bool = True) -> Services:
     store = MemoryStore()
     built = build_services(
-        parse_config(raw, source="test", env={}), store=store, adapters={}, users=StaticUserDirectory(USERS)
-    )
+        parse_config(raw, source="test", env={}),
+        store=store,
+        adapters={},
+        users=StaticUserDirectory(USERS),
+        links=AccountLinks(store, None),
+    ).for_request(None, WORKSPACE)  # type: ignore[arg-type]  # a StaticUserDirectory asks no Slack client
     box = SecretBox.from_setting(Fernet.generate_key().decode())
-    return replace(built, workspace=WORKSPACE, settings=WorkspaceSettingsStore(store, box) if with_store else None)
+    return replace(built, settings=WorkspaceSettingsStore(store, box) if with_store else None)
 
 
 def text_of(blocks: list[dict[str, Any]]) -> str:
@@ -101,7 +107,16 @@ async def test_a_full_record_keeps_the_whole_home_within_slacks_limits() -> None
         return current
 
     await here.settings.update(WORKSPACE, fill, by="U0SLACKADMIN")
+    # With the People section at its fullest too: every list it shows is bounded as well.
+    links = here.identities.links
+    assert links is not None
+    requests = LinkRequests(here.store, links)
+    for n in range(60):
+        await links.put(WORKSPACE.data_prefix, f"UL{n:02d}", vendor="dstny", user_id=f"l{n}", how="directory")
+    for n in range(MAX_PENDING):
+        await requests.ask(WORKSPACE.data_prefix, f"UP{n:02d}", vendor="dstny", user_id=f"p{n}", name="someone")
     view = await home_view(here, user_id="U0SLACKADMIN")
+    assert '"Approve"' in text_of(view["blocks"]) and '"Unlink"' in text_of(view["blocks"])
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
     assert check_blocks(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
     shown = text_of(view["blocks"])
