@@ -23,6 +23,7 @@ from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
 from adapters.relatel.adapter import RelatelAdapter
 from adapters.relatel.oauth import RelatelOAuthClient
+from bot.alerts.pipelines import AlertPipelines, build_pipelines
 from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.commands.queue import RedisCommandQueue
@@ -47,6 +48,7 @@ from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
+from bot.workspaces.build import build_contexts
 from bot.workspaces.settings import WorkspaceSettingsStore
 from handlers.alert_actions import AlertActions
 from handlers.bolt import installation_middleware, register, register_alert_actions, register_digest_actions
@@ -107,10 +109,14 @@ class Runtime:
     installs: Installations
     #: With Redis: the queue slash commands' work waits in, and its workers.
     commands: CommandService | None = None
+    #: "Add to Slack": the alert pipelines of the workspaces that set alerts up in Slack.
+    pipelines: AlertPipelines | None = None
 
     async def aclose(self) -> None:
         if self.commands is not None:
             await self.commands.stop()
+        if self.pipelines is not None:
+            await self.pipelines.stop()
         await self.alerts.stop()
         for adapter in self.adapters.values():
             await adapter.aclose()
@@ -141,10 +147,15 @@ def build_services(
 
 
 def redis_pools(settings: Settings) -> RedisPools:
-    """The Redis pool sizes and wait from the environment."""
+    """The Redis pool sizes and wait from the environment.
+
+    With "Add to Slack" the alert pool has one more connection per workspace pipeline it may run: each
+    worker's blocking read holds one (connections are opened only as they are needed).
+    """
+    per_workspace = settings.phonebot_max_alert_workspaces if settings.oauth else 0
     return RedisPools(
         max_connections=settings.redis_max_connections,
-        alerts_max_connections=settings.redis_alerts_max_connections,
+        alerts_max_connections=settings.redis_alerts_max_connections + per_workspace,
         timeout=settings.redis_pool_timeout_seconds,
     )
 
@@ -306,6 +317,17 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     if alerts_key is not None and alerts.slack.retry_handlers is not None:
         alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, alerts_key))
     services.alert_queue = alerts.queue
+    pipelines = build_pipelines(
+        settings,
+        build_contexts(settings, config, store, adapters),
+        installs.workspaces,
+        store=pipeline_store,
+        redis=pipeline_store.client,
+        slack_base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        slack_session=slack_session,
+    )
+    if pipelines is not None:  # an uninstall stops the workspace's alerts at once
+        installs.forgetter.add_step("alert pipeline", pipelines.forget)
     commands = None
     if isinstance(store, RedisStore):
         queue = RedisCommandQueue(store.client)
@@ -332,6 +354,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         alerts=alerts,
         installs=installs,
         commands=commands,
+        pipelines=pipelines,
     )
 
 

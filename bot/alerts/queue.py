@@ -86,16 +86,25 @@ class QueueStats:
     oldest_age_seconds: float  # age of the oldest of them (0 when none)
 
 
+#: Where the pipeline's Redis keys live (after a workspace's scope, with "Add to Slack").
+ALERTS_PREFIX = "phonebot:alerts"
+
+
 class AlertKeys:
     """Every Redis key of the pipeline, under one prefix."""
 
-    def __init__(self, prefix: str = "phonebot:alerts") -> None:
+    def __init__(self, prefix: str = ALERTS_PREFIX) -> None:
         self.prefix = prefix
         self.stream = f"{prefix}:stream"
         self.dead = f"{prefix}:dead"
         self.failures = f"{prefix}:failures"
         self.failing_since = f"{prefix}:failing-since"
         self.releases = f"{prefix}:releases"
+
+    @classmethod
+    def scoped(cls, scope: str) -> AlertKeys:
+        """The keys of one workspace's pipeline: ``scope`` (its data prefix; ``""`` alone) before each."""
+        return cls(f"{scope}{ALERTS_PREFIX}")
 
     def dedupe(self, idempotency_key: str) -> str:
         return f"{self.prefix}:seen:{bounded_id(idempotency_key)}"
