@@ -79,16 +79,20 @@ def start_app(
     oauth: bool = False,
     secret_key: bool = False,
     settings_overrides: dict[str, Any] | None = None,
+    file_vendors: tuple[str, ...] | None = None,
 ) -> tuple[RunningApp, LoopbackServer]:
     """Serve phonebot on loopback; ``public_url`` makes its own address ``PHONEBOT_PUBLIC_URL``.
 
     ``port`` fixes the port (a restart at the same address); 0 picks a free one. ``oauth`` serves
     "Add to Slack" against the fake Slack's OAuth app instead of a bot token (with a public URL, whose
     redirect URL the fake's app registers). ``settings_overrides`` sets other :class:`Settings` fields
-    (the environment), e.g. ``{"slack_team_id": "T0001"}``.
+    (the environment), e.g. ``{"slack_team_id": "T0001"}``. ``file_vendors`` keeps only those of the
+    simulated vendors in the YAML file (the others can then be set up per workspace from Slack).
     """
     public_url = public_url or oauth
     raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
+    if file_vendors is not None:
+        raw["vendors"] = {name: section for name, section in raw["vendors"].items() if name in file_vendors}
     config = parse_config(raw, source="e2e")
     port = port or (_free_port() if public_url else 0)
     settings = Settings(
@@ -178,5 +182,5 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=..., "
-        "settings_overrides=...): how to start the app",
+        "settings_overrides=..., file_vendors=...): how to start the app",
     )
