@@ -199,17 +199,16 @@ class AlertPipelines:
         """Start, restart and stop pipelines so each set-up installed workspace has exactly one."""
         async with self._lock:
             installed = await self.workspaces.installed(limit=self.max_pipelines * 2 + 10)
-            wanted: dict[WorkspaceKey, tuple[WorkspaceContext, WorkspaceAlerts]] = {}
-            over = 0
+            set_up: dict[WorkspaceKey, tuple[WorkspaceContext, WorkspaceAlerts]] = {}
             for key in installed:
                 context = await self.contexts.get(key)
                 own = workspace_alerts(context, self._file_adapters)
-                if not own.wanted:
-                    continue
-                if len(wanted) >= self.max_pipelines and key not in self.running:
-                    over += 1
-                    continue
-                wanted[key] = (context, own)
+                if own.wanted:
+                    set_up[key] = (context, own)
+            # Those running keep their place; newcomers take what is left of the limit.
+            order = [key for key in set_up if key in self.running] + [key for key in set_up if key not in self.running]
+            wanted = {key: set_up[key] for key in order[: self.max_pipelines]}
+            over = len(set_up) - len(wanted)
             if over and over != self.waiting:
                 log.warning(
                     "alerts: %d workspace(s) set up beyond PHONEBOT_MAX_ALERT_WORKSPACES=%d get no pipeline here",

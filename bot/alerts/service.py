@@ -134,7 +134,7 @@ class AlertService:
             tokens=self.workspace,
         )
         self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
-        self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
+        self.poller = AlertPoller(adapters, self.store, self.queue, config.alerts, owner_id=self.worker.consumer)
         for name, adapter in adapters.items():  # what an adapter must remember across restarts (Tele2: webhook ids)
             adapter.use_state(VendorState(self.store, name))
         self.tokens: UrlTokens | None = None
