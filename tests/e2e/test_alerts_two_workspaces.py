@@ -18,12 +18,13 @@ import pytest
 import redis
 
 from adapters.relatel.simulator import WEBHOOK_SECRET as RELATEL_WEBHOOK_SECRET
+from bot.cli import main
 from bot.installs.workspace import WorkspaceKey
 from bot.secret_box import SecretBox
 from bot.store import RedisStore
 from bot.workspaces.settings import WorkspaceSettings, WorkspaceSettingsStore
 from tests.e2e.alerting import FAST_DELIVERY, ok, wait_until
-from tests.e2e.conftest import SECRET_KEY, RunningApp
+from tests.e2e.conftest import SECRET_KEY, WEBHOOK_SECRET, RunningApp
 from tests.e2e.test_install import install
 from tests.fakes.slack_api import SlackCall
 
@@ -94,7 +95,7 @@ def keys_of(db: redis.Redis, team: str) -> list[str]:
 
 
 def test_each_workspace_alerts_only_in_its_own_channel_with_its_own_token_until_it_uninstalls(
-    app: RunningApp, db: redis.Redis
+    app: RunningApp, db: redis.Redis, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token_a = install(app, team_id=TEAM_A, user_id="U0ALICE").token
     token_b = install(app, team_id=TEAM_B, user_id="U0BOB").token
@@ -104,6 +105,11 @@ def test_each_workspace_alerts_only_in_its_own_channel_with_its_own_token_until_
     wait_until(lambda: registered(app, TEAM_A) and registered(app, TEAM_B))  # both pipelines run and synced
     url_a, url_b = tele2_url_of(app, TEAM_A), tele2_url_of(app, TEAM_B)
     assert url_a.split("/webhooks/tele2/")[1] != url_b.split("/webhooks/tele2/")[1]  # URL tokens per workspace
+    # `phonebot webhooks url --team` prints the very URL phonebot registered (for a manual setup).
+    monkeypatch.setenv("PHONEBOT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    capsys.readouterr()
+    assert main(["webhooks", "url", "tele2", "--team", TEAM_A, "--public-url", app.url]) == 0
+    assert url_a.replace("{event}", "LostCallerAdded") in capsys.readouterr().out.splitlines()
 
     # A's alert lands in A's channel only, posted with A's token.
     assert lost_caller(app, url_a, "+4520000001").status_code == 200
