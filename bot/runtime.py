@@ -339,9 +339,10 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         commands = CommandService(queue, settings, config, in_process=in_process)
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)
-    alert_actions = AlertActions(services, alerts.queue)
+    queues = pipelines.queue_for if pipelines is not None else None  # buttons of a workspace's own alerts
+    alert_actions = AlertActions(services, alerts.queue, queues=queues)
     register_alert_actions(app, services, alert_actions)
-    register_digest_actions(app, services, DigestBrowser(alerts.queue), alert_actions)
+    register_digest_actions(app, services, DigestBrowser(alerts.queue, queues=queues), alert_actions)
     return Runtime(
         settings=settings,
         config=config,

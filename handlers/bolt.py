@@ -348,12 +348,14 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
     """Attach the digest's **Show all** button and the buttons of the modal it opens (``handlers.digest_modal``)."""
     tz = services.config.tz
 
-    async def show_all(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def show_all(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         container = body.get("container") or {}
-        opened = await browser.opened(
+        opened = await browser.within(request_workspace(context)).opened(
             str(action.get("value") or ""),
             channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
             message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
@@ -362,14 +364,17 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
         COMMANDS.labels(SHOW_ALL_ACTION, "ok").inc()
 
-    async def turn_page(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def turn_page(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         await ack()
+        browsing = browser.within(request_workspace(context))
         view = body.get("view") or {}
         here = ModalPlace.load(str(view.get("private_metadata") or ""))
         there = here.turned_to(str(action.get("value") or "")) if here else None
         status = None if there is not None else NOT_THIS_LIST
         place = there or here
-        page = await browser.page(place.digest_id, place.page) if place else None
+        page = await browsing.page(place.digest_id, place.page) if place else None
         await client.views_update(view_id=str(view.get("id")), view=digest_modal(page, tz=tz, status=status))
         COMMANDS.labels(DIGEST_PAGE_ACTION, "ok").inc()
 
@@ -379,10 +384,11 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         started = time.perf_counter()
         await ack()
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        browsing = browser.within(request_workspace(context))
         view = body.get("view") or {}
         view_id = str(view.get("id"))
         place = ModalPlace.load(str(view.get("private_metadata") or ""))
-        page = await browser.page(place.digest_id, place.page) if place else None
+        page = await browsing.page(place.digest_id, place.page) if place else None
 
         async def show(status: str) -> None:
             await client.views_update(view_id=view_id, view=digest_modal(page, tz=tz, status=status))
@@ -390,7 +396,7 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         async def work() -> Reply:
             if place is None:
                 return Reply(text=NOT_THIS_LIST)
-            value = await browser.alert_button_value(place.digest_id, str(action.get("value") or ""))
+            value = await browsing.alert_button_value(place.digest_id, str(action.get("value") or ""))
             if value is None:
                 return Reply(text="That alert isn't in this list any more (or I no longer have it); it is unchanged.")
             user_id = str((body.get("user") or {}).get("id"))
@@ -411,7 +417,7 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
             notify_slow=lambda: show(":hourglass_flowing_sand: Working on it\u2026"),
             notice_after=services.config.slow_notice_seconds,
         )
-        page = await browser.page(place.digest_id, place.page) if place else None  # shows who is on it now
+        page = await browsing.page(place.digest_id, place.page) if place else None  # shows who is on it now
         await show(reply.text)
         COMMANDS.labels(DIGEST_CALLBACK_ACTION, "ok").inc()
 

@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from adapters.base import VendorAdapter
+from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.alerts.thresholds import thresholds_for
 from bot.config import PhonebotConfig, Settings
@@ -251,6 +252,13 @@ class AlertPipelines:
             path_prefix=f"/w/{label}",
             label=label,
         )
+
+    def queue_for(self, key: WorkspaceKey | None, vendor: str | None = None) -> AlertQueue | None:
+        """The queue of ``key``'s own pipeline (if it shows ``vendor``'s alerts, when given), else ``None``."""
+        found = self.running.get(key) if key is not None else None
+        if found is None or (vendor is not None and vendor not in found.service.adapters):
+            return None
+        return found.service.queue
 
     # -- HTTP ---------------------------------------------------------------------------------
     def pipeline(self, request: Request) -> AlertService | None:

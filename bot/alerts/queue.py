@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
 from adapters.events import AlertEvent, bounded_id
+from bot.installs.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,11 @@ class AlertKeys:
 
     def message(self, channel: str, ts: str) -> str:
         return f"{self.prefix}:message:{channel}:{ts}"
+
+
+#: "Add to Slack": the queue of a workspace's own alert pipeline (showing one vendor, if given), or ``None``
+#: for the deployment's. Asked with the workspace of the Slack request, never one a button value names.
+WorkspaceQueues = Callable[[WorkspaceKey | None, str | None], "AlertQueue | None"]
 
 
 class AlertQueue:

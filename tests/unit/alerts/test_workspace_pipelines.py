@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
@@ -20,6 +21,7 @@ from adapters.tele2.adapter import Tele2Adapter, Tele2Config
 from adapters.tele2.simulator import API_KEY, Tele2Simulator
 from bot.alerts.listen import revoke_all_links
 from bot.alerts.pipelines import AlertPipelines, WorkspaceAlerts, key_of_path_id, path_id
+from bot.alerts.queue import AlertKeys, AlertQueue
 from bot.alerts.service import AlertService
 from bot.config import Settings, parse_config
 from bot.installs.directory import InstalledWorkspaces
@@ -30,6 +32,9 @@ from bot.webhook_auth import UrlTokens
 from bot.webhooks import WebhookRouter
 from bot.workspaces.context import WorkspaceContext, WorkspaceContexts
 from bot.workspaces.settings import WorkspaceSettings, WorkspaceSettingsStore
+from handlers.alert_actions import AlertActions
+from handlers.context import Services
+from handlers.digest_modal import DigestBrowser
 from tests.fakes.slack_api import FakeSlack
 
 SCOPE = "ws:-:TA:"
@@ -153,8 +158,10 @@ class FakeInstalled:
 
 
 class FakeService:
-    def __init__(self, key: WorkspaceKey, version: int) -> None:
+    def __init__(self, key: WorkspaceKey, version: int, adapters: dict[str, VendorAdapter]) -> None:
         self.key, self.version, self.started, self.stopped = key, version, False, False
+        self.adapters = adapters
+        self.queue = AlertQueue(aioredis.Redis(), AlertKeys.scoped(key.data_prefix))
 
     async def start(self, router: WebhookRouter) -> None:
         self.started = True
@@ -196,7 +203,7 @@ class Setup:
 
     def make(self, key: WorkspaceKey, context: WorkspaceContext, own: WorkspaceAlerts) -> AlertService:
         assert context.scope == key.data_prefix
-        service = FakeService(key, context.version)
+        service = FakeService(key, context.version, own.adapters)
         self.made.append(service)
         return cast(AlertService, service)
 
@@ -220,6 +227,12 @@ async def test_one_pipeline_per_installed_workspace_set_up_for_alerts_restarted_
     assert setup.running() == ["TA", "TB"]
     assert await setup.pipelines.queue_problem() == "TB: oldest of 3 undelivered alert(s) waiting 900 s"
     first_a = setup.pipelines.running[a].service
+    # Buttons: the queue of the request's workspace's own pipeline, for a vendor it set up; else the deployment's.
+    queue_a = setup.pipelines.queue_for(a, "tele2")
+    assert queue_a is not None and queue_a.keys.stream == "ws:-:TA:phonebot:alerts:stream"
+    assert setup.pipelines.queue_for(a) is queue_a
+    assert setup.pipelines.queue_for(a, "dstny") is None and setup.pipelines.queue_for(quiet, "tele2") is None
+    assert setup.pipelines.queue_for(None, "tele2") is None
 
     await setup.pipelines.reconcile()  # nothing changed: nothing restarted
     assert setup.pipelines.running[a].service is first_a and len(setup.made) == 2
@@ -249,3 +262,29 @@ async def test_beyond_the_limit_workspaces_wait_with_an_advisory_and_the_running
     setup.installed.keys = [b, a]  # listed in another order: the running one is kept, not swapped
     await setup.pipelines.reconcile()
     assert setup.running() == ["TA"] and len(setup.made) == 1
+
+
+def test_buttons_and_digest_lists_work_in_the_pipeline_of_the_requests_own_workspace() -> None:
+    default = AlertQueue(aioredis.Redis(), AlertKeys())
+    own = AlertQueue(aioredis.Redis(), AlertKeys.scoped("ws:-:TA:"))
+    a = WorkspaceKey(None, "TA")
+
+    def queues(key: WorkspaceKey | None, vendor: str | None) -> AlertQueue | None:
+        return own if key == a and vendor in (None, "tele2") else None
+
+    def actions_in(workspace: WorkspaceKey | None) -> AlertActions:
+        services = cast(Services, SimpleNamespace(workspace=workspace))
+        return AlertActions(services, default, queues=queues)
+
+    value = '{"vendor": "tele2", "subject": "lost:+4520000001"}'
+    assert actions_in(a)._in_pipeline_of(value).ledger.keys is own.keys
+    assert actions_in(a)._in_pipeline_of(value.replace("tele2", "dstny")).queue is default
+    assert actions_in(WorkspaceKey(None, "TB"))._in_pipeline_of(value).queue is default  # B's click: never A's
+    assert actions_in(a)._in_pipeline_of("not json").queue is default
+    shared = actions_in(a)
+    shared._in_pipeline_of(value)
+    assert shared.queue is default  # a copy acts; the shared instance is unchanged
+
+    browser = DigestBrowser(default, queues=queues)
+    assert browser.within(a).digests.keys is own.keys
+    assert browser.within(WorkspaceKey(None, "TB")) is browser and browser.within(None) is browser
