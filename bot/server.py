@@ -2,7 +2,9 @@
 
 Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt), with "Add to
 Slack" also ``GET /slack/install`` and ``GET /slack/oauth_redirect`` (``bot.installs.oauth``),
-``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links),
+``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links), with "Add to
+Slack" also each workspace's own ``POST /w/{workspace}/webhooks/{vendor}/...`` and
+``GET /w/{workspace}/voicemails/{vendor}/{token}`` (``bot.alerts.pipelines``),
 ``GET /healthz`` (process alive), ``GET /readyz``
 (store and Slack auth reachable, at least one vendor configured, alert worker running, no alert
 waiting too long; the embedded store is reported as ``embedded (not durable)``), ``GET /metrics``
