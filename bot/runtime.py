@@ -325,6 +325,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         redis=pipeline_store.client,
         slack_base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
+        drift=installs.drift,
     )
     if pipelines is not None:  # an uninstall stops the workspace's alerts at once
         installs.forgetter.add_step("alert pipeline", pipelines.forget)

@@ -42,6 +42,7 @@ from bot.alerts.service import AlertService
 from bot.alerts.thresholds import thresholds_for
 from bot.config import PhonebotConfig, Settings
 from bot.installs.directory import InstalledWorkspaces
+from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import NotASlackId, WorkspaceKey
 from bot.metrics import ALERT_PIPELINES
 from bot.slack_http import SlackSession
@@ -140,6 +141,7 @@ class AlertPipelines:
         slack_session: SlackSession | None = None,
         reconcile_seconds: float = 3.0,
         make: PipelineFactory | None = None,
+        drift: ScopeDriftLog | None = None,
     ) -> None:
         self.contexts = contexts
         self.workspaces = workspaces
@@ -151,6 +153,7 @@ class AlertPipelines:
         self.reconcile_seconds = reconcile_seconds
         self.max_pipelines = settings.phonebot_max_alert_workspaces
         self.make = make or self._make
+        self.drift = drift
         self.running: dict[WorkspaceKey, _Pipeline] = {}
         #: Workspaces set up for alerts that could not get a pipeline (over the limit), at the last reconcile.
         self.waiting = 0
@@ -225,20 +228,27 @@ class AlertPipelines:
                 if current is not None and current.version == context.version:
                     continue
                 if current is not None:
-                    await current.service.stop()
+                    await self.running.pop(key).service.stop()
                     log.info("alerts for %s restarted: its settings changed", key.describe())
-                self.running[key] = await self._start(key, context, own)
+                try:
+                    self.running[key] = await self._start(key, context, own)
+                except Exception as exc:  # one workspace's failure must not hold the others up: tried next round
+                    log.error("alerts for %s not started (%s); trying again", key.describe(), type(exc).__name__)
             ALERT_PIPELINES.set(len(self.running))
 
     async def _start(self, key: WorkspaceKey, context: WorkspaceContext, own: WorkspaceAlerts) -> _Pipeline:
         service = self.make(key, context, own)
         router = WebhookRouter()
-        await service.start(router)
+        try:
+            await service.start(router)
+        except BaseException:
+            await service.stop()
+            raise
         return _Pipeline(service=service, router=router, version=context.version)
 
     def _make(self, key: WorkspaceKey, context: WorkspaceContext, own: WorkspaceAlerts) -> AlertService:
         label = path_id(key)
-        return AlertService(
+        service = AlertService(
             self.settings,
             own.config,
             self.store,
@@ -252,6 +262,13 @@ class AlertPipelines:
             path_prefix=f"/w/{label}",
             label=label,
         )
+        if self.drift is not None and service.slack.retry_handlers is not None:  # its missing scopes, for it
+
+            async def workspace() -> WorkspaceKey:
+                return key
+
+            service.slack.retry_handlers.append(ScopeDriftWatcher(self.drift, workspace))
+        return service
 
     def queue_for(self, key: WorkspaceKey | None, vendor: str | None = None) -> AlertQueue | None:
         """The queue of ``key``'s own pipeline (if it shows ``vendor``'s alerts, when given), else ``None``."""
@@ -326,6 +343,7 @@ def build_pipelines(
     redis: aioredis.Redis,
     slack_base_url: str,
     slack_session: SlackSession | None = None,
+    drift: ScopeDriftLog | None = None,
 ) -> AlertPipelines | None:
     """The per-workspace pipelines with "Add to Slack" (``None`` otherwise: the one pipeline is all)."""
     if not settings.oauth or not isinstance(workspaces, InstalledWorkspaces):
@@ -338,4 +356,5 @@ def build_pipelines(
         redis=redis,
         slack_base_url=slack_base_url,
         slack_session=slack_session,
+        drift=drift,
     )

@@ -147,3 +147,14 @@ def test_each_workspace_alerts_only_in_its_own_channel_with_its_own_token_until_
     assert len(posts_to(app, CHANNEL_A)) == 1 and not keys_of(db, TEAM_A)
     status = httpx.get(app.url + "/readyz").json()["checks"]
     assert status["workspace_alert_workers"] == "ok", status
+
+
+def test_a_scope_a_workspace_lacks_for_its_own_alerts_is_recorded_for_that_workspace(
+    app: RunningApp, db: redis.Redis
+) -> None:
+    install(app, team_id=TEAM_A, user_id="U0ALICE", scopes=("commands", "users:read"))
+    set_up_alerts(app, TEAM_A, {"tele2": app.phones.config()["vendors"]["tele2"]}, CHANNEL_A)
+    wait_until(lambda: registered(app, TEAM_A))
+    assert lost_caller(app, tele2_url_of(app, TEAM_A), "+4520000001").status_code == 200
+    wait_until(lambda: db.exists(f"slack:scope-drift:-:{TEAM_A}") == 1)
+    assert '"chat:write"' in (db.get(f"slack:scope-drift:-:{TEAM_A}") or "")
