@@ -319,7 +319,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     services.alert_queue = alerts.queue
     pipelines = build_pipelines(
         settings,
-        build_contexts(settings, config, store, adapters),
+        build_contexts(settings, config, store, adapters, services.settings),
         installs.workspaces,
         store=pipeline_store,
         redis=pipeline_store.client,

@@ -1,31 +1,32 @@
-"""Builds the process's :class:`~bot.workspaces.context.WorkspaceContexts` from settings, config and store."""
+"""Build the deployment's :class:`~bot.workspaces.context.WorkspaceContexts` from its settings and parts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adapters.base import VendorAdapter
+import httpx
+
+from adapters.base import AdapterConfig, VendorAdapter
 from adapters.registry import build_adapter
 from bot.config import PhonebotConfig, Settings
-from bot.secret_box import SecretBox
 from bot.store import Store
 from bot.workspaces.context import WorkspaceContexts
 from bot.workspaces.settings import WorkspaceSettingsStore
 
 
 def build_contexts(
-    settings: Settings, config: PhonebotConfig, store: Store, adapters: Mapping[str, VendorAdapter]
+    settings: Settings,
+    config: PhonebotConfig,
+    store: Store,
+    adapters: Mapping[str, VendorAdapter],
+    workspace_settings: WorkspaceSettingsStore | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> WorkspaceContexts:
-    """Every workspace's context: the file's ``config`` and ``adapters``, Slack setup where it can be sealed.
+    """Every workspace starts from the file (``config``, its ``adapters`` shared); with "Add to Slack" each
+    workspace's keys get their own scope."""
 
-    Keys are scoped per workspace with "Add to Slack"; the single-workspace deployment keeps its own.
-    """
-    box = SecretBox.from_setting(settings.phonebot_secret_key) if settings.phonebot_secret_key else None
-    return WorkspaceContexts(
-        base=config,
-        base_adapters=adapters,
-        store=store,
-        settings=WorkspaceSettingsStore(store, box) if box is not None else None,
-        scoped=settings.oauth,
-        build=lambda name, cfg: build_adapter(name, cfg),
-    )
+    def build(name: str, cfg: AdapterConfig) -> VendorAdapter:
+        return build_adapter(name, cfg, transport=transport)
+
+    return WorkspaceContexts(config, adapters, store, workspace_settings, scoped=settings.oauth, build=build)

@@ -86,13 +86,13 @@ def start_app(
     ``port`` fixes the port (a restart at the same address); 0 picks a free one. ``oauth`` serves
     "Add to Slack" against the fake Slack's OAuth app instead of a bot token (with a public URL, whose
     redirect URL the fake's app registers). ``settings_overrides`` sets other :class:`Settings` fields
-    (the environment), e.g. ``{"slack_team_id": "T0001"}``. ``file_vendors`` keeps only those of the
-    simulated vendors in the YAML file (the others can then be set up per workspace from Slack).
+    (the environment), e.g. ``{"slack_team_id": "T0001"}``. ``file_vendors`` keeps only those vendors in the
+    file (``()``: a file with no phone system, as a deployment set up from Slack starts).
     """
     public_url = public_url or oauth
     raw = _merge(phones.config(default_vendor=default_vendor), overrides or {})
     if file_vendors is not None:
-        raw["vendors"] = {name: section for name, section in raw["vendors"].items() if name in file_vendors}
+        raw = _only_vendors(raw, file_vendors)
     config = parse_config(raw, source="e2e")
     port = port or (_free_port() if public_url else 0)
     settings = Settings(
@@ -130,6 +130,13 @@ def start_app(
         client=SlackClientSim(server.url, signer),
     )
     return app, server
+
+
+def _only_vendors(raw: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    vendors = {name: section for name, section in raw.get("vendors", {}).items() if name in names}
+    users = [user for user in raw.get("users", []) if user.get("vendor") in vendors]
+    default = raw.get("default_vendor") if raw.get("default_vendor") in vendors else None
+    return {**raw, "vendors": vendors, "users": users, "default_vendor": default}
 
 
 def _free_port() -> int:
@@ -182,5 +189,5 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "phonebot(default_vendor=..., overrides=..., public_url=..., oauth=..., secret_key=..., "
-        "settings_overrides=..., file_vendors=...): how to start the app",
+        "settings_overrides=...): how to start the app",
     )
