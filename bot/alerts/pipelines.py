@@ -336,7 +336,7 @@ class AlertPipelines:
 
 def build_pipelines(
     settings: Settings,
-    contexts: WorkspaceContexts,
+    contexts: WorkspaceContexts | None,
     workspaces: object,
     *,
     store: Store,
@@ -346,7 +346,7 @@ def build_pipelines(
     drift: ScopeDriftLog | None = None,
 ) -> AlertPipelines | None:
     """The per-workspace pipelines with "Add to Slack" (``None`` otherwise: the one pipeline is all)."""
-    if not settings.oauth or not isinstance(workspaces, InstalledWorkspaces):
+    if contexts is None or not settings.oauth or not isinstance(workspaces, InstalledWorkspaces):
         return None
     return AlertPipelines(
         contexts,
