@@ -340,7 +340,8 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         commands = CommandService(queue, settings, config, in_process=in_process)
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)
-    queues = pipelines.queue_for if pipelines is not None else None  # buttons of a workspace's own alerts
+    queues = pipelines.queue_for if pipelines is not None else None  # a workspace's own alerts: buttons, dead letters
+    services.alert_queues = queues
     alert_actions = AlertActions(services, alerts.queue, queues=queues)
     register_alert_actions(app, services, alert_actions)
     register_digest_actions(app, services, DigestBrowser(alerts.queue, queues=queues), alert_actions)

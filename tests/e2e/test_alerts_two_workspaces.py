@@ -10,6 +10,7 @@ phonebot registered with the Tele2 simulator), and the fake Slack records the to
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -158,3 +159,30 @@ def test_a_scope_a_workspace_lacks_for_its_own_alerts_is_recorded_for_that_works
     assert lost_caller(app, tele2_url_of(app, TEAM_A), "+4520000001").status_code == 200
     wait_until(lambda: db.exists(f"slack:scope-drift:-:{TEAM_A}") == 1)
     assert '"chat:write"' in (db.get(f"slack:scope-drift:-:{TEAM_A}") or "")
+
+
+def test_each_workspace_sees_and_replays_only_its_own_dead_letters(app: RunningApp, db: redis.Redis) -> None:
+    install(app, team_id=TEAM_A, user_id="U0ALICE")
+    install(app, team_id=TEAM_B, user_id="U0ALICE")
+    vendors = app.phones.config()["vendors"]
+    set_up_alerts(app, TEAM_A, {"tele2": vendors["tele2"]}, CHANNEL_A)
+    set_up_alerts(app, TEAM_B, {"relatel": vendors["relatel"]}, CHANNEL_B)
+    wait_until(lambda: registered(app, TEAM_A))
+    app.slack.error("chat.postMessage", "channel_not_found", times=None)  # refused for good: parked at once
+    assert missed_relatel_call(app, TEAM_B, "4520000002").status_code == 200
+    wait_until(lambda: db.hlen(f"ws:-:{TEAM_B}:phonebot:alerts:dead") == 1)
+    [entry_id] = db.hkeys(f"ws:-:{TEAM_B}:phonebot:alerts:dead")
+    app.slack.clear_faults()
+
+    def told(team: str, text: str) -> str:
+        answer, response_url = app.command("/phonebot", text, user="U0ALICE", team_id=team)
+        assert answer.status_code == 200
+        return json.dumps(app.reply(response_url))
+
+    assert "No dead letters" in told(TEAM_A, "dead")  # B's parked alert is not A's to see
+    assert "No dead letter" in told(TEAM_A, f"replay {entry_id}")  # ...nor to replay
+    assert db.hlen(f"ws:-:{TEAM_B}:phonebot:alerts:dead") == 1
+    assert entry_id in told(TEAM_B, "dead")
+    assert "Replaying 1 alert" in told(TEAM_B, "replay all")
+    wait_until(lambda: len(posts_to(app, CHANNEL_B)) == 1)
+    assert posts_to(app, CHANNEL_A) == []
