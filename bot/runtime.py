@@ -23,7 +23,7 @@ from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
 from adapters.relatel.adapter import RelatelAdapter
 from adapters.relatel.oauth import RelatelOAuthClient
-from bot.alerts.pipelines import AlertPipelines, build_pipelines
+from bot.alerts.pipelines import AlertPipelines, FollowedPipeline, build_pipelines, follow_settings
 from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.commands.queue import RedisCommandQueue
@@ -111,12 +111,16 @@ class Runtime:
     commands: CommandService | None = None
     #: "Add to Slack": the alert pipelines of the workspaces that set alerts up in Slack.
     pipelines: AlertPipelines | None = None
+    #: Single workspace with ``PHONEBOT_SECRET_KEY``: keeps ``alerts`` on the workspace's saved settings.
+    follower: FollowedPipeline | None = None
 
     async def aclose(self) -> None:
         if self.commands is not None:
             await self.commands.stop()
         if self.pipelines is not None:
             await self.pipelines.stop()
+        if self.follower is not None:
+            await self.follower.stop()
         await self.alerts.stop()
         for adapter in self.adapters.values():
             await adapter.aclose()
@@ -317,9 +321,11 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     if alerts_key is not None and alerts.slack.retry_handlers is not None:
         alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, alerts_key))
     services.alert_queue = alerts.queue
+    contexts = build_contexts(settings, config, store, adapters, services.settings)
+    follower = follow_settings(settings, contexts, alerts, installs.workspaces)  # single workspace: its setup
     pipelines = build_pipelines(
         settings,
-        build_contexts(settings, config, store, adapters, services.settings),
+        contexts,
         installs.workspaces,
         store=pipeline_store,
         redis=pipeline_store.client,
@@ -358,6 +364,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         installs=installs,
         commands=commands,
         pipelines=pipelines,
+        follower=follower,
     )
 
 

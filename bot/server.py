@@ -204,6 +204,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         await runtime.alerts.start(webhooks)
         if runtime.pipelines is not None:
             await runtime.pipelines.start()
+        if runtime.follower is not None:
+            await runtime.follower.start()
         if runtime.commands is not None:
             await runtime.commands.start()
         yield

@@ -41,7 +41,7 @@ from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.alerts.thresholds import thresholds_for
 from bot.config import PhonebotConfig, Settings
-from bot.installs.directory import InstalledWorkspaces
+from bot.installs.directory import InstalledWorkspaces, SingleWorkspace
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import NotASlackId, WorkspaceKey
 from bot.metrics import ALERT_PIPELINES
@@ -358,3 +358,67 @@ def build_pipelines(
         slack_session=slack_session,
         drift=drift,
     )
+
+
+class FollowedPipeline:
+    """Single-workspace mode: the deployment's one pipeline (scope ``""``) runs its workspace's context — the
+    file with what its admins set up in Slack — and is reloaded when that workspace's settings change.
+
+    ``key`` names the workspace (``SLACK_BOT_TOKEN``'s, asked of Slack once); with none yet, the file alone.
+    """
+
+    def __init__(
+        self,
+        service: AlertService,
+        contexts: WorkspaceContexts,
+        key: Callable[[], Awaitable[WorkspaceKey | None]],
+        *,
+        check_seconds: float = 3.0,
+    ) -> None:
+        self.service = service
+        self.contexts = contexts
+        self.key = key
+        self.check_seconds = check_seconds
+        #: The settings version the pipeline runs (0: the file alone, as it was built).
+        self.version = 0
+        self._stop = asyncio.Event()
+        self.supervisor = Supervisor(self._stop)
+
+    async def start(self) -> None:
+        """Catch up with the workspace's settings now, then keep following them in the background."""
+        with contextlib.suppress(RedisError, OSError):
+            await self.follow()
+        self.supervisor.start("alert-settings", self._follow_forever)
+
+    async def stop(self) -> None:
+        await self.supervisor.stop(cancel=["alert-settings"], timeout=5)
+
+    async def follow(self) -> None:
+        """Reload the pipeline if the workspace's settings changed since it was (re)built."""
+        context = await self.contexts.get(await self.key())
+        if context.version == self.version:
+            return
+        log.info("alerts follow the workspace's saved settings (version %d)", context.version)
+        await self.service.reload(context.config, dict(context.adapters))
+        self.version = context.version
+
+    async def _follow_forever(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.check_seconds)
+            if self._stop.is_set():
+                return
+            try:
+                await self.follow()
+            except (RedisError, OSError) as exc:
+                log.warning("alert settings not checked: store unavailable (%s)", type(exc).__name__)
+
+
+def follow_settings(
+    settings: Settings, contexts: WorkspaceContexts | None, service: AlertService, workspaces: object
+) -> FollowedPipeline | None:
+    """The single-workspace pipeline following its workspace's settings (``None`` with "Add to Slack", or
+    where nothing can be set up in Slack: no ``PHONEBOT_SECRET_KEY``)."""
+    if settings.oauth or contexts is None or contexts.settings is None or not isinstance(workspaces, SingleWorkspace):
+        return None
+    return FollowedPipeline(service, contexts, workspaces.current_key)

@@ -111,15 +111,27 @@ class AlertService:
             installed = InstalledWorkspaces(StoreInstallationStore(store, workspaces.records.box))
             self.workspace = AlertWorkspace(installed, team_id=settings.slack_team_id, key=workspace)
             token = None  # never a process-wide token next to the installations' own
-        delivery_settings = config.alerts.delivery
         # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel, and a
         # post that lost its connection must not be re-sent blindly (slack_sdk's default handler would).
         # slack_sdk annotates ``timeout`` as int but hands it to aiohttp.ClientTimeout, which takes float seconds.
-        timeout: Any = delivery_settings.slack_timeout_seconds
+        timeout: Any = config.alerts.delivery.slack_timeout_seconds
         # With the process's shared session (whose own timeout is this same setting), posts reuse connections.
         make = slack_session.web_client if slack_session is not None else AsyncWebClient
         self.slack = make(token=token, base_url=slack_base_url, timeout=timeout, retry_handlers=[])
-        pacer = ChannelPacer(redis, self.queue.keys, interval=delivery_settings.pace_seconds)
+        self._redis = redis
+        self.tokens: UrlTokens | None = None
+        self.listen: ListenLinks | None = None  # once started
+        #: What the webhook sync at startup reported per vendor, once it finished (``None`` before).
+        self.startup_sync: dict[str, str] | None = None
+        self._started: tuple[WebhookRouter, bool] | None = None
+        self._consumer: str | None = None
+        self._assemble(config, adapters)
+
+    def _assemble(self, config: PhonebotConfig, adapters: dict[str, VendorAdapter]) -> None:
+        """The parts that follow the config and adapters: delivery, worker, poller, their supervisor."""
+        self.config, self.adapters = config, adapters
+        delivery_settings = config.alerts.delivery
+        pacer = ChannelPacer(self._redis, self.queue.keys, interval=delivery_settings.pace_seconds)
         self.delivery = SlackDelivery(
             self.slack,
             pacer,
@@ -133,19 +145,33 @@ class AlertService:
             settle=2 * delivery_settings.slack_timeout_seconds,
             tokens=self.workspace,
         )
-        self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
+        # A reload keeps the consumer name, so the new worker carries on with the entries the old one held.
+        consumer = self._consumer
+        self.worker = AlertWorker(
+            self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder, consumer=consumer
+        )
+        self._consumer = self.worker.consumer
         self.poller = AlertPoller(adapters, self.store, self.queue, config.alerts, owner_id=self.worker.consumer)
         for name, adapter in adapters.items():  # what an adapter must remember across restarts (Tele2: webhook ids)
             adapter.use_state(VendorState(self.store, name))
-        self.tokens: UrlTokens | None = None
-        self.listen: ListenLinks | None = None  # once started
-        #: What the webhook sync at startup reported per vendor, once it finished (``None`` before).
-        self.startup_sync: dict[str, str] | None = None
         self._stop = asyncio.Event()
         self.supervisor = Supervisor(self._stop)
 
+    async def reload(self, config: PhonebotConfig, adapters: dict[str, VendorAdapter]) -> None:
+        """Go on with another config and adapters (its workspace's settings changed): the running parts are
+        stopped as :meth:`stop` does, rebuilt and started again; entries left pending are taken over."""
+        started = self._started
+        await self.stop()
+        if started is not None:
+            for name in self.adapters:  # a vendor no longer set up gets no more webhooks
+                started[0].receivers.pop(name, None)
+        self._assemble(config, adapters)
+        if started is not None:
+            await self.start(started[0], run_worker=started[1])
+
     async def start(self, router: WebhookRouter, *, run_worker: bool = True) -> None:
         """Load the webhook secret, mount the receivers and start the worker."""
+        self._started = (router, run_worker)
         self.tokens = await self._tokens()
         mount_receivers(router, self.adapters, self.queue, self.tokens)
         public = self.settings.phonebot_public_url

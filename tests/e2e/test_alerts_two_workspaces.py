@@ -186,3 +186,27 @@ def test_each_workspace_sees_and_replays_only_its_own_dead_letters(app: RunningA
     assert "Replaying 1 alert" in told(TEAM_B, "replay all")
     wait_until(lambda: len(posts_to(app, CHANNEL_B)) == 1)
     assert posts_to(app, CHANNEL_A) == []
+
+
+@pytest.mark.phonebot(
+    secret_key=True,
+    public_url=True,
+    file_vendors=("dstny",),
+    overrides={"alerts": {"routes": [], "delivery": FAST_DELIVERY}},
+)
+def test_one_workspace_is_the_same_path_its_setup_drives_alerts_under_the_keys_it_always_had(
+    app: RunningApp, db: redis.Redis
+) -> None:
+    """``SLACK_BOT_TOKEN``: one pipeline, scope ``""``, following what the workspace's admins save."""
+    tele2 = app.phones.config()["vendors"]["tele2"]
+    set_up_alerts(app, "T0001", {"tele2": tele2}, "C0SINGLE")
+    plain = f"{app.url}/webhooks/tele2/"
+    wait_until(lambda: any(w["endpoint"].startswith(plain) for w in app.phones.tele2.subscriptions()))
+    [endpoint] = [w["endpoint"] for w in app.phones.tele2.subscriptions("LostCallerAdded")]
+    assert lost_caller(app, endpoint.rsplit("/", 1)[0] + "/{event}", "+4520000001").status_code == 200
+    wait_until(lambda: len(posts_to(app, "C0SINGLE")) == 1)
+    assert posts_to(app, "C0SINGLE")[0].token == "xoxb-test-token"
+    assert db.exists("phonebot:alerts:stream") and not list(db.scan_iter("ws:*:phonebot:alerts:*"))
+
+    set_up_alerts(app, "T0001", {}, "C0SINGLE")  # the vendor removed again: its webhooks are no longer taken
+    wait_until(lambda: lost_caller(app, endpoint.rsplit("/", 1)[0] + "/{event}", "+4520000002").status_code == 404)
