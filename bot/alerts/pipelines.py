@@ -227,11 +227,13 @@ class AlertPipelines:
                 current = self.running.get(key)
                 if current is not None and current.version == context.version:
                     continue
-                if current is not None:
-                    await self.running.pop(key).service.stop()
-                    log.info("alerts for %s restarted: its settings changed", key.describe())
                 try:
-                    self.running[key] = await self._start(key, context, own)
+                    if current is not None:  # in place: its worker carries on with the entries it held
+                        await current.service.reload(own.config, own.adapters)
+                        current.version = context.version
+                        log.info("alerts for %s reloaded: its settings changed", key.describe())
+                    else:
+                        self.running[key] = await self._start(key, context, own)
                 except Exception as exc:  # one workspace's failure must not hold the others up: tried next round
                     log.error("alerts for %s not started (%s); trying again", key.describe(), type(exc).__name__)
             ALERT_PIPELINES.set(len(self.running))

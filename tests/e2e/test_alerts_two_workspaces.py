@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -210,3 +211,20 @@ def test_one_workspace_is_the_same_path_its_setup_drives_alerts_under_the_keys_i
 
     set_up_alerts(app, "T0001", {}, "C0SINGLE")  # the vendor removed again: its webhooks are no longer taken
     wait_until(lambda: lost_caller(app, endpoint.rsplit("/", 1)[0] + "/{event}", "+4520000002").status_code == 404)
+
+
+def test_a_workspace_saving_its_settings_again_has_its_pipeline_follow_them(app: RunningApp) -> None:
+    install(app, team_id=TEAM_B, user_id="U0BOB")
+    relatel = {"relatel": app.phones.config()["vendors"]["relatel"]}
+    set_up_alerts(app, TEAM_B, relatel, CHANNEL_B)
+    wait_until(lambda: missed_relatel_call(app, TEAM_B, "4520000001").status_code == 200)  # its pipeline runs
+    wait_until(lambda: len(posts_to(app, CHANNEL_B)) >= 1)
+    set_up_alerts(app, TEAM_B, relatel, "C0BRAVO2")  # its route now names another channel
+
+    def moved() -> bool:
+        missed_relatel_call(app, TEAM_B, "4520000002")
+        time.sleep(0.3)
+        return len(posts_to(app, "C0BRAVO2")) >= 1
+
+    wait_until(moved, timeout=15)
+    assert {call.token for call in posts_to(app, "C0BRAVO2")} == {app.slack.oauth.bot_tokens()[-1].token}

@@ -161,6 +161,7 @@ class FakeService:
     def __init__(self, key: WorkspaceKey, version: int, adapters: dict[str, VendorAdapter]) -> None:
         self.key, self.version, self.started, self.stopped = key, version, False, False
         self.adapters = adapters
+        self.reloads = 0
         self.queue = AlertQueue(aioredis.Redis(), AlertKeys.scoped(key.data_prefix))
 
     async def start(self, router: WebhookRouter) -> None:
@@ -168,6 +169,9 @@ class FakeService:
 
     async def stop(self) -> None:
         self.stopped = True
+
+    async def reload(self, config: Any, adapters: dict[str, VendorAdapter]) -> None:
+        self.reloads += 1
 
     async def worker_problem(self) -> str | None:
         return None
@@ -239,7 +243,9 @@ async def test_one_pipeline_per_installed_workspace_set_up_for_alerts_restarted_
 
     await setup.set_up("TA")  # saved again: a new version
     await setup.pipelines.reconcile()
-    assert cast(FakeService, first_a).stopped and setup.pipelines.running[a].service is not first_a
+    assert setup.pipelines.running[a].service is first_a and cast(FakeService, first_a).reloads == 1
+    await setup.pipelines.reconcile()
+    assert cast(FakeService, first_a).reloads == 1 and not cast(FakeService, first_a).stopped
 
     setup.installed.keys = [a]  # B uninstalled without an event reaching this process
     await setup.pipelines.reconcile()
