@@ -494,13 +494,27 @@ def cmd_webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.registry import ADAPTERS, adapter_class
-    from bot.store import open_store
+    from bot.alerts.pipelines import key_of_path_id, path_id
+    from bot.store import ScopedStore, open_store
     from bot.webhook_auth import UrlTokens
 
     public_url = (args.public_url or settings.phonebot_public_url or "https://<public-url>").rstrip("/")
     if args.vendor not in ADAPTERS:
         print(f"phonebot: unknown vendor {args.vendor!r}; known: {', '.join(sorted(ADAPTERS))}", file=sys.stderr)
         return 2
+    scope = ""
+    if args.team:  # "Add to Slack": a workspace's own vendors call its own URLs, under its own secret
+        team = key_of_path_id(args.team)
+        if team is None:
+            print(f"phonebot: --team {args.team[:40]!r} is not a team id (T…), E…-T… or E…", file=sys.stderr)
+            return 2
+        public_url, scope = f"{public_url}/w/{path_id(team)}", team.data_prefix
+    elif settings.oauth:
+        print(
+            'phonebot: note: with "Add to Slack" this URL is for the vendors of the config file; for a vendor a '
+            "workspace set up in Slack pass --team <its team id>.",
+            file=sys.stderr,
+        )
     if adapter_class(args.vendor).webhook_auth == "signature":
         print(f"{public_url}/webhooks/{args.vendor}")
         print(
@@ -512,7 +526,8 @@ async def _webhooks_url(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.redis_url)
     try:
         secret = settings.phonebot_webhook_secret
-        tokens = await UrlTokens.load(store, secret.get_secret_value() if secret else None)
+        scoped = ScopedStore.of(store, scope)
+        tokens = await UrlTokens.load(scoped, secret.get_secret_value() if secret else None, scope=scope)
         try:
             token = tokens.token_for(args.vendor, args.resource)
         except ValueError as exc:
@@ -606,6 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     url.add_argument(
         "--call-events", action="store_true", help="Tele2: also the call events (for routes that ask for `call`)"
     )
+    url.add_argument("--team", help='"Add to Slack": the workspace (T123; E1-T2 in an org) whose own vendor it is')
     url.set_defaults(func=cmd_webhooks_url)
     return parser
 

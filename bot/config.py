@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(default=50, ge=1, le=10_000)
     #: Redis connections of the alert pipeline (webhook intake, worker, poller), a pool of its own.
     redis_alerts_max_connections: int = Field(default=50, ge=2, le=10_000)
+    #: "Add to Slack": workspace alert pipelines one process runs at most (each holds a Redis connection).
+    phonebot_max_alert_workspaces: int = Field(default=200, ge=1, le=5_000)
     #: Seconds a Redis call waits for a free pooled connection before it fails.
     redis_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     phonebot_config: Path | None = None

@@ -45,6 +45,16 @@ ALERT_QUEUE_DEPTH = Gauge("phonebot_alert_queue_depth", "Alert queue entries not
 ALERT_OLDEST_PENDING = Gauge(
     "phonebot_alert_oldest_pending_seconds", "Age of the oldest alert queue entry not yet delivered (0 when none)"
 )
+#: "Add to Slack": the same two per workspace pipeline, labelled with its URL id (``T123``, ``E1-T2``; never a secret).
+ALERT_WORKSPACE_QUEUE_DEPTH = Gauge(
+    "phonebot_alert_workspace_queue_depth", "A workspace's alert queue entries not yet delivered", ["workspace"]
+)
+ALERT_WORKSPACE_OLDEST_PENDING = Gauge(
+    "phonebot_alert_workspace_oldest_pending_seconds",
+    "Age of the oldest entry in a workspace's alert queue (0 when none)",
+    ["workspace"],
+)
+ALERT_PIPELINES = Gauge("phonebot_alert_pipelines", "Workspace alert pipelines running in this process")
 TASK_RESTARTS = Counter(
     "phonebot_task_restarts_total", "Background tasks that crashed and were restarted by the supervisor", ["task"]
 )

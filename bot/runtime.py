@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.base import VendorAdapter
 from adapters.redaction import SECRETS, install_log_redaction
 from adapters.registry import build_adapter
+from bot.alerts.pipelines import AlertPipelines, FollowedPipeline, build_pipelines, follow_settings
 from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
 from bot.commands.queue import RedisCommandQueue
@@ -108,10 +109,18 @@ class Runtime:
     installs: Installations
     #: With Redis: the queue slash commands' work waits in, and its workers.
     commands: CommandService | None = None
+    #: "Add to Slack": the alert pipelines of the workspaces that set alerts up in Slack.
+    pipelines: AlertPipelines | None = None
+    #: Single workspace with ``PHONEBOT_SECRET_KEY``: keeps ``alerts`` on the workspace's saved settings.
+    follower: FollowedPipeline | None = None
 
     async def aclose(self) -> None:
         if self.commands is not None:
             await self.commands.stop()
+        if self.pipelines is not None:
+            await self.pipelines.stop()
+        if self.follower is not None:
+            await self.follower.stop()
         await self.alerts.stop()
         if self.services.contexts is not None:
             await self.services.contexts.aclose()
@@ -144,10 +153,15 @@ def build_services(
 
 
 def redis_pools(settings: Settings) -> RedisPools:
-    """The Redis pool sizes and wait from the environment."""
+    """The Redis pool sizes and wait from the environment.
+
+    With "Add to Slack" the alert pool has one more connection per workspace pipeline it may run: each
+    worker's blocking read holds one (connections are opened only as they are needed).
+    """
+    per_workspace = settings.phonebot_max_alert_workspaces if settings.oauth else 0
     return RedisPools(
         max_connections=settings.redis_max_connections,
-        alerts_max_connections=settings.redis_alerts_max_connections,
+        alerts_max_connections=settings.redis_alerts_max_connections + per_workspace,
         timeout=settings.redis_pool_timeout_seconds,
     )
 
@@ -311,6 +325,20 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     if alerts_key is not None and alerts.slack.retry_handlers is not None:
         alerts.slack.retry_handlers.append(ScopeDriftWatcher(installs.drift, alerts_key))
     services.alert_queue = alerts.queue
+    contexts = services.contexts
+    follower = follow_settings(settings, contexts, alerts, installs.workspaces)  # single workspace: its setup
+    pipelines = build_pipelines(
+        settings,
+        contexts,
+        installs.workspaces,
+        store=pipeline_store,
+        redis=pipeline_store.client,
+        slack_base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        slack_session=slack_session,
+        drift=installs.drift,
+    )
+    if pipelines is not None:  # an uninstall stops the workspace's alerts at once
+        installs.forgetter.add_step("alert pipeline", pipelines.forget)
     commands = None
     if isinstance(store, RedisStore):
         queue = RedisCommandQueue(store.client)
@@ -322,9 +350,11 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         commands = CommandService(queue, settings, config, in_process=in_process)
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)
-    alert_actions = AlertActions(services, alerts.queue)
+    queues = pipelines.queue_for if pipelines is not None else None  # a workspace's own alerts: buttons, dead letters
+    services.alert_queues = queues
+    alert_actions = AlertActions(services, alerts.queue, queues=queues)
     register_alert_actions(app, services, alert_actions)
-    register_digest_actions(app, services, DigestBrowser(alerts.queue), alert_actions)
+    register_digest_actions(app, services, DigestBrowser(alerts.queue, queues=queues), alert_actions)
     return Runtime(
         settings=settings,
         config=config,
@@ -337,6 +367,8 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         alerts=alerts,
         installs=installs,
         commands=commands,
+        pipelines=pipelines,
+        follower=follower,
     )
 
 

@@ -2,7 +2,9 @@
 
 Routes: ``POST /slack/events`` (commands, interactivity, events — verified by Bolt), with "Add to
 Slack" also ``GET /slack/install`` and ``GET /slack/oauth_redirect`` (``bot.installs.oauth``),
-``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links),
+``POST /webhooks/{vendor}/...``, ``GET /voicemails/{vendor}/{token}`` (Listen links), with "Add to
+Slack" also each workspace's own ``POST /w/{workspace}/webhooks/{vendor}/...`` and
+``GET /w/{workspace}/voicemails/{vendor}/{token}`` (``bot.alerts.pipelines``),
 ``GET /healthz`` (process alive), ``GET /readyz``
 (store and Slack auth reachable, at least one vendor configured, alert worker running, no alert
 waiting too long; the embedded store is reported as ``embedded (not durable)``), ``GET /metrics``
@@ -70,6 +72,10 @@ class ReadinessProbe:
         self.advisories: list[tuple[str, ReadinessCheck]] = []
         if runtime.alerts.workspace is not None:
             self.advisories.append(("alert_workspace", runtime.alerts.workspace_problem))
+        if runtime.pipelines is not None:  # a crashed worker is the process's; one workspace's slow queue is not
+            self.checks.append(("workspace_alert_workers", runtime.pipelines.worker_problem))
+            self.advisories.append(("workspace_alert_queues", runtime.pipelines.queue_problem))
+            self.advisories.append(("workspace_alert_capacity", runtime.pipelines.capacity_problem))
 
     async def check(self, request: Request) -> Response:
         checks = await self._run(self.checks)
@@ -177,6 +183,12 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         Route("/webhooks/{vendor}/{rest:path}", webhooks.dispatch, methods=["POST", "GET"]),
         Route("/voicemails/{vendor}/{token}", runtime.alerts.serve_voicemail, methods=["GET"]),
     ]
+    if runtime.pipelines is not None:  # "Add to Slack": each workspace's vendors call its own URLs
+        routes += [
+            Route("/w/{workspace}/webhooks/{vendor}", runtime.pipelines.dispatch, methods=["POST", "GET"]),
+            Route("/w/{workspace}/webhooks/{vendor}/{rest:path}", runtime.pipelines.dispatch, methods=["POST", "GET"]),
+            Route("/w/{workspace}/voicemails/{vendor}/{token}", runtime.pipelines.serve_voicemail, methods=["GET"]),
+        ]
     if slack_http:
         routes.append(Route("/slack/events", SlackEndpoint(runtime).handle, methods=["POST"]))
     for link_flow in runtime.installs.link_flows.values():  # browsers coming back from a vendor's consent page
@@ -190,6 +202,10 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.alerts.start(webhooks)
+        if runtime.pipelines is not None:
+            await runtime.pipelines.start()
+        if runtime.follower is not None:
+            await runtime.follower.start()
         if runtime.commands is not None:
             await runtime.commands.start()
         yield

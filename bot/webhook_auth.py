@@ -32,9 +32,15 @@ class UrlTokens:
         self._secret = secret
 
     @classmethod
-    async def load(cls, store: Store, configured: str | None = None) -> UrlTokens:
-        """Tokens under ``configured``, else under a secret generated once and kept in ``store``."""
+    async def load(cls, store: Store, configured: str | None = None, *, scope: str = "") -> UrlTokens:
+        """Tokens under ``configured``, else under a secret generated once and kept in ``store``.
+
+        With a workspace ``scope`` (and ``store`` seen through it) each workspace has a secret of its own:
+        ``configured`` is turned into one per scope, so one workspace's URL token is refused on another's URL.
+        """
         if configured:
+            if scope:
+                return cls(hmac.new(configured.encode(), f"workspace:{scope}".encode(), hashlib.sha256).digest())
             return cls(configured.encode())
         await store.set_if_absent(SECRET_KEY, secrets.token_urlsafe(32))
         stored = await store.get(SECRET_KEY)

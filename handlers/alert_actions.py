@@ -21,7 +21,7 @@ from adapters.errors import VendorError
 from adapters.models import Capability
 from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger, SubjectRecord
-from bot.alerts.queue import AlertQueue, subject_key
+from bot.alerts.queue import AlertQueue, WorkspaceQueues, subject_key
 from bot.identity import Linked
 from bot.mrkdwn import mention
 from handlers.alert_view import (
@@ -61,10 +61,24 @@ class Click:
 class AlertActions:
     """Carries out alert button clicks."""
 
-    def __init__(self, services: Services, queue: AlertQueue) -> None:
+    def __init__(self, services: Services, queue: AlertQueue, *, queues: WorkspaceQueues | None = None) -> None:
         self.services = services
         self.queue = queue
         self.ledger = Ledger(queue.redis, queue.keys)
+        self.queues = queues
+
+    def _in_pipeline_of(self, value: str) -> AlertActions:
+        """These actions in the pipeline the request's workspace shows the clicked alert's vendor with."""
+        try:
+            vendor = json.loads(value).get("vendor")
+        except (ValueError, AttributeError):
+            return self
+        own = self.queues(self.services.workspace, str(vendor)) if self.queues is not None and vendor else None
+        if own is None:
+            return self
+        acting = copy.copy(self)
+        acting.queue, acting.ledger = own, Ledger(own.redis, own.keys)
+        return acting
 
     def with_services(self, services: Services) -> AlertActions:
         """These actions for one request (its installation's Slack token and key scope)."""
@@ -74,6 +88,9 @@ class AlertActions:
 
     async def handle(self, click: Click) -> Reply:
         """Do what the button says; the reply goes to the clicker only."""
+        return await self._in_pipeline_of(click.value)._handle(click)
+
+    async def _handle(self, click: Click) -> Reply:
         linked = await self.services.identities.resolve(click.user_id)  # IdentityError → kind explanation
         if click.action_id == SNOOZE_ACTION:
             return await self._snooze(click)

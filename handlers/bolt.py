@@ -369,7 +369,7 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         tz = request_services(context, services).config.tz
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         container = body.get("container") or {}
-        opened = await browser.opened(
+        opened = await browser.within(request_workspace(context)).opened(
             str(action.get("value") or ""),
             channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
             message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
@@ -383,12 +383,13 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
     ) -> None:
         await ack()
         tz = request_services(context, services).config.tz
+        browsing = browser.within(request_workspace(context))
         view = body.get("view") or {}
         here = ModalPlace.load(str(view.get("private_metadata") or ""))
         there = here.turned_to(str(action.get("value") or "")) if here else None
         status = None if there is not None else NOT_THIS_LIST
         place = there or here
-        page = await browser.page(place.digest_id, place.page) if place else None
+        page = await browsing.page(place.digest_id, place.page) if place else None
         await client.views_update(view_id=str(view.get("id")), view=digest_modal(page, tz=tz, status=status))
         COMMANDS.labels(DIGEST_PAGE_ACTION, "ok").inc()
 
@@ -400,10 +401,11 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
         scoped = request_services(context, services)
         tz = scoped.config.tz
+        browsing = browser.within(request_workspace(context))
         view = body.get("view") or {}
         view_id = str(view.get("id"))
         place = ModalPlace.load(str(view.get("private_metadata") or ""))
-        page = await browser.page(place.digest_id, place.page) if place else None
+        page = await browsing.page(place.digest_id, place.page) if place else None
 
         async def show(status: str) -> None:
             await client.views_update(view_id=view_id, view=digest_modal(page, tz=tz, status=status))
@@ -411,7 +413,7 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
         async def work() -> Reply:
             if place is None:
                 return Reply(text=NOT_THIS_LIST)
-            value = await browser.alert_button_value(place.digest_id, str(action.get("value") or ""))
+            value = await browsing.alert_button_value(place.digest_id, str(action.get("value") or ""))
             if value is None:
                 return Reply(text="That alert isn't in this list any more (or I no longer have it); it is unchanged.")
             user_id = str((body.get("user") or {}).get("id"))
@@ -431,7 +433,7 @@ def register_digest_actions(app: AsyncApp, services: Services, browser: DigestBr
             notify_slow=lambda: show(":hourglass_flowing_sand: Working on it\u2026"),
             notice_after=scoped.config.slow_notice_seconds,
         )
-        page = await browser.page(place.digest_id, place.page) if place else None  # shows who is on it now
+        page = await browsing.page(place.digest_id, place.page) if place else None  # shows who is on it now
         await show(reply.text)
         COMMANDS.labels(DIGEST_CALLBACK_ACTION, "ok").inc()
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
-from bot.alerts.queue import AlertQueue
+from bot.alerts.queue import AlertQueue, WorkspaceQueues
 from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
 from bot.installs.scope_drift import ScopeDriftLog
@@ -45,6 +45,8 @@ class Services:
     permissions: AdminPolicy = field(default_factory=lambda: AdminPolicy(()))
     #: The alert pipeline's queue (its dead letters), where one runs (not in ``phonebot console``).
     alert_queue: AlertQueue | None = None
+    #: "Add to Slack": a workspace's own alert pipeline's queue, which :meth:`for_request` puts in ``alert_queue``.
+    alert_queues: WorkspaceQueues | None = None
     #: ``missing_scope`` answers per installation (shown on the App Home), where Slack is served.
     scope_drift: ScopeDriftLog | None = None
     #: How an admin grants a missing Slack scope (mrkdwn), for the App Home banner.
@@ -66,7 +68,9 @@ class Services:
         users = self.users.bound(client, workspace)
         prefix = workspace.data_prefix if workspace is not None else None
         identities = self.identities.with_users(users, key_prefix=prefix)
-        return replace(self, users=users, identities=identities, workspace=workspace)
+        own = self.alert_queues(workspace, None) if self.alert_queues is not None else None
+        alert_queue = own or self.alert_queue
+        return replace(self, users=users, identities=identities, workspace=workspace, alert_queue=alert_queue)
 
     async def for_workspace(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
         """These services acting for one request in ``workspace``: its config and adapters (the file's with what

@@ -34,7 +34,8 @@ from slack_sdk.models.blocks import (
 
 from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger
-from bot.alerts.queue import AlertQueue
+from bot.alerts.queue import AlertQueue, WorkspaceQueues
+from bot.installs.workspace import WorkspaceKey
 from handlers.alert_view import AlertState, button_value, summary_line
 
 DIGEST_PAGE_ACTION = "alert_digest_page"
@@ -69,9 +70,15 @@ class DigestPage:
 class DigestBrowser:
     """Reads a digest's members and their alert states for the modal."""
 
-    def __init__(self, queue: AlertQueue) -> None:
+    def __init__(self, queue: AlertQueue, *, queues: WorkspaceQueues | None = None) -> None:
         self.digests = Digests(queue.redis, queue.keys)
         self.ledger = Ledger(queue.redis, queue.keys)
+        self.queues = queues
+
+    def within(self, workspace: WorkspaceKey | None) -> DigestBrowser:
+        """The digests of ``workspace``'s own alert pipeline where it has one (the request's workspace), else these."""
+        own = self.queues(workspace, None) if self.queues is not None else None
+        return self if own is None else DigestBrowser(own)
 
     async def opened(self, digest_id: str, *, channel: str | None, message_ts: str | None) -> DigestPage | str | None:
         """The first page for a **Show all** click on message ``message_ts`` in ``channel``.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from redis.exceptions import ResponseError
 
 from adapters.events import AlertEvent, bounded_id
+from bot.installs.workspace import WorkspaceKey
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +88,25 @@ class QueueStats:
     oldest_age_seconds: float  # age of the oldest of them (0 when none)
 
 
+#: Where the pipeline's Redis keys live (after a workspace's scope, with "Add to Slack").
+ALERTS_PREFIX = "phonebot:alerts"
+
+
 class AlertKeys:
     """Every Redis key of the pipeline, under one prefix."""
 
-    def __init__(self, prefix: str = "phonebot:alerts") -> None:
+    def __init__(self, prefix: str = ALERTS_PREFIX) -> None:
         self.prefix = prefix
         self.stream = f"{prefix}:stream"
         self.dead = f"{prefix}:dead"
         self.failures = f"{prefix}:failures"
         self.failing_since = f"{prefix}:failing-since"
         self.releases = f"{prefix}:releases"
+
+    @classmethod
+    def scoped(cls, scope: str) -> AlertKeys:
+        """The keys of one workspace's pipeline: ``scope`` (its data prefix; ``""`` alone) before each."""
+        return cls(f"{scope}{ALERTS_PREFIX}")
 
     def dedupe(self, idempotency_key: str) -> str:
         return f"{self.prefix}:seen:{bounded_id(idempotency_key)}"
@@ -123,6 +134,11 @@ class AlertKeys:
 
     def message(self, channel: str, ts: str) -> str:
         return f"{self.prefix}:message:{channel}:{ts}"
+
+
+#: "Add to Slack": the queue of a workspace's own alert pipeline (showing one vendor, if given), or ``None``
+#: for the deployment's. Asked with the workspace of the Slack request, never one a button value names.
+WorkspaceQueues = Callable[[WorkspaceKey | None, str | None], "AlertQueue | None"]
 
 
 class AlertQueue:

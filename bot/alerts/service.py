@@ -34,7 +34,7 @@ from bot.alerts.delivery import SlackDelivery
 from bot.alerts.listen import ListenLinks
 from bot.alerts.pacing import ChannelPacer
 from bot.alerts.poller import AlertPoller
-from bot.alerts.queue import AlertQueue, QueueStats
+from bot.alerts.queue import AlertKeys, AlertQueue, QueueStats
 from bot.alerts.receiver import mount_receivers
 from bot.alerts.recovery import PostFinder
 from bot.alerts.slack_token import AlertWorkspace
@@ -42,9 +42,15 @@ from bot.alerts.worker import AlertWorker
 from bot.config import PhonebotConfig, Settings
 from bot.installs.directory import InstalledWorkspaces, Workspaces
 from bot.installs.records import StoreInstallationStore
-from bot.metrics import ALERT_OLDEST_PENDING, ALERT_QUEUE_DEPTH
+from bot.installs.workspace import WorkspaceKey
+from bot.metrics import (
+    ALERT_OLDEST_PENDING,
+    ALERT_QUEUE_DEPTH,
+    ALERT_WORKSPACE_OLDEST_PENDING,
+    ALERT_WORKSPACE_QUEUE_DEPTH,
+)
 from bot.slack_http import SlackSession
-from bot.store import Store, VendorState
+from bot.store import ScopedStore, Store, VendorState
 from bot.supervisor import Supervisor
 from bot.webhook_auth import UrlTokens
 from bot.webhooks import WebhookRouter
@@ -60,7 +66,16 @@ QUEUE_GAUGE_SECONDS = 5.0
 
 
 class AlertService:
-    """The pipeline's long-running parts for one process."""
+    """One workspace's alert pipeline in this process (the deployment's, in single-workspace mode).
+
+    Every key it or its parts write is under ``scope`` (a workspace's data prefix with "Add to
+    Slack"; ``""``: the keys a single-workspace deployment always had): the stream, dedupe, subject
+    records and locks, pacing, poll cursors and leases, vendor state, Listen revocations, the
+    webhook sync lock and the URL-token secret. ``workspace`` pins the installation its posts use
+    (a workspace's own pipeline); without it, "Add to Slack" posts go to the installation
+    ``SLACK_TEAM_ID`` names or the only one. ``path_prefix`` (``/w/T123``) goes before the
+    webhook and Listen paths it hands out.
+    """
 
     def __init__(
         self,
@@ -73,12 +88,20 @@ class AlertService:
         *,
         slack_session: SlackSession | None = None,
         workspaces: Workspaces | None = None,
+        scope: str = "",
+        workspace: WorkspaceKey | None = None,
+        path_prefix: str = "",
+        label: str = "",
     ) -> None:
         self.settings = settings
         self.config = config
-        self.store = store
+        self.scope = scope
+        self.path_prefix = path_prefix
+        #: The workspace's URL id in metrics and logs (``""``: the deployment's one pipeline).
+        self.label = label
+        self.store = ScopedStore.of(store, scope)
         self.adapters = adapters
-        self.queue = AlertQueue(redis)
+        self.queue = AlertQueue(redis, AlertKeys.scoped(scope))
         #: "Add to Slack": the installation alerts are posted with, asked at every Slack call (else ``None``:
         #: the client carries ``SLACK_BOT_TOKEN``).
         self.workspace: AlertWorkspace | None = None
@@ -86,17 +109,29 @@ class AlertService:
         if isinstance(workspaces, InstalledWorkspaces):
             # Read through the pipeline's own store (its Redis pool), so a command burst can't hold posts up.
             installed = InstalledWorkspaces(StoreInstallationStore(store, workspaces.records.box))
-            self.workspace = AlertWorkspace(installed, team_id=settings.slack_team_id)
+            self.workspace = AlertWorkspace(installed, team_id=settings.slack_team_id, key=workspace)
             token = None  # never a process-wide token next to the installations' own
-        delivery_settings = config.alerts.delivery
         # No retry handlers: SlackDelivery honours Retry-After and backs off itself, per channel, and a
         # post that lost its connection must not be re-sent blindly (slack_sdk's default handler would).
         # slack_sdk annotates ``timeout`` as int but hands it to aiohttp.ClientTimeout, which takes float seconds.
-        timeout: Any = delivery_settings.slack_timeout_seconds
+        timeout: Any = config.alerts.delivery.slack_timeout_seconds
         # With the process's shared session (whose own timeout is this same setting), posts reuse connections.
         make = slack_session.web_client if slack_session is not None else AsyncWebClient
         self.slack = make(token=token, base_url=slack_base_url, timeout=timeout, retry_handlers=[])
-        pacer = ChannelPacer(redis, self.queue.keys, interval=delivery_settings.pace_seconds)
+        self._redis = redis
+        self.tokens: UrlTokens | None = None
+        self.listen: ListenLinks | None = None  # once started
+        #: What the webhook sync at startup reported per vendor, once it finished (``None`` before).
+        self.startup_sync: dict[str, str] | None = None
+        self._started: tuple[WebhookRouter, bool] | None = None
+        self._consumer: str | None = None
+        self._assemble(config, adapters)
+
+    def _assemble(self, config: PhonebotConfig, adapters: dict[str, VendorAdapter]) -> None:
+        """The parts that follow the config and adapters: delivery, worker, poller, their supervisor."""
+        self.config, self.adapters = config, adapters
+        delivery_settings = config.alerts.delivery
+        pacer = ChannelPacer(self._redis, self.queue.keys, interval=delivery_settings.pace_seconds)
         self.delivery = SlackDelivery(
             self.slack,
             pacer,
@@ -110,24 +145,38 @@ class AlertService:
             settle=2 * delivery_settings.slack_timeout_seconds,
             tokens=self.workspace,
         )
-        self.worker = AlertWorker(self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder)
-        self.poller = AlertPoller(adapters, store, self.queue, config.alerts, owner_id=self.worker.consumer)
+        # A reload keeps the consumer name, so the new worker carries on with the entries the old one held.
+        consumer = self._consumer
+        self.worker = AlertWorker(
+            self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder, consumer=consumer
+        )
+        self._consumer = self.worker.consumer
+        self.poller = AlertPoller(adapters, self.store, self.queue, config.alerts, owner_id=self.worker.consumer)
         for name, adapter in adapters.items():  # what an adapter must remember across restarts (Tele2: webhook ids)
-            adapter.use_state(VendorState(store, name))
-        self.tokens: UrlTokens | None = None
-        self.listen: ListenLinks | None = None  # once started
-        #: What the webhook sync at startup reported per vendor, once it finished (``None`` before).
-        self.startup_sync: dict[str, str] | None = None
+            adapter.use_state(VendorState(self.store, name))
         self._stop = asyncio.Event()
         self.supervisor = Supervisor(self._stop)
 
+    async def reload(self, config: PhonebotConfig, adapters: dict[str, VendorAdapter]) -> None:
+        """Go on with another config and adapters (its workspace's settings changed): the running parts are
+        stopped as :meth:`stop` does, rebuilt and started again; entries left pending are taken over."""
+        started = self._started
+        await self.stop()
+        if started is not None:
+            for name in self.adapters:  # a vendor no longer set up gets no more webhooks
+                started[0].receivers.pop(name, None)
+        self._assemble(config, adapters)
+        if started is not None:
+            await self.start(started[0], run_worker=started[1])
+
     async def start(self, router: WebhookRouter, *, run_worker: bool = True) -> None:
         """Load the webhook secret, mount the receivers and start the worker."""
-        secret = self.settings.phonebot_webhook_secret
-        self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
+        self._started = (router, run_worker)
+        self.tokens = await self._tokens()
         mount_receivers(router, self.adapters, self.queue, self.tokens)
+        public = self.settings.phonebot_public_url
         self.listen = ListenLinks(
-            self.settings.phonebot_public_url,
+            public.rstrip("/") + self.path_prefix if public else None,
             self.tokens,
             self.adapters,
             store=self.store,
@@ -143,7 +192,8 @@ class AlertService:
         public_url = self.settings.phonebot_public_url
         if public_url:
             self.supervisor.start("webhook-sync", lambda: self._sync_at_startup(public_url))
-        log.info("alerts: %d route(s), worker %s", len(self.config.alerts.routes), self.worker.consumer)
+        where = f" for {self.label}" if self.label else ""
+        log.info("alerts%s: %d route(s), worker %s", where, len(self.config.alerts.routes), self.worker.consumer)
         if self.workspace is not None:
             with contextlib.suppress(RedisError, OSError):  # the store away: the worker says so
                 await self.workspace.problem()  # logs where alerts go, or why they wait
@@ -171,7 +221,7 @@ class AlertService:
 
     @contextlib.asynccontextmanager
     async def _webhook_lock(self) -> AsyncIterator[None]:
-        """Hold ``phonebot:webhooks:sync-lock`` (waiting up to its lifetime for another holder to finish)."""
+        """Hold the scope's ``phonebot:webhooks:sync-lock`` (waiting up to its lifetime for another holder)."""
         token = secrets.token_hex(8)
         deadline = time.monotonic() + WEBHOOK_LOCK_SECONDS
         while not await self.store.set_if_absent(WEBHOOK_LOCK_KEY, token, ttl=WEBHOOK_LOCK_SECONDS):
@@ -189,7 +239,8 @@ class AlertService:
     async def webhook_url(self, public_url: str, vendor: str) -> str:
         """The callback URL ``sync`` gives ``vendor`` (``{event}`` stands for the event name)."""
         tokens = await self._tokens()
-        return f"{public_url.rstrip('/')}/webhooks/{vendor}/{tokens.token_for(vendor, 'account')}/{{event}}"
+        base = public_url.rstrip("/") + self.path_prefix
+        return f"{base}/webhooks/{vendor}/{tokens.token_for(vendor, 'account')}/{{event}}"
 
     @property
     def wants_call_events(self) -> bool:
@@ -199,7 +250,9 @@ class AlertService:
     async def _tokens(self) -> UrlTokens:
         if self.tokens is None:
             secret = self.settings.phonebot_webhook_secret
-            self.tokens = await UrlTokens.load(self.store, secret.get_secret_value() if secret else None)
+            self.tokens = await UrlTokens.load(
+                self.store, secret.get_secret_value() if secret else None, scope=self.scope
+            )
         return self.tokens
 
     async def _each_url_token_vendor(
@@ -228,8 +281,12 @@ class AlertService:
     async def queue_stats(self) -> QueueStats:
         """Depth and oldest age of the alert queue, also set on the queue gauges."""
         stats = await self.queue.stats()
-        ALERT_QUEUE_DEPTH.set(stats.depth)
-        ALERT_OLDEST_PENDING.set(stats.oldest_age_seconds)
+        if self.label:
+            ALERT_WORKSPACE_QUEUE_DEPTH.labels(self.label).set(stats.depth)
+            ALERT_WORKSPACE_OLDEST_PENDING.labels(self.label).set(stats.oldest_age_seconds)
+        else:
+            ALERT_QUEUE_DEPTH.set(stats.depth)
+            ALERT_OLDEST_PENDING.set(stats.oldest_age_seconds)
         return stats
 
     async def worker_problem(self) -> str | None:
@@ -268,3 +325,7 @@ class AlertService:
     async def stop(self) -> None:
         """Stop every task: an idle worker at once, a busy one after its batch; the poller returns its leases."""
         await self.supervisor.stop(cancel=[] if self.worker.busy else [WORKER_TASK], timeout=5)
+        if self.label:
+            with contextlib.suppress(KeyError):
+                ALERT_WORKSPACE_QUEUE_DEPTH.remove(self.label)
+                ALERT_WORKSPACE_OLDEST_PENDING.remove(self.label)

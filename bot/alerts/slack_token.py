@@ -40,6 +40,7 @@ NOT_INSTALLED = "no workspace installed yet: alerts wait until phonebot is insta
 SEVERAL = "several workspaces installed ({names}): set SLACK_TEAM_ID to the one alerts go to"
 NOT_THERE = "SLACK_TEAM_ID is {team}, but phonebot is not installed there: alerts wait until it is (/slack/install)"
 NOT_AN_ID = "SLACK_TEAM_ID {team!r} is not a Slack team id (T…) or, for an org-wide install, enterprise id (E…)"
+GONE = "phonebot is not installed in {workspace} (any more): its alerts wait until it is installed again"
 #: At most this many installation keys are read to count them (more than one is all the rule needs).
 _SCAN_LIMIT = 100
 
@@ -58,6 +59,7 @@ class AlertWorkspace:
     Args:
         workspaces: The "Add to Slack" installations.
         team_id: ``SLACK_TEAM_ID``: the workspace (or org) alerts go to; ``None`` = the only installation.
+        key: the one installation these alerts belong to (a workspace's own pipeline): no other is ever chosen.
         resolve_seconds: How long the chosen installation is kept before it is chosen again.
         retry_seconds: How long "no installation" is kept before the store is looked at again.
     """
@@ -67,12 +69,14 @@ class AlertWorkspace:
         workspaces: InstalledWorkspaces,
         *,
         team_id: str | None,
+        key: WorkspaceKey | None = None,
         resolve_seconds: float = 30.0,
         retry_seconds: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.workspaces = workspaces
         self.team_id = team_id or None
+        self.key = key
         self.resolve_seconds = resolve_seconds
         self.retry_seconds = retry_seconds
         self.clock = clock
@@ -140,6 +144,10 @@ class AlertWorkspace:
         self._key, self._problem, self._until = None, problem, self.clock() + self.retry_seconds
 
     async def _choose(self) -> WorkspaceKey:
+        if self.key is not None:
+            if await self.workspaces.get(self.key) is None:
+                raise NoAlertWorkspace(GONE.format(workspace=self.key.describe()))
+            return self.key
         if self.team_id is not None:
             return await self._named(self.team_id)
         installed = await self.workspaces.installed(limit=_SCAN_LIMIT)

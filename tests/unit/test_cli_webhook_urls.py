@@ -41,3 +41,14 @@ def test_vendors_without_events_in_the_path_get_one_url(capsys: pytest.CaptureFi
     token = UrlTokens(SECRET.encode()).token_for("multisender", "rsvp-42")
     assert lines == [f"{BASE}/webhooks/multisender/{token}"]
     assert urls(capsys, "relatel")[0] == [f"{BASE}/webhooks/relatel"]
+
+
+def test_with_team_the_url_is_that_workspaces_own_under_its_own_token(capsys: pytest.CaptureFixture[str]) -> None:
+    [line] = urls(capsys, "multisender", "rsvp-42", "--team", "T0ALPHA")[0]
+    [other] = urls(capsys, "multisender", "rsvp-42", "--team", "E0ORG-T0BRAVO")[0]
+    plain = UrlTokens(SECRET.encode()).token_for("multisender", "rsvp-42")
+    assert line.startswith(f"{BASE}/w/T0ALPHA/webhooks/multisender/rsvp-42.")
+    assert other.startswith(f"{BASE}/w/E0ORG-T0BRAVO/webhooks/multisender/rsvp-42.")
+    assert len({line.rsplit("/", 1)[1], other.rsplit("/", 1)[1], plain}) == 3  # one secret per workspace
+    assert urls(capsys, "relatel", "--team", "T0ALPHA")[0] == [f"{BASE}/w/T0ALPHA/webhooks/relatel"]
+    assert main(["webhooks", "url", "tele2", "--team", "../T1", "--public-url", BASE]) == 2
