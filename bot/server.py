@@ -60,7 +60,6 @@ class ReadinessProbe:
         self.checks: list[tuple[str, ReadinessCheck]] = [
             ("store", self._store),
             ("slack", self._slack),
-            ("vendors", self._vendors),
             ("alert_worker", runtime.alerts.worker_problem),
             ("alert_queue", runtime.alerts.queue_problem),
         ]
@@ -70,6 +69,10 @@ class ReadinessProbe:
                 ("command_queue", runtime.commands.backlog_problem),
             ]
         self.advisories: list[tuple[str, ReadinessCheck]] = []
+        # Where admins can set a phone system up in the App Home, none yet must not take phonebot out of
+        # service: Slack could no longer reach the very App Home that cures it.
+        setup_in_slack = runtime.services.settings is not None
+        (self.advisories if setup_in_slack else self.checks).insert(0, ("vendors", self._vendors))
         if runtime.alerts.workspace is not None:
             self.advisories.append(("alert_workspace", runtime.alerts.workspace_problem))
         if runtime.pipelines is not None:  # a crashed worker is the process's; one workspace's slow queue is not
@@ -103,7 +106,11 @@ class ReadinessProbe:
 
     async def _vendors(self) -> str | None:
         # Without a vendor every command and alert would fail.
-        return None if self.runtime.adapters else "none configured (add a vendors: section to the config)"
+        if self.runtime.adapters:
+            return None
+        if self.runtime.services.settings is not None:
+            return "none in the config file: a workspace admin sets one up in phonebot's App Home (Set up)"
+        return "none configured (add a vendors: section to the config)"
 
     async def _slack(self) -> str | None:
         if await self._slack_ok():

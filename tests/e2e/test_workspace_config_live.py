@@ -47,6 +47,8 @@ def dstny_section(app: RunningApp) -> Iterator[dict[str, Any]]:
 def test_a_vendor_saved_for_the_workspace_is_used_by_the_next_command(
     app: RunningApp, redis_url: str, dstny_section: dict[str, Any]
 ) -> None:
+    ready = httpx.get(app.url + "/readyz")  # an admin must still reach the App Home to set one up
+    assert ready.status_code == 200 and ready.json()["checks"]["vendors"].startswith("none in the config file")
     _, url = app.command("/presence", "lunch 45m")
     assert "No phone system is configured yet" in app.reply(url)["text"]
     assert app.phones.dstny.presence_of("alice").activity != "lunch"
