@@ -45,8 +45,15 @@ ALLOWED = Decision(True)
 class AdminPolicy:
     """Who the phonebot admins are, and the rules that depend on it."""
 
-    def __init__(self, admins: Iterable[str]) -> None:
+    def __init__(self, admins: Iterable[str], *, slack_admins: bool = False) -> None:
         self.admins: tuple[str, ...] = tuple(dict.fromkeys(admins))
+        #: The admins are the workspace's Slack admins and owners (a workspace the file doesn't set up).
+        self.slack_admins = slack_admins
+
+    @classmethod
+    def of_slack_admins(cls, requester: str | None) -> AdminPolicy:
+        """A workspace whose phonebot admins are its Slack admins and owners; ``requester`` when they are one."""
+        return cls((requester,) if requester else (), slack_admins=True)
 
     @classmethod
     def from_config(cls, config: PhonebotConfig) -> AdminPolicy:
@@ -89,6 +96,8 @@ class AdminPolicy:
 
     def someone_who_can(self) -> str:
         """``a phonebot admin (<@U1>, <@U2>)``, or what to do when there is none."""
+        if self.slack_admins:
+            return "a workspace admin (this workspace's Slack admins and owners are its phonebot admins)"
         if not self.admins:
             return "whoever runs phonebot (no phonebot admins are configured yet: they go under `admins:`)"
         named = ", ".join(mention(admin) for admin in self.admins[:NAMED_ADMINS])

@@ -24,6 +24,7 @@ from adapters.registry import build_adapter
 from bot.alerts.pipelines import AlertPipelines, FollowedPipeline, build_pipelines, follow_settings
 from bot.alerts.queue import AlertQueue
 from bot.alerts.service import AlertService
+from bot.alerts.slack_token import AlertWorkspace
 from bot.commands.queue import RedisCommandQueue
 from bot.commands.runner import CommandRunner
 from bot.commands.service import CommandService
@@ -246,7 +247,13 @@ def _slack_and_services(
     )
     if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
         services.settings = WorkspaceSettingsStore(store, box)
-    services.contexts = build_contexts(settings, config, store, adapters, services.settings)
+    # With "Add to Slack" the file's phone systems and routes are one workspace's: the one its alerts go to.
+    file_home = (
+        AlertWorkspace(InstalledWorkspaces(installs.records), team_id=settings.slack_team_id).current_key
+        if installs.records is not None
+        else None
+    )
+    services.contexts = build_contexts(settings, config, store, adapters, services.settings, file_workspace=file_home)
     contexts = services.contexts
 
     async def forget_context(key: WorkspaceKey) -> None:  # its settings went with its data prefix

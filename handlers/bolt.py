@@ -309,7 +309,9 @@ def _workspace_services(services: Services) -> Callable[..., Awaitable[BoltRespo
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         context = req.context
-        context[SERVICES_KEY] = await services.for_workspace(context.client, request_workspace(context))
+        context[SERVICES_KEY] = await services.for_workspace(
+            context.client, request_workspace(context), user_id=context.user_id
+        )
         return await next()
 
     return middleware

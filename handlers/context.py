@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
@@ -72,13 +73,20 @@ class Services:
         alert_queue = own or self.alert_queue
         return replace(self, users=users, identities=identities, workspace=workspace, alert_queue=alert_queue)
 
-    async def for_workspace(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
-        """These services acting for one request in ``workspace``: its config and adapters (the file's with what
-        its admins set up), its store scope, Slack calls with ``client``."""
+    async def for_workspace(
+        self, client: AsyncWebClient, workspace: WorkspaceKey | None, *, user_id: str | None = None
+    ) -> Services:
+        """These services acting for ``user_id``'s request in ``workspace``: its config and adapters (the file's
+        with what its admins set up), its store scope, its admins, Slack calls with ``client``."""
         bound = self.for_request(client, workspace)
         if self.contexts is None:
             return bound
         context = await self.contexts.get(workspace)
+        permissions = AdminPolicy.from_config(context.config)
+        if not context.has_file:  # a workspace of its own ("Add to Slack"): its Slack admins are phonebot's
+            permissions = AdminPolicy.of_slack_admins(
+                user_id if user_id and await _slack_admin(bound, user_id) else None
+            )
         return replace(
             bound,
             config=context.config,
@@ -86,7 +94,7 @@ class Services:
             store=context.store,
             effective=context.effective,
             identities=bound.identities.with_config(context.config, context.adapters),
-            permissions=AdminPolicy.from_config(context.config),
+            permissions=permissions,
         )
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
@@ -97,3 +105,12 @@ class Services:
             except (ZoneInfoNotFoundError, ValueError):
                 pass
         return self.config.tz
+
+
+async def _slack_admin(services: Services, user_id: str) -> bool:
+    """Whether Slack says ``user_id`` is an admin or owner of the request's workspace (``users.info``, cached)."""
+    try:
+        user = await services.users.get(user_id)
+    except SlackApiError:
+        return False  # can't tell now: not an admin for this request
+    return user is not None and user.is_admin

@@ -65,7 +65,7 @@ class CommandRunner:
             log.info("dropped a command for a workspace phonebot no longer serves")
             return
         client = self._client(installation, job.team_id)
-        here = await self.services.for_workspace(client, installation.key)
+        here = await self.services.for_workspace(client, installation.key, user_id=job.user_id)
         await answer_command(here, job, self._sender(job))
 
     async def answer_unsure(self, job: DeferredCommand) -> None:

@@ -10,7 +10,7 @@ from adapters.base import AdapterConfig, VendorAdapter
 from adapters.registry import build_adapter
 from bot.config import PhonebotConfig, Settings
 from bot.store import Store
-from bot.workspaces.context import WorkspaceContexts
+from bot.workspaces.context import FileWorkspace, WorkspaceContexts
 from bot.workspaces.settings import WorkspaceSettingsStore
 
 
@@ -22,11 +22,20 @@ def build_contexts(
     workspace_settings: WorkspaceSettingsStore | None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    file_workspace: FileWorkspace | None = None,
 ) -> WorkspaceContexts:
     """Every workspace starts from the file (``config``, its ``adapters`` shared); with "Add to Slack" each
-    workspace's keys get their own scope."""
+    workspace's keys get their own scope, and the file's own part is ``file_workspace``'s alone."""
 
     def build(name: str, cfg: AdapterConfig) -> VendorAdapter:
         return build_adapter(name, cfg, transport=transport)
 
-    return WorkspaceContexts(config, adapters, store, workspace_settings, scoped=settings.oauth, build=build)
+    return WorkspaceContexts(
+        config,
+        adapters,
+        store,
+        workspace_settings,
+        scoped=settings.oauth,
+        build=build,
+        file_workspace=file_workspace,
+    )

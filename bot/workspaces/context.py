@@ -10,6 +10,12 @@ The single-workspace deployment (``SLACK_BOT_TOKEN``) is the same code path with
 scope is empty, so it keeps the store keys it always had (an upgrade loses no pending alert). With
 "Add to Slack" each installation's scope is its ``data_prefix``, which an uninstall deletes whole.
 
+With "Add to Slack" the file's phone systems, people, admins, routes and thresholds belong to one
+workspace only — the one its alerts go to (``SLACK_TEAM_ID``, else the only installation; see
+:mod:`bot.alerts.slack_token`): a stranger's workspace that installs a hosted phonebot must never reach
+the operator's phone system. Every other workspace starts from the file's general settings (country,
+time zone, timings) and has only what its own admins set up.
+
 Contexts are cached per workspace and rebuilt when its settings' version counter changes (asked at
 most once per ``refresh_seconds``), so a change saved from Slack — by any replica — takes effect
 without a restart. Adapters of a vendor whose section did not change are reused; replaced ones are
@@ -23,7 +29,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +49,16 @@ MAX_CACHED = 1000
 RETIRE_SECONDS = 60.0
 
 AdapterFactory = Callable[[str, AdapterConfig], VendorAdapter]
+#: The workspace the file's own phone systems and routes belong to, when that is one of several.
+FileWorkspace = Callable[[], Awaitable[WorkspaceKey | None]]
+
+
+def general_part(config: PhonebotConfig) -> PhonebotConfig:
+    """``config`` without what belongs to one workspace: phone systems, people, admins, routes, thresholds."""
+    alerts = config.alerts.model_copy(update={"routes": [], "queue_thresholds": []})
+    return config.model_copy(
+        update={"vendors": {}, "users": [], "admins": [], "default_vendor": None, "alerts": alerts}
+    )
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,8 @@ class WorkspaceContext:
     """The shared store seen through :attr:`scope`."""
     version: int = 0
     """The settings version this context was built from (0: never set up from Slack)."""
+    has_file: bool = True
+    """Whether the file's own part (phone systems, people, ``admins:``, routes) is this workspace's."""
 
     @property
     def config(self) -> PhonebotConfig:
@@ -69,6 +87,8 @@ class WorkspaceContext:
 class _Cached:
     context: WorkspaceContext
     checked_at: float
+    #: Whether the file's own part (vendors, people, routes) is in this context.
+    has_file: bool = True
     #: The stored vendor sections the context's own adapters were built from (name -> canonical JSON).
     sections: dict[str, str] = field(default_factory=dict)
 
@@ -83,6 +103,8 @@ class WorkspaceContexts:
         settings: where Slack setup is kept (``None``: no ``PHONEBOT_SECRET_KEY``, so the file alone).
         scoped: give each workspace its own key scope (``True`` with "Add to Slack").
         build: makes an adapter for a vendor section saved from Slack.
+        file_workspace: with several workspaces, the one the file's own part belongs to (``None``: every
+            workspace this deployment serves has it — the single-workspace deployment).
     """
 
     def __init__(
@@ -96,8 +118,11 @@ class WorkspaceContexts:
         build: AdapterFactory,
         refresh_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        file_workspace: FileWorkspace | None = None,
     ) -> None:
         self.base = base
+        self.general = general_part(base)
+        self.file_workspace = file_workspace
         self.base_adapters = dict(base_adapters)
         self.store = store
         self.settings = settings
@@ -127,11 +152,12 @@ class WorkspaceContexts:
             if cached is not None and self.clock() - cached.checked_at < self.refresh_seconds:
                 return cached.context
             version = await self._version(key)
-            if cached is not None and cached.context.version == version:
+            has_file = await self._has_file(key)
+            if cached is not None and cached.context.version == version and cached.has_file == has_file:
                 cached.checked_at = self.clock()
                 self._cache.move_to_end(key)
                 return cached.context
-            fresh = await self._build(key, version, cached)
+            fresh = await self._build(key, version, cached, has_file=has_file)
             self._cache[key] = fresh
             self._cache.move_to_end(key)
             self._evict()
@@ -158,15 +184,23 @@ class WorkspaceContexts:
             return 0
         return await self.settings.version(key)
 
-    async def _build(self, key: WorkspaceKey | None, version: int, previous: _Cached | None) -> _Cached:
+    async def _has_file(self, key: WorkspaceKey | None) -> bool:
+        if self.file_workspace is None:
+            return True
+        return key is not None and await self.file_workspace() == key
+
+    async def _build(
+        self, key: WorkspaceKey | None, version: int, previous: _Cached | None, *, has_file: bool
+    ) -> _Cached:
         stored = await self.settings.load(key) if self.settings is not None and key is not None and version else None
-        effective = effective_config(self.base, stored or WorkspaceSettings())
+        effective = effective_config(self.base if has_file else self.general, stored or WorkspaceSettings())
         SECRETS.add_from(effective.config)
-        adapters: dict[str, VendorAdapter] = dict(self.base_adapters)
+        file_adapters = self.base_adapters if has_file else {}
+        adapters: dict[str, VendorAdapter] = dict(file_adapters)
         sections: dict[str, str] = {}
         reused: set[str] = set()
         for name, cfg in effective.config.vendors.items():
-            if name in self.base_adapters:
+            if name in file_adapters:
                 continue
             section = _canonical(stored.vendors[name]) if stored is not None else ""
             old = previous.context.adapters.get(name) if previous is not None else None
@@ -187,8 +221,9 @@ class WorkspaceContexts:
             adapters=adapters,
             store=ScopedStore.of(self.store, scope),
             version=version,
+            has_file=has_file,
         )
-        return _Cached(context=context, checked_at=self.clock(), sections=sections)
+        return _Cached(context=context, checked_at=self.clock(), sections=sections, has_file=has_file)
 
     def _evict(self) -> None:
         while len(self._cache) > MAX_CACHED:

@@ -109,3 +109,16 @@ def test_uninstalling_one_workspace_forgets_its_setup_and_leaves_the_other_worki
     app.reply(url)
     assert app.phones.relatel.employees[1]["do_not_disturb"] is True
     assert db.exists("ws:-:T0BRAVO:settings")
+
+
+@pytest.mark.phonebot(oauth=True, file_vendors=("dstny",), settings_overrides={"slack_team_id": "T0ALPHA"})
+def test_the_files_phone_system_is_only_the_workspace_the_file_is_for(app: RunningApp) -> None:
+    """A hosted phonebot: the operator's file (Dstny) serves SLACK_TEAM_ID's workspace; a stranger's gets nothing."""
+    install(app, team_id=A.team_id, team_name="Alpha", user_id="U0ALICE")
+    install(app, team_id=B.team_id, team_name="Bravo", user_id="U0ALICE")
+    _, url = app.command("/presence", "lunch 45m", team_id=B.team_id)
+    assert "No phone system is configured yet" in app.reply(url)["text"]
+    assert app.phones.dstny.presence_of("alice").activity != "lunch"
+    _, url = app.command("/presence", "lunch 45m", team_id=A.team_id)
+    assert "Your phone presence is now *Lunch*" in app.reply(url)["text"]
+    assert app.phones.dstny.presence_of("alice").activity == "lunch"

@@ -85,3 +85,43 @@ async def test_the_single_workspace_deployment_keeps_its_keys_unscoped() -> None
     assert context.scope == "" and not isinstance(context.store, ScopedStore)
     assert (await registry.get(None)).scope == ""
     await registry.aclose()
+
+
+async def test_with_several_workspaces_the_files_phone_systems_are_only_its_own_workspaces() -> None:
+    store = MemoryStore()
+    settings = WorkspaceSettingsStore(store, SecretBox.from_setting(Fernet.generate_key().decode()))
+    base = parse_config(
+        {
+            "timezone": "Europe/Vilnius",
+            "vendors": {"relatel": {"token": "operator-token"}},
+            "admins": ["U0OPERATOR"],
+            "alerts": {"routes": [{"channel": "C0OPERATOR"}]},
+        },
+        source="phonebot.yml",
+    )
+    file_adapters = {"relatel": build_adapter("relatel", base.vendors["relatel"])}
+    home: list[WorkspaceKey | None] = [TEAM_A]
+
+    async def file_workspace() -> WorkspaceKey | None:
+        return home[0]
+
+    clock = Clock()
+    registry = WorkspaceContexts(
+        base,
+        file_adapters,
+        store,
+        settings,
+        scoped=True,
+        build=build_adapter,
+        clock=clock,
+        file_workspace=file_workspace,
+    )
+    a, b = await registry.get(TEAM_A), await registry.get(TEAM_B)
+    assert a.has_file and a.adapters["relatel"] is file_adapters["relatel"] and a.config.admins == ["U0OPERATOR"]
+    assert not b.has_file and b.adapters == {} and b.config.admins == [] and b.config.alerts.routes == []
+    assert b.config.timezone == "Europe/Vilnius"  # the file's general settings still apply
+    home[0] = None  # a second install, and no SLACK_TEAM_ID: the file's part is nobody's until one is named
+    clock.now += 1.5
+    assert (await registry.get(TEAM_A)).adapters == {}
+    await registry.aclose()
+    await file_adapters["relatel"].aclose()
