@@ -7,7 +7,10 @@ are capped so the whole Home stays within Slack's 100 blocks.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from adapters.registry import ADAPTERS
 from bot.config import AlertRoute, PhonebotConfig, QueueThreshold
@@ -155,13 +158,19 @@ def _secret_note(vendor: str, section_values: dict[str, Any]) -> str:
     return ""
 
 
+def _from_the_file(entries: Sequence[BaseModel], describe: Callable[[dict[str, Any]], str]) -> list[dict[str, Any]]:
+    """The file's entries of one list, read-only (at most ``SHOWN_PER_LIST`` named)."""
+    if not entries:
+        return []
+    lines = [describe(entry.model_dump(mode="json", exclude_none=True)) for entry in entries[:SHOWN_PER_LIST]]
+    more = f"\n…and {len(entries) - SHOWN_PER_LIST} more" if len(entries) > SHOWN_PER_LIST else ""
+    return [section("From the config file (change them there):\n" + "\n".join(lines) + more)]
+
+
 def _route_blocks(services: Services, stored: WorkspaceSettings, scope: str) -> list[dict[str, Any]]:
     blocks = [section("*Alert routes*")]
     routes, _ = file_config(services)
-    if routes:
-        lines = [describe_route(r.model_dump(mode="json", exclude_none=True)) for r in routes[:SHOWN_PER_LIST]]
-        more = f"\n…and {len(routes) - SHOWN_PER_LIST} more" if len(routes) > SHOWN_PER_LIST else ""
-        blocks.append(section("From the config file (change them there):\n" + "\n".join(lines) + more))
+    blocks += _from_the_file(routes, describe_route)
     for index, route in enumerate(stored.routes[:SHOWN_PER_LIST]):
         target = ButtonTarget(scope, str(index), digest(route)).dump()
         blocks.append(section(describe_route(route)))
@@ -187,10 +196,7 @@ def _route_blocks(services: Services, stored: WorkspaceSettings, scope: str) -> 
 def _threshold_blocks(services: Services, stored: WorkspaceSettings, scope: str) -> list[dict[str, Any]]:
     blocks = [section("*Queue thresholds*")]
     _, thresholds = file_config(services)
-    if thresholds:
-        lines = [describe_threshold(t.model_dump(mode="json", exclude_none=True)) for t in thresholds[:SHOWN_PER_LIST]]
-        more = f"\n…and {len(thresholds) - SHOWN_PER_LIST} more" if len(thresholds) > SHOWN_PER_LIST else ""
-        blocks.append(section("From the config file (change them there):\n" + "\n".join(lines) + more))
+    blocks += _from_the_file(thresholds, describe_threshold)
     for index, threshold in enumerate(stored.queue_thresholds[:SHOWN_PER_LIST]):
         target = ButtonTarget(scope, str(index), digest(threshold)).dump()
         block = section(describe_threshold(threshold))
