@@ -53,11 +53,17 @@ class RunningApp:
         )
         return self.client.send_sync(body, headers), response_url
 
-    def click(self, action_id: str, value: str, *, user: str = "U0ALICE") -> tuple[httpx.Response, str]:
+    def click(self, action_id: str, value: str, *, user: str = "U0ALICE", **kwargs: Any) -> tuple[httpx.Response, str]:
         """Click a button on an ephemeral reply; returns the HTTP answer and the response_url."""
         response_url = self.slack.new_response_url()
         body, headers = self.signer.block_action(
-            action_id, value, user_id=user, response_url=response_url, channel_id="C0001", message_ts="1.000001"
+            action_id,
+            value,
+            user_id=user,
+            response_url=response_url,
+            channel_id="C0001",
+            message_ts="1.000001",
+            **kwargs,
         )
         return self.client.send_sync(body, headers), response_url
 

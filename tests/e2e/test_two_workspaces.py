@@ -67,6 +67,16 @@ def test_each_workspace_commands_only_its_own_phone_system(two: RunningApp, redi
     assert app.phones.relatel.employees[1]["do_not_disturb"] is True, answer
     assert app.phones.dstny.presence_of("alice").activity == "lunch"  # A's unchanged by B's command
 
+    # A pick button offered in A does nothing in B: its value is a key into A's own scope only.
+    _, url = app.command("/call", "jensen", team_id=A.team_id)
+    [pick, *_] = next(block for block in app.reply(url)["blocks"] if block["type"] == "actions")["elements"]
+    _, url = app.click(pick["action_id"], pick["value"], team_id=B.team_id)
+    assert "run `/call` again" in app.reply(url)["text"]
+    assert app.phones.dstny.dials == [] and app.phones.relatel.dials == []
+    _, url = app.click(pick["action_id"], pick["value"], team_id=A.team_id)
+    app.reply(url)
+    assert app.phones.dstny.dials[-1].target == "+4540000001" and app.phones.relatel.dials == []
+
     _, url = app.command("/phonebot", "whoami", team_id=A.team_id)
     said_a = app.reply(url)["text"]
     _, url = app.command("/phonebot", "whoami", team_id=B.team_id)
