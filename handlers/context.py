@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
-from bot.alerts.queue import AlertQueue, WorkspaceQueues
+from bot.alerts.queue import AlertKeys, AlertQueue, WorkspaceQueues
 from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
 from bot.installs.scope_drift import ScopeDriftLog
@@ -83,7 +83,9 @@ class Services:
             return bound
         context = await self.contexts.get(workspace)
         permissions = AdminPolicy.from_config(context.config)
+        alert_queue = bound.alert_queue
         if not context.has_file:  # a workspace of its own ("Add to Slack"): its Slack admins are phonebot's
+            alert_queue = _own_alert_queue(self, workspace, context.scope)
             permissions = AdminPolicy.of_slack_admins(
                 user_id if user_id and await _slack_admin(bound, user_id) else None
             )
@@ -95,6 +97,7 @@ class Services:
             effective=context.effective,
             identities=bound.identities.with_config(context.config, context.adapters),
             permissions=permissions,
+            alert_queue=alert_queue,
         )
 
     def tz_for(self, user: SlackUser | None) -> ZoneInfo:
@@ -114,3 +117,14 @@ async def _slack_admin(services: Services, user_id: str) -> bool:
     except SlackApiError:
         return False  # can't tell now: not an admin for this request
     return user is not None and user.is_admin
+
+
+def _own_alert_queue(services: Services, workspace: WorkspaceKey | None, scope: str) -> AlertQueue | None:
+    """A workspace's own alert queue (its pipeline's keys, read straight from Redis when this process runs no
+    pipeline for it, e.g. a command worker) — never the deployment's, which holds the file's workspace's alerts."""
+    own = services.alert_queues(workspace, None) if services.alert_queues is not None else None
+    if own is not None:
+        return own
+    if services.alert_queue is None or not scope:
+        return None
+    return AlertQueue(services.alert_queue.redis, AlertKeys.scoped(scope))

@@ -228,3 +228,32 @@ def test_a_workspace_saving_its_settings_again_has_its_pipeline_follow_them(app:
 
     wait_until(moved, timeout=15)
     assert {call.token for call in posts_to(app, "C0BRAVO2")} == {app.slack.oauth.bot_tokens()[-1].token}
+
+
+@pytest.mark.phonebot(
+    oauth=True,
+    file_vendors=("relatel",),
+    settings_overrides={"slack_team_id": TEAM_A},
+    overrides={"alerts": {"routes": [{"channel": CHANNEL_A}], "delivery": FAST_DELIVERY}},
+)
+def test_the_deployments_dead_letters_are_only_the_file_workspaces_to_see(app: RunningApp, db: redis.Redis) -> None:
+    """The file's alerts are workspace A's (SLACK_TEAM_ID): B's Slack admin (a phonebot admin in B) sees none."""
+    install(app, team_id=TEAM_A, user_id="U0ALICE")
+    install(app, team_id=TEAM_B, user_id="U0ALICE")
+    app.slack.error("chat.postMessage", "channel_not_found", times=None)  # refused for good: parked at once
+    sim = app.phones.relatel
+    call = sim.add_missed_call("4520000003", contact_name="Jens Jensen")
+    answer = sim.send_webhook_sync(
+        f"{app.url}/webhooks/relatel", "call.ended", {"call": call}, secret=RELATEL_WEBHOOK_SECRET
+    )
+    assert answer.status_code == 200
+    wait_until(lambda: db.hlen("phonebot:alerts:dead") == 1)
+    app.slack.clear_faults()
+
+    def told(team: str) -> str:
+        answer, response_url = app.command("/phonebot", "dead", user="U0ALICE", team_id=team)
+        assert answer.status_code == 200
+        return json.dumps(app.reply(response_url))
+
+    assert "Slack never accepted" in told(TEAM_A)
+    assert "No dead letters" in told(TEAM_B)  # B is a workspace of its own: the file's alerts aren't its to see
