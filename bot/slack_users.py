@@ -36,6 +36,10 @@ class SlackUserDirectory(Protocol):
         """This directory for one request: asking Slack through ``client``, caching under ``workspace``."""
         ...
 
+    async def with_email(self, email: str) -> str | None:
+        """The id of the Slack user whose profile has ``email``, or ``None`` when nobody's has."""
+        ...
+
 
 class WebApiUserDirectory:
     """``users.info`` through the bot token, cached in the store.
@@ -55,6 +59,16 @@ class WebApiUserDirectory:
     def bound(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> WebApiUserDirectory:
         prefix = workspace.data_prefix if workspace is not None else self.key_prefix
         return WebApiUserDirectory(client, self.store, cache_seconds=self.cache_seconds, key_prefix=prefix)
+
+    async def with_email(self, email: str) -> str | None:
+        try:
+            response = await self.client.users_lookupByEmail(email=email[:254])
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        found = (response.get("user") or {}).get("id")
+        return found if isinstance(found, str) and found else None
 
     async def get(self, user_id: str) -> SlackUser | None:
         key = f"{self.key_prefix}slack:user:{user_id}"
@@ -92,3 +106,7 @@ class StaticUserDirectory:
 
     async def get(self, user_id: str) -> SlackUser | None:
         return self.users.get(user_id)
+
+    async def with_email(self, email: str) -> str | None:
+        wanted = email.casefold()
+        return next((user.id for user in self.users.values() if (user.email or "").casefold() == wanted), None)

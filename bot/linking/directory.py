@@ -12,6 +12,7 @@ This module trusts its caller to have checked who is an admin; the handlers re-c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,6 +63,10 @@ async def approval_on(settings: WorkspaceSettingsStore | None, workspace: Worksp
     return (await settings.load(workspace)).link_approval
 
 
+#: The Slack user whose profile email an address is, if anyone's (``users.lookupByEmail``).
+EmailOwner = Callable[[str], Awaitable[str | None]]
+
+
 class DirectoryLinking:
     """Directory searches, picks, approvals and admin links for one workspace (``prefix``)."""
 
@@ -101,12 +106,22 @@ class DirectoryLinking:
         user = next((u for u in offer.users if u.user_id == user_id), None)
         return (offer.vendor, user) if user is not None else None
 
-    async def pick(self, slack_user: str, picked_user_id: str, *, approval: bool) -> PickResult:
-        """``slack_user`` says they are ``picked_user_id`` (from their last search)."""
+    async def pick(
+        self, slack_user: str, picked_user_id: str, *, approval: bool, email_owner: EmailOwner | None = None
+    ) -> PickResult:
+        """``slack_user`` says they are ``picked_user_id`` (from their last search).
+
+        A directory user whose email is another Slack user's profile email is that person's (they are
+        matched by it without any link), so nobody else can pick it: ``email_owner`` says whose it is.
+        """
         offered = await self.offered(slack_user, picked_user_id)
         if offered is None:
             return PickResult("not_offered")
         vendor, user = offered
+        if user.email and email_owner is not None:
+            owner = await email_owner(user.email)
+            if owner is not None and owner != slack_user:
+                return PickResult("taken", user, owner)
         if approval:
             asked = await self.requests.ask(
                 self.prefix, slack_user, vendor=vendor, user_id=user.user_id, name=user.name, number=user.number
@@ -175,7 +190,8 @@ def _bounded(user: VendorUser) -> VendorUser:
     return user.model_copy(
         update={
             "name": (user.name or user.user_id)[:MAX_FIELD],
-            "email": None,
+            # Kept (server-side, for the offer's 30 minutes) to tell whose phone this is; never shown.
+            "email": user.email[:254] if user.email else None,
             "number": user.number[:40] if user.number else None,
         }
     )

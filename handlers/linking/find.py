@@ -156,7 +156,7 @@ async def _pick(here: Services, state: ModalState, user_id: str, picked: str, wh
         moved = f" {mention(result.owner)} was linked to them and is not any more." if result.owner else ""
         return f":white_check_mark: {mention(who)} is now linked as *{escape(result.user.name)}*.{moved}"
     approval = await approval_on(here.settings, here.workspace)
-    result = await linking.pick(user_id, picked, approval=approval)
+    result = await linking.pick(user_id, picked, approval=approval, email_owner=here.users.with_email)
     return _sentence(result, "you")
 
 

@@ -249,3 +249,15 @@ def test_buttons_made_for_another_workspace_are_refused(dstny_app: RunningApp) -
     forged = dict(button(home["blocks"], "Turn approval off"), value="ws:-:T0OTHER:|")
     after = click_home(app, ADMIN, forged)
     assert "another workspace" in home_text(after) and button(after["blocks"], "Turn approval off")  # still on
+
+
+def test_nobody_can_pick_a_colleague_whose_email_already_matches_them(dstny_app: RunningApp) -> None:
+    """Bob is matched by his Slack email (no link): the stranger can't pick Bob's phone, approval or not."""
+    app = dstny_app
+    click_home(app, ADMIN, button(open_home(app, ADMIN)["blocks"], "Turn approval off"))
+    modal = open_modal(app, STRANGER, link_offer(app))
+    search(app, STRANGER, modal["id"], "bob")
+    _, refused = submit(app, STRANGER, modal["id"], picked("bob", "bob"))
+    assert "already linked to someone else" in str(refused["blocks"])
+    _, url = app.command("/call", "+4571999999", user=STRANGER)
+    assert "Find yourself" in app.reply(url)["text"] and app.phones.dstny.dials == []
