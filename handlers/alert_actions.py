@@ -42,6 +42,12 @@ from handlers.reply import Reply
 ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RELEASE_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
 
 
+#: A click on an alert another workspace's phonebot posted (a channel shared between workspaces).
+OTHER_WORKSPACE = (
+    "That alert belongs to another workspace's phonebot, so I can't act on it from here; the alert is unchanged."
+)
+
+
 @dataclass(frozen=True)
 class Click:
     """Who clicked which alert button where."""
@@ -92,6 +98,8 @@ class AlertActions:
 
     async def _handle(self, click: Click) -> Reply:
         linked = await self.services.identities.resolve(click.user_id)  # IdentityError → kind explanation
+        if not self._in_this_workspace(click.value):  # posted by another workspace's pipeline (a shared channel)
+            return Reply(text=OTHER_WORKSPACE)
         if click.action_id == SNOOZE_ACTION:
             return await self._snooze(click)
         try:
@@ -122,6 +130,15 @@ class AlertActions:
             await self.ledger.save(record)
         await self.queue.request_sync(key)
         return reply
+
+    def _in_this_workspace(self, value: str) -> bool:
+        """Whether a button value names no workspace, or the request's own."""
+        try:
+            named = json.loads(value).get("w")
+        except (ValueError, AttributeError):
+            return True  # not a value that names one; the rest of the checks judge it
+        here = self.services.workspace.scope if self.services.workspace is not None else ""
+        return not named or named == here
 
     async def _shown_where_clicked(self, record: SubjectRecord, click: Click) -> bool:
         """Whether the alert named in the button value is the one phonebot showed where it was clicked.

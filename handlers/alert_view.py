@@ -204,13 +204,19 @@ def shown(state: AlertState) -> AlertState:
     return state.model_copy(update=escaped)
 
 
-def render(state: AlertState, *, tz: ZoneInfo, snooze_minutes: float = 30) -> RenderedMessage:
-    """Block Kit for the state, built from slack_sdk models (validated on ``to_dict``)."""
+def render(state: AlertState, *, tz: ZoneInfo, snooze_minutes: float = 30, workspace: str = "") -> RenderedMessage:
+    """Block Kit for the state, built from slack_sdk models (validated on ``to_dict``).
+
+    ``workspace`` (the scope of the workspace whose pipeline posts it) goes into every button's value, so a
+    click from another workspace (a shared channel) is refused rather than looked up there.
+    """
     state = shown(state)
     builder = {"lost_call": _lost_call, "voicemail": _voicemail, "queue": _queue}.get(state.family, _notification)
     text, lines, buttons = builder(state, tz)
     if state.family in SNOOZABLE:
         buttons += _buttons(state, [(SNOOZE_ACTION, f"Snooze {duration_text(snooze_minutes)}", None)])
+    if workspace:
+        buttons = [_in_workspace(button, workspace) for button in buttons]
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))]
     if state.status == "open" and buttons:
         blocks.append(ActionsBlock(block_id=f"alert:{state.status}", elements=buttons))
@@ -306,9 +312,18 @@ def _headline(state: AlertState) -> str:
     return state.text or (title if isinstance(title, str) and title else f"Event from {state.vendor}")
 
 
-def button_value(state: AlertState) -> str:
-    """What an alert button carries to name its subject (``handlers.alert_actions`` reads it back)."""
-    return json.dumps({"vendor": state.vendor, "subject": state.subject})
+def button_value(state: AlertState, workspace: str = "") -> str:
+    """What an alert button carries to name its subject, and the workspace it is in when that is one of several
+    (``handlers.alert_actions`` reads it back)."""
+    value = {"vendor": state.vendor, "subject": state.subject}
+    return json.dumps({**value, "w": workspace} if workspace else value)
+
+
+def _in_workspace(button: ButtonElement, workspace: str) -> ButtonElement:
+    """``button`` naming ``workspace`` too, when it carries a subject (a URL button such as Listen has no value)."""
+    if button.value and button.value.startswith("{"):
+        button.value = json.dumps({**json.loads(button.value), "w": workspace})
+    return button
 
 
 def _buttons(state: AlertState, specs: list[tuple[str, str, str | None]]) -> list[ButtonElement]:

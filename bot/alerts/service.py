@@ -96,6 +96,8 @@ class AlertService:
         self.settings = settings
         self.config = config
         self.scope = scope
+        #: The workspace this pipeline is (``None``: the deployment's one pipeline).
+        self.key = workspace
         self.path_prefix = path_prefix
         #: The workspace's URL id in metrics and logs (``""``: the deployment's one pipeline).
         self.label = label
@@ -148,7 +150,13 @@ class AlertService:
         # A reload keeps the consumer name, so the new worker carries on with the entries the old one held.
         consumer = self._consumer
         self.worker = AlertWorker(
-            self.queue, self.delivery, config.alerts, tz=config.tz, finder=finder, consumer=consumer
+            self.queue,
+            self.delivery,
+            config.alerts,
+            tz=config.tz,
+            finder=finder,
+            consumer=consumer,
+            workspace=self.key.scope if self.key is not None else "",
         )
         self._consumer = self.worker.consumer
         self.poller = AlertPoller(adapters, self.store, self.queue, config.alerts, owner_id=self.worker.consumer)

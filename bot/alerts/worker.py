@@ -94,8 +94,11 @@ class AlertWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         concurrency: int = 8,
         finder: PostFinder | None = None,
+        workspace: str = "",
     ) -> None:
         self.queue = queue
+        #: The scope of the workspace this pipeline posts in, carried by its buttons ("": the only one).
+        self.workspace = workspace
         self.keys = queue.keys
         self.redis = queue.redis
         # A lock outlives a crashed holder by as long as a crashed worker's entries wait for take-over.
@@ -318,7 +321,7 @@ class AlertWorker:
         if target.synced < record.version:
             link = self.listen_link(state)
             shown = state.model_copy(update={"listen_url": link}) if link else state
-            message = render(shown, tz=self.tz, snooze_minutes=self.settings.snooze_minutes)
+            message = render(shown, tz=self.tz, snooze_minutes=self.settings.snooze_minutes, workspace=self.workspace)
             if target.ts is None and target.posting is not None:
                 target.ts = await self.poster.adopt(target.channel, target.posting)  # the update brings it up to date
                 target.posting = None

@@ -118,6 +118,12 @@ def test_each_workspace_alerts_only_in_its_own_channel_with_its_own_token_until_
     wait_until(lambda: len(posts_to(app, CHANNEL_A)) == 1)
     [post_a] = posts_to(app, CHANNEL_A)
     assert post_a.token == token_a and "+4520000001" in post_a.args["text"]
+    # Its buttons name A: clicked from B (a channel both share), they are refused, not looked up in B.
+    blocks = post_a.args["blocks"] if isinstance(post_a.args["blocks"], list) else json.loads(post_a.args["blocks"])
+    [claim] = [e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "alert_claim"]
+    assert json.loads(claim["value"])["w"] == f"-:{TEAM_A}"
+    _, url = app.click(claim["action_id"], claim["value"], user="U0BOB", team_id=TEAM_B)
+    assert "belongs to another workspace's phonebot" in app.reply(url)["text"]
     # B's (another vendor) in B's channel only, with B's token.
     assert missed_relatel_call(app, TEAM_B, "4520000002").status_code == 200
     wait_until(lambda: len(posts_to(app, CHANNEL_B)) == 1)
