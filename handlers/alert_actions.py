@@ -37,6 +37,7 @@ from handlers.alert_view import (
 from handlers.call import already_calling, dial
 from handlers.context import Services
 from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
+from handlers.payload import json_object
 from handlers.reply import Reply
 
 ALERT_ACTIONS = (CALLBACK_ACTION, CLAIM_ACTION, RELEASE_ACTION, RESOLVE_ACTION, HEARD_ACTION, SNOOZE_ACTION)
@@ -133,10 +134,7 @@ class AlertActions:
 
     def _in_this_workspace(self, value: str) -> bool:
         """Whether a button value names no workspace, or the request's own."""
-        try:
-            named = json.loads(value).get("w")
-        except (ValueError, AttributeError):
-            return True  # not a value that names one; the rest of the checks judge it
+        named = (json_object(value) or {}).get("w")  # not a value that names one: the other checks judge it
         here = self.services.workspace.scope if self.services.workspace is not None else ""
         return not named or named == here
 

@@ -37,6 +37,7 @@ from bot.alerts.ledger import Ledger
 from bot.alerts.queue import AlertQueue, WorkspaceQueues
 from bot.installs.workspace import WorkspaceKey
 from handlers.alert_view import AlertState, button_value, summary_line
+from handlers.payload import json_object
 
 DIGEST_PAGE_ACTION = "alert_digest_page"
 DIGEST_CALLBACK_ACTION = "alert_digest_callback"
@@ -129,11 +130,8 @@ class ModalPlace:
     @classmethod
     def load(cls, raw: str) -> ModalPlace | None:
         """The place ``raw`` (from :meth:`dump`) names; ``None`` for anything else (no guessing, no coercion)."""
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
+        data = json_object(raw)
+        if data is None:
             return None
         digest_id, page = data.get("digest"), data.get("page")
         if not isinstance(digest_id, str) or not _DIGEST_ID.fullmatch(digest_id):

@@ -11,6 +11,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from handlers.payload import json_object
+
 #: Slack refuses a view whose ``private_metadata`` is longer.
 PRIVATE_METADATA_MAX = 3000
 FormKind = Literal["pick", "vendor", "route", "threshold"]
@@ -43,13 +45,8 @@ class SetupMeta:
     @classmethod
     def load(cls, raw: object) -> SetupMeta | None:
         """The metadata in ``raw``, or ``None`` when it is not one phonebot wrote."""
-        if not isinstance(raw, str) or not raw or len(raw) >= PRIVATE_METADATA_MAX:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
+        data = json_object(raw)
+        if data is None or len(str(raw)) >= PRIVATE_METADATA_MAX:
             return None
         scope, form = data.get("scope"), data.get("form")
         vendor, index, digest = data.get("vendor"), data.get("index"), data.get("digest")
