@@ -46,6 +46,7 @@ from bot.preflight import NO_SECRET_KEY
 from bot.secret_box import SecretBox, SecretKeyError
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
+from bot.status_sync.build import build_status_sync
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from bot.workspaces.build import build_contexts
@@ -245,6 +246,9 @@ def _slack_and_services(
     services = build_services(
         config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store), links=links
     )
+    status = build_status_sync(settings, store, box, session, app_client)
+    if status is not None:  # people's Slack status follows their presence once they connect it
+        services.status_sync, services.status_flow = status
     if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
         services.settings = WorkspaceSettingsStore(store, box)
     # With "Add to Slack" the file's phone systems and routes are one workspace's: the one its alerts go to.
