@@ -217,6 +217,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
             await runtime.follower.start()
         if runtime.commands is not None:
             await runtime.commands.start()
+        if runtime.status_restorer is not None:
+            await runtime.status_restorer.start()
         yield
         await runtime.aclose()
 

@@ -9,10 +9,11 @@ from bot.config import Settings
 from bot.installs.oauth import DEFAULT_AUTHORIZE_URL
 from bot.secret_box import SecretBox
 from bot.slack_http import SlackSession
+from bot.status_sync.due import DueRestorer, DueRestores
 from bot.status_sync.flow import SlackStatusFlow
 from bot.status_sync.sync import SLACK_SECONDS, StatusSync
 from bot.status_sync.tokens import StatusTokens
-from bot.store import Store
+from bot.store import RedisStore, Store
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -46,4 +47,12 @@ def build_status_sync(
         authorize_url=settings.slack_authorize_url or DEFAULT_AUTHORIZE_URL,
         public_url=settings.phonebot_public_url,
     )
-    return StatusSync(store, tokens, user_client), flow
+    due = DueRestores(store.client) if isinstance(store, RedisStore) else None
+    return StatusSync(store, tokens, user_client, due), flow
+
+
+def build_restorer(settings: Settings, sync: StatusSync | None) -> DueRestorer | None:
+    """The task putting people's own statuses back as phonebot's end (run by the serving process)."""
+    if sync is None or sync.due is None:
+        return None
+    return DueRestorer(sync.due, sync.restore_if_due, interval=settings.phonebot_status_restore_seconds)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.status_sync.due import DueRestores
 from bot.status_sync.mapping import MAX_STATUS_TEXT, NO_STATUS, SlackStatus, status_for
 from bot.status_sync.tokens import StatusTokens
 from bot.store import Store
@@ -78,10 +79,14 @@ class _State(BaseModel):
 class StatusSync:
     """The Slack side of ``/presence`` for people who connected their Slack status."""
 
-    def __init__(self, store: Store, tokens: StatusTokens, user_client: UserClient) -> None:
+    def __init__(
+        self, store: Store, tokens: StatusTokens, user_client: UserClient, due: DueRestores | None = None
+    ) -> None:
         self.store = store
         self.tokens = tokens
         self.user_client = user_client
+        #: When phonebot's statuses end, to put people's own back (``None``: only on ``/presence available``).
+        self.due = due
 
     @staticmethod
     def state_key(prefix: str, slack_user_id: str) -> str:
@@ -114,6 +119,11 @@ class StatusSync:
                 await _end_snooze(client)
             state = _State(set=_Status.of(wanted.status), previous=previous, snoozed=snoozed)
             await self.store.set(self.state_key(prefix, slack_user_id), state.model_dump_json())
+            if self.due is not None:
+                if wanted.status.expiration:
+                    await self.due.add(prefix, slack_user_id, wanted.status.expiration)
+                else:
+                    await self.due.remove(prefix, slack_user_id)
             return Outcome.SET
 
         return await self._guarded(prefix, slack_user_id, work)
@@ -141,6 +151,36 @@ class StatusSync:
                     outcome = Outcome.CLEARED
             if earlier.snoozed:
                 await _end_snooze(client)
+            await self._forget(prefix, slack_user_id)
+            return outcome
+
+        return await self._guarded(prefix, slack_user_id, work)
+
+    async def restore_if_due(self, prefix: str, slack_user_id: str, at: int, now: datetime) -> Outcome:
+        """phonebot's status that ended at ``at`` (Slack has cleared it): put the person's own back, unless a
+        later presence replaced phonebot's, the person set one by hand, or theirs expired meanwhile."""
+        earlier = await self._state(prefix, slack_user_id)
+        if earlier is None or earlier.set.expiration != at:
+            return Outcome.NOTHING  # already restored, or a later presence is showing now
+        token = await self.tokens.get(prefix, slack_user_id)
+        if token is None:
+            await self._forget(prefix, slack_user_id)
+            return Outcome.NOT_CONNECTED
+        client = self.user_client(token)
+
+        async def work() -> Outcome:
+            current = SlackStatus.from_profile((await client.users_profile_get()).get("profile"))
+            outcome = Outcome.LEFT_ALONE
+            if current.empty or current.same_as(earlier.set.status()):  # Slack cleared ours, or is about to
+                previous = earlier.previous.status() if earlier.previous is not None else None
+                if previous is not None and not previous.expired(now):
+                    await client.users_profile_set(profile=previous.to_profile())
+                    outcome = Outcome.RESTORED
+                elif not current.empty:
+                    await client.users_profile_set(profile=NO_STATUS.to_profile())
+                    outcome = Outcome.CLEARED
+                else:
+                    outcome = Outcome.NOTHING
             await self.store.delete(self.state_key(prefix, slack_user_id))
             return outcome
 
@@ -148,8 +188,14 @@ class StatusSync:
 
     async def disconnect(self, prefix: str, slack_user_id: str) -> bool:
         """Forget the person's token and what phonebot set for them; whether they were connected."""
-        await self.store.delete(self.state_key(prefix, slack_user_id))
+        await self._forget(prefix, slack_user_id)
         return await self.tokens.remove(prefix, slack_user_id)
+
+    async def _forget(self, prefix: str, slack_user_id: str) -> None:
+        """Forget what phonebot set for the person, and its restore."""
+        await self.store.delete(self.state_key(prefix, slack_user_id))
+        if self.due is not None:
+            await self.due.remove(prefix, slack_user_id)
 
     async def _guarded(self, prefix: str, slack_user_id: str, work: Callable[[], Awaitable[Outcome]]) -> Outcome:
         try:

@@ -23,7 +23,7 @@ from handlers.slack_status import CONNECT_ACTION, DISCONNECT_ACTION
 from tests.e2e.conftest import RunningApp
 from tests.e2e.test_install import install
 
-pytestmark = pytest.mark.phonebot(oauth=True)
+pytestmark = pytest.mark.phonebot(oauth=True, settings_overrides={"phonebot_status_restore_seconds": 0.05})
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 PROFILE_METHODS = ("users.profile.get", "users.profile.set", "dnd.setSnooze", "dnd.endSnooze")
@@ -175,3 +175,18 @@ def test_an_approval_for_another_person_or_a_forged_callback_keeps_nothing(insta
     assert httpx.get(pressed["url"]).status_code == 400  # the ticket worked once
     presence(app, "lunch 45m")
     assert app.slack.calls_to("users.profile.set") == []
+
+
+def test_when_phonebots_status_expires_the_previous_one_comes_back(installed: RunningApp) -> None:
+    app = installed
+    app.slack.set_status(ALICE, "Working from home", ":house:")
+    connect(app)
+    presence(app, "lunch 45m")
+    assert app.runtime.status_restorer is not None
+    assert len(app.slack.calls_to("users.profile.set")) == 1  # not due yet: nothing put back
+    later = time.time() + 46 * 60
+    app.slack.clock = lambda: later  # Slack clears phonebot's status at its expiry
+    app.runtime.status_restorer.clock = lambda: later
+    app.slack.wait_for("users.profile.set", count=2)
+    status = app.slack.status_of(ALICE)
+    assert (status["status_emoji"], status["status_text"]) == (":house:", "Working from home")

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.secret_box import SecretBox
+from bot.status_sync.due import DueRestores
 from bot.status_sync.mapping import OPEN_ENDED_SNOOZE_MINUTES, SlackStatus, status_for
 from bot.status_sync.sync import Outcome, StatusSync
 from bot.status_sync.tokens import StatusTokens
@@ -154,3 +155,55 @@ async def test_the_token_is_sealed_in_the_store(parts: tuple[StatusSync, PersonS
     sync, _ = parts
     raw = await sync.store.get(StatusTokens.key(PREFIX, USER))
     assert raw is not None and "xoxp-secret-token" not in raw
+
+
+@pytest.fixture
+async def scheduled() -> tuple[StatusSync, PersonSlack, DueRestores]:
+    store = MemoryStore()
+    slack = PersonSlack()
+    tokens = StatusTokens(store, SecretBox.from_setting(KEY))
+    await tokens.put(PREFIX, USER, "xoxp-secret-token", "users.profile:read")
+    due = DueRestores(store.client)
+    return StatusSync(store, tokens, lambda token: slack, due), slack, due  # type: ignore[arg-type,return-value]
+
+
+async def test_an_ended_status_is_due_once_and_the_previous_comes_back(
+    scheduled: tuple[StatusSync, PersonSlack, DueRestores],
+) -> None:
+    sync, slack, due = scheduled
+    slack.status = SlackStatus("Working from home", ":house:", 0)
+    await lunch(sync, 45)
+    ends = int((NOW + timedelta(minutes=45)).timestamp())
+    assert await due.take_due(NOW.timestamp()) == []
+    [(prefix, user, at)] = await due.take_due(ends + 1)
+    assert (prefix, user, at) == (PREFIX, USER, ends) and await due.take_due(ends + 1) == []  # taken once
+    slack.status = SlackStatus("", "", 0)  # Slack cleared phonebot's at its expiration
+    after = NOW + timedelta(minutes=46)
+    assert await sync.restore_if_due(PREFIX, USER, at, after) is Outcome.RESTORED
+    assert slack.status.text == "Working from home"
+
+
+async def test_a_later_presence_or_a_hand_set_status_is_not_restored_over(
+    scheduled: tuple[StatusSync, PersonSlack, DueRestores],
+) -> None:
+    sync, slack, due = scheduled
+    await lunch(sync, 45)
+    first = int((NOW + timedelta(minutes=45)).timestamp())
+    await lunch(sync, 90)  # a later presence replaced the first: its restore moved with it
+    assert await due.take_due(first + 1) == []
+    assert await sync.restore_if_due(PREFIX, USER, first, NOW) is Outcome.NOTHING
+    slack.status = SlackStatus("Biking", ":bike:", 0)
+    later = int((NOW + timedelta(minutes=90)).timestamp())
+    assert await sync.restore_if_due(PREFIX, USER, later, NOW + timedelta(minutes=91)) is Outcome.LEFT_ALONE
+    assert slack.status.text == "Biking"
+
+
+async def test_available_and_disconnect_cancel_the_restore(
+    scheduled: tuple[StatusSync, PersonSlack, DueRestores],
+) -> None:
+    sync, _, due = scheduled
+    await lunch(sync, 45)
+    await sync.presence_cleared(PREFIX, USER, now=NOW)
+    await lunch(sync, 45)
+    await sync.disconnect(PREFIX, USER)
+    assert await due.take_due(NOW.timestamp() + 86400) == []
