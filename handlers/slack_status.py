@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBlock
 
 from bot.status_sync.sync import Outcome
 from handlers.context import Services
@@ -77,7 +77,7 @@ async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:
         button = ButtonElement(
             text="Connect Slack status", action_id=CONNECT_ACTION, url=await flow.offer(prefix, user_id)
         )
-    return [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[button])]
+    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=button)]  # one block: the Home is full
 
 
 async def disconnect_action(services: Services, *, user_id: str, value: str) -> bool:

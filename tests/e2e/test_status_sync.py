@@ -48,7 +48,7 @@ def open_home(app: RunningApp, user: str) -> dict[str, Any]:
 
 def button(view: dict[str, Any], action_id: str) -> dict[str, Any] | None:
     for block in view["blocks"]:
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
+        for element in block.get("elements", []) if block["type"] == "actions" else [block.get("accessory") or {}]:
             if element.get("action_id") == action_id:
                 return dict(element)
     return None
