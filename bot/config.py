@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     phonebot_command_workers: int = Field(default=1, ge=0, le=32)
     #: How much lower the workers' CPU priority is (``nice``): under a burst, acks come first.
     phonebot_command_worker_nice: int = Field(default=10, ge=0, le=19)
+    #: How often the serving process looks for Slack statuses phonebot set that have ended (to put people's own back).
+    phonebot_status_restore_seconds: float = Field(default=15.0, gt=0, le=3600)
 
     @property
     def oauth(self) -> bool:

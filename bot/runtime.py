@@ -46,6 +46,8 @@ from bot.preflight import NO_SECRET_KEY
 from bot.secret_box import SecretBox, SecretKeyError
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
+from bot.status_sync.build import build_restorer, build_status_sync
+from bot.status_sync.due import DueRestorer
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from bot.workspaces.build import build_contexts
@@ -114,8 +116,12 @@ class Runtime:
     pipelines: AlertPipelines | None = None
     #: Single workspace with ``PHONEBOT_SECRET_KEY``: keeps ``alerts`` on the workspace's saved settings.
     follower: FollowedPipeline | None = None
+    #: Puts people's own Slack statuses back as phonebot's end (status sync with Redis).
+    status_restorer: DueRestorer | None = None
 
     async def aclose(self) -> None:
+        if self.status_restorer is not None:
+            await self.status_restorer.stop()
         if self.commands is not None:
             await self.commands.stop()
         if self.pipelines is not None:
@@ -245,6 +251,9 @@ def _slack_and_services(
     services = build_services(
         config, store=store, adapters=adapters, users=WebApiUserDirectory(slack, store), links=links
     )
+    status = build_status_sync(settings, store, box, session, app_client)
+    if status is not None:  # people's Slack status follows their presence once they connect it
+        services.status_sync, services.status_flow = status
     if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
         services.settings = WorkspaceSettingsStore(store, box)
     # With "Add to Slack" the file's phone systems and routes are one workspace's: the one its alerts go to.
@@ -376,6 +385,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         commands=commands,
         pipelines=pipelines,
         follower=follower,
+        status_restorer=build_restorer(settings, services.status_sync),
     )
 
 

@@ -200,6 +200,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         routes.append(Route("/slack/events", SlackEndpoint(runtime).handle, methods=["POST"]))
     for link_flow in runtime.installs.link_flows.values():  # browsers coming back from a vendor's consent page
         routes.extend(link_flow.routes())
+    if runtime.services.status_flow is not None:  # browsers coming back from Slack's consent for a user token
+        routes.extend(runtime.services.status_flow.routes())
     flow = runtime.app.oauth_flow
     if flow is not None:  # "Add to Slack": browsers, not Slack, call these (the state cookie guards them)
         oauth = AsyncSlackRequestHandler(runtime.app)
@@ -215,6 +217,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
             await runtime.follower.start()
         if runtime.commands is not None:
             await runtime.commands.start()
+        if runtime.status_restorer is not None:
+            await runtime.status_restorer.start()
         yield
         await runtime.aclose()
 

@@ -48,6 +48,7 @@ from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
 from handlers.reply import Reply
 from handlers.request_services import SERVICES_KEY, request_services, request_workspace
 from handlers.setup.listeners import register_setup
+from handlers.slack_status_listeners import register_slack_status
 from handlers.work import QUEUED_NOTICE, Send, response_url_sender, run_work
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(UNLINK_ACTION)(_unlink_listener(services))
     register_setup(app, services)
     register_linking(app, services)
+    register_slack_status(app, services)
 
 
 async def _ack_only(ack: AsyncAck) -> None:

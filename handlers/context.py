@@ -18,6 +18,8 @@ from bot.installs.scope_drift import ScopeDriftLog
 from bot.installs.workspace import WorkspaceKey
 from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
+from bot.status_sync.flow import SlackStatusFlow
+from bot.status_sync.sync import StatusSync
 from bot.store import Store
 from bot.workspaces.context import WorkspaceContexts
 from bot.workspaces.effective import EffectiveConfig
@@ -62,6 +64,9 @@ class Services:
     effective: EffectiveConfig | None = None
     #: Each workspace's context (config, adapters, key scope); ``None``: these services' own, for every request.
     contexts: WorkspaceContexts | None = None
+    #: People's Slack status following their phone presence, and its Connect pages (needs per-person OAuth).
+    status_sync: StatusSync | None = None
+    status_flow: SlackStatusFlow | None = None
 
     def for_request(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
         """These services acting for one Slack request: Slack calls with ``client`` (the request's installation

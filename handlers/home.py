@@ -19,6 +19,7 @@ from handlers.linking.home import people_blocks
 from handlers.parsing import help_text
 from handlers.phonebot import whoami
 from handlers.setup.home_blocks import setup_blocks
+from handlers.slack_status import slack_status_blocks
 
 MissingScopesLookup = Callable[[], Awaitable[MissingScopes | None]]
 
@@ -44,6 +45,7 @@ async def home_view(
     if me.context:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=me.context)]))
     blocks.extend(await people_blocks(services, user_id=user_id, me=me))
+    blocks += await slack_status_blocks(services, user_id)  # Connect / Disconnect Slack status
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=help_text(None)[:3000])))
     blocks += await setup_blocks(services, user_id)  # workspace admins only

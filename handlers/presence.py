@@ -34,6 +34,7 @@ from handlers.parsing import (
     parse_presence,
 )
 from handlers.reply import Reply, usage
+from handlers.slack_status import presence_cleared_note, presence_set_note
 
 LABEL_KEY = "presence:label:{vendor}:{user}"
 #: A read-back end time this close to the one asked for counts as the same (vendors round).
@@ -64,6 +65,7 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
         await services.store.delete(key)
         state = "available" if presence.available else _describe_state(presence, None)
         still = await _still_forwarding(services, adapter, identity)
+        still += await presence_cleared_note(services, user_id, now=now)
         if unconfirmed is not None:
             return Reply(
                 text=f":white_check_mark: {adapter.display_name} didn't confirm in time, "
@@ -92,14 +94,17 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
             f" ({adapter.display_name} only knows do-not-disturb, so callers get DND;"
             f" phonebot shows \u201c{label}\u201d)"
         )
+    slack = await presence_set_note(
+        services, user_id, activity=parsed.activity, label=parsed.label, until=parsed.until, now=now
+    )
     if unconfirmed is not None:
         until = describe_until(presence.until, tz, now)
         return Reply(
             text=f":white_check_mark: {adapter.display_name} didn't confirm in time, "
-            f"but your phone now shows *{label}* {until}{note}."
+            f"but your phone now shows *{label}* {until}{note}.{slack}"
         )
     until = describe_until(parsed.until, tz, now)
-    return Reply(text=f":white_check_mark: Your phone presence is now *{label}* {until}{note}.")
+    return Reply(text=f":white_check_mark: Your phone presence is now *{label}* {until}{note}.{slack}")
 
 
 async def _forward(

@@ -62,7 +62,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.simulation import LoopbackServer
-from tests.fakes.slack_oauth import TOKENLESS_METHODS, FakeSlackOAuth
+from tests.fakes.slack_oauth import TOKENLESS_METHODS, USER_TOKEN_METHODS, FakeSlackOAuth
 
 __all__ = [
     "MAX_MESSAGE_BLOCKS",
@@ -108,7 +108,7 @@ RESPONSE_URL_MAX_AGE = 30 * 60.0
 # Slack ignores JSON bodies for these methods (slack_sdk sends them as GET/form parameters).
 FORM_ONLY_METHODS = frozenset({"users.info", "users.lookupByEmail"})
 # Fields that form-encoded callers send as JSON strings; decoded before recording.
-JSON_STRING_FIELDS = ("blocks", "attachments", "view", "metadata")
+JSON_STRING_FIELDS = ("blocks", "attachments", "view", "metadata", "profile")
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -372,6 +372,10 @@ class FakeSlack:
         self._server: LoopbackServer | None = None
         #: The app's OAuth side: installs through ``/oauth/v2/authorize``, issued tokens, their scopes.
         self.oauth = FakeSlackOAuth(clock=lambda: self.clock(), app_id=APP_ID)
+        #: Each person's custom status (``users.profile.get/set`` with their own user token), by user id.
+        self.statuses: dict[str, dict[str, Any]] = {}
+        #: Each person's DND snooze: ``{"num_minutes": n, "until": epoch}`` while snoozed (``dnd.*``).
+        self.snoozes: dict[str, dict[str, Any]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -439,6 +443,8 @@ class FakeSlack:
             self._handlers.clear()
             self._response_urls.clear()
             self.oauth.reset()
+            self.statuses.clear()
+            self.snoozes.clear()
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -464,6 +470,27 @@ class FakeSlack:
         with self._lock:
             self.users[user_id] = user
         return user
+
+    def set_status(self, user_id: str, text: str, emoji: str, expiration: int = 0) -> None:
+        """The person sets their own custom status in Slack (by hand)."""
+        with self._lock:
+            self.statuses[user_id] = {"status_text": text, "status_emoji": emoji, "status_expiration": expiration}
+
+    def status_of(self, user_id: str) -> dict[str, Any]:
+        """The person's custom status as Slack shows it now (an expired one is gone, as in Slack)."""
+        with self._lock:
+            return dict(self._current_status(user_id))
+
+    def _current_status(self, user_id: str) -> dict[str, Any]:
+        status = self.statuses.get(user_id) or {}
+        expiration = int(status.get("status_expiration") or 0)
+        if expiration and expiration <= self.clock():
+            status = self.statuses[user_id] = {}
+        return {
+            "status_text": status.get("status_text", ""),
+            "status_emoji": status.get("status_emoji", ""),
+            "status_expiration": int(status.get("status_expiration") or 0),
+        }
 
     def fail(self, method: str, *, status: int = 429, retry_after: float = 1, times: int | None = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with an HTTP error.
@@ -716,7 +743,14 @@ class FakeSlack:
         if not authorization:
             return {"ok": False, "error": "not_authed"}
         token = authorization.removeprefix("Bearer ").strip()
-        if (
+        with self._lock:
+            issued = self.oauth.tokens.get(token)
+        if method in USER_TOKEN_METHODS:  # a person's own token only, one the fake's OAuth issued to them
+            if not token.startswith("xoxp-"):
+                return {"ok": False, "error": "not_allowed_token_type"}
+            if issued is None or issued.installer is None:
+                return {"ok": False, "error": "invalid_auth"}
+        elif (
             not authorization.startswith("Bearer ")
             or not token.startswith(self.accepted_token_prefixes)
             or (self.accepted_tokens is not None and token not in self.accepted_tokens)
@@ -744,12 +778,52 @@ class FakeSlack:
             handler = self._handlers.get(method)
         if handler is not None:
             return handler(args)
+        if method in USER_TOKEN_METHODS:
+            assert issued is not None and issued.installer is not None
+            with self._lock:
+                return self._as_person(method, args, issued.installer)
         default = _DEFAULTS.get(method)
         if method in VIEW_METHODS:  # a view belongs to the workspace of the token that opened it
             with self._lock:
                 issued = self.oauth.tokens.get(token)
             args = {**args, CALLER_TEAM: issued.team_id if issued is not None and issued.team_id else self.team_id}
         return default(self, args) if default is not None else {"ok": True}
+
+    def _as_person(self, method: str, args: dict[str, Any], user_id: str) -> dict[str, Any]:
+        """``users.profile.get/set`` and ``dnd.setSnooze/endSnooze`` for the token's own person
+        (api.slack.com/methods/users.profile.set: ``profile`` is a JSON object; ``status_text`` up to 100
+        characters; ``status_expiration`` an integer epoch, 0 = never. dnd.setSnooze: ``num_minutes``
+        required; dnd.endSnooze: ``snooze_not_active`` when not snoozed)."""
+        if method == "users.profile.get":
+            return {"ok": True, "profile": self._current_status(user_id)}
+        if method == "users.profile.set":
+            profile = args.get("profile")
+            if not isinstance(profile, dict) or args.get("user") not in (None, user_id):
+                return {"ok": False, "error": "invalid_profile"}
+            text, emoji = profile.get("status_text", ""), profile.get("status_emoji", "")
+            expiration = profile.get("status_expiration", 0)
+            if not isinstance(text, str) or len(text) > 100 or not isinstance(emoji, str):
+                self._violate(method, "profile.status_text", "must be a string of at most 100 characters")
+                return {"ok": False, "error": "invalid_profile"}
+            if not isinstance(expiration, int) or expiration < 0:
+                self._violate(method, "profile.status_expiration", "must be an integer epoch (0 = never)")
+                return {"ok": False, "error": "invalid_profile"}
+            self.statuses[user_id] = {"status_text": text, "status_emoji": emoji, "status_expiration": expiration}
+            return {"ok": True, "profile": self._current_status(user_id)}
+        if method == "dnd.setSnooze":
+            try:
+                minutes = int(str(args.get("num_minutes")))
+            except ValueError:
+                return {"ok": False, "error": "invalid_arguments"}
+            if minutes < 1:
+                return {"ok": False, "error": "invalid_arguments"}
+            until = int(self.clock()) + 60 * minutes
+            self.snoozes[user_id] = {"num_minutes": minutes, "until": until}
+            return {"ok": True, "snooze_enabled": True, "snooze_endtime": until, "snooze_remaining": 60 * minutes}
+        snooze = self.snoozes.pop(user_id, None)
+        if snooze is None or snooze["until"] <= self.clock():
+            return {"ok": False, "error": "snooze_not_active"}
+        return {"ok": True, "dnd_enabled": True, "snooze_enabled": False}
 
     def _validate(self, method: str, args: dict[str, Any]) -> list[str]:
         problems: list[str] = []

@@ -51,7 +51,14 @@ METHOD_SCOPES: dict[str, str] = {
     "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
     "bots.info": "users:read",
+    # User-token methods (a person's own token, issued with ``user_scope``).
+    "users.profile.get": "users.profile:read",
+    "users.profile.set": "users.profile:write",
+    "dnd.setSnooze": "dnd:write",
+    "dnd.endSnooze": "dnd:write",
 }
+#: Methods that act as the token's person: a bot token gets ``not_allowed_token_type``.
+USER_TOKEN_METHODS = frozenset({"users.profile.get", "users.profile.set", "dnd.setSnooze", "dnd.endSnooze"})
 #: Methods that take no bearer token.
 TOKENLESS_METHODS = frozenset({"api.test", "oauth.v2.access"})
 

@@ -11,6 +11,9 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from bot.status_sync.flow import CALLBACK_PATH as STATUS_CALLBACK_PATH
+from bot.status_sync.tokens import USER_SCOPES
+
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "app_manifest.yml"
 SCHEMA_NAME = "manifest.schema.1.0.0.json"
@@ -34,6 +37,7 @@ BOT_EVENTS = [
     "tokens_revoked",  # ... and so does a revoked bot token
 ]
 REDIRECT_URL = "https://phonebot.example.com/slack/oauth_redirect"
+STATUS_REDIRECT_URL = "https://phonebot.example.com/slack-status/callback"
 
 
 def schema_path() -> Path:
@@ -95,7 +99,8 @@ def test_manifest_commands_match_the_registered_listeners(manifest: dict[str, An
 
 def test_scopes_are_exactly_what_phonebot_uses(manifest: dict[str, Any]) -> None:
     scopes = manifest["oauth_config"]["scopes"]
-    assert set(scopes) == {"bot"}, "no user scopes"
+    assert set(scopes) == {"bot", "user"}
+    assert scopes["user"] == list(USER_SCOPES), "the user scopes Connect Slack status asks for, and no other"
     assert len(scopes["bot"]) == len(set(scopes["bot"]))
     assert set(scopes["bot"]) == BOT_SCOPES
 
@@ -108,8 +113,9 @@ def test_add_to_slack_asks_for_the_manifest_scopes_and_comes_back_to_the_registe
     from bot.installs.oauth import REDIRECT_PATH
 
     assert list(REQUESTED) == manifest["oauth_config"]["scopes"]["bot"]
-    assert manifest["oauth_config"]["redirect_urls"] == [REDIRECT_URL]
+    assert manifest["oauth_config"]["redirect_urls"] == [REDIRECT_URL, STATUS_REDIRECT_URL]
     assert REDIRECT_URL.endswith(REDIRECT_PATH)
+    assert STATUS_REDIRECT_URL.endswith(STATUS_CALLBACK_PATH)
 
 
 def test_http_mode_settings(manifest: dict[str, Any]) -> None:

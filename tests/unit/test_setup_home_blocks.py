@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from cryptography.fernet import Fernet
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import parse_config
 from bot.installs.workspace import WorkspaceKey
@@ -16,6 +17,9 @@ from bot.linking.requests import MAX_PENDING, LinkRequests
 from bot.runtime import build_services
 from bot.secret_box import SecretBox
 from bot.slack_users import SlackUser, StaticUserDirectory
+from bot.status_sync.flow import SlackStatusFlow
+from bot.status_sync.sync import StatusSync
+from bot.status_sync.tokens import StatusTokens
 from bot.store import MemoryStore
 from bot.workspaces.settings import MAX_ROUTES, MAX_THRESHOLDS, WorkspaceSettings, WorkspaceSettingsStore
 from handlers.context import Services
@@ -49,6 +53,21 @@ def services(raw: dict[str, Any], *, with_store: bool = True) -> Services:
     ).for_request(None, WORKSPACE)  # type: ignore[arg-type]  # a StaticUserDirectory asks no Slack client
     box = SecretBox.from_setting(Fernet.generate_key().decode())
     return replace(built, settings=WorkspaceSettingsStore(store, box) if with_store else None)
+
+
+def with_status_sync(here: Services) -> None:
+    """Status sync as a deployment with per-person Slack OAuth has it."""
+    tokens = StatusTokens(here.store, SecretBox.from_setting(Fernet.generate_key().decode()))
+    here.status_sync = StatusSync(here.store, tokens, lambda token: AsyncWebClient(token=token))
+    here.status_flow = SlackStatusFlow(
+        store=here.store,
+        tokens=tokens,
+        client=AsyncWebClient(),
+        client_id="1.2",
+        client_secret="s",
+        authorize_url="https://slack.com/oauth/v2/authorize",
+        public_url="https://phonebot.example.com",
+    )
 
 
 def text_of(blocks: list[dict[str, Any]]) -> str:
@@ -115,8 +134,10 @@ async def test_a_full_record_keeps_the_whole_home_within_slacks_limits() -> None
         await links.put(WORKSPACE.data_prefix, f"UL{n:02d}", vendor="dstny", user_id=f"l{n}", how="directory")
     for n in range(MAX_PENDING):
         await requests.ask(WORKSPACE.data_prefix, f"UP{n:02d}", vendor="dstny", user_id=f"p{n}", name="someone")
+    with_status_sync(here)  # and the Slack status section
     view = await home_view(here, user_id="U0SLACKADMIN")
     assert '"Approve"' in text_of(view["blocks"]) and '"Unlink"' in text_of(view["blocks"])
+    assert '"Connect Slack status"' in text_of(view["blocks"])
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
     assert check_blocks(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
     shown = text_of(view["blocks"])

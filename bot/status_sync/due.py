@@ -1,0 +1,99 @@
+"""When phonebot's Slack statuses end: a Redis sorted set of due restores, and the task that works it.
+
+Slack clears a status at its ``status_expiration`` by itself; the person's own status is then put back
+by :meth:`~bot.status_sync.sync.StatusSync.restore_if_due`. The set survives restarts (it is in Redis);
+a member names the workspace's data prefix and the person, its score is the epoch second the status
+ends. Each due member is taken with ``ZREM`` first, so two serving processes never restore one twice.
+One set serves every workspace: a member of a workspace that has since been uninstalled finds no token
+and is dropped when due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import cast
+
+from redis.asyncio import Redis
+
+from bot.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+DUE_KEY = "phonebot:slack-status:due"
+#: Restores taken per pass: a team lunch ending at once is worked through over a few passes, never dropped.
+BATCH = 50
+TASK = "slack-status-restores"
+
+
+class DueRestores:
+    """The sorted set of Slack statuses phonebot set and the second each ends."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    @staticmethod
+    def _member(prefix: str, slack_user_id: str) -> str:
+        return json.dumps([prefix, slack_user_id[:32]])
+
+    async def add(self, prefix: str, slack_user_id: str, at: int) -> None:
+        await self.redis.zadd(DUE_KEY, {self._member(prefix, slack_user_id): at})
+
+    async def remove(self, prefix: str, slack_user_id: str) -> None:
+        await self.redis.zrem(DUE_KEY, self._member(prefix, slack_user_id))
+
+    async def take_due(self, now: float, *, limit: int = BATCH) -> list[tuple[str, str, int]]:
+        """Up to ``limit`` restores due by ``now`` as ``(prefix, user, at)``, each taken (removed) by this caller."""
+        found = await self.redis.zrangebyscore(DUE_KEY, "-inf", now, start=0, num=limit, withscores=True)
+        taken: list[tuple[str, str, int]] = []
+        for member, score in cast(list[tuple[str, float]], found):
+            if await self.redis.zrem(DUE_KEY, member):
+                prefix, user = json.loads(member)
+                taken.append((str(prefix), str(user), int(score)))
+        return taken
+
+
+#: Put one person's own status back: ``(prefix, user, at, now)``.
+Restore = Callable[[str, str, int, datetime], Awaitable[object]]
+
+
+class DueRestorer:
+    """A supervised task that restores people's statuses as phonebot's end (every ``interval`` seconds)."""
+
+    def __init__(self, due: DueRestores, restore: Restore, *, interval: float) -> None:
+        self.due = due
+        self.restore = restore
+        self.interval = interval
+        self.clock: Callable[[], float] = time.time
+        self._stop = asyncio.Event()
+        self.supervisor = Supervisor(self._stop)
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self.supervisor.start(TASK, self._run)
+
+    async def stop(self) -> None:
+        await self.supervisor.stop(cancel=[TASK])
+
+    async def pass_once(self) -> int:
+        """Restore what is due now; how many were."""
+        now = self.clock()
+        taken = await self.due.take_due(now)
+        for prefix, user, at in taken:
+            try:
+                await self.restore(prefix, user, at, datetime.fromtimestamp(now, UTC))
+            except Exception as exc:  # one person's failure never stops the others'
+                log.warning("putting a Slack status back failed (%s)", type(exc).__name__)
+        return len(taken)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            if await self.pass_once() >= BATCH:
+                continue  # more are due: no pause
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)

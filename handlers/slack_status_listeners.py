@@ -1,0 +1,38 @@
+"""Bolt listeners of the App Home's Slack status section (Connect is a URL button; Disconnect acts)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import ACK_SECONDS, COMMANDS
+from handlers.context import Services
+from handlers.home import home_view, missing_scopes
+from handlers.request_services import request_services
+from handlers.slack_status import CONNECT_ACTION, DISCONNECT_ACTION, disconnect_action
+
+
+def register_slack_status(app: AsyncApp, services: Services) -> None:
+    """Attach the Connect (ack only: Slack opens the page) and Disconnect buttons."""
+
+    async def connect(ack: AsyncAck) -> None:
+        await ack()
+
+    async def disconnect(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        started = time.perf_counter()
+        await ack()
+        ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        here = request_services(context, services)
+        user_id = str((body.get("user") or {}).get("id"))
+        done = await disconnect_action(here, user_id=user_id, value=str(action.get("value") or ""))
+        COMMANDS.labels(DISCONNECT_ACTION, "ok" if done else "refused").inc()
+        view = await home_view(here, user_id=user_id, missing_scopes=lambda: missing_scopes(here, client))
+        await client.views_publish(user_id=user_id, view=view)
+
+    app.action(CONNECT_ACTION)(connect)
+    app.action(DISCONNECT_ACTION)(disconnect)
