@@ -254,6 +254,13 @@ def _slack_and_services(
     status = build_status_sync(settings, store, box, session, app_client)
     if status is not None:  # people's Slack status follows their presence once they connect it
         services.status_sync, services.status_flow = status
+        due = status[0].due
+        if due is not None:  # its tokens and saved statuses are under the data prefix; the due set is shared
+
+            async def forget_restores(key: WorkspaceKey) -> None:
+                await due.forget_workspace(key.data_prefix)
+
+            installs.forgetter.add_step("Slack status restores", forget_restores)
     if box is not None:  # setup from Slack holds vendor credentials: kept only where they can be sealed
         services.settings = WorkspaceSettingsStore(store, box)
     # With "Add to Slack" the file's phone systems and routes are one workspace's: the one its alerts go to.

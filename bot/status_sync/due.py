@@ -21,6 +21,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 
+from bot.store.redis import glob_escape
 from bot.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,13 @@ class DueRestores:
 
     async def remove(self, prefix: str, slack_user_id: str) -> None:
         await self.redis.zrem(DUE_KEY, self._member(prefix, slack_user_id))
+
+    async def forget_workspace(self, prefix: str) -> int:
+        """Drop every restore of the workspace whose data prefix is ``prefix`` (it was uninstalled); how many."""
+        members = [
+            m async for m, _ in self.redis.zscan_iter(DUE_KEY, match=glob_escape(json.dumps([prefix])[:-1]) + "*")
+        ]
+        return int(await self.redis.zrem(DUE_KEY, *members)) if members else 0
 
     async def take_due(self, now: float, *, limit: int = BATCH) -> list[tuple[str, str, int]]:
         """Up to ``limit`` restores due by ``now`` as ``(prefix, user, at)``, each taken (removed) by this caller."""

@@ -100,7 +100,7 @@ class RedisStore(Store):
             raise ValueError("delete_prefix needs a non-empty prefix")
         removed = 0
         batch: list[str] = []
-        async for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
+        async for key in self.client.scan_iter(match=glob_escape(prefix) + "*", count=500):
             batch.append(str(key))
             if len(batch) >= 500:
                 removed += int(await self.client.delete(*batch))
@@ -113,7 +113,7 @@ class RedisStore(Store):
         if not prefix:
             raise ValueError("keys_with_prefix needs a non-empty prefix")
         found: list[str] = []
-        async for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
+        async for key in self.client.scan_iter(match=glob_escape(prefix) + "*", count=500):
             found.append(str(key))
             if len(found) >= limit:
                 break
@@ -144,7 +144,7 @@ class RedisStore(Store):
         await self.client.aclose(close_connection_pool=True)
 
 
-def _glob_escape(text: str) -> str:
+def glob_escape(text: str) -> str:
     """``text`` as a literal in a Redis ``MATCH`` pattern."""
     return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 

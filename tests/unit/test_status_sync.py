@@ -207,3 +207,12 @@ async def test_available_and_disconnect_cancel_the_restore(
     await lunch(sync, 45)
     await sync.disconnect(PREFIX, USER)
     assert await due.take_due(NOW.timestamp() + 86400) == []
+
+
+async def test_an_uninstalled_workspaces_restores_are_dropped_and_no_other_workspaces() -> None:
+    due = DueRestores(MemoryStore().client)
+    await due.add("ws:-:T1:", "U1", 100)
+    await due.add("ws:-:T1:", "U2", 200)
+    await due.add("ws:-:T10:", "U1", 100)  # a prefix that starts the same way is another workspace
+    assert await due.forget_workspace("ws:-:T1:") == 2
+    assert await due.take_due(1000) == [("ws:-:T10:", "U1", 100)]
