@@ -13,7 +13,8 @@ the whole installation as JSON, encrypted with ``PHONEBOT_SECRET_KEY`` (:mod:`bo
 a field a later slack_sdk adds is encrypted too. Tokens opened from a record are registered with
 the log redaction at once.
 
-phonebot asks for no user scopes, so the installer's user token, if Slack ever sends one, lives in
+The install asks for no user scopes (a person's own status token comes from :mod:`bot.status_sync.flow`,
+kept apart), so the installer's user token, if Slack ever sends one, lives in
 the same record: :meth:`StoreInstallationStore.async_find_installation` for another ``user_id``
 finds nothing, and deleting the installer's installation forgets only their token.
 
