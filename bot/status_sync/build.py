@@ -11,7 +11,7 @@ from bot.secret_box import SecretBox
 from bot.slack_http import SlackSession
 from bot.status_sync.due import DueRestorer, DueRestores
 from bot.status_sync.flow import SlackStatusFlow
-from bot.status_sync.sync import SLACK_SECONDS, StatusSync
+from bot.status_sync.sync import SLACK_SECONDS, Outcome, StatusSync
 from bot.status_sync.tokens import StatusTokens
 from bot.store import RedisStore, Store
 
@@ -55,4 +55,9 @@ def build_restorer(settings: Settings, sync: StatusSync | None) -> DueRestorer |
     """The task putting people's own statuses back as phonebot's end (run by the serving process)."""
     if sync is None or sync.due is None:
         return None
-    return DueRestorer(sync.due, sync.restore_if_due, interval=settings.phonebot_status_restore_seconds)
+    return DueRestorer(
+        sync.due,
+        sync.restore_if_due,
+        interval=settings.phonebot_status_restore_seconds,
+        failed=lambda outcome: outcome is Outcome.FAILED,
+    )

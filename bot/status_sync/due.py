@@ -45,6 +45,10 @@ class DueRestores:
     async def add(self, prefix: str, slack_user_id: str, at: int) -> None:
         await self.redis.zadd(DUE_KEY, {self._member(prefix, slack_user_id): at})
 
+    async def retry(self, prefix: str, slack_user_id: str, at: float) -> bool:
+        """Try the person's restore again at ``at``, unless a later presence has scheduled theirs since."""
+        return bool(await self.redis.zadd(DUE_KEY, {self._member(prefix, slack_user_id): at}, nx=True))
+
     async def remove(self, prefix: str, slack_user_id: str) -> None:
         await self.redis.zrem(DUE_KEY, self._member(prefix, slack_user_id))
 
@@ -66,16 +70,28 @@ class DueRestores:
         return taken
 
 
-#: Put one person's own status back: ``(prefix, user, at, now)``.
+#: Put one person's own status back: ``(prefix, user, at, now)``; the outcome is judged by ``failed``.
 Restore = Callable[[str, str, int, datetime], Awaitable[object]]
+#: A restore that failed (Slack rate-limited, down, slow) is tried again this long after, never dropped...
+RETRY_SECONDS = 60.0
+#: ...until it is this old: by then the person's own status has long been theirs to set again.
+GIVE_UP_SECONDS = 24 * 3600.0
 
 
 class DueRestorer:
     """A supervised task that restores people's statuses as phonebot's end (every ``interval`` seconds)."""
 
-    def __init__(self, due: DueRestores, restore: Restore, *, interval: float) -> None:
+    def __init__(
+        self,
+        due: DueRestores,
+        restore: Restore,
+        *,
+        interval: float,
+        failed: Callable[[object], bool] = lambda outcome: False,
+    ) -> None:
         self.due = due
         self.restore = restore
+        self.failed = failed
         self.interval = interval
         self.clock: Callable[[], float] = time.time
         self._stop = asyncio.Event()
@@ -94,9 +110,12 @@ class DueRestorer:
         taken = await self.due.take_due(now)
         for prefix, user, at in taken:
             try:
-                await self.restore(prefix, user, at, datetime.fromtimestamp(now, UTC))
+                again = self.failed(await self.restore(prefix, user, at, datetime.fromtimestamp(now, UTC)))
             except Exception as exc:  # one person's failure never stops the others'
                 log.warning("putting a Slack status back failed (%s)", type(exc).__name__)
+                again = True
+            if again and now - at < GIVE_UP_SECONDS:  # a burst Slack paced (429) or an outage: later, not never
+                await self.due.retry(prefix, user, now + RETRY_SECONDS)
         return len(taken)
 
     async def _run(self) -> None:

@@ -160,8 +160,10 @@ class StatusSync:
         """phonebot's status that ended at ``at`` (Slack has cleared it): put the person's own back, unless a
         later presence replaced phonebot's, the person set one by hand, or theirs expired meanwhile."""
         earlier = await self._state(prefix, slack_user_id)
-        if earlier is None or earlier.set.expiration != at:
-            return Outcome.NOTHING  # already restored, or a later presence is showing now
+        if earlier is None or not earlier.set.expiration or earlier.set.expiration > at:
+            # Already restored, or a later presence is showing now (open-ended, or its own restore is due later).
+            # ``at`` may be later than phonebot's end: a retry after Slack paced or failed the first attempt.
+            return Outcome.NOTHING
         token = await self.tokens.get(prefix, slack_user_id)
         if token is None:
             await self._forget(prefix, slack_user_id)

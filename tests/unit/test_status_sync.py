@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.secret_box import SecretBox
-from bot.status_sync.due import DueRestores
+from bot.status_sync.due import RETRY_SECONDS, DueRestorer, DueRestores
 from bot.status_sync.mapping import OPEN_ENDED_SNOOZE_MINUTES, SlackStatus, status_for
 from bot.status_sync.sync import Outcome, StatusSync
 from bot.status_sync.tokens import StatusTokens
@@ -216,3 +216,28 @@ async def test_an_uninstalled_workspaces_restores_are_dropped_and_no_other_works
     await due.add("ws:-:T10:", "U1", 100)  # a prefix that starts the same way is another workspace
     assert await due.forget_workspace("ws:-:T1:") == 2
     assert await due.take_due(1000) == [("ws:-:T10:", "U1", 100)]
+
+
+async def test_a_restore_slack_refused_is_tried_again_not_dropped_and_never_over_a_later_one() -> None:
+    """Issue 12 point 9: a burst of restores Slack paces (429) or an outage is retried later, never dropped."""
+    due = DueRestores(MemoryStore().client)
+    outcomes = ["failed", "restored"]
+    seen: list[tuple[str, int]] = []
+
+    async def restore(prefix: str, user: str, at: int, now: datetime) -> object:
+        seen.append((user, at))
+        return outcomes.pop(0)
+
+    restorer = DueRestorer(due, restore, interval=1, failed=lambda outcome: outcome == "failed")
+    restorer.clock = lambda: 1000.0
+    await due.add("ws:-:T1:", "U1", 900)
+    assert await restorer.pass_once() == 1
+    assert await due.take_due(1000) == []  # not due again yet...
+    restorer.clock = lambda: 1000.0 + RETRY_SECONDS
+    assert await restorer.pass_once() == 1  # ...but a minute later it is, and goes through
+    assert seen == [("U1", 900), ("U1", int(1000 + RETRY_SECONDS))]
+    assert await restorer.pass_once() == 0  # done: nothing left
+
+    await due.add("ws:-:T1:", "U2", 5000)  # a later presence scheduled its own restore...
+    assert not await due.retry("ws:-:T1:", "U2", 1060)  # ...so a retry does not move it earlier
+    assert await due.take_due(1100) == []
