@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.slack_users import SlackUser, StaticUserDirectory
+from bot.terminal import Interrupted, Terminal, printable
 from handlers.call import PICK_ACTION, call_command, call_pick_action
 from handlers.context import Services
 from handlers.phonebot import phonebot_command
@@ -62,6 +64,7 @@ def render(reply: Reply, *, color: bool, names: dict[str, str] | None = None) ->
 
 
 def _plain(text: str, *, color: bool, names: dict[str, str]) -> str:
+    text = printable(text)  # vendor or user text: no escape sequence of theirs reaches the terminal
     for code, symbol in _EMOJI.items():
         text = text.replace(code, symbol)
     text = re.sub(
@@ -150,19 +153,57 @@ class Console:
         return self._render(reply)
 
     async def run(self, stream: TextIO) -> None:
-        """Read commands until EOF (prompting when interactive)."""
-        interactive = stream.isatty()
-        if interactive:
-            print(f"phonebot console — you are {self.user.name}. Type /phonebot help, Ctrl-D to quit.", file=self.out)
+        """Read commands until EOF: from a terminal with line editing (:mod:`bot.terminal`), else line by line."""
+        if stream.isatty() and stream is sys.stdin:
+            await self._run_terminal(Terminal())
+            return
         loop = asyncio.get_running_loop()
         while True:
-            if interactive:
-                print("> ", end="", file=self.out, flush=True)
             line = await loop.run_in_executor(None, stream.readline)
             if not line:
                 break
-            if not interactive and line.strip():
+            line = printable(line)
+            if line.strip():
                 print(f"> {line.strip()}", file=self.out)
             output = await self.handle_line(line)
             if output is not None:
                 print(output, file=self.out, flush=True)
+
+    async def _run_terminal(self, terminal: Terminal) -> None:
+        print(f"phonebot console — you are {self.user.name}. Type /phonebot help, Ctrl-D to quit.", file=self.out)
+        try:
+            while True:
+                try:
+                    # Nothing else runs in the console's loop while it waits for a line (the simulators have
+                    # threads of their own), so reading on the main thread blocks nothing; it is what lets
+                    # readline and Ctrl-C behave as in a shell.
+                    line = terminal.read("> ")
+                except Interrupted:
+                    continue
+                except KeyboardInterrupt:  # Ctrl-C a moment before the prompt showed: the same, a fresh prompt
+                    print(file=self.out, flush=True)
+                    continue
+                if line is None:
+                    return
+                output = await self._interruptible(line)
+                if output is not None:
+                    print(output, file=self.out, flush=True)
+        finally:
+            terminal.close()
+
+    async def _interruptible(self, line: str) -> str | None:
+        """Run ``line``; Ctrl-C stops waiting for it (a call already asked for may still ring)."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(self.handle_line(line))
+        try:
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+        except (NotImplementedError, RuntimeError):  # no signal handlers here (not the main thread)
+            return await task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            return "Stopped waiting. If that was a call, your phone may still ring; nothing is retried."
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
