@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBl
 
 from bot.status_sync.sync import Outcome
 from handlers.context import Services
+from handlers.slack_status_prefs import prefs_block, workspace_status
 
 CONNECT_ACTION = "slack_status_connect"
 DISCONNECT_ACTION = "slack_status_disconnect"
@@ -42,7 +43,13 @@ async def presence_set_note(
     if services.status_sync is None or prefix is None:
         return ""
     outcome = await services.status_sync.presence_set(
-        prefix, user_id, activity=activity, label=label, until=until, now=now
+        prefix,
+        user_id,
+        activity=activity,
+        label=label,
+        until=until,
+        now=now,
+        workspace=await workspace_status(services),
     )
     return _NOTES.get(outcome, "")
 
@@ -61,11 +68,13 @@ async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:
     sync, flow = services.status_sync, services.status_flow
     if sync is None or flow is None or prefix is None or services.workspace is None:
         return []
+    extra: list[Any] = []
     if await sync.tokens.connected(prefix, user_id):
         text = (
-            "*Slack status* :white_check_mark: Your Slack status follows your phone presence "
-            "(`/presence lunch 45m` shows :hamburger: Lunch until then); your own status comes back afterwards."
+            "*Slack status* :white_check_mark: Connected. With the first switch on, your Slack status follows "
+            "your phone presence (`/presence lunch 45m` shows it until then); your own status comes back afterwards."
         )
+        extra.append(await prefs_block(services, prefix, user_id))
         button = ButtonElement(
             text="Disconnect", action_id=DISCONNECT_ACTION, value=services.workspace.scope, style="danger"
         )
@@ -77,7 +86,8 @@ async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:
         button = ButtonElement(
             text="Connect Slack status", action_id=CONNECT_ACTION, url=await flow.offer(prefix, user_id)
         )
-    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=button)]  # one block: the Home is full
+    # One block, and the switches when connected: the Home is nearly full.
+    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=button), *extra]
 
 
 async def disconnect_action(services: Services, *, user_id: str, value: str) -> bool:

@@ -34,6 +34,7 @@ EDIT_ROUTE = "setup_route_edit"
 REMOVE_ROUTE = "setup_route_remove"
 ADD_THRESHOLD = "setup_threshold_add"
 REMOVE_THRESHOLD = "setup_threshold_remove"
+EDIT_STATUS = "setup_slack_status"
 #: Entries of one list shown on the Home (two blocks each at most); the rest are counted.
 SHOWN_PER_LIST = 10
 NO_SECRET_KEY_NOTE = (
@@ -78,6 +79,10 @@ async def setup_blocks(services: Services, user_id: str) -> list[dict[str, Any]]
     blocks += _vendor_blocks(services, stored, scope)
     blocks += _route_blocks(services, stored, scope)
     blocks += _threshold_blocks(services, stored, scope)
+    if services.status_sync is not None:  # one block: the Home is nearly full
+        status = section("*Slack status* · what each phone activity shows, and people's default switches")
+        status["accessory"] = _button("Slack status", EDIT_STATUS, ButtonTarget(scope).dump())
+        blocks.append(status)
     problems = services.effective.problems if services.effective is not None else ()
     if problems:
         blocks.append(context(":warning: " + escape("; ".join(problems[:5]))))
