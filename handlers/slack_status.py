@@ -68,16 +68,12 @@ async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:
     sync, flow = services.status_sync, services.status_flow
     if sync is None or flow is None or prefix is None or services.workspace is None:
         return []
-    extra: list[Any] = []
     if await sync.tokens.connected(prefix, user_id):
-        text = (
-            "*Slack status* :white_check_mark: Connected. With the first switch on, your Slack status follows "
-            "your phone presence (`/presence lunch 45m` shows it until then); your own status comes back afterwards."
+        disconnect = ButtonElement(
+            text="Disconnect Slack status", action_id=DISCONNECT_ACTION, value=services.workspace.scope, style="danger"
         )
-        extra.append(await prefs_block(services, prefix, user_id))
-        button = ButtonElement(
-            text="Disconnect", action_id=DISCONNECT_ACTION, value=services.workspace.scope, style="danger"
-        )
+        # One block, the switches and Disconnect: the fullest Home has no block to spare.
+        return [await prefs_block(services, prefix, user_id, disconnect.to_dict())]
     else:
         text = (
             "*Slack status* Let phonebot show your phone presence as your Slack status (and snooze "
@@ -86,8 +82,7 @@ async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:
         button = ButtonElement(
             text="Connect Slack status", action_id=CONNECT_ACTION, url=await flow.offer(prefix, user_id)
         )
-    # One block, and the switches when connected: the Home is nearly full.
-    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=button), *extra]
+    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=button)]  # one block: the Home is full
 
 
 async def disconnect_action(services: Services, *, user_id: str, value: str) -> bool:

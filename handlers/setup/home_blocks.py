@@ -77,12 +77,10 @@ async def setup_blocks(services: Services, user_id: str) -> list[dict[str, Any]]
     stored = await services.settings.load(services.workspace)
     scope = services.workspace.scope
     blocks += _vendor_blocks(services, stored, scope)
+    if services.status_sync is not None:  # beside "Add a phone system": the fullest Home has no block to spare
+        blocks[-1]["elements"].append(_button("Slack status emoji", EDIT_STATUS, ButtonTarget(scope).dump()))
     blocks += _route_blocks(services, stored, scope)
     blocks += _threshold_blocks(services, stored, scope)
-    if services.status_sync is not None:  # one block: the Home is nearly full
-        status = section("*Slack status* · what each phone activity shows, and people's default switches")
-        status["accessory"] = _button("Slack status", EDIT_STATUS, ButtonTarget(scope).dump())
-        blocks.append(status)
     problems = services.effective.problems if services.effective is not None else ()
     if problems:
         blocks.append(context(":warning: " + escape("; ".join(problems[:5]))))

@@ -135,7 +135,7 @@ def read_status_form(scope: str, state: dict[str, Any]) -> StatusSubmission:
     if not seconds.isdigit() or int(seconds) > MAX_MIN_CALL_SECONDS:
         errors[MIN_CALL_BLOCK] = f"A whole number of seconds, at most {MAX_MIN_CALL_SECONDS}."
     ticked = set(read.checked(state, DEFAULTS_BLOCK, limit=len(SWITCHES)))
-    defaults = SyncPrefs(**{name: f"{scope}|{name}" in ticked for name, _ in SWITCHES})
+    defaults = SyncPrefs(**{name: f"{scope}|{name}" in ticked for name, _, _ in SWITCHES})
     if errors or isinstance(call, str):
         return StatusSubmission(None, errors)
     try:
