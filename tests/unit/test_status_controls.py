@@ -8,14 +8,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from bot.secret_box import SecretBox
 from bot.status_sync.mapping import status_for
 from bot.status_sync.prefs import SyncPrefs
 from bot.status_sync.sync import Outcome, StatusSync
+from bot.status_sync.tokens import StatusTokens
 from bot.status_sync.workspace_status import MAX_ACTIVITIES, ActivityStatus, StatusSettings, valid_emoji
+from bot.store.memory import MemoryStore
 from bot.workspaces.settings import WorkspaceSettings
 from handlers.setup.status_form import ACTIVITIES_BLOCK, CALL_BLOCK, DEFAULTS_BLOCK, MIN_CALL_BLOCK, read_status_form
 from handlers.slack_status_prefs import ticked
-from tests.unit.test_status_sync import NOW, PREFIX, USER, PersonSlack, lunch, parts  # noqa: F401  (a fixture)
+from tests.unit.test_status_sync import KEY, NOW, PREFIX, USER, PersonSlack, lunch
 
 SCOPE = "-:T0001"
 SANDWICH = StatusSettings(activities={"lunch": ActivityStatus(emoji=":sandwich:", text="Out for lunch")})
@@ -107,10 +110,18 @@ def test_a_persons_ticks_must_all_be_this_workspaces_switches() -> None:
     assert ticked(SCOPE, "nope") is None
 
 
+@pytest.fixture
+async def connected() -> tuple[StatusSync, PersonSlack]:
+    store, slack = MemoryStore(), PersonSlack()
+    tokens = StatusTokens(store, SecretBox.from_setting(KEY))
+    await tokens.put(PREFIX, USER, "xoxp-secret-token", "users.profile:read")
+    return StatusSync(store, tokens, lambda token: slack), slack  # type: ignore[arg-type, return-value]
+
+
 async def test_switched_off_presence_leaves_slack_alone_and_the_workspace_default_applies(
-    parts: tuple[StatusSync, PersonSlack],
+    connected: tuple[StatusSync, PersonSlack],
 ) -> None:
-    sync, slack = parts
+    sync, slack = connected
     await sync.prefs.put(PREFIX, USER, SyncPrefs(phone_to_slack=False))
     assert await lunch(sync) is Outcome.OFF and slack.sets == []
     await sync.store.delete(sync.prefs.key(PREFIX, USER))  # never chose: the workspace's default says
