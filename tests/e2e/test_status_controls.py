@@ -20,8 +20,8 @@ from handlers.setup import home_blocks as home
 from handlers.setup.status_form import ACTIVITIES_BLOCK, CALL_BLOCK, DEFAULTS_BLOCK, MIN_CALL_BLOCK
 from handlers.slack_status_prefs import PREFS_ACTION
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_setup_home import buttons, click_home, submit
 from tests.e2e.test_install import install
+from tests.e2e.test_setup_home import buttons, click_home, submit
 from tests.e2e.test_status_sync import ALICE, BOB, connect, open_home, presence
 
 pytestmark = pytest.mark.phonebot(oauth=True)
