@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBl
 
 from bot.status_sync.sync import Outcome
 from handlers.context import Services
+from handlers.slack_status_prefs import prefs_block, workspace_status
 
 CONNECT_ACTION = "slack_status_connect"
 DISCONNECT_ACTION = "slack_status_disconnect"
@@ -42,7 +43,13 @@ async def presence_set_note(
     if services.status_sync is None or prefix is None:
         return ""
     outcome = await services.status_sync.presence_set(
-        prefix, user_id, activity=activity, label=label, until=until, now=now
+        prefix,
+        user_id,
+        activity=activity,
+        label=label,
+        until=until,
+        now=now,
+        workspace=await workspace_status(services),
     )
     return _NOTES.get(outcome, "")
 
@@ -62,13 +69,11 @@ async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:
     if sync is None or flow is None or prefix is None or services.workspace is None:
         return []
     if await sync.tokens.connected(prefix, user_id):
-        text = (
-            "*Slack status* :white_check_mark: Your Slack status follows your phone presence "
-            "(`/presence lunch 45m` shows :hamburger: Lunch until then); your own status comes back afterwards."
+        disconnect = ButtonElement(
+            text="Disconnect Slack status", action_id=DISCONNECT_ACTION, value=services.workspace.scope, style="danger"
         )
-        button = ButtonElement(
-            text="Disconnect", action_id=DISCONNECT_ACTION, value=services.workspace.scope, style="danger"
-        )
+        # One block, the switches and Disconnect: the fullest Home has no block to spare.
+        return [await prefs_block(services, prefix, user_id, disconnect.to_dict())]
     else:
         text = (
             "*Slack status* Let phonebot show your phone presence as your Slack status (and snooze "

@@ -1,4 +1,5 @@
-"""Bolt listeners of the App Home's Slack status section (Connect is a URL button; Disconnect acts)."""
+"""Bolt listeners of the App Home's Slack status section (Connect is a URL button; Disconnect and the switches
+act)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from handlers.context import Services
 from handlers.home import home_view, missing_scopes
 from handlers.request_services import request_services
 from handlers.slack_status import CONNECT_ACTION, DISCONNECT_ACTION, disconnect_action
+from handlers.slack_status_prefs import PREFS_ACTION, save_prefs
 
 
 def register_slack_status(app: AsyncApp, services: Services) -> None:
@@ -34,5 +36,19 @@ def register_slack_status(app: AsyncApp, services: Services) -> None:
         view = await home_view(here, user_id=user_id, missing_scopes=lambda: missing_scopes(here, client))
         await client.views_publish(user_id=user_id, view=view)
 
+    async def switches(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        started = time.perf_counter()
+        await ack()
+        ACK_SECONDS.labels("action").observe(time.perf_counter() - started)
+        here = request_services(context, services)
+        user_id = str((body.get("user") or {}).get("id"))
+        done = await save_prefs(here, user_id=user_id, action=action)
+        COMMANDS.labels(PREFS_ACTION, "ok" if done else "refused").inc()
+        view = await home_view(here, user_id=user_id, missing_scopes=lambda: missing_scopes(here, client))
+        await client.views_publish(user_id=user_id, view=view)  # shows what is kept (a refused tick undone)
+
     app.action(CONNECT_ACTION)(connect)
     app.action(DISCONNECT_ACTION)(disconnect)
+    app.action(PREFS_ACTION)(switches)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,9 +75,18 @@ class PresenceStatus:
     snooze_minutes: int | None
 
 
-def status_for(activity: str, label: str, until: datetime | None, now: datetime) -> PresenceStatus:
-    """The Slack status (and DND snooze) for phone ``activity`` (as typed: ``label``) until ``until``."""
-    emoji, text = DEFAULT_STATUSES.get(activity, (OTHER_EMOJI, label.capitalize()))
+def status_for(
+    activity: str,
+    label: str,
+    until: datetime | None,
+    now: datetime,
+    overrides: Mapping[str, tuple[str, str]] | None = None,
+) -> PresenceStatus:
+    """The Slack status (and DND snooze) for phone ``activity`` (as typed: ``label``) until ``until``.
+
+    ``overrides`` (activity → ``(emoji, text)``) is the workspace's mapping; it wins over the defaults.
+    """
+    emoji, text = (overrides or {}).get(activity) or DEFAULT_STATUSES.get(activity, (OTHER_EMOJI, label.capitalize()))
     expiration = math.ceil(until.timestamp()) if until is not None else 0
     snooze = None
     if activity in DND_ACTIVITIES:

@@ -24,7 +24,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.status_sync.due import DueRestores
 from bot.status_sync.mapping import MAX_STATUS_TEXT, NO_STATUS, SlackStatus, status_for
+from bot.status_sync.prefs import PersonPrefs
 from bot.status_sync.tokens import StatusTokens
+from bot.status_sync.workspace_status import StatusSettings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class Outcome(enum.Enum):
     """What happened to the person's Slack status."""
 
     NOT_CONNECTED = "not_connected"
+    #: The person switched "Slack status follows my phone" off (or the workspace's default is off).
+    OFF = "off"
     SET = "set"
     RESTORED = "restored"
     CLEARED = "cleared"
@@ -87,6 +91,8 @@ class StatusSync:
         self.user_client = user_client
         #: When phonebot's statuses end, to put people's own back (``None``: only on ``/presence available``).
         self.due = due
+        #: Each person's switches (``phone_to_slack`` off: presence leaves their Slack status alone).
+        self.prefs = PersonPrefs(store)
 
     @staticmethod
     def state_key(prefix: str, slack_user_id: str) -> str:
@@ -94,13 +100,27 @@ class StatusSync:
         return f"{prefix}slack-status-state:{slack_user_id[:32]}"
 
     async def presence_set(
-        self, prefix: str, slack_user_id: str, *, activity: str, label: str, until: datetime | None, now: datetime
+        self,
+        prefix: str,
+        slack_user_id: str,
+        *,
+        activity: str,
+        label: str,
+        until: datetime | None,
+        now: datetime,
+        workspace: StatusSettings | None = None,
     ) -> Outcome:
-        """Show ``activity`` (until ``until``) as the person's Slack status, keeping what it replaces."""
+        """Show ``activity`` (until ``until``) as the person's Slack status, keeping what it replaces.
+
+        ``workspace`` is the workspace's mapping and default switches (``None``: the code's defaults).
+        """
         token = await self.tokens.get(prefix, slack_user_id)
         if token is None:
             return Outcome.NOT_CONNECTED
-        wanted = status_for(activity, label, until, now)
+        defaults = workspace.defaults if workspace is not None else None
+        if not (await self.prefs.get(prefix, slack_user_id, default=defaults)).phone_to_slack:
+            return Outcome.OFF
+        wanted = status_for(activity, label, until, now, workspace.lookup() if workspace is not None else None)
         client = self.user_client(token)
 
         async def work() -> Outcome:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.installs.workspace import WorkspaceKey
 from bot.secret_box import SecretBox, SecretUnreadable
+from bot.status_sync.workspace_status import StatusSettings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class WorkspaceSettings(BaseModel):
     queue_thresholds: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_THRESHOLDS)
     #: Dstny/Tele2: a person who picks themselves from the directory waits for an admin's approval.
     link_approval: bool = True
+    #: Slack status: the emoji/text per phone activity, "on a call", and people's default switches.
+    status: StatusSettings = Field(default_factory=StatusSettings)
     updated_by: str | None = Field(default=None, max_length=32)
     updated_at: datetime | None = None
 

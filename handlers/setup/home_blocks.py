@@ -34,6 +34,7 @@ EDIT_ROUTE = "setup_route_edit"
 REMOVE_ROUTE = "setup_route_remove"
 ADD_THRESHOLD = "setup_threshold_add"
 REMOVE_THRESHOLD = "setup_threshold_remove"
+EDIT_STATUS = "setup_slack_status"
 #: Entries of one list shown on the Home (two blocks each at most); the rest are counted.
 SHOWN_PER_LIST = 10
 NO_SECRET_KEY_NOTE = (
@@ -76,6 +77,8 @@ async def setup_blocks(services: Services, user_id: str) -> list[dict[str, Any]]
     stored = await services.settings.load(services.workspace)
     scope = services.workspace.scope
     blocks += _vendor_blocks(services, stored, scope)
+    if services.status_sync is not None:  # beside "Add a phone system": the fullest Home has no block to spare
+        blocks[-1]["elements"].append(_button("Slack status emoji", EDIT_STATUS, ButtonTarget(scope).dump()))
     blocks += _route_blocks(services, stored, scope)
     blocks += _threshold_blocks(services, stored, scope)
     problems = services.effective.problems if services.effective is not None else ()

@@ -24,12 +24,12 @@ from handlers.context import Services
 from handlers.home import home_view, missing_scopes
 from handlers.request_services import request_services
 from handlers.setup import home_blocks as home
-from handlers.setup import route_form, threshold_form, vendor_form
+from handlers.setup import route_form, status_form, threshold_form, vendor_form
 from handlers.setup.answer import Answer, answer_within
 from handlers.setup.changes import Change, ListName, Stale, digest, remove_entry, remove_vendor
 from handlers.setup.guard import refusal
 from handlers.setup.meta import ButtonTarget, FormKind, SetupMeta
-from handlers.setup.submissions import route_submission, threshold_submission, vendor_submission
+from handlers.setup.submissions import route_submission, status_submission, threshold_submission, vendor_submission
 from handlers.setup.views import message_modal
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ def register_setup(app: AsyncApp, services: Services) -> None:
     app.action(home.REMOVE_ROUTE)(_button(services, _remove("routes")))
     app.action(home.ADD_THRESHOLD)(_button(services, _open_threshold))
     app.action(home.REMOVE_THRESHOLD)(_button(services, _remove("queue_thresholds")))
+    app.action(home.EDIT_STATUS)(_button(services, _open_status))
+    app.view(status_form.CALLBACK)(_submission(services, "status", _on_status))
     app.view(vendor_form.PICK_CALLBACK)(_submission(services, "pick", _on_pick))
     app.view(vendor_form.FORM_CALLBACK)(_submission(services, "vendor", _on_vendor))
     app.view(route_form.CALLBACK)(_submission(services, "route", _on_route))
@@ -140,6 +142,11 @@ async def _open_threshold(setup: Setup, target: ButtonTarget, trigger: str) -> N
     await setup.client.views_open(
         trigger_id=trigger, view=threshold_form.threshold_modal(setup.workspace.scope, vendors)
     )
+
+
+async def _open_status(setup: Setup, target: ButtonTarget, trigger: str) -> None:
+    status = (await setup.store.load(setup.workspace)).status
+    await setup.client.views_open(trigger_id=trigger, view=status_form.status_modal(setup.workspace.scope, status))
 
 
 async def _remove_vendor(setup: Setup, target: ButtonTarget, trigger: str) -> None:
@@ -227,3 +234,7 @@ async def _on_route(setup: Setup, meta: SetupMeta, state: dict[str, Any]) -> Ans
 async def _on_threshold(setup: Setup, meta: SetupMeta, state: dict[str, Any]) -> Answer:
     vendors = home.configured_vendors(setup.services, await setup.store.load(setup.workspace))
     return await threshold_submission(setup.store, setup.workspace, state, user_id=setup.user_id, vendors=vendors)
+
+
+async def _on_status(setup: Setup, meta: SetupMeta, state: dict[str, Any]) -> Answer:
+    return await status_submission(setup.store, setup.workspace, state, user_id=setup.user_id)

@@ -15,8 +15,8 @@ from handlers.payload import json_object
 
 #: Slack refuses a view whose ``private_metadata`` is longer.
 PRIVATE_METADATA_MAX = 3000
-FormKind = Literal["pick", "vendor", "route", "threshold"]
-_FORMS: frozenset[str] = frozenset({"pick", "vendor", "route", "threshold"})
+FormKind = Literal["pick", "vendor", "route", "threshold", "status"]
+_FORMS: frozenset[str] = frozenset({"pick", "vendor", "route", "threshold", "status"})
 _SCOPE = re.compile(r"[A-Z0-9-]{1,33}:[A-Z0-9-]{1,33}")
 _NAME = re.compile(r"[a-z0-9_]{1,32}")
 _DIGEST = re.compile(r"[0-9a-f]{1,16}")

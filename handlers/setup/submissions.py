@@ -14,12 +14,13 @@ from adapters.redaction import SECRETS
 from adapters.registry import ADAPTERS
 from bot.installs.workspace import WorkspaceKey
 from bot.mrkdwn import escape
-from bot.workspaces.settings import SettingsBusy, WorkspaceSettingsStore
+from bot.workspaces.settings import SettingsBusy, WorkspaceSettings, WorkspaceSettingsStore
 from handlers.setup.answer import Answer
 from handlers.setup.changes import Change, Full, Stale, put_entry, put_vendor
 from handlers.setup.meta import SetupMeta
 from handlers.setup.probe import probe_vendor
 from handlers.setup.route_form import read_route_form, route_modal
+from handlers.setup.status_form import read_status_form
 from handlers.setup.threshold_form import read_threshold_form
 from handlers.setup.vendor_fields import read_vendor_form
 from handlers.setup.vendor_form import saved_modal, typed_values, vendor_modal, vendor_name
@@ -114,6 +115,27 @@ async def threshold_submission(
     log.info("%s: %s saved a queue threshold from Slack", workspace.describe(), user_id)
     text = ":white_check_mark: The queue threshold is saved."
     return Answer(view=message_modal("Threshold saved", text), saved=True)
+
+
+async def status_submission(
+    store: WorkspaceSettingsStore, workspace: WorkspaceKey, state: dict[str, Any], *, user_id: str
+) -> Answer:
+    """Validate the Slack status form and keep it as the workspace's mapping and defaults."""
+    form = read_status_form(workspace.scope, state)
+    status = form.status
+    if status is None:
+        return Answer(view=message_modal("Not saved", _first(form.errors)), errors=form.errors)
+
+    def change(current: WorkspaceSettings) -> WorkspaceSettings:
+        current.status = status
+        return current
+
+    problem = await _save(store, workspace, change, user_id=user_id)
+    if problem is not None:
+        return Answer(view=message_modal("Not saved", problem), errors={"status:activities": problem})
+    log.info("%s: %s saved the Slack status mapping from Slack", workspace.describe(), user_id)
+    text = ":white_check_mark: Saved. Presence set from now on shows these statuses."
+    return Answer(view=message_modal("Slack status saved", text), saved=True)
 
 
 async def _save(store: WorkspaceSettingsStore, workspace: WorkspaceKey, change: Change, *, user_id: str) -> str | None:

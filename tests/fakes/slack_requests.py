@@ -165,8 +165,12 @@ class SlackSigner:
         forge: bool = False,
         stale: bool = False,
         timestamp: int | None = None,
+        selected_options: list[dict[str, Any]] | None = None,
     ) -> tuple[bytes, dict[str, str]]:
         """A button click (``type: block_actions``), sent as ``payload=<url-encoded JSON>``.
+
+        With ``selected_options`` it is a checkboxes element's change instead (``value`` unused): Slack sends
+        every option ticked now.
 
         With ``message_ts`` the button sits on a message in ``channel_id`` (the payload has
         ``container.type == "message"``, ``channel``, ``message`` and ``response_url``).
@@ -182,6 +186,14 @@ class SlackSigner:
             "value": value,
             "action_ts": f"{self.clock():.6f}",
         }
+        if selected_options is not None:
+            action = {
+                "type": "checkboxes",
+                "action_id": action_id,
+                "block_id": block_id,
+                "selected_options": selected_options,
+                "action_ts": action["action_ts"],
+            }
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},

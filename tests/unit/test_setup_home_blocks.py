@@ -142,6 +142,12 @@ async def test_a_full_record_keeps_the_whole_home_within_slacks_limits() -> None
     assert check_blocks(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
     shown = text_of(view["blocks"])
     assert f"and {MAX_ROUTES - home.SHOWN_PER_LIST} more set up in Slack" in shown and "and 30 more" in shown
+    assert home.EDIT_STATUS in shown  # the admin's Slack status mapping button
+    assert here.status_sync is not None  # connected, the admin has their switches and Disconnect too:
+    await here.status_sync.tokens.put(WORKSPACE.data_prefix, "U0SLACKADMIN", "xoxp-1", "users.profile:write")
+    view = await home_view(here, user_id="U0SLACKADMIN")
+    assert '"slack_status_prefs"' in text_of(view["blocks"]) and '"slack_status_disconnect"' in text_of(view["blocks"])
+    assert check_blocks(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
 
 
 class Acks:
