@@ -68,8 +68,10 @@ def test_two_hundred_lost_calls_in_a_minute_fold_into_one_digest_and_respect_the
     # Writes to the channel are paced (the fake's clock, in seconds).
     moments = sorted(c.at for c in writes(app.slack))
     gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
-    # Each write is given a slot PACE after the last; arrival jitter on a loaded machine may shift one a little.
-    assert min(gaps) >= PACE * 0.5, f"writes {min(gaps):.3f} s apart"
+    # Each write is given a slot PACE after the last. Arrivals are timed at the fake, so on a loaded machine one
+    # delayed write can land close to the next; unpaced writes would land together nearly every time.
+    close = [gap for gap in gaps if gap < PACE * 0.5]
+    assert len(close) <= max(1, len(gaps) // 20), f"{len(close)} of {len(gaps)} writes under {PACE * 0.5} s apart"
     assert statistics.mean(gaps) >= PACE * 0.95, f"writes {statistics.mean(gaps):.3f} s apart on average"
     # Edits of the digest are coalesced: at most one per refresh interval (1 s here), not one per alert.
     span = moments[-1] - moments[0]
