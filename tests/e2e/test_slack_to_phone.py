@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import REGISTRY
 
+from adapters.simulation import Faults
 from bot.installs.workspace import WorkspaceKey
 from bot.status_sync.prefs import PersonPrefs, SyncPrefs
 from bot.store import RedisStore
@@ -177,3 +178,18 @@ def test_both_directions_on_no_loop(installed: RunningApp) -> None:
     huddle(app, ALICE, on=True)  # phone -> DND from Slack is not written back to Slack as a new phone change
     assert app.phones.dstny.presence_of("alice").activity == "dnd"
     assert len(app.slack.calls_to("users.profile.set")) == profile_sets
+
+
+def test_a_phone_system_failure_is_told_once_an_hour_and_never_verbatim(installed: RunningApp) -> None:
+    app = installed
+    switch_on(app, slack_status_to_phone=True, huddle_to_phone=True)
+    app.phones.dstny.faults = Faults(status=500)
+    failed = outcome(STATUS_EVENT, "failed")
+    send(app, STATUS_EVENT, ALICE, status_text="Lunch", status_emoji=":hamburger:", status_expiration=0)
+    assert outcome(STATUS_EVENT, "failed") == failed + 1
+    [note] = app.slack.wait_for("chat.postMessage")
+    assert note.args["channel"] == ALICE and "couldn't update your phone presence" in note.args["text"]
+    assert "500" not in note.args["text"]
+    huddle(app, ALICE, on=True)
+    assert outcome(HUDDLE_EVENT, "failed") >= 1
+    assert len(app.slack.calls_to("chat.postMessage")) == 1  # at most one note an hour
