@@ -49,6 +49,7 @@ from handlers.reply import Reply
 from handlers.request_services import SERVICES_KEY, request_services, request_workspace
 from handlers.setup.listeners import register_setup
 from handlers.slack_status_listeners import register_slack_status
+from handlers.slack_to_phone_listeners import register_slack_to_phone
 from handlers.work import QUEUED_NOTICE, Send, response_url_sender, run_work
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def register(app: AsyncApp, services: Services) -> None:
     register_setup(app, services)
     register_linking(app, services)
     register_slack_status(app, services)
+    register_slack_to_phone(app, services)
 
 
 async def _ack_only(ack: AsyncAck) -> None:

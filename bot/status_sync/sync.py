@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.status_sync.due import DueRestores
+from bot.status_sync.echoes import SAME_EXPIRY_SECONDS, StatusEchoes
 from bot.status_sync.mapping import MAX_STATUS_TEXT, NO_STATUS, SlackStatus, status_for
 from bot.status_sync.prefs import PersonPrefs
 from bot.status_sync.tokens import StatusTokens
@@ -93,6 +94,8 @@ class StatusSync:
         self.due = due
         #: Each person's switches (``phone_to_slack`` off: presence leaves their Slack status alone).
         self.prefs = PersonPrefs(store)
+        #: What phonebot just wrote, so Slack's event for it never sets the phone (no loops).
+        self.echoes = StatusEchoes(store)
 
     @staticmethod
     def state_key(prefix: str, slack_user_id: str) -> str:
@@ -130,7 +133,7 @@ class StatusSync:
                 previous = earlier.previous  # phonebot's own still shows: what it replaced is still the one
             else:
                 previous = None if current.empty or current.expired(now) else _Status.of(current)
-            await client.users_profile_set(profile=wanted.status.to_profile())
+            await self._write(client, prefix, slack_user_id, wanted.status)
             snoozed = False
             if wanted.snooze_minutes is not None:
                 await client.dnd_setSnooze(num_minutes=wanted.snooze_minutes)
@@ -164,10 +167,10 @@ class StatusSync:
             if current.same_as(earlier.set.status()):
                 previous = earlier.previous.status() if earlier.previous is not None else None
                 if previous is not None and not previous.expired(now):
-                    await client.users_profile_set(profile=previous.to_profile())
+                    await self._write(client, prefix, slack_user_id, previous)
                     outcome = Outcome.RESTORED
                 else:
-                    await client.users_profile_set(profile=NO_STATUS.to_profile())
+                    await self._write(client, prefix, slack_user_id, NO_STATUS)
                     outcome = Outcome.CLEARED
             if earlier.snoozed:
                 await _end_snooze(client)
@@ -196,10 +199,10 @@ class StatusSync:
             if current.empty or current.same_as(earlier.set.status()):  # Slack cleared ours, or is about to
                 previous = earlier.previous.status() if earlier.previous is not None else None
                 if previous is not None and not previous.expired(now):
-                    await client.users_profile_set(profile=previous.to_profile())
+                    await self._write(client, prefix, slack_user_id, previous)
                     outcome = Outcome.RESTORED
                 elif not current.empty:
-                    await client.users_profile_set(profile=NO_STATUS.to_profile())
+                    await self._write(client, prefix, slack_user_id, NO_STATUS)
                     outcome = Outcome.CLEARED
                 else:
                     outcome = Outcome.NOTHING
@@ -207,6 +210,22 @@ class StatusSync:
             return outcome
 
         return await self._guarded(prefix, slack_user_id, work)
+
+    async def is_own(self, prefix: str, slack_user_id: str, status: SlackStatus) -> bool:
+        """Whether ``status`` (from a ``user_status_changed`` event) is one phonebot set: the one showing for
+        a presence, or one it wrote moments ago (a restore); never a change the person made."""
+        if await self.echoes.is_echo(prefix, slack_user_id, status):
+            return True
+        earlier = await self._state(prefix, slack_user_id)
+        if earlier is None:
+            return False
+        own = earlier.set.status()
+        return own.same_as(status) and abs(own.expiration - status.expiration) <= SAME_EXPIRY_SECONDS
+
+    async def _write(self, client: AsyncWebClient, prefix: str, slack_user_id: str, status: SlackStatus) -> None:
+        """``users.profile.set``, noted first: Slack's event for it may arrive before the call returns."""
+        await self.echoes.wrote(prefix, slack_user_id, status)
+        await client.users_profile_set(profile=status.to_profile())
 
     async def disconnect(self, prefix: str, slack_user_id: str) -> bool:
         """Forget the person's token and what phonebot set for them; whether they were connected."""

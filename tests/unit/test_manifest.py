@@ -35,6 +35,8 @@ BOT_EVENTS = [
     "app_home_opened",
     "app_uninstalled",  # issue 11 point 2: an uninstall deletes the workspace's installation and data
     "tokens_revoked",  # ... and so does a revoked bot token
+    "user_huddle_changed",  # issue 12 point 5: a huddle puts the person's phone on DND (opt-in)
+    "user_status_changed",  # issue 12 point 6: a mapped Slack status sets the phone presence (opt-in)
 ]
 REDIRECT_URL = "https://phonebot.example.com/slack/oauth_redirect"
 STATUS_REDIRECT_URL = "https://phonebot.example.com/slack-status/callback"
