@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.base import VendorAdapter
@@ -36,6 +36,7 @@ from adapters.errors import VendorError
 from adapters.relatel.adapter import RelatelAdapter
 from adapters.relatel.oauth import RelatelOAuthClient
 from bot.linking.links import AccountLinks
+from bot.pages import sentence_page
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -168,14 +169,5 @@ class RelatelLinkFlow:
 
 
 def _page(status: int, sentence: str, *, clear: bool = False) -> Response:
-    """A minimal page with one sentence (already escaped where it carries outside text)."""
-    body = (
-        "<!doctype html><meta charset=utf-8><title>phonebot</title>"
-        f'<p style="font:16px system-ui;margin:3em auto;max-width:34em">{sentence}</p>'
-    )
-    answer = HTMLResponse(
-        body, status_code=status, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    )
-    if clear:
-        answer.delete_cookie(COOKIE, path=CALLBACK_PATH)
-    return answer
+    """A minimal page with one sentence (already safe HTML), forgetting this flow's cookie when ``clear``."""
+    return sentence_page(status, sentence, clear_cookie=(COOKIE, CALLBACK_PATH) if clear else None)

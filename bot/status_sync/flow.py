@@ -22,10 +22,11 @@ from urllib.parse import urlencode
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.installs.workspace import NotASlackId, WorkspaceKey
+from bot.pages import sentence_page
 from bot.status_sync.tokens import USER_SCOPES, StatusTokens
 from bot.store import Store
 
@@ -163,14 +164,5 @@ def _same_team(team: object, prefix: str) -> bool:
 
 
 def _page(status: int, sentence: str, *, clear: bool = False) -> Response:
-    """A minimal page with one sentence (already safe HTML)."""
-    body = (
-        "<!doctype html><meta charset=utf-8><title>phonebot</title>"
-        f'<p style="font:16px system-ui;margin:3em auto;max-width:34em">{sentence}</p>'
-    )
-    answer = HTMLResponse(
-        body, status_code=status, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    )
-    if clear:
-        answer.delete_cookie(COOKIE, path=CALLBACK_PATH)
-    return answer
+    """A minimal page with one sentence (already safe HTML), forgetting this flow's cookie when ``clear``."""
+    return sentence_page(status, sentence, clear_cookie=(COOKIE, CALLBACK_PATH) if clear else None)
