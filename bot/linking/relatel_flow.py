@@ -24,17 +24,17 @@ from __future__ import annotations
 import html
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.base import VendorAdapter
 from adapters.errors import VendorError
 from adapters.relatel.adapter import RelatelAdapter
 from adapters.relatel.oauth import RelatelOAuthClient
+from bot.browser_handoff import BrowserHandoff
 from bot.linking.links import AccountLinks
 from bot.pages import sentence_page
 from bot.store import Store
@@ -45,8 +45,8 @@ START_PATH = "/link/relatel/start"
 CALLBACK_PATH = "/link/relatel/callback"
 COOKIE = "phonebot_relatel_link"
 FLOW_SECONDS = 600
-TICKET_KEY = "phonebot:link:relatel:ticket:"
-STATE_KEY = "phonebot:link:relatel:state:"
+#: Tickets and states at ``phonebot:link:relatel:ticket:…`` / ``…:state:…`` (see :mod:`bot.browser_handoff`).
+HANDOFF_KEY = "phonebot:link:relatel:"
 MAX_PARAM = 512
 
 
@@ -79,15 +79,21 @@ class RelatelLinkFlow:
         self.adapters = adapters
         self.public_url = public_url.rstrip("/")
         self.redirect_uri = self.public_url + CALLBACK_PATH
+        self.handoff = BrowserHandoff(
+            store,
+            key=HANDOFF_KEY,
+            cookie=COOKIE,
+            cookie_path=CALLBACK_PATH,
+            seconds=FLOW_SECONDS,
+            secure=self.public_url.startswith("https://"),
+        )
 
     async def offer(self, prefix: str, slack_user_id: str, adapter: VendorAdapter) -> str | None:
         """A single-use URL that starts linking ``slack_user_id`` to ``adapter``'s Relatel in the workspace of
         ``prefix``; ``None`` when that Relatel has no OAuth application to link with."""
         if oauth_client(adapter, self.redirect_uri) is None:
             return None
-        ticket = secrets.token_urlsafe(24)
-        binding = json.dumps({"prefix": prefix, "user": slack_user_id, "vendor": adapter.name})
-        await self.store.set(TICKET_KEY + ticket, binding, ttl=FLOW_SECONDS)
+        ticket = await self.handoff.issue({"prefix": prefix, "user": slack_user_id, "vendor": adapter.name})
         return f"{self.public_url}{START_PATH}?ticket={ticket}"
 
     async def _oauth(self, binding: dict[str, str]) -> tuple[RelatelAdapter, RelatelOAuthClient] | None:
@@ -103,7 +109,7 @@ class RelatelLinkFlow:
 
     async def start(self, request: Request) -> Response:
         ticket = request.query_params.get("ticket", "")[:MAX_PARAM]
-        binding = await self.store.take(TICKET_KEY + ticket) if ticket else None
+        binding = await self.handoff.take_ticket(ticket)
         if binding is None:
             return _page(
                 400, "This link has expired or was already used. Run the command in Slack again for a new one."
@@ -111,19 +117,8 @@ class RelatelLinkFlow:
         oauth = await self._oauth(json.loads(binding))
         if oauth is None:
             return _page(400, "Linking with Relatel is no longer set up in this workspace; ask a phonebot admin.")
-        state = secrets.token_urlsafe(24)
-        await self.store.set(STATE_KEY + state, binding, ttl=FLOW_SECONDS)
-        answer = RedirectResponse(oauth[1].authorize_url(state), status_code=302)
-        answer.set_cookie(
-            COOKIE,
-            state,
-            max_age=FLOW_SECONDS,
-            path=CALLBACK_PATH,
-            httponly=True,
-            secure=self.public_url.startswith("https://"),
-            samesite="lax",
-        )
-        return answer
+        state = self.handoff.new_state()
+        return await self.handoff.to_consent(binding, oauth[1].authorize_url(state), state)
 
     async def callback(self, request: Request) -> Response:
         query = request.query_params
@@ -131,7 +126,7 @@ class RelatelLinkFlow:
         if echoed and cookie and echoed != cookie:
             return _page(400, "This answer from Relatel belongs to another linking attempt; nothing was linked.")
         state = echoed or cookie
-        raw = await self.store.take(STATE_KEY + state) if state else None
+        raw = await self.handoff.take_state(state)
         if raw is None:
             return _page(
                 400, "This linking attempt has expired or was already finished. Run the command in Slack again."

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from urllib.parse import urlencode
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.browser_handoff import BrowserHandoff
 from bot.installs.workspace import NotASlackId, WorkspaceKey
 from bot.pages import sentence_page
 from bot.status_sync.tokens import USER_SCOPES, StatusTokens
@@ -36,8 +36,8 @@ START_PATH = "/slack-status/start"
 CALLBACK_PATH = "/slack-status/callback"
 COOKIE = "phonebot_slack_status"
 FLOW_SECONDS = 600
-TICKET_KEY = "phonebot:slack-status:ticket:"
-STATE_KEY = "phonebot:slack-status:state:"
+#: Tickets and states at ``phonebot:slack-status:ticket:…`` / ``…:state:…`` (see :mod:`bot.browser_handoff`).
+HANDOFF_KEY = "phonebot:slack-status:"
 MAX_PARAM = 512
 _AGAIN = "Open phonebot's App Home in Slack and press Connect Slack status again."
 
@@ -63,15 +63,19 @@ class SlackStatusFlow:
         self.client_secret = client_secret
         self.authorize_url = authorize_url
         self.redirect_uri = public_url.rstrip("/") + CALLBACK_PATH
-        self.secure = public_url.startswith("https://")
         self.start_url = public_url.rstrip("/") + START_PATH
+        self.handoff = BrowserHandoff(
+            store,
+            key=HANDOFF_KEY,
+            cookie=COOKIE,
+            cookie_path=CALLBACK_PATH,
+            seconds=FLOW_SECONDS,
+            secure=public_url.startswith("https://"),
+        )
 
     async def offer(self, prefix: str, slack_user_id: str) -> str:
         """A single-use URL that starts connecting ``slack_user_id``'s Slack status in the workspace of ``prefix``."""
-        ticket = secrets.token_urlsafe(24)
-        await self.store.set(
-            TICKET_KEY + ticket, json.dumps({"prefix": prefix, "user": slack_user_id}), ttl=FLOW_SECONDS
-        )
+        ticket = await self.handoff.issue({"prefix": prefix, "user": slack_user_id})
         return f"{self.start_url}?ticket={ticket}"
 
     def routes(self) -> list[Route]:
@@ -83,11 +87,10 @@ class SlackStatusFlow:
 
     async def start(self, request: Request) -> Response:
         ticket = request.query_params.get("ticket", "")[:MAX_PARAM]
-        binding = await self.store.take(TICKET_KEY + ticket) if ticket else None
+        binding = await self.handoff.take_ticket(ticket)
         if binding is None:
             return _page(400, f"This link has expired or was already used. {_AGAIN}")
-        state = secrets.token_urlsafe(24)
-        await self.store.set(STATE_KEY + state, binding, ttl=FLOW_SECONDS)
+        state = self.handoff.new_state()
         query = {
             "client_id": self.client_id,
             "user_scope": ",".join(USER_SCOPES),
@@ -97,24 +100,14 @@ class SlackStatusFlow:
         team = _team_of(json.loads(binding)["prefix"])
         if team is not None:  # Slack asks in this workspace, not whichever the browser last used
             query["team"] = team
-        answer = RedirectResponse(f"{self.authorize_url}?{urlencode(query)}", status_code=302)
-        answer.set_cookie(
-            COOKIE,
-            state,
-            max_age=FLOW_SECONDS,
-            path=CALLBACK_PATH,
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        )
-        return answer
+        return await self.handoff.to_consent(binding, f"{self.authorize_url}?{urlencode(query)}", state)
 
     async def callback(self, request: Request) -> Response:
         query = request.query_params
         echoed, cookie = query.get("state", "")[:MAX_PARAM], request.cookies.get(COOKIE, "")[:MAX_PARAM]
         if not echoed or echoed != cookie:
             return _page(400, f"This answer from Slack belongs to another attempt, so nothing was connected. {_AGAIN}")
-        raw = await self.store.take(STATE_KEY + echoed)
+        raw = await self.handoff.take_state(echoed)
         if raw is None:
             return _page(400, f"This attempt has expired or was already finished. {_AGAIN}")
         binding = json.loads(raw)
