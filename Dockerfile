@@ -1,21 +1,29 @@
-# phonebot: build a wheel of the project (and wheels of its dependencies) in a builder stage,
-# install only those wheels in a slim runtime stage that runs as a non-root user.
+# phonebot: build wheels of the dependencies, then of the project, in a builder stage; install only
+# those wheels in a slim runtime stage that runs as a non-root user.
 # Needs BuildKit (the default builder since Docker 23) for the RUN --mount below.
 #
 #   docker build -t phonebot .
 #   docker run -p 3000:3000 -e SLACK_BOT_TOKEN=... -e SLACK_SIGNING_SECRET=... \
 #       -e REDIS_URL=redis://redis:6379/0 -e PHONEBOT_CONFIG=/config/phonebot.yml \
 #       -v "$PWD/phonebot.yml:/config/phonebot.yml:ro" phonebot
+#
+# compose.yaml (beside this file) starts it with Valkey and mounts the config at the same /config path.
 
 FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# Dependencies first, from pyproject.toml and constraints.txt only: a source edit reuses this layer
+# instead of rebuilding every wheel. constraints.txt pins every dependency, so two builds of one
+# commit install the same versions.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > requirements.txt \
+    && pip wheel --constraint constraints.txt --wheel-dir /wheels --requirement requirements.txt
 # .dockerignore keeps tests, the venv, caches, git metadata and local secrets out of the context.
 COPY . .
-# constraints.txt pins every dependency, so two builds of one commit install the same versions.
-RUN pip wheel --constraint constraints.txt --wheel-dir /wheels .
+RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \

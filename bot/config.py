@@ -37,7 +37,8 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     """Process settings and secrets, read from the environment only."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # An empty variable counts as unset (compose files pass ``${VAR:-}`` for what the operator left out).
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -131,3 +131,16 @@ def test_dockerignore_keeps_secrets_and_clutter_out() -> None:
 def test_cmd_matches_the_console_script() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "phonebot" in project["scripts"]
+
+
+def test_dependencies_are_built_before_the_source_is_copied(instructions: list[Instruction]) -> None:
+    """A source edit must not rebuild every dependency wheel: pyproject.toml and constraints come first."""
+    builder = stages(instructions)[0]
+    copies = [(i, rest) for i, (kw, rest) in enumerate(builder) if kw == "COPY"]
+    first_index, first = copies[0]
+    assert first.split()[:-1] == ["pyproject.toml", "constraints.txt"], first
+    source_index = next(i for i, rest in copies if rest.split()[0] == ".")
+    between = " ".join(rest for kw, rest in builder[first_index:source_index] if kw == "RUN")
+    assert "pip wheel" in between and "--constraint constraints.txt" in between
+    after = " ".join(rest for kw, rest in builder[source_index:] if kw == "RUN")
+    assert "--no-deps" in after, "the project's own wheel alone, after the source is copied"
