@@ -124,9 +124,9 @@ def test_kubernetes_names_only_variables_phonebot_reads(manifests: dict[str, dic
 
 
 def test_a_variable_compose_leaves_empty_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``SLACK_BOT_TOKEN: ${SLACK_BOT_TOKEN:-}`` passes an empty string when the operator set none."""
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    """``SLACK_APP_TOKEN: ${SLACK_APP_TOKEN:-}`` passes an empty string when the operator set none."""
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")
     monkeypatch.setenv("SLACK_CLIENT_ID", "")
     settings = Settings()
-    assert settings.slack_bot_token is None
+    assert settings.slack_app_token is None
     assert settings.slack_client_id is None and not settings.oauth
