@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from adapters.redaction import SECRETS, install_log_redaction
+from adapters.redaction import SECRETS
 from bot.config import ConfigError, PhonebotConfig, Settings, load_config, parse_config
+from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     from adapters.base import VendorAdapter
@@ -51,17 +52,6 @@ def _config_and_simulators(
 
     simulators = SimulatedPhoneSystems().start()
     return parse_config(simulators.config(default_vendor=default_vendor), source="simulation"), simulators
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs full URLs at INFO; some vendors accept tokens in query strings.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    install_log_redaction()  # tokens, secret URLs and caller numbers are masked in every record
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -630,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     SECRETS.add_from(settings)
-    setup_logging(settings.phonebot_log_level)
+    setup_logging(settings.phonebot_log_level, settings.phonebot_log_format)
     try:
         result: int = args.func(args, settings)
     except ConfigError as exc:

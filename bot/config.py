@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     redis_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     phonebot_config: Path | None = None
     phonebot_log_level: str = "INFO"
+    #: ``text`` (default, for humans) or ``json`` (one object per line, with team/vendor/subject/request id).
+    phonebot_log_format: Literal["text", "json"] = "text"
     #: The address vendors reach phonebot at (``https://phonebot.example.com``), for webhook URLs.
     phonebot_public_url: str | None = None
     #: Keys the secret webhook URL tokens; unset → generated once and kept in the store.

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.http_limits import BoundedBodies, limits_from
+from bot.logs import RequestIds
 from bot.runtime import Runtime
 from bot.webhooks import WebhookRouter
 
@@ -223,4 +224,4 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
         await runtime.aclose()
 
     limits = Middleware(BoundedBodies, limits=limits_from(runtime.settings))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[limits])
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds), limits])

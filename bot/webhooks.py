@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.logs import bind_here
+
 WebhookReceiver = Callable[[Request, str], Awaitable[Response]]
 
 
@@ -28,4 +30,5 @@ class WebhookRouter:
         receiver = self.receivers.get(vendor)
         if receiver is None:
             return JSONResponse({"ok": False, "error": f"no webhook receiver for {vendor!r}"}, status_code=404)
+        bind_here(vendor=vendor)
         return await receiver(request, request.path_params.get("rest", ""))

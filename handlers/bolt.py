@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.installation import CONTEXT_KEY, InstallationGuard
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import WorkspaceKey
+from bot.logs import bind_here
 from bot.metrics import ACK_SECONDS, COMMANDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
@@ -282,6 +283,7 @@ def installation_middleware(
     ) -> BoltResponse | None:
         body = req.body if isinstance(req.body, dict) else {}
         context = req.context
+        bind_here(team=context.enterprise_id if context.is_enterprise_install else context.team_id)
         admission = await guard.admit(
             body,
             enterprise_id=context.enterprise_id,

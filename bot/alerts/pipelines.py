@@ -44,6 +44,7 @@ from bot.config import PhonebotConfig, Settings
 from bot.installs.directory import InstalledWorkspaces, SingleWorkspace
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import NotASlackId, WorkspaceKey
+from bot.logs import bind_here
 from bot.metrics import ALERT_PIPELINES
 from bot.slack_http import SlackSession
 from bot.store import Store
@@ -294,6 +295,7 @@ class AlertPipelines:
         found = self._find(request)
         if found is None:
             return JSONResponse({"ok": False, "error": "no such workspace receives alerts here"}, status_code=404)
+        bind_here(team=str(request.path_params.get("workspace", "")))
         return await found.router.dispatch(request)
 
     async def serve_voicemail(self, request: Request) -> Response:

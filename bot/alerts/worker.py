@@ -61,6 +61,7 @@ from bot.alerts.recovery import (
 )
 from bot.alerts.tally import EntryTally
 from bot.config import AlertRoute, AlertSettings
+from bot.logs import bind_here
 from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
 from bot.routing import quiet_until, routes_for
 from handlers.alert_view import ENTRY_TOTALS, AlertState, count_phrase, render, render_digest, resolver
@@ -179,6 +180,7 @@ class AlertWorker:
 
     # -- one subject ------------------------------------------------------------------------
     async def _subject(self, subject_key: str, entries: list[QueueEntry]) -> int:
+        bind_here(subject=subject_key)  # each subject runs as a task of its own (``process``)
         async with self._slots, self.ledger.locked(subject_key) as held:
             if not held:
                 return 0  # another worker is on this subject; ours stay pending and come round again

@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("phonebot command worker: expected settings and a configuration on stdin")
     if nice:
         os.nice(nice)
-    from bot.cli import setup_logging
+    from bot.logs import setup_logging
 
-    setup_logging(settings.phonebot_log_level)
+    setup_logging(settings.phonebot_log_level, settings.phonebot_log_format)
     asyncio.run(_serve_commands(settings, config))
 
 
