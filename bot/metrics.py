@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import importlib.metadata
+import platform
+
+from prometheus_client import Counter, Gauge, Histogram, Info
 
 COMMANDS = Counter("phonebot_commands_total", "Slash commands and button clicks handled", ["command", "outcome"])
 ACK_SECONDS = Histogram(
@@ -59,3 +62,15 @@ TASK_RESTARTS = Counter(
     "phonebot_task_restarts_total", "Background tasks that crashed and were restarted by the supervisor", ["task"]
 )
 TASK_RUNNING = Gauge("phonebot_task_running", "1 while a supervised background task runs, else 0", ["task"])
+BUILD_INFO = Info("phonebot_build", "The running phonebot: its version and the Python it runs on")
+
+
+def _build_labels() -> dict[str, str]:
+    try:
+        version = importlib.metadata.version("phonebot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        version = "unknown"
+    return {"version": version, "python": platform.python_version()}
+
+
+BUILD_INFO.info(_build_labels())

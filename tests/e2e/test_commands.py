@@ -315,6 +315,7 @@ def test_health_readiness_and_metrics(app: RunningApp) -> None:
     metrics = httpx.get(app.url + "/metrics").text
     assert re.search(r'phonebot_commands_total\{command="/phonebot",outcome="usage"\} [1-9]', metrics)
     assert "phonebot_ack_seconds_bucket" in metrics
+    assert re.search(r'^phonebot_build_info\{python="3\.\d+\.\d+\w*",version="[^"]+"\} 1\.0$', metrics, re.M)
     assert httpx.post(app.url + "/webhooks/nope/x").status_code == 404
 
 
