@@ -21,13 +21,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alerts.view import CALLBACK_ACTION, SHOW_ALL_ACTION
 from bot.installation import CONTEXT_KEY, InstallationGuard
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import WorkspaceKey
 from bot.logs import bind_here
 from bot.metrics import ACK_SECONDS, COMMANDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
-from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
 from handlers.call import PICK_ACTION, call_pick_action
 from handlers.commands import SLASH_COMMANDS, Precheck, answer_command
 from handlers.context import Services
