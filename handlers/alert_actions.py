@@ -5,7 +5,7 @@ identity may act (others get an ephemeral explanation), and an alert someone has
 resolved or released only by its claimer or a phonebot admin (``bot.permissions``; anyone else
 is told who has it). Clicks change the subject's record under its lock, so repeated or
 concurrent clicks are idempotent (a repeated Call back rings once: its intent is claimed
-first, see ``handlers/intents.py``), and then ask the worker to re-render the message (in
+first, see ``bot/intents.py``), and then ask the worker to re-render the message (in
 place, paced like every other alert write); what happened is also said in the message's thread.
 """
 
@@ -23,6 +23,7 @@ from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger, SubjectRecord
 from bot.alerts.queue import AlertQueue, WorkspaceQueues, subject_key
 from bot.identity import Linked
+from bot.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from bot.mrkdwn import mention
 from handlers.alert_view import (
     CALLBACK_ACTION,
@@ -36,7 +37,6 @@ from handlers.alert_view import (
 )
 from handlers.call import already_calling, dial
 from handlers.context import Services
-from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.payload import json_object
 from handlers.reply import Reply
 

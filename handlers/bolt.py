@@ -21,17 +21,18 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alerts.view import CALLBACK_ACTION, SHOW_ALL_ACTION
+from bot.commands.deferred import CommandQueue, DeferredCommand, QueueFull, QueueRefused
 from bot.installation import CONTEXT_KEY, InstallationGuard
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import WorkspaceKey
+from bot.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from bot.logs import bind_here
 from bot.metrics import ACK_SECONDS, COMMANDS
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
-from handlers.alert_view import CALLBACK_ACTION, SHOW_ALL_ACTION
 from handlers.call import PICK_ACTION, call_pick_action
 from handlers.commands import SLASH_COMMANDS, Precheck, answer_command
 from handlers.context import Services
-from handlers.deferred import CommandQueue, DeferredCommand, QueueFull, QueueRefused
 from handlers.digest_modal import (
     DIGEST_CALLBACK_ACTION,
     DIGEST_PAGE_ACTION,
@@ -42,7 +43,6 @@ from handlers.digest_modal import (
 )
 from handlers.errors import LINK_ACTION
 from handlers.home import home_view, missing_scopes
-from handlers.intents import DELIVERY_WINDOW_SECONDS, Intents, delivery_key
 from handlers.linking.listeners import register_linking
 from handlers.phonebot import UNLINK_ACTION, unlink_action
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action

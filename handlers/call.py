@@ -1,7 +1,7 @@
 """``/call``: click-to-dial. The caller's own phone rings first, then the number.
 
 A dial is never repeated: a button clicked twice rings once (the click is claimed in
-:mod:`handlers.intents` first), a re-sent ``/call`` request is dropped at the door
+:mod:`bot.intents` first), a re-sent ``/call`` request is dropped at the door
 (``handlers/bolt.py``), and a dial whose answer never came is reported as such, not retried.
 """
 
@@ -13,10 +13,10 @@ from adapters.errors import VendorError
 from adapters.models import Capability, Contact
 from bot import mrkdwn
 from bot.identity import Linked
+from bot.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.choices import Choices
 from handlers.colleagues import colleague_number
 from handlers.context import Services
-from handlers.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.parsing import CallContact, CallNumber, CallUser, UsageError, format_display, parse_call
 from handlers.reply import MAX_BUTTONS, Button, Reply, usage
 

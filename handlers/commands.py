@@ -2,7 +2,7 @@
 
 A command is acked first; its work (vendor calls, the answer through ``response_url``) runs
 either right there in the acking process or — with Redis — as a
-:class:`~handlers.deferred.DeferredCommand` taken off a durable queue by a command worker
+:class:`~bot.commands.deferred.DeferredCommand` taken off a durable queue by a command worker
 (``bot.commands``), so a burst of vendor-backed commands never slows the acks down. Both run
 :func:`answer_command`.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from adapters.errors import VendorAuthError
+from bot.commands.deferred import DeferredCommand
 from bot.metrics import COMMANDS, HANDLER_SECONDS
 from handlers.call import call_command
 from handlers.context import Services
-from handlers.deferred import DeferredCommand
 from handlers.parsing import Help, UsageError, help_text, help_topic, parse_call, parse_phonebot, parse_queue
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import VendorAdapter
 from bot.alerts.queue import AlertKeys, AlertQueue, WorkspaceQueues
+from bot.commands.deferred import CommandQueue
 from bot.config import PhonebotConfig
 from bot.identity import IdentityResolver
 from bot.installs.scope_drift import ScopeDriftLog
@@ -24,7 +25,6 @@ from bot.store import Store
 from bot.workspaces.context import WorkspaceContexts
 from bot.workspaces.effective import EffectiveConfig
 from bot.workspaces.settings import WorkspaceSettingsStore
-from handlers.deferred import CommandQueue
 from handlers.limits import WorkLimiter
 
 

@@ -35,8 +35,9 @@ from slack_sdk.models.blocks import (
 from bot.alerts.digests import Digests
 from bot.alerts.ledger import Ledger
 from bot.alerts.queue import AlertQueue, WorkspaceQueues
+from bot.alerts.state import AlertState
+from bot.alerts.view import button_value, summary_line
 from bot.installs.workspace import WorkspaceKey
-from handlers.alert_view import AlertState, button_value, summary_line
 from handlers.payload import json_object
 
 DIGEST_PAGE_ACTION = "alert_digest_page"

@@ -30,7 +30,7 @@ click-to-call receiver       c2c:<id>   one line/receiver  ``c2c:<id>:receiver:<
 
 Every event is ``AlertKind.NOTIFICATION``: these are campaign outcomes, not a live call feed, and one
 family keeps one message per campaign. A receiver's line is keyed by ``detail["entry"]`` (its
-``accountId``, else its number), so ``handlers.alert_view`` lists each receiver once under the headline
+``accountId``, else its number), so ``bot.alerts.view`` lists each receiver once under the headline
 and a newer reply replaces the older one; ``detail["entry_state"]`` (the reply phrase) is what the
 totals count. The message shows exact totals per reply ("3,000 accepted · 1,500 declined") and only the
 most recent receivers' lines, so a 5,000-receiver campaign keeps a small record. Receiver keys follow

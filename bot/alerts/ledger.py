@@ -19,7 +19,7 @@ from redis.exceptions import LockError, RedisError
 
 from adapters.events import AlertEvent
 from bot.alerts.queue import AlertKeys
-from handlers.alert_view import AlertState, merge
+from bot.alerts.state import AlertState, merge
 
 log = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from starlette.responses import PlainTextResponse, Response
 from adapters.base import VendorAdapter
 from adapters.errors import IdentityError, NotFound, VendorAuthError, VendorError, WebhookAuthError
 from adapters.models import Capability, UserTokens, VoicemailAudio
+from bot.alerts.state import AlertState
 from bot.store import Store
 from bot.webhook_auth import UrlTokens
-from handlers.alert_view import AlertState
 
 log = logging.getLogger(__name__)
 

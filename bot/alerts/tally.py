@@ -1,6 +1,6 @@
 """Exact per-state totals for alerts that list many entries (a campaign's receivers), kept outside the record.
 
-A subject record keeps only its most recent entry lines (``handlers.alert_view.ENTRY_LINES``),
+A subject record keeps only its most recent entry lines (``bot.alerts.state.ENTRY_LINES``),
 so it stays small however many receivers a campaign has. The totals per state ("3,000
 accepted · 1,500 declined") must still count every receiver exactly once, even when a
 receiver's newer reply replaces one whose line is long gone: each entry's current state lives

@@ -59,12 +59,13 @@ from bot.alerts.recovery import (
     PostFinder,
     Remember,
 )
+from bot.alerts.state import ENTRY_TOTALS, AlertState
 from bot.alerts.tally import EntryTally
+from bot.alerts.view import count_phrase, render, render_digest, resolver
 from bot.config import AlertRoute, AlertSettings
 from bot.logs import bind_here
 from bot.metrics import ALERT_DELIVERIES, ALERT_REPLAYS
 from bot.routing import quiet_until, routes_for
-from handlers.alert_view import ENTRY_TOTALS, AlertState, count_phrase, render, render_digest, resolver
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from handlers.deferred import DeferredCommand, QueueFull, QueueRefused
+from bot.commands.deferred import DeferredCommand, QueueFull, QueueRefused
 
 STREAM = "phonebot:commands:stream"
 WORKERS = "phonebot:commands:workers"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.commands.deferred import DeferredCommand
 from bot.installs.directory import InstalledWorkspace, Workspaces
 from bot.installs.scope_drift import ScopeDriftLog, ScopeDriftWatcher
 from bot.installs.workspace import WorkspaceKey
@@ -21,7 +22,6 @@ from bot.mrkdwn import code_span
 from bot.slack_http import SlackSession
 from handlers.commands import answer_command
 from handlers.context import Services
-from handlers.deferred import DeferredCommand
 from handlers.reply import Reply
 from handlers.work import Send, response_url_sender
 

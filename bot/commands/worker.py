@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter
 
+from bot.commands.deferred import DeferredCommand
 from bot.commands.queue import RedisCommandQueue
-from handlers.deferred import DeferredCommand
 
 log = logging.getLogger(__name__)
 
