@@ -9,6 +9,7 @@ simulator's ``alice``; ``U0STRANGER`` is linked to nobody.
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +46,12 @@ def publishes(app: RunningApp, user: str = ALICE) -> list[Any]:
 def click(app: RunningApp, pressed: dict[str, Any], *, user: str = ALICE, block_id: str = "actions") -> None:
     """Click a button on the Home tab (a view container, no response_url); the ack comes well inside 3 s."""
     body, headers = app.signer.block_action(
-        pressed["action_id"], pressed["value"], user_id=user, response_url=None, channel_id=None, message_ts=None,
+        pressed["action_id"],
+        pressed["value"],
+        user_id=user,
+        response_url=None,
+        channel_id=None,
+        message_ts=None,
         block_id=block_id,
     )
     answer = app.client.send_sync(body, headers)
@@ -179,4 +185,4 @@ def test_a_burst_of_changes_is_at_most_one_publish_per_refresh_period(app: Runni
     time.sleep(REFRESH * 2.5)  # the burst's last change has been published by now
     stamps = [call.at for call in publishes(app)[before:]]
     assert 1 <= len(stamps) <= 3
-    assert all(b - a >= REFRESH * 0.95 for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(b - a >= REFRESH * 0.95 for a, b in itertools.pairwise(stamps))
