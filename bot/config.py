@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     phonebot_command_worker_nice: int = Field(default=10, ge=0, le=19)
     #: How often the serving process looks for Slack statuses phonebot set that have ended (to put people's own back).
     phonebot_status_restore_seconds: float = Field(default=15.0, gt=0, le=3600)
+    #: A person's App Home is published again at most once per this many seconds when what it shows changes.
+    phonebot_home_refresh_seconds: float = Field(default=3.0, gt=0, le=300)
 
     @property
     def oauth(self) -> bool:

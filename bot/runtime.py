@@ -30,6 +30,7 @@ from bot.commands.runner import CommandRunner
 from bot.commands.service import CommandService
 from bot.commands.worker import CommandWorker
 from bot.config import PhonebotConfig, Settings
+from bot.home_refresh import HomeRefresher
 from bot.identity import IdentityResolver
 from bot.installation import InstallationGuard
 from bot.installs.authorize import PhonebotAuthorize
@@ -118,8 +119,12 @@ class Runtime:
     follower: FollowedPipeline | None = None
     #: Puts people's own Slack statuses back as phonebot's end (status sync with Redis).
     status_restorer: DueRestorer | None = None
+    #: Publishes people's App Homes again when what they show changed (debounced).
+    home: HomeRefresher | None = None
 
     async def aclose(self) -> None:
+        if self.home is not None:
+            await self.home.stop()
         if self.status_restorer is not None:
             await self.status_restorer.stop()
         if self.commands is not None:
@@ -371,6 +376,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
             runner = command_runner(settings, services, installs, slack_session)
             in_process = CommandWorker(queue, runner.run, runner.answer_unsure, capacity=worker_capacity(config))
         commands = CommandService(queue, settings, config, in_process=in_process)
+    services.home = HomeRefresher(settings.phonebot_home_refresh_seconds)
     register(app, services)
     register_install_events(app, installs.forgetter, records=installs.records)
     queues = pipelines.queue_for if pipelines is not None else None  # a workspace's own alerts: buttons, dead letters
@@ -393,6 +399,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         pipelines=pipelines,
         follower=follower,
         status_restorer=build_restorer(settings, services.status_sync),
+        home=services.home,
     )
 
 

@@ -43,6 +43,8 @@ from handlers.digest_modal import (
 )
 from handlers.errors import LINK_ACTION
 from handlers.home import home_view, missing_scopes
+from handlers.home_listeners import register_home
+from handlers.home_publish import home_published
 from handlers.linking.listeners import register_linking
 from handlers.phonebot import UNLINK_ACTION, unlink_action
 from handlers.queue import LOGIN_PICK_ACTION, queue_login_pick_action
@@ -74,6 +76,7 @@ def register(app: AsyncApp, services: Services) -> None:
     register_linking(app, services)
     register_slack_status(app, services)
     register_slack_to_phone(app, services)
+    register_home(app, services)
 
 
 async def _ack_only(ack: AsyncAck) -> None:
@@ -257,6 +260,7 @@ def _home_listener(services: Services) -> Callable[..., Awaitable[None]]:
         here = request_services(context, services)
         view = await home_view(here, user_id=user_id, missing_scopes=lambda: missing_scopes(here, client))
         await client.views_publish(user_id=user_id, view=view)
+        home_published(here, user_id)
 
     return listener
 

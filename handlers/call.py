@@ -17,6 +17,7 @@ from bot.intents import CLICK_WINDOW_SECONDS, Intents, click_key
 from handlers.choices import Choices
 from handlers.colleagues import colleague_number
 from handlers.context import Services
+from handlers.home_state import remember_call
 from handlers.parsing import CallContact, CallNumber, CallUser, UsageError, format_display, parse_call
 from handlers.reply import MAX_BUTTONS, Button, Reply, usage
 
@@ -68,16 +69,24 @@ async def dial(services: Services, linked: Linked, e164: str, *, name: str | Non
     except VendorError as exc:
         if not exc.outcome_unknown:
             raise
+        await _remember(services, linked, e164, name)  # it may have rung: "Call again" is still wanted
         return Reply(
             text=f":hourglass: {exc.vendor} didn't confirm the call to {_who(services, e164, name)} in time "
             "\u2014 your phone may still ring. I won't retry, so it can't ring twice; "
             "if nothing rings within a minute, try again."
         )
+    await _remember(services, linked, e164, name)
     device = f"{mrkdwn.escape(result.rings)} rings" if result.rings else "own phone rings"
     return Reply(
         text=f":telephone_receiver: Calling {_who(services, e164, name)}. Your {device} first "
         f"({linked.adapter.display_name}); pick up and you'll be connected."
     )
+
+
+async def _remember(services: Services, linked: Linked, e164: str, name: str | None) -> None:
+    """Keep the call for the caller's App Home (**Call again**)."""
+    shown = _who(services, e164, name)
+    await remember_call(services.store, linked.slack_user_id, number=e164, shown=shown, name=name)
 
 
 def already_calling(services: Services, e164: str, name: str | None = None) -> Reply:

@@ -16,6 +16,7 @@ from bot.commands.deferred import DeferredCommand
 from bot.metrics import COMMANDS, HANDLER_SECONDS
 from handlers.call import call_command
 from handlers.context import Services
+from handlers.home_actions import home_after_command
 from handlers.parsing import Help, UsageError, help_text, help_topic, parse_call, parse_phonebot, parse_queue
 from handlers.phonebot import phonebot_command
 from handlers.presence import presence_command
@@ -81,3 +82,4 @@ async def answer_command(services: Services, job: DeferredCommand, send: Send) -
     HANDLER_SECONDS.labels(job.command).observe(max(0.0, job.waited()))
     COMMANDS.labels(job.command, "ok").inc()
     await send(reply)
+    await home_after_command(services, job.command, user_id=job.user_id, text=job.text)

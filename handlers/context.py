@@ -14,6 +14,7 @@ from adapters.base import VendorAdapter
 from bot.alerts.queue import AlertKeys, AlertQueue, WorkspaceQueues
 from bot.commands.deferred import CommandQueue
 from bot.config import PhonebotConfig
+from bot.home_refresh import HomeRefresher
 from bot.identity import IdentityResolver
 from bot.installs.scope_drift import ScopeDriftLog
 from bot.installs.workspace import WorkspaceKey
@@ -67,6 +68,10 @@ class Services:
     #: People's Slack status following their phone presence, and its Connect pages (needs per-person OAuth).
     status_sync: StatusSync | None = None
     status_flow: SlackStatusFlow | None = None
+    #: Publishes a person's App Home again when what it shows changed (debounced), where Slack is served.
+    home: HomeRefresher | None = None
+    #: The Slack client of the current request's installation (set by :meth:`for_request`).
+    slack: AsyncWebClient | None = None
 
     def for_request(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
         """These services acting for one Slack request: Slack calls with ``client`` (the request's installation
@@ -76,7 +81,9 @@ class Services:
         identities = self.identities.with_users(users, key_prefix=prefix)
         own = self.alert_queues(workspace, None) if self.alert_queues is not None else None
         alert_queue = own or self.alert_queue
-        return replace(self, users=users, identities=identities, workspace=workspace, alert_queue=alert_queue)
+        return replace(
+            self, users=users, identities=identities, workspace=workspace, alert_queue=alert_queue, slack=client
+        )
 
     async def for_workspace(
         self, client: AsyncWebClient, workspace: WorkspaceKey | None, *, user_id: str | None = None

@@ -11,10 +11,12 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.errors import PhonebotError
+from bot.identity import Linked
 from bot.installs.scope_drift import MissingScopes, still_missing
 from bot.mrkdwn import escape
 from handlers.context import Services
 from handlers.errors import explain
+from handlers.home_phone import phone_blocks
 from handlers.linking.home import people_blocks
 from handlers.parsing import help_text
 from handlers.phonebot import whoami
@@ -45,11 +47,21 @@ async def home_view(
     if me.context:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=me.context)]))
     blocks.extend(await people_blocks(services, user_id=user_id, me=me))
+    linked = await _linked(services, user_id)
+    if linked is not None:  # an unlinked person sees how to link (above), no phone
+        blocks += await phone_blocks(services, linked)
     blocks += await slack_status_blocks(services, user_id)  # Connect / Disconnect Slack status
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=MarkdownTextObject(text=help_text(None)[:3000])))
     blocks += await setup_blocks(services, user_id)  # workspace admins only
     return View(type="home", blocks=blocks).to_dict()
+
+
+async def _linked(services: Services, user_id: str) -> Linked | None:
+    try:
+        return await services.identities.resolve(user_id)
+    except (PhonebotError, SlackApiError):  # not linked, or can't tell now
+        return None
 
 
 async def missing_scopes(services: Services, client: AsyncWebClient) -> MissingScopes | None:
