@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     phonebot_command_worker_nice: int = Field(default=10, ge=0, le=19)
     #: How often the serving process looks for Slack statuses phonebot set that have ended (to put people's own back).
     phonebot_status_restore_seconds: float = Field(default=15.0, gt=0, le=3600)
+    #: How often phone presence is read for people whose Slack status follows it (changes made in the phone app).
+    phonebot_presence_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @property
     def oauth(self) -> bool:

@@ -48,6 +48,7 @@ from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.status_sync.build import build_restorer, build_status_sync
 from bot.status_sync.due import DueRestorer
+from bot.status_sync.poller import PresencePoller
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from bot.workspaces.build import build_contexts
@@ -59,6 +60,7 @@ from handlers.context import Services
 from handlers.digest_modal import DigestBrowser
 from handlers.installs import register_install_events
 from handlers.limits import WorkLimiter
+from handlers.status_background import WorkspaceBots
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +120,12 @@ class Runtime:
     follower: FollowedPipeline | None = None
     #: Puts people's own Slack statuses back as phonebot's end (status sync with Redis).
     status_restorer: DueRestorer | None = None
+    #: Shows presence changed in the phone system's own app in Slack (status sync with Redis).
+    presence_poller: PresencePoller | None = None
 
     async def aclose(self) -> None:
+        if self.presence_poller is not None:
+            await self.presence_poller.stop()
         if self.status_restorer is not None:
             await self.status_restorer.stop()
         if self.commands is not None:
@@ -378,6 +384,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     alert_actions = AlertActions(services, alerts.queue, queues=queues)
     register_alert_actions(app, services, alert_actions)
     register_digest_actions(app, services, DigestBrowser(alerts.queue, queues=queues), alert_actions)
+    bots = workspace_bots(settings, services, installs, slack_session)
     return Runtime(
         settings=settings,
         config=config,
@@ -392,7 +399,37 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         commands=commands,
         pipelines=pipelines,
         follower=follower,
-        status_restorer=build_restorer(settings, services.status_sync),
+        status_restorer=build_restorer(settings, services.status_sync, bots.tell_revoked),
+        presence_poller=build_presence_poller(settings, store, services, bots),
+    )
+
+
+def workspace_bots(
+    settings: Settings, services: Services, installs: Installations, session: SlackSession
+) -> WorkspaceBots:
+    """Each workspace's bot, for background tasks acting for it (status sync's poller and DMs)."""
+
+    def client_for(token: str, team_id: str | None) -> AsyncWebClient:
+        with_token = settings.model_copy(update={"slack_bot_token": SecretStr(token)})
+        return build_slack_client(with_token, session, team_id=team_id)
+
+    return WorkspaceBots(services, installs.workspaces, client_for)
+
+
+def build_presence_poller(
+    settings: Settings, store: Store, services: Services, bots: WorkspaceBots
+) -> PresencePoller | None:
+    """The task showing phone-side presence changes in Slack (status sync with Redis only)."""
+    sync = services.status_sync
+    if sync is None or not isinstance(store, RedisStore):
+        return None
+    return PresencePoller(
+        store.client,
+        store,
+        sync,
+        bots.find_phone,
+        interval=settings.phonebot_presence_poll_seconds,
+        revoked=bots.tell_revoked,
     )
 
 

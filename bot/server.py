@@ -75,6 +75,8 @@ class ReadinessProbe:
         (self.advisories if setup_in_slack else self.checks).insert(0, ("vendors", self._vendors))
         if runtime.alerts.workspace is not None:
             self.advisories.append(("alert_workspace", runtime.alerts.workspace_problem))
+        if runtime.presence_poller is not None:
+            self.checks.append(("presence_poller", runtime.presence_poller.problem))
         if runtime.pipelines is not None:  # a crashed worker is the process's; one workspace's slow queue is not
             self.checks.append(("workspace_alert_workers", runtime.pipelines.worker_problem))
             self.advisories.append(("workspace_alert_queues", runtime.pipelines.queue_problem))
@@ -219,6 +221,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
             await runtime.commands.start()
         if runtime.status_restorer is not None:
             await runtime.status_restorer.start()
+        if runtime.presence_poller is not None:
+            await runtime.presence_poller.start()
         yield
         await runtime.aclose()
 

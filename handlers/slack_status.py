@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBlock
 
+from adapters.models import Presence
 from bot.status_sync.sync import Outcome
 from handlers.context import Services
 from handlers.slack_status_prefs import prefs_block, workspace_status
@@ -52,6 +53,14 @@ async def presence_set_note(
         workspace=await workspace_status(services),
     )
     return _NOTES.get(outcome, "")
+
+
+async def phone_presence_written(services: Services, user_id: str, presence: Presence) -> None:
+    """phonebot itself just set the person's phone to ``presence``: the presence poller must not take it for a
+    change made in the phone system's app."""
+    prefix = _prefix(services)
+    if services.status_sync is not None and prefix is not None:
+        await services.status_sync.seen.note(prefix, user_id, presence)
 
 
 async def presence_cleared_note(services: Services, user_id: str, *, now: datetime) -> str:

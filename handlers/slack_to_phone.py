@@ -22,6 +22,7 @@ from bot.status_sync.echoes import FromSlack, PhoneFromSlack, PhoneShape
 from bot.status_sync.mapping import DEFAULT_STATUSES, SlackStatus
 from bot.status_sync.prefs import PersonPrefs, SyncPrefs
 from bot.status_sync.reverse import activity_for_emoji, until_of
+from bot.status_sync.seen import PresenceSeen
 from bot.status_sync.sync import StatusSync
 from bot.status_sync.workspace_status import StatusSettings
 from bot.store import Store
@@ -55,6 +56,7 @@ class SlackToPhone:
     def __init__(self, store: Store, status_sync: StatusSync | None) -> None:
         self.prefs = PersonPrefs(store)
         self.records = PhoneFromSlack(store)
+        self.seen = PresenceSeen(store)
         self.status_sync = status_sync
 
     async def huddle_changed(self, services: Services, user_id: str, *, in_huddle: bool) -> Done:
@@ -150,7 +152,8 @@ class SlackToPhone:
         back = record.previous
         if back is None or back.activity == "available" or (back.until is not None and back.until <= now):
             back = PhoneShape(activity="available")
-        await adapter.set_presence(identity, PresenceChange(activity=back.activity, until=back.until))
+        shown = await adapter.set_presence(identity, PresenceChange(activity=back.activity, until=back.until))
+        await self.seen.note(prefix, user_id, shown)  # phonebot's own write: the presence poller shows nothing
         return Done.RESTORED
 
 
