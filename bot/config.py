@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     phonebot_status_restore_seconds: float = Field(default=15.0, gt=0, le=3600)
     #: How often phone presence is read for people whose Slack status follows it (changes made in the phone app).
     phonebot_presence_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: Seconds between phonebot's Slack status writes in one workspace (1.5: 40 a minute, Tier 3 is 50+).
+    phonebot_status_write_seconds: float = Field(default=1.5, ge=0, le=60)
 
     @property
     def oauth(self) -> bool:

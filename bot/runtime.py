@@ -48,6 +48,7 @@ from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.status_sync.build import build_restorer, build_status_sync
 from bot.status_sync.due import DueRestorer
+from bot.status_sync.pacing import PacedSync
 from bot.status_sync.poller import PresencePoller
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
@@ -124,6 +125,8 @@ class Runtime:
     presence_poller: PresencePoller | None = None
 
     async def aclose(self) -> None:
+        if self.services.status_paced is not None:
+            await self.services.status_paced.stop()
         if self.presence_poller is not None:
             await self.presence_poller.stop()
         if self.status_restorer is not None:
@@ -287,6 +290,19 @@ def _slack_and_services(
     installs.link_flows = flows
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
+    if services.status_sync is not None and isinstance(store, RedisStore):  # bursts wait their turn in Redis
+        paced = PacedSync(
+            store.client,
+            services.status_sync,
+            interval=settings.phonebot_status_write_seconds,
+            revoked=workspace_bots(settings, services, installs, session).tell_revoked,
+        )
+        services.status_paced = paced
+
+        async def forget_paced(key: WorkspaceKey) -> None:
+            await paced.pending.forget_workspace(key.data_prefix)
+
+        installs.forgetter.add_step("queued Slack status writes", forget_paced)
     return slack, app_client, installs, services
 
 
@@ -426,7 +442,7 @@ def build_presence_poller(
     return PresencePoller(
         store.client,
         store,
-        sync,
+        services.status_paced or sync,
         bots.find_phone,
         interval=settings.phonebot_presence_poll_seconds,
         revoked=bots.tell_revoked,

@@ -55,6 +55,8 @@ class Outcome(enum.Enum):
     NOTHING = "nothing"
     FAILED = "failed"
     REVOKED = "revoked"
+    #: Slack's pace for the workspace is taken: the write waits its turn (:mod:`bot.status_sync.pacing`).
+    QUEUED = "queued"
 
 
 class _Status(BaseModel):
