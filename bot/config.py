@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     phonebot_status_restore_seconds: float = Field(default=15.0, gt=0, le=3600)
     #: A person's App Home is published again at most once per this many seconds when what it shows changes.
     phonebot_home_refresh_seconds: float = Field(default=3.0, gt=0, le=300)
+    #: How often phone presence is read for people whose Slack status follows it (changes made in the phone app).
+    phonebot_presence_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: Seconds between phonebot's Slack status writes in one workspace (1.5: 40 a minute, Tier 3 is 50+).
+    phonebot_status_write_seconds: float = Field(default=1.5, ge=0, le=60)
 
     @property
     def oauth(self) -> bool:

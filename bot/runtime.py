@@ -49,6 +49,8 @@ from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
 from bot.status_sync.build import build_restorer, build_status_sync
 from bot.status_sync.due import DueRestorer
+from bot.status_sync.pacing import PacedSync
+from bot.status_sync.poller import PresencePoller
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from bot.workspaces.build import build_contexts
@@ -60,6 +62,7 @@ from handlers.context import Services
 from handlers.digest_modal import DigestBrowser
 from handlers.installs import register_install_events
 from handlers.limits import WorkLimiter
+from handlers.status_background import WorkspaceBots
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +124,16 @@ class Runtime:
     status_restorer: DueRestorer | None = None
     #: Publishes people's App Homes again when what they show changed (debounced).
     home: HomeRefresher | None = None
+    #: Shows presence changed in the phone system's own app in Slack (status sync with Redis).
+    presence_poller: PresencePoller | None = None
 
     async def aclose(self) -> None:
         if self.home is not None:
             await self.home.stop()
+        if self.services.status_paced is not None:
+            await self.services.status_paced.stop()
+        if self.presence_poller is not None:
+            await self.presence_poller.stop()
         if self.status_restorer is not None:
             await self.status_restorer.stop()
         if self.commands is not None:
@@ -286,6 +295,19 @@ def _slack_and_services(
     installs.link_flows = flows
     services.scope_drift = installs.drift
     services.reinstall_hint = reinstall_hint(settings)
+    if services.status_sync is not None and isinstance(store, RedisStore):  # bursts wait their turn in Redis
+        paced = PacedSync(
+            store.client,
+            services.status_sync,
+            interval=settings.phonebot_status_write_seconds,
+            revoked=workspace_bots(settings, services, installs, session).tell_revoked,
+        )
+        services.status_paced = paced
+
+        async def forget_paced(key: WorkspaceKey) -> None:
+            await paced.pending.forget_workspace(key.data_prefix)
+
+        installs.forgetter.add_step("queued Slack status writes", forget_paced)
     return slack, app_client, installs, services
 
 
@@ -384,6 +406,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
     alert_actions = AlertActions(services, alerts.queue, queues=queues)
     register_alert_actions(app, services, alert_actions)
     register_digest_actions(app, services, DigestBrowser(alerts.queue, queues=queues), alert_actions)
+    bots = workspace_bots(settings, services, installs, slack_session)
     return Runtime(
         settings=settings,
         config=config,
@@ -398,8 +421,38 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         commands=commands,
         pipelines=pipelines,
         follower=follower,
-        status_restorer=build_restorer(settings, services.status_sync),
+        status_restorer=build_restorer(settings, services.status_sync, bots.tell_revoked),
         home=services.home,
+        presence_poller=build_presence_poller(settings, store, services, bots),
+    )
+
+
+def workspace_bots(
+    settings: Settings, services: Services, installs: Installations, session: SlackSession
+) -> WorkspaceBots:
+    """Each workspace's bot, for background tasks acting for it (status sync's poller and DMs)."""
+
+    def client_for(token: str, team_id: str | None) -> AsyncWebClient:
+        with_token = settings.model_copy(update={"slack_bot_token": SecretStr(token)})
+        return build_slack_client(with_token, session, team_id=team_id)
+
+    return WorkspaceBots(services, installs.workspaces, client_for)
+
+
+def build_presence_poller(
+    settings: Settings, store: Store, services: Services, bots: WorkspaceBots
+) -> PresencePoller | None:
+    """The task showing phone-side presence changes in Slack (status sync with Redis only)."""
+    sync = services.status_sync
+    if sync is None or not isinstance(store, RedisStore):
+        return None
+    return PresencePoller(
+        store.client,
+        store,
+        services.status_paced or sync,
+        bots.find_phone,
+        interval=settings.phonebot_presence_poll_seconds,
+        revoked=bots.tell_revoked,
     )
 
 

@@ -76,6 +76,10 @@ class ReadinessProbe:
         (self.advisories if setup_in_slack else self.checks).insert(0, ("vendors", self._vendors))
         if runtime.alerts.workspace is not None:
             self.advisories.append(("alert_workspace", runtime.alerts.workspace_problem))
+        if runtime.presence_poller is not None:
+            self.checks.append(("presence_poller", runtime.presence_poller.problem))
+        if runtime.services.status_paced is not None:
+            self.checks.append(("slack_status_pacer", runtime.services.status_paced.problem))
         if runtime.pipelines is not None:  # a crashed worker is the process's; one workspace's slow queue is not
             self.checks.append(("workspace_alert_workers", runtime.pipelines.worker_problem))
             self.advisories.append(("workspace_alert_queues", runtime.pipelines.queue_problem))
@@ -222,6 +226,10 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
             await runtime.status_restorer.start()
         if runtime.home is not None:
             await runtime.home.start()
+        if runtime.presence_poller is not None:
+            await runtime.presence_poller.start()
+        if runtime.services.status_paced is not None:
+            await runtime.services.status_paced.start()
         yield
         await runtime.aclose()
 

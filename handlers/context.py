@@ -21,6 +21,7 @@ from bot.installs.workspace import WorkspaceKey
 from bot.permissions import AdminPolicy
 from bot.slack_users import SlackUser, SlackUserDirectory
 from bot.status_sync.flow import SlackStatusFlow
+from bot.status_sync.pacing import PacedSync
 from bot.status_sync.sync import StatusSync
 from bot.store import Store
 from bot.workspaces.context import WorkspaceContexts
@@ -72,6 +73,8 @@ class Services:
     home: HomeRefresher | None = None
     #: The Slack client of the current request's installation (set by :meth:`for_request`).
     slack: AsyncWebClient | None = None
+    #: ``status_sync``'s set and clear paths paced per workspace (with Redis); ``None``: unpaced.
+    status_paced: PacedSync | None = None
 
     def for_request(self, client: AsyncWebClient, workspace: WorkspaceKey | None) -> Services:
         """These services acting for one Slack request: Slack calls with ``client`` (the request's installation

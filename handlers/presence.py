@@ -34,7 +34,7 @@ from handlers.parsing import (
     parse_presence,
 )
 from handlers.reply import Reply, usage
-from handlers.slack_status import presence_cleared_note, presence_set_note
+from handlers.slack_status import phone_presence_written, presence_cleared_note, presence_set_note
 
 LABEL_KEY = "presence:label:{vendor}:{user}"
 #: A read-back end time this close to the one asked for counts as the same (vendors round).
@@ -63,6 +63,7 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
         if unconfirmed is not None and not _landed(presence, change):
             return await _not_landed(services, adapter, identity, presence, unconfirmed, tz=tz, now=now)
         await services.store.delete(key)
+        await phone_presence_written(services, user_id, presence)
         state = "available" if presence.available else _describe_state(presence, None)
         still = await _still_forwarding(services, adapter, identity)
         still += await presence_cleared_note(services, user_id, now=now)
@@ -83,6 +84,7 @@ async def presence_command(services: Services, *, user_id: str, text: str) -> Re
     presence, unconfirmed = await _write(adapter, identity, change)
     if unconfirmed is not None and not _landed(presence, change):
         return await _not_landed(services, adapter, identity, presence, unconfirmed, tz=tz, now=now)
+    await phone_presence_written(services, user_id, presence)
     label = _display_label(presence, parsed.label)
     ttl = (parsed.until - now).total_seconds() if parsed.until else None
     await services.store.set(

@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBlock
 
+from adapters.models import Presence
 from bot.status_sync.sync import Outcome
 from handlers.context import Services
 from handlers.slack_status_prefs import prefs_block, workspace_status
@@ -24,6 +25,7 @@ _NOTES = {
     Outcome.CLEARED: " phonebot's Slack status is cleared.",
     Outcome.LEFT_ALONE: " You changed your Slack status yourself, so phonebot left it as it is.",
     Outcome.FAILED: " (Your Slack status couldn't be updated just now; your phone presence is set all the same.)",
+    Outcome.QUEUED: " Your Slack status will follow in a moment (Slack paces status changes when many come at once).",
     Outcome.REVOKED: (
         " Slack no longer accepts phonebot's access to your status, so it stopped updating it; "
         "connect it again in phonebot's App Home if you want it back."
@@ -42,7 +44,8 @@ async def presence_set_note(
     prefix = _prefix(services)
     if services.status_sync is None or prefix is None:
         return ""
-    outcome = await services.status_sync.presence_set(
+    writer = services.status_paced or services.status_sync
+    outcome = await writer.presence_set(
         prefix,
         user_id,
         activity=activity,
@@ -54,12 +57,21 @@ async def presence_set_note(
     return _NOTES.get(outcome, "")
 
 
+async def phone_presence_written(services: Services, user_id: str, presence: Presence) -> None:
+    """phonebot itself just set the person's phone to ``presence``: the presence poller must not take it for a
+    change made in the phone system's app."""
+    prefix = _prefix(services)
+    if services.status_sync is not None and prefix is not None:
+        await services.status_sync.seen.note(prefix, user_id, presence)
+
+
 async def presence_cleared_note(services: Services, user_id: str, *, now: datetime) -> str:
     """Take phonebot's Slack status down (and put the person's own back); the sentence the reply adds."""
     prefix = _prefix(services)
     if services.status_sync is None or prefix is None:
         return ""
-    return _NOTES.get(await services.status_sync.presence_cleared(prefix, user_id, now=now), "")
+    writer = services.status_paced or services.status_sync
+    return _NOTES.get(await writer.presence_cleared(prefix, user_id, now=now), "")
 
 
 async def slack_status_blocks(services: Services, user_id: str) -> list[Any]:

@@ -22,16 +22,17 @@ from bot.status_sync.echoes import FromSlack, PhoneFromSlack, PhoneShape
 from bot.status_sync.mapping import DEFAULT_STATUSES, SlackStatus
 from bot.status_sync.prefs import PersonPrefs, SyncPrefs
 from bot.status_sync.reverse import activity_for_emoji, until_of
+from bot.status_sync.seen import PresenceSeen
 from bot.status_sync.sync import StatusSync
-from bot.status_sync.workspace_status import StatusSettings
+from bot.status_sync.workspace_status import DEFAULT_HUDDLE_ACTIVITY, StatusSettings
 from bot.store import Store
 from handlers.context import Services
 from handlers.slack_status_prefs import workspace_status
 
 log = logging.getLogger(__name__)
 
-#: The phone activity of a huddle (issue 12 point 5: "DND, or a configured activity").
-HUDDLE_ACTIVITY = "dnd"
+#: The phone activity of a huddle where the workspace admin chose none (issue 12 point 5).
+HUDDLE_ACTIVITY = DEFAULT_HUDDLE_ACTIVITY
 HUDDLE_NOTE = "In a Slack huddle"
 IN_A_HUDDLE = "in_a_huddle"
 
@@ -55,6 +56,7 @@ class SlackToPhone:
     def __init__(self, store: Store, status_sync: StatusSync | None) -> None:
         self.prefs = PersonPrefs(store)
         self.records = PhoneFromSlack(store)
+        self.seen = PresenceSeen(store)
         self.status_sync = status_sync
 
     async def huddle_changed(self, services: Services, user_id: str, *, in_huddle: bool) -> Done:
@@ -68,7 +70,8 @@ class SlackToPhone:
         if in_huddle:
             if record is not None and record.source == "huddle":
                 return Done.NOTHING  # already on DND for this huddle
-            return await self._set(services, prefix, user_id, "huddle", HUDDLE_ACTIVITY, None, HUDDLE_NOTE, now)
+            activity = settings.huddle_activity if settings is not None else HUDDLE_ACTIVITY
+            return await self._set(services, prefix, user_id, "huddle", activity, None, HUDDLE_NOTE, now)
         if record is None or record.source != "huddle":
             return Done.NOTHING
         return await self._undo(services, prefix, user_id, record, now)
@@ -150,7 +153,8 @@ class SlackToPhone:
         back = record.previous
         if back is None or back.activity == "available" or (back.until is not None and back.until <= now):
             back = PhoneShape(activity="available")
-        await adapter.set_presence(identity, PresenceChange(activity=back.activity, until=back.until))
+        shown = await adapter.set_presence(identity, PresenceChange(activity=back.activity, until=back.until))
+        await self.seen.note(prefix, user_id, shown)  # phonebot's own write: the presence poller shows nothing
         return Done.RESTORED
 
 

@@ -326,6 +326,15 @@ class DstnySimulator(SimulatorBase):
             record.available, record.expires = True, None
         return record
 
+    def change_in_app(self, user: str, activity: str, *, until: datetime | None = None) -> None:
+        """``user`` picks ``activity`` (until ``until``) in Dstny's own app, not through the API phonebot uses:
+        the same state the activity and expires PUTs of the User Information API set (vendors/dstny.md §5.1,
+        rows ``PUT .../activity`` and ``.../activity/expires``; the app itself is *inferred* to share it)."""
+        record = self.users[user]
+        chosen = next(a for a in self.activities if a.id == activity)
+        _change_activity(record, chosen.id)
+        record.available, record.expires = chosen.available, until
+
     def is_logged_in(self, user: str, group: int) -> bool:
         """Whether ``user`` is logged in to ACD group ``group``."""
         return user in self.groups[group].logged_in

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -11,6 +13,7 @@ from bot.secret_box import SecretBox
 from bot.slack_http import SlackSession
 from bot.status_sync.due import DueRestorer, DueRestores
 from bot.status_sync.flow import SlackStatusFlow
+from bot.status_sync.poller import Revoked
 from bot.status_sync.sync import SLACK_SECONDS, Outcome, StatusSync
 from bot.status_sync.tokens import StatusTokens
 from bot.store import RedisStore, Store
@@ -51,13 +54,21 @@ def build_status_sync(
     return StatusSync(store, tokens, user_client, due), flow
 
 
-def build_restorer(settings: Settings, sync: StatusSync | None) -> DueRestorer | None:
-    """The task putting people's own statuses back as phonebot's end (run by the serving process)."""
+def build_restorer(settings: Settings, sync: StatusSync | None, revoked: Revoked | None = None) -> DueRestorer | None:
+    """The task putting people's own statuses back as phonebot's end (run by the serving process); ``revoked``
+    tells a person whose token a restore found refused."""
     if sync is None or sync.due is None:
         return None
+
+    async def restore(prefix: str, user: str, at: int, now: datetime) -> Outcome:
+        outcome = await sync.restore_if_due(prefix, user, at, now)
+        if outcome is Outcome.REVOKED and revoked is not None:
+            await revoked(prefix, user)
+        return outcome
+
     return DueRestorer(
         sync.due,
-        sync.restore_if_due,
+        restore,
         interval=settings.phonebot_status_restore_seconds,
         failed=lambda outcome: outcome is Outcome.FAILED,
     )

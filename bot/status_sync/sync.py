@@ -26,6 +26,7 @@ from bot.status_sync.due import DueRestores
 from bot.status_sync.echoes import SAME_EXPIRY_SECONDS, StatusEchoes
 from bot.status_sync.mapping import MAX_STATUS_TEXT, NO_STATUS, SlackStatus, status_for
 from bot.status_sync.prefs import PersonPrefs
+from bot.status_sync.seen import PresenceSeen
 from bot.status_sync.tokens import StatusTokens
 from bot.status_sync.workspace_status import StatusSettings
 from bot.store import Store
@@ -54,6 +55,8 @@ class Outcome(enum.Enum):
     NOTHING = "nothing"
     FAILED = "failed"
     REVOKED = "revoked"
+    #: Slack's pace for the workspace is taken: the write waits its turn (:mod:`bot.status_sync.pacing`).
+    QUEUED = "queued"
 
 
 class _Status(BaseModel):
@@ -96,6 +99,8 @@ class StatusSync:
         self.prefs = PersonPrefs(store)
         #: What phonebot just wrote, so Slack's event for it never sets the phone (no loops).
         self.echoes = StatusEchoes(store)
+        #: The phone presence last seen (the presence poller shows only changes phonebot did not make).
+        self.seen = PresenceSeen(store)
 
     @staticmethod
     def state_key(prefix: str, slack_user_id: str) -> str:

@@ -24,6 +24,8 @@ ACTIVITY = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 DEFAULT_CALL_EMOJI = ":telephone_receiver:"
 DEFAULT_CALL_TEXT = "On a call"
 DEFAULT_MIN_CALL_SECONDS = 20
+#: The phone activity a Slack huddle sets (issue 12 point 5: "DND, or a configured activity").
+DEFAULT_HUDDLE_ACTIVITY = "dnd"
 MAX_MIN_CALL_SECONDS = 3600
 
 
@@ -58,6 +60,8 @@ class StatusSettings(BaseModel):
     call: ActivityStatus = ActivityStatus(emoji=DEFAULT_CALL_EMOJI, text=DEFAULT_CALL_TEXT)
     #: Calls shorter than this don't show (no flicker).
     min_call_seconds: int = Field(default=DEFAULT_MIN_CALL_SECONDS, ge=0, le=MAX_MIN_CALL_SECONDS)
+    #: The phone activity a person's Slack huddle sets (for those with "Huddles put my phone on DND" on).
+    huddle_activity: str = Field(default=DEFAULT_HUDDLE_ACTIVITY, max_length=32)
     #: The switches of a person who never chose their own.
     defaults: SyncPrefs = Field(default_factory=SyncPrefs)
 
@@ -67,6 +71,13 @@ class StatusSettings(BaseModel):
         for name in value:
             if not ACTIVITY.fullmatch(name):
                 raise ValueError(f"{name[:40]!r} is not an activity name")
+        return value
+
+    @field_validator("huddle_activity")
+    @classmethod
+    def _huddle(cls, value: str) -> str:
+        if not ACTIVITY.fullmatch(value) or value == "available":
+            raise ValueError("a huddle sets an activity other than available")
         return value
 
     def lookup(self) -> dict[str, tuple[str, str]]:

@@ -15,6 +15,7 @@ from bot.status_sync.mapping import DEFAULT_STATUSES, MAX_STATUS_TEXT
 from bot.status_sync.prefs import SyncPrefs
 from bot.status_sync.workspace_status import (
     ACTIVITY,
+    DEFAULT_HUDDLE_ACTIVITY,
     MAX_ACTIVITIES,
     MAX_MIN_CALL_SECONDS,
     ActivityStatus,
@@ -31,6 +32,7 @@ ACTIVITIES_BLOCK = "status:activities"
 CALL_BLOCK = "status:call"
 MIN_CALL_BLOCK = "status:min_call_seconds"
 DEFAULTS_BLOCK = "status:defaults"
+HUDDLE_BLOCK = "status:huddle_activity"
 #: Slack's plain_text_input limit; 20 lines of name, emoji and text fit.
 ACTIVITIES_MAX_LENGTH = 3000
 CALL_MAX_LENGTH = 1 + 100 + MAX_STATUS_TEXT
@@ -70,6 +72,15 @@ def status_modal(scope: str, status: StatusSettings) -> dict[str, Any]:
             optional=False,
             initial=str(status.min_call_seconds),
             max_length=4,
+        ),
+        text_input(
+            HUDDLE_BLOCK,
+            "A Slack huddle sets the phone to (activity)",
+            optional=True,
+            initial=status.huddle_activity,
+            hint="For people who turned \u201cHuddles put my phone on DND\u201d on: dnd, or another activity "
+            "of your phone system (like meeting). Empty: dnd.",
+            max_length=32,
         ),
         input_block(
             DEFAULTS_BLOCK,
@@ -134,6 +145,9 @@ def read_status_form(scope: str, state: dict[str, Any]) -> StatusSubmission:
     seconds = read.text(state, MIN_CALL_BLOCK) or ""
     if not seconds.isdigit() or int(seconds) > MAX_MIN_CALL_SECONDS:
         errors[MIN_CALL_BLOCK] = f"A whole number of seconds, at most {MAX_MIN_CALL_SECONDS}."
+    huddle = (read.text(state, HUDDLE_BLOCK) or "").strip().lower() or DEFAULT_HUDDLE_ACTIVITY
+    if not ACTIVITY.fullmatch(huddle) or huddle == "available":
+        errors[HUDDLE_BLOCK] = "One activity name other than available (like dnd or meeting)."
     ticked = set(read.checked(state, DEFAULTS_BLOCK, limit=len(SWITCHES)))
     defaults = SyncPrefs(**{name: f"{scope}|{name}" in ticked for name, _, _ in SWITCHES})
     if errors or isinstance(call, str):
@@ -143,6 +157,7 @@ def read_status_form(scope: str, state: dict[str, Any]) -> StatusSubmission:
             activities=activities,
             call=ActivityStatus(emoji=call[0], text=call[1]),
             min_call_seconds=int(seconds),
+            huddle_activity=huddle,
             defaults=defaults,
         )
     except ValidationError:  # every bound is checked above; this is the model's last word

@@ -16,7 +16,14 @@ from bot.status_sync.tokens import StatusTokens
 from bot.status_sync.workspace_status import MAX_ACTIVITIES, ActivityStatus, StatusSettings, valid_emoji
 from bot.store.memory import MemoryStore
 from bot.workspaces.settings import WorkspaceSettings
-from handlers.setup.status_form import ACTIVITIES_BLOCK, CALL_BLOCK, DEFAULTS_BLOCK, MIN_CALL_BLOCK, read_status_form
+from handlers.setup.status_form import (
+    ACTIVITIES_BLOCK,
+    CALL_BLOCK,
+    DEFAULTS_BLOCK,
+    HUDDLE_BLOCK,
+    MIN_CALL_BLOCK,
+    read_status_form,
+)
 from handlers.slack_status_prefs import ticked
 from tests.unit.test_status_sync import KEY, NOW, PREFIX, USER, PersonSlack, lunch
 
@@ -58,8 +65,11 @@ def test_the_section_is_bounded() -> None:
     assert WorkspaceSettings.model_validate_json("{}").status == StatusSettings()
 
 
-def form(lines: str, *, call: str = ":telephone_receiver: On a call", seconds: str = "20", ticks: Any = ()) -> Any:
+def form(
+    lines: str, *, call: str = ":telephone_receiver: On a call", seconds: str = "20", ticks: Any = (), huddle: str = ""
+) -> Any:
     return {
+        HUDDLE_BLOCK: {"value": {"type": "plain_text_input", "value": huddle}},
         ACTIVITIES_BLOCK: {"value": {"type": "plain_text_input", "value": lines}},
         CALL_BLOCK: {"value": {"type": "plain_text_input", "value": call}},
         MIN_CALL_BLOCK: {"value": {"type": "plain_text_input", "value": seconds}},
@@ -94,12 +104,36 @@ def test_the_form_keeps_only_what_differs_from_the_defaults() -> None:
         (form("lunch :hamburger: Lunch", call="phone On a call"), CALL_BLOCK, "not an emoji"),
         (form("lunch :hamburger: Lunch", seconds="-3"), MIN_CALL_BLOCK, "whole number"),
         (form("lunch :hamburger: Lunch", seconds="99999"), MIN_CALL_BLOCK, "whole number"),
+        (form("lunch :hamburger: Lunch", huddle="available"), HUDDLE_BLOCK, "other than available"),
+        (form("lunch :hamburger: Lunch", huddle="in a huddle"), HUDDLE_BLOCK, "One activity name"),
     ],
-    ids=["bad-emoji", "twice", "no-text", "long-text", "too-many", "no-name", "call-emoji", "negative", "too-long"],
+    ids=[
+        "bad-emoji",
+        "twice",
+        "no-text",
+        "long-text",
+        "too-many",
+        "no-name",
+        "call-emoji",
+        "negative",
+        "too-long",
+        "huddle-available",
+        "huddle-words",
+    ],
 )
 def test_the_form_reports_each_problem_on_its_field(values: Any, block: str, says: str) -> None:
     read = read_status_form(SCOPE, values)
     assert read.status is None and says in read.errors[block]
+
+
+def test_the_huddle_activity_is_read_and_defaults_to_dnd() -> None:
+    assert (
+        read_status_form(SCOPE, form("lunch :hamburger: Lunch")).status or StatusSettings()
+    ).huddle_activity == "dnd"
+    read = read_status_form(SCOPE, form("lunch :hamburger: Lunch", huddle=" Meeting "))
+    assert read.status is not None and read.status.huddle_activity == "meeting"
+    with pytest.raises(ValidationError):
+        StatusSettings(huddle_activity="available")
 
 
 def test_a_persons_ticks_must_all_be_this_workspaces_switches() -> None:
