@@ -43,15 +43,23 @@ def _load(args: argparse.Namespace, settings: Settings) -> PhonebotConfig:
 
 
 def _config_and_simulators(
-    args: argparse.Namespace, settings: Settings, *, default_vendor: str = "dstny"
+    args: argparse.Namespace, settings: Settings, *, default_vendor: str = "dstny", alerts: bool = False
 ) -> tuple[PhonebotConfig, SimulatedPhoneSystems | None]:
-    """With ``--simulate``: start the simulators and configure phonebot for them; else load the file."""
+    """With ``--simulate``: start the simulators and configure phonebot for them; else load the file.
+
+    ``alerts``: route the simulation's alerts to one channel and poll quickly (the console and ``serve``).
+    """
     if not args.simulate:
         return _load(args, settings), None
     from bot.simulate import SimulatedPhoneSystems
 
     simulators = SimulatedPhoneSystems().start()
-    return parse_config(simulators.config(default_vendor=default_vendor), source="simulation"), simulators
+    raw = simulators.config(default_vendor=default_vendor)
+    if alerts:
+        from bot.console_alerts import alert_config
+
+        raw["alerts"] = alert_config(default_vendor)
+    return parse_config(raw, source="simulation"), simulators
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -158,7 +166,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack_users import SlackUser, StaticUserDirectory
     from bot.store import open_store
 
-    config, simulators = _config_and_simulators(args, settings, default_vendor=args.vendor)
+    config, simulators = _config_and_simulators(args, settings, default_vendor=args.vendor, alerts=True)
     if simulators is not None:
         from bot.simulate import DEMO_SLACK_USERS
 
@@ -183,15 +191,48 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     adapters = build_adapters(config)
     services = build_services(config, store=store, adapters=adapters, users=directory)
     console = Console(services=services, user=me, directory=directory, color=sys.stdout.isatty())
+    alerts = None
+    if simulators is not None:
+        alerts = await _console_alerts(console, settings, config, store, adapters, simulators, vendor=args.vendor)
     try:
         await console.run(sys.stdin)
     finally:
+        if alerts is not None:
+            await alerts.stop()
         for adapter in adapters.values():
             await adapter.aclose()
         await store.close()
         if simulators is not None:
             simulators.stop()
     return 0
+
+
+async def _console_alerts(
+    console: Any,
+    settings: Settings,
+    config: PhonebotConfig,
+    store: RedisStore,
+    adapters: dict[str, VendorAdapter],
+    simulators: SimulatedPhoneSystems,
+    *,
+    vendor: str,
+) -> Any:
+    """The real alert pipeline on the console's store, posting to a local sink the console prints."""
+    from bot.alerts.service import AlertService
+    from bot.console_alerts import ConsoleAlerts
+    from bot.webhooks import WebhookRouter
+    from handlers.alert_actions import AlertActions
+
+    local = settings.model_copy(update={"slack_bot_token": SecretStr(NO_SLACK_TOKEN), "phonebot_public_url": None})
+    feed = ConsoleAlerts(simulators, vendor=vendor, show=console.show_alert)
+    feed.sink.start()
+    service = AlertService(local, config, store, store.client, adapters, feed.sink.api_url)
+    console.services.alert_queue = service.queue
+    feed.attach(service, AlertActions(console.services, service.queue))
+    console.alerts = feed
+    await feed.start()
+    await service.start(WebhookRouter())
+    return feed
 
 
 # -- check ------------------------------------------------------------------------------------
@@ -568,7 +609,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--as", dest="as_user", help="demo user (alice, bob, carol) or, without --simulate, your email"
     )
-    console.add_argument("--vendor", default="dstny", choices=["dstny", "relatel"], help="simulated vendor to use")
+    console.add_argument(
+        "--vendor", default="dstny", choices=["dstny", "relatel", "tele2"], help="simulated vendor to use"
+    )
     console.set_defaults(func=cmd_console)
 
     check = sub.add_parser("check", help="validate config and probe Slack and every vendor")
