@@ -87,7 +87,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if refusal is not None:
         print(f"phonebot: {refusal}", file=sys.stderr)
         return 2
-    config, simulators = _config_and_simulators(args, settings)
+    # Simulating without Slack: the simulators' alerts go to a local sink that writes them to this log.
+    local_alerts = args.simulate and settings.slack_bot_token is None and not settings.oauth
+    config, simulators = _config_and_simulators(args, settings, alerts=local_alerts)
+    sink = None
     try:
         if not settings.redis_url and not args.simulate:
             log.warning(EMBEDDED_WARNING)
@@ -97,7 +100,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
         if not config.vendors:
             log.warning("no vendors configured: /readyz answers 503 until the config has a vendors: section")
-        log.info(alert_destination(settings, config))
+        if local_alerts:
+            from bot.alerts.local_slack import LocalSlack
+            from bot.console_alerts import CONSOLE_CHANNEL, log_write
+
+            sink = LocalSlack(log_write).start()
+            log.info(
+                "alerts: no SLACK_BOT_TOKEN, so the simulators' alerts for %s are written to this log "
+                "(lines starting 'alert in %s')",
+                CONSOLE_CHANNEL,
+                CONSOLE_CHANNEL,
+            )
+        else:
+            log.info(alert_destination(settings, config))
         if settings.oauth:
             log.info('"Add to Slack" is on: install page %s, redirect URL %s', *_oauth_urls(settings))
         elif args.simulate and settings.slack_bot_token is None:
@@ -109,7 +124,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             settings = settings.model_copy(
                 update={"slack_bot_token": SecretStr(NO_SLACK_TOKEN), "slack_api_url": NO_SLACK_API_URL}
             )
-        runtime = build_runtime(settings, config)
+        runtime = build_runtime(settings, config, alert_slack_url=sink.api_url if sink is not None else None)
         port = int(args.port or os.environ.get("PORT", "3000"))
         if args.socket_mode:
             return asyncio.run(_serve_socket_mode(runtime, settings, host=args.host, port=port))
@@ -119,6 +134,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False, **limits)
         return 0
     finally:
+        if sink is not None:
+            sink.stop()
         if simulators is not None:
             simulators.stop()
 

@@ -50,6 +50,14 @@ _EMOJI = {
     ":mag:": "🔍",
     ":red_circle:": "🔴",
     ":large_green_circle:": "🟢",
+    ":raising_hand:": "🙋",
+    ":ear:": "👂",
+    ":zzz:": "💤",
+    ":wave:": "👋",
+    ":bell:": "🔔",
+    ":rotating_light:": "🚨",
+    ":incoming_envelope:": "📨",
+    ":wastebasket:": "🗑",
 }
 
 
@@ -197,6 +205,8 @@ class Console:
         while True:
             line = await loop.run_in_executor(None, stream.readline)
             if not line:
+                if self.alerts is not None:  # what the last click changed still shows before the console ends
+                    await self.alerts.settle()
                 break
             line = printable(line)
             if line.strip():

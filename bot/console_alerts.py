@@ -13,6 +13,8 @@ notices it on its next round, exactly as it would notice the real vendor.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +24,18 @@ from bot.alerts.poller import cursor_key
 from bot.alerts.service import AlertService
 from bot.simulate import SimulatedPhoneSystems
 from bot.supervisor import Supervisor
+from bot.terminal import printable
 from handlers.alert_actions import ALERT_ACTIONS, AlertActions, Click
 from handlers.reply import Reply
+
+log = logging.getLogger("phonebot.alerts")
 
 #: The channel the simulation routes every alert to.
 CONSOLE_CHANNEL = "#phones"
 #: How long ``/simulate`` waits for the alert it caused before saying it is still on its way.
 SIMULATE_WAIT_SECONDS = 15.0
+#: How long the console waits, at the end of piped input, for the pipeline to finish what is pending.
+SETTLE_SECONDS = 5.0
 #: Writes waiting to be shown; beyond this the oldest are dropped (a terminal nobody reads).
 MAX_PENDING_WRITES = 500
 #: Numbered buttons shown per alert, at most.
@@ -85,7 +92,9 @@ def blocks_to_text(write: ChannelWrite) -> ShownAlert:
                     lines.append(f"  {label}: {element['url']}")
                 elif element.get("action_id") in ALERT_ACTIONS and len(buttons) < MAX_BUTTONS:
                     buttons.append(
-                        AlertButton(label, str(element["action_id"]), str(element.get("value", "")), write.channel, write.ts)
+                        AlertButton(
+                            label, str(element["action_id"]), str(element.get("value", "")), write.channel, write.ts
+                        )
                     )
     if not write.blocks:
         lines.append(write.text)
@@ -101,12 +110,22 @@ def _text_of(obj: Any) -> str:
     return str(obj or "")
 
 
+def log_write(write: ChannelWrite) -> None:
+    """``serve --simulate`` without Slack: one log line per alert message written (buttons listed, not clickable)."""
+    shown = blocks_to_text(write)
+    numbered = re.compile(r"^\[\d+\] |^\(type the number")
+    lines = [line.strip() for line in shown.text.splitlines()[1:]]
+    body = " | ".join(line for line in lines if line and not numbered.match(line))
+    if shown.buttons:
+        body += " | buttons: " + ", ".join(button.label for button in shown.buttons)
+    verb = "updated" if write.edited else "thread reply" if write.thread_ts else "new"
+    log.info("alert in %s (%s, ts %s): %s", write.channel, verb, write.ts, printable(body)[:2000])
+
+
 class ConsoleAlerts:
     """The console's alert feed: pipeline, sink, ``/simulate`` and alert button clicks."""
 
-    def __init__(
-        self, simulators: SimulatedPhoneSystems, *, vendor: str, show: Callable[[ShownAlert], None]
-    ) -> None:
+    def __init__(self, simulators: SimulatedPhoneSystems, *, vendor: str, show: Callable[[ShownAlert], None]) -> None:
         self.service: AlertService | None = None
         self.actions: AlertActions | None = None
         self.simulators = simulators
@@ -152,9 +171,20 @@ class ConsoleAlerts:
         while not self._stop.is_set():
             write = await self._writes.get()
             self.show(blocks_to_text(write))
+            if write.edited or write.thread_ts:  # ``/simulate`` waits for the new alert, not for edits or notes
+                continue
             async with self._shown:
                 self._shown_count += 1
                 self._shown.notify_all()
+
+    async def settle(self, timeout: float = SETTLE_SECONDS) -> None:
+        """Wait (bounded) until the pipeline has nothing pending and every write is shown."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.service is not None and loop.time() < deadline:
+            if (await self.service.queue_stats()).depth == 0 and self._writes.empty():
+                return
+            await asyncio.sleep(0.1)
 
     async def _first_round(self, timeout: float) -> None:
         """Wait until the poller has read the vendor once: changes made before that are taken as the past."""
@@ -232,6 +262,7 @@ def alert_config(vendor: str) -> dict[str, Any]:
         "poll_interval_seconds": 1.0,
     }
     if vendor == "dstny":
-        section["queue_thresholds"] = [{"group": "Support", "vendor": "dstny", "calls_waiting": 5}]
+        section["queue_thresholds"] = [
+            {"group": "Support", "vendor": "dstny", "calls_waiting": 5, "min_duration_seconds": 0}
+        ]
     return section
-

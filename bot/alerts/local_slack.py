@@ -84,7 +84,9 @@ class LocalSlack:
         args: dict[str, Any] = dict(request.query_params)
         if raw:
             try:
-                parsed = json.loads(raw) if request.headers.get("content-type", "").startswith("application/json") else None
+                parsed = (
+                    json.loads(raw) if request.headers.get("content-type", "").startswith("application/json") else None
+                )
             except ValueError:
                 parsed = None
             args.update(parsed if isinstance(parsed, dict) else dict(parse_qsl(raw.decode("utf-8", "replace"))))
