@@ -43,15 +43,23 @@ def _load(args: argparse.Namespace, settings: Settings) -> PhonebotConfig:
 
 
 def _config_and_simulators(
-    args: argparse.Namespace, settings: Settings, *, default_vendor: str = "dstny"
+    args: argparse.Namespace, settings: Settings, *, default_vendor: str = "dstny", alerts: bool = False
 ) -> tuple[PhonebotConfig, SimulatedPhoneSystems | None]:
-    """With ``--simulate``: start the simulators and configure phonebot for them; else load the file."""
+    """With ``--simulate``: start the simulators and configure phonebot for them; else load the file.
+
+    ``alerts``: route the simulation's alerts to one channel and poll quickly (the console and ``serve``).
+    """
     if not args.simulate:
         return _load(args, settings), None
     from bot.simulate import SimulatedPhoneSystems
 
     simulators = SimulatedPhoneSystems().start()
-    return parse_config(simulators.config(default_vendor=default_vendor), source="simulation"), simulators
+    raw = simulators.config(default_vendor=default_vendor)
+    if alerts:
+        from bot.console_alerts import alert_config
+
+        raw["alerts"] = alert_config(default_vendor)
+    return parse_config(raw, source="simulation"), simulators
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -79,7 +87,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if refusal is not None:
         print(f"phonebot: {refusal}", file=sys.stderr)
         return 2
-    config, simulators = _config_and_simulators(args, settings)
+    # Simulating without Slack: the simulators' alerts go to a local sink that writes them to this log.
+    local_alerts = args.simulate and settings.slack_bot_token is None and not settings.oauth
+    config, simulators = _config_and_simulators(args, settings, alerts=local_alerts)
+    sink = None
     try:
         if not settings.redis_url and not args.simulate:
             log.warning(EMBEDDED_WARNING)
@@ -89,7 +100,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
         if not config.vendors:
             log.warning("no vendors configured: /readyz answers 503 until the config has a vendors: section")
-        log.info(alert_destination(settings, config))
+        if local_alerts:
+            from bot.alerts.local_slack import LocalSlack
+            from bot.console_alerts import CONSOLE_CHANNEL, log_write
+
+            sink = LocalSlack(log_write).start()
+            log.info(
+                "alerts: no SLACK_BOT_TOKEN, so the simulators' alerts for %s are written to this log "
+                "(lines starting 'alert in %s')",
+                CONSOLE_CHANNEL,
+                CONSOLE_CHANNEL,
+            )
+        else:
+            log.info(alert_destination(settings, config))
         if settings.oauth:
             log.info('"Add to Slack" is on: install page %s, redirect URL %s', *_oauth_urls(settings))
         elif args.simulate and settings.slack_bot_token is None:
@@ -101,7 +124,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             settings = settings.model_copy(
                 update={"slack_bot_token": SecretStr(NO_SLACK_TOKEN), "slack_api_url": NO_SLACK_API_URL}
             )
-        runtime = build_runtime(settings, config)
+        runtime = build_runtime(settings, config, alert_slack_url=sink.api_url if sink is not None else None)
         port = int(args.port or os.environ.get("PORT", "3000"))
         if args.socket_mode:
             return asyncio.run(_serve_socket_mode(runtime, settings, host=args.host, port=port))
@@ -111,6 +134,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         uvicorn.run(asgi, host=args.host, port=port, log_level="warning", access_log=False, **limits)
         return 0
     finally:
+        if sink is not None:
+            sink.stop()
         if simulators is not None:
             simulators.stop()
 
@@ -158,7 +183,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.slack_users import SlackUser, StaticUserDirectory
     from bot.store import open_store
 
-    config, simulators = _config_and_simulators(args, settings, default_vendor=args.vendor)
+    config, simulators = _config_and_simulators(args, settings, default_vendor=args.vendor, alerts=True)
     if simulators is not None:
         from bot.simulate import DEMO_SLACK_USERS
 
@@ -183,15 +208,48 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     adapters = build_adapters(config)
     services = build_services(config, store=store, adapters=adapters, users=directory)
     console = Console(services=services, user=me, directory=directory, color=sys.stdout.isatty())
+    alerts = None
+    if simulators is not None:
+        alerts = await _console_alerts(console, settings, config, store, adapters, simulators, vendor=args.vendor)
     try:
         await console.run(sys.stdin)
     finally:
+        if alerts is not None:
+            await alerts.stop()
         for adapter in adapters.values():
             await adapter.aclose()
         await store.close()
         if simulators is not None:
             simulators.stop()
     return 0
+
+
+async def _console_alerts(
+    console: Any,
+    settings: Settings,
+    config: PhonebotConfig,
+    store: RedisStore,
+    adapters: dict[str, VendorAdapter],
+    simulators: SimulatedPhoneSystems,
+    *,
+    vendor: str,
+) -> Any:
+    """The real alert pipeline on the console's store, posting to a local sink the console prints."""
+    from bot.alerts.service import AlertService
+    from bot.console_alerts import ConsoleAlerts
+    from bot.webhooks import WebhookRouter
+    from handlers.alert_actions import AlertActions
+
+    local = settings.model_copy(update={"slack_bot_token": SecretStr(NO_SLACK_TOKEN), "phonebot_public_url": None})
+    feed = ConsoleAlerts(simulators, vendor=vendor, show=console.show_alert)
+    feed.sink.start()
+    service = AlertService(local, config, store, store.client, adapters, feed.sink.api_url)
+    console.services.alert_queue = service.queue
+    feed.attach(service, AlertActions(console.services, service.queue))
+    console.alerts = feed
+    await feed.start()
+    await service.start(WebhookRouter())
+    return feed
 
 
 # -- check ------------------------------------------------------------------------------------
@@ -568,7 +626,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--as", dest="as_user", help="demo user (alice, bob, carol) or, without --simulate, your email"
     )
-    console.add_argument("--vendor", default="dstny", choices=["dstny", "relatel"], help="simulated vendor to use")
+    console.add_argument(
+        "--vendor", default="dstny", choices=["dstny", "relatel", "tele2"], help="simulated vendor to use"
+    )
     console.set_defaults(func=cmd_console)
 
     check = sub.add_parser("check", help="validate config and probe Slack and every vendor")

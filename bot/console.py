@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.slack_users import SlackUser, StaticUserDirectory
 from bot.terminal import Interrupted, Terminal, printable
@@ -24,6 +24,9 @@ from handlers.presence import presence_command
 from handlers.queue import LOGIN_PICK_ACTION, queue_command, queue_login_pick_action
 from handlers.reply import Button, Reply
 from handlers.work import run_work
+
+if TYPE_CHECKING:
+    from bot.console_alerts import AlertButton, ConsoleAlerts, ShownAlert
 
 COMMANDS: dict[str, Callable[..., Awaitable[Reply]]] = {
     "/presence": presence_command,
@@ -47,6 +50,14 @@ _EMOJI = {
     ":mag:": "🔍",
     ":red_circle:": "🔴",
     ":large_green_circle:": "🟢",
+    ":raising_hand:": "🙋",
+    ":ear:": "👂",
+    ":zzz:": "💤",
+    ":wave:": "👋",
+    ":bell:": "🔔",
+    ":rotating_light:": "🚨",
+    ":incoming_envelope:": "📨",
+    ":wastebasket:": "🗑",
 }
 
 
@@ -89,6 +100,18 @@ class Console:
     out: TextIO = sys.stdout
     color: bool = False
     last_buttons: list[Button] = field(default_factory=list)
+    #: With ``--simulate``: channel alerts shown as they happen, and ``/simulate``.
+    alerts: ConsoleAlerts | None = None
+    #: The buttons of the alert shown last; numbers click these while no reply's buttons are showing.
+    alert_buttons: list[AlertButton] = field(default_factory=list)
+
+    def show_alert(self, alert: ShownAlert) -> None:
+        """Print a channel alert as it arrives; its buttons become the numbered ones."""
+        if alert.buttons:
+            self.alert_buttons = list(alert.buttons)
+            self.last_buttons = []
+        names = {user.id: handle for handle, user in self._handles().items()}
+        print(_plain(alert.text, color=self.color, names=names), file=self.out, flush=True)
 
     def _handles(self) -> dict[str, SlackUser]:
         return {u.email.split("@")[0].lower() if u.email else u.id: u for u in self.directory.users.values()}
@@ -114,10 +137,16 @@ class Console:
             return None
         if line.isdigit() and self.last_buttons:
             return await self._click(int(line))
+        if line.isdigit() and self.alert_buttons:
+            return await self._click_alert(int(line))
         command, _, text = line.partition(" ")
+        if command.lower() == "/simulate":
+            if self.alerts is None:
+                return "/simulate works in phonebot console --simulate, where the phone systems are simulated."
+            return await self.alerts.simulate(text)
         handler = COMMANDS.get(command.lower())
         if handler is None:
-            known = ", ".join(COMMANDS)
+            known = ", ".join([*COMMANDS, "/simulate"] if self.alerts is not None else COMMANDS)
             return f"Unknown command {command!r}. Try one of {known} (e.g. /phonebot help)."
         notices: list[str] = []
 
@@ -131,6 +160,21 @@ class Console:
             notice_after=self.services.config.slow_notice_seconds,
         )
         self.last_buttons = list(reply.buttons)
+        if reply.buttons:
+            self.alert_buttons = []
+        return self._render(reply)
+
+    async def _click_alert(self, number: int) -> str:
+        if not 1 <= number <= len(self.alert_buttons):
+            return f"Choose a number from 1 to {len(self.alert_buttons)}."
+        assert self.alerts is not None
+        button = self.alert_buttons[number - 1]
+        alerts = self.alerts
+
+        async def quiet() -> None:
+            return None
+
+        reply = await run_work(lambda: alerts.click(button, self.user.id), notify_slow=quiet, notice_after=30)
         return self._render(reply)
 
     async def _click(self, number: int) -> str:
@@ -161,6 +205,8 @@ class Console:
         while True:
             line = await loop.run_in_executor(None, stream.readline)
             if not line:
+                if self.alerts is not None:  # what the last click changed still shows before the console ends
+                    await self.alerts.settle()
                 break
             line = printable(line)
             if line.strip():

@@ -334,8 +334,14 @@ def relatel_link_flows(
     return {"relatel": flow}
 
 
-def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None) -> Runtime:
-    """Assemble the app for HTTP or Socket Mode serving."""
+def build_runtime(
+    settings: Settings, config: PhonebotConfig, *, store: RedisStore | None = None, alert_slack_url: str | None = None
+) -> Runtime:
+    """Assemble the app for HTTP or Socket Mode serving.
+
+    ``alert_slack_url``: where the alert pipeline's Slack calls go instead of ``SLACK_API_URL`` (``serve
+    --simulate`` without Slack: a local sink, :mod:`bot.alerts.local_slack`).
+    """
     install_log_redaction()
     SECRETS.add_from(settings)
     store = store or open_store(settings.redis_url, pools=redis_pools(settings))
@@ -365,7 +371,7 @@ def build_runtime(settings: Settings, config: PhonebotConfig, *, store: RedisSto
         pipeline_store,
         pipeline_store.client,
         adapters,
-        settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        alert_slack_url or settings.slack_api_url or DEFAULT_SLACK_API_URL,
         slack_session=slack_session,
         workspaces=installs.workspaces,
     )
