@@ -2,8 +2,9 @@
 
 Handlers translate Slack requests into calls of ``bot/`` services; a ``bot/`` module that imports a handler
 turns that around. The allow-list is the wiring: the runtime and server build the Bolt app from the handlers,
-the console runs the slash-command handlers in a terminal, and the command runner answers a queued slash
-command with the same handler the acking process would have used.
+the console (``console.py``, and ``console_alerts.py`` for its alert buttons) runs the handlers in a terminal,
+the CLI entry point (``cli.py``) starts either, and the command runner answers a queued slash command with the
+same handler the acking process would have used.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 
-WIRING = frozenset({"bot/runtime.py", "bot/server.py", "bot/console.py", "bot/commands/runner.py"})
+WIRING = frozenset(
+    {
+        "bot/runtime.py",
+        "bot/server.py",
+        "bot/console.py",
+        "bot/console_alerts.py",
+        "bot/cli.py",
+        "bot/commands/runner.py",
+    }
+)
 
 
 def handler_imports(source: str) -> list[str]:
