@@ -220,6 +220,8 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
             await runtime.commands.start()
         if runtime.status_restorer is not None:
             await runtime.status_restorer.start()
+        if runtime.status_calls is not None:
+            await runtime.status_calls.task.start()
         yield
         await runtime.aclose()
 
