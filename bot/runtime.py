@@ -47,12 +47,10 @@ from bot.preflight import NO_SECRET_KEY
 from bot.secret_box import SecretBox, SecretKeyError
 from bot.slack_http import SlackSession
 from bot.slack_users import SlackUserDirectory, WebApiUserDirectory
-from bot.status_sync.build import build_on_a_call, build_restorer, build_status_sync
-from bot.status_sync.calls import OnACall
+from bot.status_sync.build import build_restorer, build_status_sync
 from bot.status_sync.due import DueRestorer
 from bot.status_sync.pacing import PacedSync
 from bot.status_sync.poller import PresencePoller
-from bot.status_sync.workspace_status import StatusSettings
 from bot.store import RedisStore, Store, open_store
 from bot.store.redis import RedisPools
 from bot.workspaces.build import build_contexts
@@ -128,8 +126,6 @@ class Runtime:
     home: HomeRefresher | None = None
     #: Shows presence changed in the phone system's own app in Slack (status sync with Redis).
     presence_poller: PresencePoller | None = None
-    #: Shows "on a call" in people's Slack status (status sync with Redis); its task sets and restores it.
-    status_calls: OnACall | None = None
 
     async def aclose(self) -> None:
         if self.home is not None:
@@ -140,8 +136,6 @@ class Runtime:
             await self.presence_poller.stop()
         if self.status_restorer is not None:
             await self.status_restorer.stop()
-        if self.status_calls is not None:
-            await self.status_calls.task.stop()
         if self.commands is not None:
             await self.commands.stop()
         if self.pipelines is not None:
@@ -401,22 +395,6 @@ def build_runtime(
     )
     if pipelines is not None:  # an uninstall stops the workspace's alerts at once
         installs.forgetter.add_step("alert pipeline", pipelines.forget)
-    workspace_settings = services.settings
-
-    async def status_settings(key: WorkspaceKey) -> StatusSettings | None:
-        return (await workspace_settings.load(key)).status if workspace_settings is not None else None
-
-    status_calls = build_on_a_call(settings, services.status_sync, store, status_settings)
-    if status_calls is not None:  # every pipeline's call events reach it (and Tele2 subscribes them)
-        alerts.calls = status_calls.observe
-        if pipelines is not None:
-            pipelines.calls = status_calls.observe
-        calls_due = status_calls.due
-
-        async def forget_call_statuses(key: WorkspaceKey) -> None:
-            await calls_due.forget_workspace(key.data_prefix)
-
-        installs.forgetter.add_step("Slack call statuses", forget_call_statuses)
     commands = None
     if isinstance(store, RedisStore):
         queue = RedisCommandQueue(store.client)
@@ -451,7 +429,6 @@ def build_runtime(
         follower=follower,
         status_restorer=build_restorer(settings, services.status_sync, bots.tell_revoked),
         home=services.home,
-        status_calls=status_calls,
         presence_poller=build_presence_poller(settings, store, services, bots),
     )
 

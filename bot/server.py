@@ -230,8 +230,6 @@ def build_asgi_app(runtime: Runtime, *, webhooks: WebhookRouter | None = None, s
             await runtime.presence_poller.start()
         if runtime.services.status_paced is not None:
             await runtime.services.status_paced.start()
-        if runtime.status_calls is not None:
-            await runtime.status_calls.task.start()
         yield
         await runtime.aclose()
 

@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.base import VendorAdapter
 from bot.alerts.queue import AlertQueue
-from bot.alerts.service import AlertService, CallObserver
+from bot.alerts.service import AlertService
 from bot.alerts.thresholds import thresholds_for
 from bot.config import PhonebotConfig, Settings
 from bot.installs.directory import InstalledWorkspaces, SingleWorkspace
@@ -155,8 +155,6 @@ class AlertPipelines:
         self.max_pipelines = settings.phonebot_max_alert_workspaces
         self.make = make or self._make
         self.drift = drift
-        #: Told each workspace's call events ("on a call" in Slack status; ``None``: nobody).
-        self.calls: CallObserver | None = None
         self.running: dict[WorkspaceKey, _Pipeline] = {}
         #: Workspaces set up for alerts that could not get a pipeline (over the limit), at the last reconcile.
         self.waiting = 0
@@ -267,7 +265,6 @@ class AlertPipelines:
             path_prefix=f"/w/{label}",
             label=label,
         )
-        service.calls = self.calls
         if self.drift is not None and service.slack.retry_handlers is not None:  # its missing scopes, for it
 
             async def workspace() -> WorkspaceKey:

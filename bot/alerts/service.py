@@ -30,7 +30,6 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.base import VendorAdapter
 from adapters.errors import NotSupported, VendorError
-from adapters.events import AlertEvent, AlertKind
 from bot.alerts.delivery import SlackDelivery
 from bot.alerts.listen import ListenLinks
 from bot.alerts.pacing import ChannelPacer
@@ -57,9 +56,6 @@ from bot.webhook_auth import UrlTokens
 from bot.webhooks import WebhookRouter
 
 log = logging.getLogger(__name__)
-
-#: Hears a workspace's call events (see :mod:`bot.status_sync.calls`).
-CallObserver = Callable[[WorkspaceKey, PhonebotConfig, AlertEvent], Awaitable[None]]
 
 WORKER_TASK = "alert-worker"
 #: One webhook sync or prune at a time, across replicas and the CLI.
@@ -131,8 +127,6 @@ class AlertService:
         self.startup_sync: dict[str, str] | None = None
         self._started: tuple[WebhookRouter, bool] | None = None
         self._consumer: str | None = None
-        #: Told every call event with the workspace and config it belongs to ("on a call"; ``None``: nobody).
-        self.calls: CallObserver | None = None
         self._assemble(config, adapters)
 
     def _assemble(self, config: PhonebotConfig, adapters: dict[str, VendorAdapter]) -> None:
@@ -163,7 +157,6 @@ class AlertService:
             finder=finder,
             consumer=consumer,
             workspace=self.key.scope if self.key is not None else "",
-            calls=self._tell_calls,
         )
         self._consumer = self.worker.consumer
         self.poller = AlertPoller(adapters, self.store, self.queue, config.alerts, owner_id=self.worker.consumer)
@@ -171,13 +164,6 @@ class AlertService:
             adapter.use_state(VendorState(self.store, name))
         self._stop = asyncio.Event()
         self.supervisor = Supervisor(self._stop)
-
-    async def _tell_calls(self, event: AlertEvent) -> None:
-        if self.calls is None or event.kind is not AlertKind.CALL_EVENT:
-            return
-        key = self.key or (await self.workspace.current_key() if self.workspace is not None else None)
-        if key is not None:  # with SLACK_BOT_TOKEN nobody can connect a Slack status
-            await self.calls(key, self.config, event)
 
     async def reload(self, config: PhonebotConfig, adapters: dict[str, VendorAdapter]) -> None:
         """Go on with another config and adapters (its workspace's settings changed): the running parts are
@@ -266,9 +252,8 @@ class AlertService:
 
     @property
     def wants_call_events(self) -> bool:
-        """True when a route asks for ``call`` events, or people's Slack status can show "on a call" (status sync
-        is set up: the deployment keeps people's Slack tokens), so the call feed is subscribed too."""
-        return self.calls is not None or any("call" in route.kinds for route in self.config.alerts.routes)
+        """True when a route asks for ``call`` events, so the call feed is subscribed too."""
+        return any("call" in route.kinds for route in self.config.alerts.routes)
 
     async def _tokens(self) -> UrlTokens:
         if self.tokens is None:

@@ -37,7 +37,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -97,11 +97,8 @@ class AlertWorker:
         concurrency: int = 8,
         finder: PostFinder | None = None,
         workspace: str = "",
-        calls: Callable[[AlertEvent], Awaitable[None]] | None = None,
     ) -> None:
         self.queue = queue
-        #: Told every event before it is routed (a person's call activity: "on a call" in Slack status).
-        self.calls = calls
         #: The scope of the workspace this pipeline posts in, carried by its buttons ("": the only one).
         self.workspace = workspace
         self.keys = queue.keys
@@ -211,7 +208,6 @@ class AlertWorker:
         record = await self.ledger.load(subject_key)
         for entry in entries:
             if entry.event is not None:
-                await self._tell_calls(entry.event)
                 await self._fold(record, entry)
         if record.targets:  # shown somewhere; what no route shows is not stored (``_fold``)
             await self.ledger.save(record)
@@ -221,17 +217,6 @@ class AlertWorker:
             self._retry_at.pop(entry.id, None)
         ALERT_DELIVERIES.labels("delivered").inc(len(entries))
         return len(entries)
-
-    async def _tell_calls(self, event: AlertEvent) -> None:
-        """Hand the event to the call observer; its failure never holds the alert up (Redis away does)."""
-        if self.calls is None:
-            return
-        try:
-            await self.calls(event)
-        except _REDIS_AWAY:
-            raise
-        except Exception as exc:
-            log.warning("a call event could not be shown as a Slack status (%s)", type(exc).__name__)
 
     async def _fold(self, record: SubjectRecord, entry: QueueEntry) -> None:
         event = entry.event

@@ -9,10 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.installs.oauth import DEFAULT_AUTHORIZE_URL
-from bot.linking.links import AccountLinks
 from bot.secret_box import SecretBox
 from bot.slack_http import SlackSession
-from bot.status_sync.calls import LoadSettings, OnACall
 from bot.status_sync.due import DueRestorer, DueRestores
 from bot.status_sync.flow import SlackStatusFlow
 from bot.status_sync.poller import Revoked
@@ -73,13 +71,4 @@ def build_restorer(settings: Settings, sync: StatusSync | None, revoked: Revoked
         restore,
         interval=settings.phonebot_status_restore_seconds,
         failed=lambda outcome: outcome is Outcome.FAILED,
-    )
-
-
-def build_on_a_call(settings: Settings, sync: StatusSync | None, store: Store, load: LoadSettings) -> OnACall | None:
-    """ "On a call" in people's Slack status, wherever status sync runs with Redis (its schedule is durable)."""
-    if sync is None or not isinstance(store, RedisStore):
-        return None
-    return OnACall(
-        sync, store.client, AccountLinks(store, None), load, restore_seconds=settings.phonebot_status_restore_seconds
     )

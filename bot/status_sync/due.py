@@ -35,38 +35,36 @@ TASK = "slack-status-restores"
 class DueRestores:
     """The sorted set of Slack statuses phonebot set and the second each ends."""
 
-    def __init__(self, redis: Redis, key: str = DUE_KEY) -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        #: The sorted set (another one serves "on a call": :mod:`bot.status_sync.calls`).
-        self.key = key
 
     @staticmethod
     def _member(prefix: str, slack_user_id: str) -> str:
         return json.dumps([prefix, slack_user_id[:32]])
 
     async def add(self, prefix: str, slack_user_id: str, at: int) -> None:
-        await self.redis.zadd(self.key, {self._member(prefix, slack_user_id): at})
+        await self.redis.zadd(DUE_KEY, {self._member(prefix, slack_user_id): at})
 
     async def retry(self, prefix: str, slack_user_id: str, at: float) -> bool:
         """Try the person's restore again at ``at``, unless a later presence has scheduled theirs since."""
-        return bool(await self.redis.zadd(self.key, {self._member(prefix, slack_user_id): at}, nx=True))
+        return bool(await self.redis.zadd(DUE_KEY, {self._member(prefix, slack_user_id): at}, nx=True))
 
     async def remove(self, prefix: str, slack_user_id: str) -> None:
-        await self.redis.zrem(self.key, self._member(prefix, slack_user_id))
+        await self.redis.zrem(DUE_KEY, self._member(prefix, slack_user_id))
 
     async def forget_workspace(self, prefix: str) -> int:
         """Drop every restore of the workspace whose data prefix is ``prefix`` (it was uninstalled); how many."""
         members = [
-            m async for m, _ in self.redis.zscan_iter(self.key, match=glob_escape(json.dumps([prefix])[:-1]) + "*")
+            m async for m, _ in self.redis.zscan_iter(DUE_KEY, match=glob_escape(json.dumps([prefix])[:-1]) + "*")
         ]
-        return int(await self.redis.zrem(self.key, *members)) if members else 0
+        return int(await self.redis.zrem(DUE_KEY, *members)) if members else 0
 
     async def take_due(self, now: float, *, limit: int = BATCH) -> list[tuple[str, str, int]]:
         """Up to ``limit`` restores due by ``now`` as ``(prefix, user, at)``, each taken (removed) by this caller."""
-        found = await self.redis.zrangebyscore(self.key, "-inf", now, start=0, num=limit, withscores=True)
+        found = await self.redis.zrangebyscore(DUE_KEY, "-inf", now, start=0, num=limit, withscores=True)
         taken: list[tuple[str, str, int]] = []
         for member, score in cast(list[tuple[str, float]], found):
-            if await self.redis.zrem(self.key, member):
+            if await self.redis.zrem(DUE_KEY, member):
                 prefix, user = json.loads(member)
                 taken.append((str(prefix), str(user), int(score)))
         return taken
@@ -90,10 +88,8 @@ class DueRestorer:
         *,
         interval: float,
         failed: Callable[[object], bool] = lambda outcome: False,
-        task: str = TASK,
     ) -> None:
         self.due = due
-        self.task = task
         self.restore = restore
         self.failed = failed
         self.interval = interval
@@ -103,10 +99,10 @@ class DueRestorer:
 
     async def start(self) -> None:
         self._stop.clear()
-        self.supervisor.start(self.task, self._run)
+        self.supervisor.start(TASK, self._run)
 
     async def stop(self) -> None:
-        await self.supervisor.stop(cancel=[self.task])
+        await self.supervisor.stop(cancel=[TASK])
 
     async def pass_once(self) -> int:
         """Restore what is due now; how many were."""
