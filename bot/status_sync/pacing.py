@@ -31,7 +31,8 @@ from bot.supervisor import Supervisor
 log = logging.getLogger(__name__)
 
 TASK = "slack-status-pacer"
-PACE_KEY = "phonebot:slack-status:pace:"
+#: Under the workspace's data prefix (``ws:…:slack-status:pace``), so an uninstall deletes it with the rest.
+PACE_KEY = "slack-status:pace"
 PENDING_KEY = "phonebot:slack-status:pending"
 ORDER_KEY = "phonebot:slack-status:pending-order"
 #: 40 writes a minute per workspace: under Tier 3's 50, with room for restores.
@@ -202,13 +203,13 @@ class PacedSync:
     async def _reserve(self, prefix: str, within: float) -> float | None:
         """Reserve the workspace's next slot if it is at most ``within`` seconds away; the wait, else ``None``."""
         waited = int(
-            await self._try_reserve(keys=[PACE_KEY + prefix], args=[int(self.interval * 1000), int(within * 1000)])
+            await self._try_reserve(keys=[prefix + PACE_KEY], args=[int(self.interval * 1000), int(within * 1000)])
         )
         return None if waited < 0 else waited / 1000
 
     async def hold_off(self, prefix: str, seconds: float) -> None:
         """No write in the workspace for ``seconds`` (Slack refused one)."""
-        await self._hold_off(keys=[PACE_KEY + prefix], args=[int(seconds * 1000)])
+        await self._hold_off(keys=[prefix + PACE_KEY], args=[int(seconds * 1000)])
 
     # -- the supervised task writing what waits ---------------------------------------------
     async def start(self) -> None:

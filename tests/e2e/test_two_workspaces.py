@@ -97,6 +97,9 @@ def test_each_workspace_commands_only_its_own_phone_system(two: RunningApp, redi
         "slack:oauth-state-issued",
         "phonebot:commands",
         "phonebot:alerts",
+        # Process-wide Slack-status schedules and browser tickets; their members name the workspace and an
+        # uninstall removes them (bot/status_sync/due.py, pacing.py).
+        "phonebot:slack-status",
     }, loose
 
 
