@@ -12,25 +12,7 @@ import asyncio
 import redis.asyncio as aioredis
 
 from bot.alerts.queue import AlertKeys
-
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
-local interval = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], slot + interval, 'PX', interval + 120000)
-return slot - now
-"""
-
-_PENALISE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-local until_ms = now + tonumber(ARGV[1])
-if until_ms > slot then redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 120000) end
-return 0
-"""
+from bot.slots import HOLD_OFF, RESERVE
 
 
 class ChannelPacer:
@@ -39,8 +21,8 @@ class ChannelPacer:
     def __init__(self, redis: aioredis.Redis, keys: AlertKeys, *, interval: float = 1.0) -> None:
         self.keys = keys
         self.interval_ms = max(0, int(interval * 1000))
-        self._reserve = redis.register_script(_RESERVE)
-        self._penalise = redis.register_script(_PENALISE)
+        self._reserve = redis.register_script(RESERVE)
+        self._penalise = redis.register_script(HOLD_OFF)
 
     async def wait_turn(self, channel: str) -> float:
         """Sleep until this caller's reserved slot in ``channel``; returns the seconds waited."""

@@ -23,6 +23,7 @@ from typing import Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.asyncio import Redis
 
+from bot.slots import HOLD_OFF, RESERVE
 from bot.status_sync.poller import Revoked
 from bot.status_sync.sync import Outcome, StatusSync
 from bot.status_sync.workspace_status import StatusSettings
@@ -47,26 +48,6 @@ GIVE_UP_SECONDS = 24 * 3600.0
 #: Queued people kept at most (beyond it a write is refused loudly rather than Redis growing without end).
 MAX_PENDING = 100_000
 
-# Reserve the workspace's next slot only if it is at most ARGV[2] ms away; -1 when further.
-_TRY_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
-if slot - now > tonumber(ARGV[2]) then return -1 end
-local interval = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], slot + interval, 'PX', interval + 120000)
-return slot - now
-"""
-
-_HOLD_OFF = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-local until_ms = now + tonumber(ARGV[1])
-if until_ms > slot then redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 120000) end
-return 0
-"""
 
 # Take up to ARGV[1] of the oldest queued writes: each removed as it is taken (one taker only).
 _TAKE = """
@@ -152,8 +133,8 @@ class PacedSync:
         self.pending = PendingWrites(redis)
         self.revoked = revoked
         self.clock: Callable[[], float] = time.time
-        self._try_reserve = redis.register_script(_TRY_RESERVE)
-        self._hold_off = redis.register_script(_HOLD_OFF)
+        self._try_reserve = redis.register_script(RESERVE)
+        self._hold_off = redis.register_script(HOLD_OFF)
         self._stop = asyncio.Event()
         self.supervisor = Supervisor(self._stop)
 
